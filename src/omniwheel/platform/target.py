@@ -1,0 +1,678 @@
+"""Targets: one machine a lock serves, as wheel tags and a PEP 508 marker environment.
+
+A :class:`Target` names an OS, a CPU architecture, for Linux a C library with the oldest release
+to support (its *floor*), for macOS the oldest macOS release, and a CPython version.  Everything
+here is computed from those fields alone and never from the machine omniwheel runs on
+(``platform/host.py`` is the one module that looks at the host), so a lock for Windows can be made
+on Linux.  Tags come from :mod:`packaging.tags` called with explicit arguments only.
+
+Names users type are read by :func:`parse_target` / :func:`parse_platform` with the grammar
+``os-arch[-libc[floor]][-macosfloor][@X.Y[.Z]]`` (aliases and Julia triplets accepted); a target
+always prints in one canonical form with explicit floors, e.g. ``linux-x86_64-glibc2.28@3.12``.
+
+A target's Python ``3.X`` stands for every release ``3.X.y``; ``3.X.Z`` stands for every
+``3.X.y`` with ``y >= Z`` (a patch floor).  That is what :meth:`Target.fits_requires_python`
+checks, and why a target pins a patch only when some ``Requires-Python`` forces it.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from types import MappingProxyType
+from typing import TypeAlias, TypeVar
+
+from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
+from packaging.version import Version
+
+from omniwheel.errors import TargetError
+
+PythonVersion: TypeAlias = tuple[int, int] | tuple[int, int, int]
+"""A CPython minor ``(3, X)``, or a minor with a patch floor ``(3, X, Z)`` (``Z > 0``)."""
+
+Floor: TypeAlias = tuple[int, int]
+"""A ``(major, minor)`` release of glibc, musl or macOS: the oldest one a target supports."""
+
+
+class Os(StrEnum):
+    """Operating systems omniwheel locks for."""
+
+    LINUX = "linux"
+    MACOS = "macos"
+    WINDOWS = "windows"
+
+
+class Arch(StrEnum):
+    """CPU architectures, named as Linux and Julia name them (macOS/Windows say ``arm64``)."""
+
+    X86_64 = "x86_64"
+    AARCH64 = "aarch64"
+    I686 = "i686"
+
+
+class Libc(StrEnum):
+    """The C library of a Linux target: it decides manylinux (glibc) or musllinux tags."""
+
+    GLIBC = "glibc"
+    MUSL = "musl"
+
+
+# Default floors.  A floor keeps out wheels that need a newer system than the one supported.
+# glibc 2.28: the baseline of the current manylinux_2_28 build images; every mainstream Linux
+#   distribution still supported (RHEL 8+, Debian 10+, Ubuntu 20.04+) has it.  Older systems
+#   (CentOS 7 / manylinux2014) are opt-in: `linux-x86_64-glibc2.17`.
+# musl 1.2: the baseline of the current musllinux_1_2 build images (Alpine 3.13 and newer).
+# macOS 13.0 for arm64 and x86_64 alike: the oldest macOS release Apple was still shipping
+#   security fixes for when this default was chosen, so every Mac that is kept up to date can
+#   load every wheel the lock picks; wheels built for it or older qualify, wheels that need
+#   macOS 14+ are left out.  One floor for both keeps the two halves of a Mac matrix alike.
+DEFAULT_LIBC_FLOORS: Mapping[Libc, Floor] = MappingProxyType(
+    {Libc.GLIBC: (2, 28), Libc.MUSL: (1, 2)}
+)
+DEFAULT_MACOS_FLOOR: Floor = (13, 0)
+
+OLDEST_PYTHON: tuple[int, int] = (3, 8)
+LAST_PATCH = 99
+"""The highest patch release a Python minor is assumed to reach (a generous upper bound)."""
+
+# How each OS spells each architecture it supports in a target name; the keys are also the
+# supported (OS, architecture) pairs.
+_ARCH_SPELLING: Mapping[tuple[Os, Arch], str] = MappingProxyType(
+    {
+        (Os.LINUX, Arch.X86_64): "x86_64",
+        (Os.LINUX, Arch.AARCH64): "aarch64",
+        (Os.LINUX, Arch.I686): "i686",
+        (Os.MACOS, Arch.X86_64): "x86_64",
+        (Os.MACOS, Arch.AARCH64): "arm64",
+        (Os.WINDOWS, Arch.X86_64): "x86_64",
+        (Os.WINDOWS, Arch.AARCH64): "arm64",
+        (Os.WINDOWS, Arch.I686): "x86",
+    }
+)
+# PEP 508 `platform_machine` as CPython reports it on each OS (`platform.machine()`).
+_MACHINE: Mapping[tuple[Os, Arch], str] = MappingProxyType(
+    {
+        (Os.LINUX, Arch.X86_64): "x86_64",
+        (Os.LINUX, Arch.AARCH64): "aarch64",
+        (Os.LINUX, Arch.I686): "i686",
+        (Os.MACOS, Arch.X86_64): "x86_64",
+        (Os.MACOS, Arch.AARCH64): "arm64",
+        (Os.WINDOWS, Arch.X86_64): "AMD64",
+        (Os.WINDOWS, Arch.AARCH64): "ARM64",
+        (Os.WINDOWS, Arch.I686): "x86",
+    }
+)
+_SYS_PLATFORM = MappingProxyType({Os.LINUX: "linux", Os.MACOS: "darwin", Os.WINDOWS: "win32"})
+_SYSTEM = MappingProxyType({Os.LINUX: "Linux", Os.MACOS: "Darwin", Os.WINDOWS: "Windows"})
+_DISPLAY = MappingProxyType({Os.LINUX: "Linux", Os.MACOS: "macOS", Os.WINDOWS: "Windows"})
+_WINDOWS_TAG = MappingProxyType(
+    {Arch.X86_64: "win_amd64", Arch.AARCH64: "win_arm64", Arch.I686: "win32"}
+)
+# The oldest glibc minor each architecture has manylinux tags for (PEP 600 / PEP 599).
+_OLDEST_GLIBC_MINOR = MappingProxyType({Arch.X86_64: 5, Arch.I686: 5, Arch.AARCH64: 17})
+# Legacy manylinux names (PEP 513/571/599) for the glibc minors they alias.
+_LEGACY_MANYLINUX = MappingProxyType({17: "manylinux2014", 12: "manylinux2010", 5: "manylinux1"})
+# The oldest macOS floor that has tags for an architecture: Apple silicon arrived with 11.0.
+_OLDEST_MACOS = MappingProxyType({Arch.X86_64: (10, 9), Arch.AARCH64: (11, 0)})
+
+_OS_ALIASES = MappingProxyType(
+    {
+        "linux": Os.LINUX,
+        "macos": Os.MACOS,
+        "darwin": Os.MACOS,
+        "osx": Os.MACOS,
+        "mac": Os.MACOS,
+        "windows": Os.WINDOWS,
+        "win": Os.WINDOWS,
+        "win32": Os.WINDOWS,
+    }
+)
+_ARCH_ALIASES = MappingProxyType(
+    {
+        "x86_64": Arch.X86_64,
+        "amd64": Arch.X86_64,
+        "x64": Arch.X86_64,
+        "aarch64": Arch.AARCH64,
+        "arm64": Arch.AARCH64,
+        "i686": Arch.I686,
+        "i386": Arch.I686,
+        "x86": Arch.I686,
+    }
+)
+_LIBC_ALIASES = MappingProxyType({"glibc": Libc.GLIBC, "gnu": Libc.GLIBC, "musl": Libc.MUSL})
+
+_LIBC_PART = re.compile(r"(?P<libc>[a-z]+?)(?P<floor>[0-9]+\.[0-9]+)?", re.ASCII)
+_FLOOR_PART = re.compile(r"(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?", re.ASCII)
+_PYTHON_PART = re.compile(r"[0-9]+(?:\.[0-9]+)*", re.ASCII)
+
+GRAMMAR_HINT = (
+    "write a target as os-arch[-libc[floor]][-macosfloor][@3.X[.Y]], e.g. linux-x86_64, "
+    "linux-aarch64-musl, linux-x86_64-glibc2.17, macos-arm64, macos-x86_64-12.0, "
+    "windows-x86_64@3.12; Julia triplets such as x86_64-linux-gnu, aarch64-apple-darwin or "
+    "x86_64-w64-mingw32 work too"
+)
+_OS_HINT = "known OSes: linux, macos (or darwin, osx, mac), windows (or win, win32)"
+_ARCH_HINT = "known architectures: x86_64 (or amd64, x64), aarch64 (or arm64), i686 (or x86, i386)"
+_PYTHON_HINT = "write a CPython version as 3.X or 3.X.Y, e.g. 3.12 or 3.11.5 (3.8 and newer)"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PlatformSpec:
+    """A target without its Python version: OS, architecture, libc and floors.
+
+    Missing parts are filled on construction (Linux: glibc, floor glibc 2.28 or musl 1.2;
+    macOS: floor 13.0), so two specs for the same platform are equal.  Raises
+    :class:`TargetError` for combinations that do not exist (musl on macOS, i686 macOS, …).
+    """
+
+    os: Os
+    arch: Arch
+    libc: Libc | None = None
+    libc_floor: Floor | None = None
+    macos_floor: Floor | None = None
+
+    def __post_init__(self) -> None:
+        os, arch = _checked_member(Os, self.os, "OS"), _checked_member(Arch, self.arch, "arch")
+        if (os, arch) not in _ARCH_SPELLING:
+            raise TargetError(f"{_DISPLAY[os]} has no {arch} targets", hint=_supported_arches(os))
+        libc, libc_floor = _checked_libc(os, arch, self.libc, self.libc_floor)
+        macos_floor = _checked_macos_floor(os, arch, self.macos_floor)
+        _assign(self, os=os, arch=arch, libc=libc, libc_floor=libc_floor, macos_floor=macos_floor)
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The canonical name, floors explicit: ``linux-aarch64-musl1.2``, ``macos-arm64-13.0``."""
+        parts = [str(self.os), _ARCH_SPELLING[self.os, self.arch]]
+        if self.libc is not None and self.libc_floor is not None:
+            parts.append(f"{self.libc}{_dotted(self.libc_floor)}")
+        if self.macos_floor is not None:
+            parts.append(_dotted(self.macos_floor))
+        return "-".join(parts)
+
+    @property
+    def julia_triplet(self) -> str:
+        """The Julia (BinaryBuilder) triplet: ``x86_64-linux-gnu``, ``aarch64-apple-darwin``, …"""
+        if self.os is Os.LINUX:
+            return f"{self.arch}-linux-{'musl' if self.libc is Libc.MUSL else 'gnu'}"
+        if self.os is Os.MACOS:
+            return f"{self.arch}-apple-darwin"
+        return f"{self.arch}-w64-mingw32"
+
+    @property
+    def sys_platform(self) -> str:
+        """PEP 508 ``sys_platform``: ``linux``, ``darwin`` or ``win32``."""
+        return _SYS_PLATFORM[self.os]
+
+    @property
+    def platform_machine(self) -> str:
+        """PEP 508 ``platform_machine`` as CPython reports it there (``AMD64`` on Windows)."""
+        return _MACHINE[self.os, self.arch]
+
+    def platform_tags(self) -> Iterator[str]:
+        """The platform parts of compatible wheel tags, best first (PEP 425/600/656, macOS)."""
+        if self.os is Os.WINDOWS:
+            yield _WINDOWS_TAG[self.arch]
+        elif self.os is Os.MACOS:
+            assert self.macos_floor is not None  # filled in __post_init__
+            yield from mac_platforms(version=self.macos_floor, arch=self.platform_machine)
+        else:
+            libc = self.libc or Libc.GLIBC
+            floor = self.libc_floor or DEFAULT_LIBC_FLOORS[libc]
+            linux_tags = _musllinux_tags if libc is Libc.MUSL else _manylinux_tags
+            yield from linux_tags(self.arch, floor)
+
+    def at(self, python: PythonVersion | str) -> Target:
+        """This platform with a CPython version (``(3, 12)``, ``"3.11.5"``)."""
+        return Target(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            libc_floor=self.libc_floor,
+            macos_floor=self.macos_floor,
+            python=python if isinstance(python, tuple) else parse_python_version(python),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Target:
+    """One machine a lock serves: a :class:`PlatformSpec` plus a CPython version.
+
+    Frozen and hashable; missing floors are filled as in :class:`PlatformSpec`, and a patch
+    floor of 0 is dropped (``(3, 12, 0)`` is ``(3, 12)``: both stand for every 3.12.y).
+    """
+
+    os: Os
+    arch: Arch
+    libc: Libc | None = None
+    libc_floor: Floor | None = None
+    macos_floor: Floor | None = None
+    python: PythonVersion
+
+    def __post_init__(self) -> None:
+        spec = PlatformSpec(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            libc_floor=self.libc_floor,
+            macos_floor=self.macos_floor,
+        )
+        _assign(
+            self,
+            os=spec.os,
+            arch=spec.arch,
+            libc=spec.libc,
+            libc_floor=spec.libc_floor,
+            macos_floor=spec.macos_floor,
+            python=_checked_python(self.python),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def platform(self) -> PlatformSpec:
+        """This target without its Python version."""
+        return PlatformSpec(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            libc_floor=self.libc_floor,
+            macos_floor=self.macos_floor,
+        )
+
+    @property
+    def name(self) -> str:
+        """The canonical name, e.g. ``linux-x86_64-glibc2.28@3.12`` or ``windows-arm64@3.11.5``."""
+        return f"{self.platform_name}@{format_python(self.python)}"
+
+    @property
+    def platform_name(self) -> str:
+        """The canonical name without the Python version: ``macos-arm64-13.0``."""
+        return self.platform.name
+
+    @property
+    def python_version(self) -> str:
+        """PEP 508 ``python_version``: ``"3.12"``."""
+        return f"{self.python[0]}.{self.python[1]}"
+
+    @property
+    def python_full_version(self) -> str:
+        """The lowest release this target stands for: ``"3.12.0"``, or the pinned ``"3.11.5"``."""
+        patch = self.python[2] if len(self.python) == 3 else 0
+        return f"{self.python_version}.{patch}"
+
+    @property
+    def julia_triplet(self) -> str:
+        """The Julia triplet of the platform (``x86_64-linux-gnu``); Python is not part of it."""
+        return self.platform.julia_triplet
+
+    @property
+    def tags(self) -> tuple[Tag, ...]:
+        """Every wheel tag a CPython of this target installs, best first (computed once)."""
+        return _target_tags(self)
+
+    @property
+    def tag_ranks(self) -> Mapping[Tag, int]:
+        """Each of :attr:`tags` with its position (0 is best), for ranking wheels."""
+        return _target_tag_ranks(self)
+
+    @property
+    def marker_key(self) -> tuple[str, str, str]:
+        """``(sys_platform, platform_machine, python_version)``.
+
+        Targets with equal keys cannot be told apart by any marker a package could write
+        (glibc vs musl, two floors, two patch floors), so a standard installer would see one
+        environment: the resolver must give them one version per package.
+        """
+        return (self.platform.sys_platform, self.platform.platform_machine, self.python_version)
+
+    def marker_environment(self) -> dict[str, str]:
+        """Every PEP 508 marker variable as this target's CPython would report it.
+
+        ``platform_release`` and ``platform_version`` (the kernel/OS build strings) cannot be
+        known for a foreign target: they are empty, which makes every comparison against a
+        real value (``platform_release >= "5"``) false.  ``python_full_version`` is the lowest
+        release the target stands for.
+        """
+        platform = self.platform
+        return {
+            "implementation_name": "cpython",
+            "implementation_version": self.python_full_version,
+            "os_name": "nt" if self.os is Os.WINDOWS else "posix",
+            "platform_machine": platform.platform_machine,
+            "platform_python_implementation": "CPython",
+            "platform_release": "",
+            "platform_system": _SYSTEM[self.os],
+            "platform_version": "",
+            "python_full_version": self.python_full_version,
+            "python_version": self.python_version,
+            "sys_platform": platform.sys_platform,
+        }
+
+    def fits_requires_python(self, spec: SpecifierSet) -> bool:
+        """Whether ``spec`` admits every CPython release this target stands for.
+
+        Target ``3.X`` stands for every ``3.X.y`` (``3.X.Z`` for every ``y >= Z``), so
+        ``>=3.11.5`` does not fit target 3.11 but fits 3.11.5 and 3.12, and ``!=3.12.3`` does
+        not fit 3.12.  Pre-releases are not considered.
+        """
+        return _fits(str(spec), self.python)
+
+    def with_python(self, python: PythonVersion | str) -> Target:
+        """A copy of this target with another CPython version."""
+        version = python if isinstance(python, tuple) else parse_python_version(python)
+        return replace(self, python=version)
+
+    def sort_key(self) -> tuple[int, int, int, Floor, Floor, tuple[int, int, int]]:
+        """A total order for target lists: OS, arch, libc, floors, Python (enum order, then up)."""
+        patch = self.python[2] if len(self.python) == 3 else 0
+        return (
+            list(Os).index(self.os),
+            list(Arch).index(self.arch),
+            -1 if self.libc is None else list(Libc).index(self.libc),
+            self.libc_floor or (0, 0),
+            self.macos_floor or (0, 0),
+            (self.python[0], self.python[1], patch),
+        )
+
+
+def releases_of(python: PythonVersion) -> tuple[Version, ...]:
+    """Every release a target Python stands for: 3.X.0 (or the patch floor) to 3.X.99."""
+    return _releases(python)
+
+
+def format_python(python: tuple[int, ...]) -> str:
+    """``(3, 12)`` → ``"3.12"``, ``(3, 11, 5)`` → ``"3.11.5"``."""
+    return ".".join(str(part) for part in python)
+
+
+def parse_python_version(text: str) -> PythonVersion:
+    """Read ``3.X`` or ``3.X.Y`` (CPython 3.8 and newer); :class:`TargetError` otherwise."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise TargetError("empty Python version", hint=_PYTHON_HINT)
+    if not _PYTHON_PART.fullmatch(cleaned):
+        raise TargetError(f"`{text}` is not a Python version", hint=_PYTHON_HINT)
+    parts = tuple(int(part) for part in cleaned.split("."))
+    if len(parts) == 1:
+        raise TargetError(f"Python version `{text}` has no minor version", hint=_PYTHON_HINT)
+    if len(parts) > 3:
+        raise TargetError(f"Python version `{text}` has too many parts", hint=_PYTHON_HINT)
+    return _checked_python(parts)
+
+
+def parse_target(text: str) -> tuple[PlatformSpec, PythonVersion | None]:
+    """Read a target name: a platform, and the Python version after ``@`` if there is one.
+
+    Grammar ``os-arch[-libc[floor]][-macosfloor][@X.Y[.Z]]``, case-insensitive, with the
+    aliases ``darwin``/``osx``/``mac``, ``win``/``win32``, ``amd64``/``x64``, ``arm64``,
+    ``x86``/``i386``, ``gnu``; Julia triplets (``x86_64-linux-gnu``, ``aarch64-apple-darwin``,
+    ``x86_64-w64-mingw32``) too.  Raises :class:`TargetError` quoting ``text`` and saying
+    which part is wrong.
+    """
+    try:
+        head, at, python_text = text.strip().lower().partition("@")
+        if not head:
+            raise TargetError("no platform before `@`" if at else "empty target")
+        python = parse_python_version(python_text) if at else None
+        return _parse_platform_text(head), python
+    except TargetError as error:
+        raise TargetError(
+            f"invalid target `{text}`: {error.message}", hint=error.hint or GRAMMAR_HINT
+        ) from None
+
+
+def parse_platform(text: str) -> PlatformSpec:
+    """Read a platform name (a target name without ``@X.Y``)."""
+    spec, python = parse_target(text)
+    if python is not None:
+        raise TargetError(
+            f"invalid platform `{text}`: a Python version (`@{format_python(python)}`) "
+            "does not belong here",
+            hint="give Python versions separately, e.g. --python-version 3.12",
+        )
+    return spec
+
+
+def target_from_name(text: str) -> Target:
+    """Read a full target name, which must carry its Python version (``…@3.12``)."""
+    spec, python = parse_target(text)
+    if python is None:
+        raise TargetError(
+            f"invalid target `{text}`: no Python version",
+            hint=f"add one after `@`, e.g. {spec.name}@3.12",
+        )
+    return spec.at(python)
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+def _parse_platform_text(text: str) -> PlatformSpec:
+    parts = text.split("-")
+    if "" in parts:
+        raise TargetError("empty part (a doubled dash, or a dash at an end)")
+    if len(parts) >= 2 and parts[1] in ("linux", "apple", "w64"):
+        return _parse_julia_triplet(parts)
+    os = _lookup(_OS_ALIASES, parts[0], "OS", _OS_HINT)
+    if len(parts) == 1:
+        raise TargetError(f"no architecture after `{parts[0]}`", hint=_ARCH_HINT)
+    arch = _lookup(_ARCH_ALIASES, parts[1], "architecture", _ARCH_HINT)
+    if len(parts) > 3:
+        raise TargetError(f"too many parts after the architecture: `{'-'.join(parts[2:])}`")
+    if len(parts) == 2:
+        return PlatformSpec(os=os, arch=arch)
+    return _with_extra_part(os, arch, parts[2])
+
+
+def _with_extra_part(os: Os, arch: Arch, part: str) -> PlatformSpec:
+    """The platform with its third part: a libc (Linux) or a macOS floor."""
+    if floor := _FLOOR_PART.fullmatch(part):
+        if os is Os.LINUX:
+            raise TargetError(
+                f"a Linux floor goes with its libc: `glibc{part}` or `musl{part}`, not `{part}`",
+                hint=_extra_hint(os),
+            )
+        if os is Os.WINDOWS:
+            raise TargetError(f"Windows targets take no floor (`{part}`)", hint=_extra_hint(os))
+        return PlatformSpec(os=os, arch=arch, macos_floor=_floor_of(floor))
+    libc_part = _LIBC_PART.fullmatch(part)
+    if libc_part is None or libc_part["libc"] not in _LIBC_ALIASES:
+        raise TargetError(f"unknown part `{part}`", hint=_extra_hint(os))
+    if os is not Os.LINUX:
+        raise TargetError(f"{_DISPLAY[os]} targets have no libc (`{part}`)", hint=_extra_hint(os))
+    libc = _LIBC_ALIASES[libc_part["libc"]]
+    libc_floor = _floor_of(_FLOOR_PART.fullmatch(libc_part["floor"] or ""))
+    return PlatformSpec(os=os, arch=arch, libc=libc, libc_floor=libc_floor)
+
+
+def _parse_julia_triplet(parts: list[str]) -> PlatformSpec:
+    """``arch-linux-{gnu,musl}``, ``arch-apple-darwin[N]``, ``arch-w64-mingw32``."""
+    arch = _lookup(_ARCH_ALIASES, parts[0], "architecture", _ARCH_HINT)
+    if len(parts) != 3:
+        raise TargetError(
+            "a Julia triplet has exactly three parts here (no libgfortran/cxx/julia tags)",
+            hint="e.g. x86_64-linux-gnu, x86_64-linux-musl, aarch64-apple-darwin, "
+            "x86_64-w64-mingw32",
+        )
+    vendor, system = parts[1], parts[2]
+    if vendor == "linux" and system in ("gnu", "musl"):
+        return PlatformSpec(os=Os.LINUX, arch=arch, libc=_LIBC_ALIASES[system])
+    if vendor == "apple" and re.fullmatch(r"darwin[0-9.]*", system):
+        return PlatformSpec(os=Os.MACOS, arch=arch)
+    if vendor == "w64" and system == "mingw32":
+        return PlatformSpec(os=Os.WINDOWS, arch=arch)
+    raise TargetError(
+        f"unknown Julia triplet ending `{vendor}-{system}`",
+        hint="Julia triplets end in linux-gnu, linux-musl, apple-darwin or w64-mingw32",
+    )
+
+
+_Enum = TypeVar("_Enum", Os, Arch, Libc)
+
+
+def _lookup(aliases: Mapping[str, _Enum], word: str, what: str, hint: str) -> _Enum:
+    try:
+        return aliases[word]
+    except KeyError:
+        raise TargetError(f"unknown {what} `{word}`", hint=hint) from None
+
+
+def _floor_of(match: re.Match[str] | None) -> Floor | None:
+    if match is None:
+        return None
+    return (int(match["major"]), int(match["minor"] or 0))
+
+
+def _extra_hint(os: Os) -> str:
+    if os is Os.LINUX:
+        return (
+            "after a Linux architecture comes a libc, optionally with its floor: glibc, musl, "
+            "glibc2.17, musl1.1"
+        )
+    if os is Os.MACOS:
+        return "after a macOS architecture comes only a macOS floor, e.g. macos-x86_64-12.0"
+    return "Windows targets are just windows-ARCH, e.g. windows-x86_64 or windows-arm64"
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _checked_member(kind: type[_Enum], value: str, what: str) -> _Enum:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise TargetError(f"unknown {what} `{value}`", hint=f"one of: {choices}") from None
+
+
+def _checked_libc(
+    os: Os, arch: Arch, libc: Libc | None, floor: Floor | None
+) -> tuple[Libc | None, Floor | None]:
+    if os is not Os.LINUX:
+        if libc is not None or floor is not None:
+            raise TargetError(f"{_DISPLAY[os]} targets have no libc", hint=_extra_hint(os))
+        return None, None
+    libc = Libc.GLIBC if libc is None else _checked_member(Libc, libc, "libc")
+    floor = DEFAULT_LIBC_FLOORS[libc] if floor is None else floor
+    if libc is Libc.GLIBC and (floor[0] != 2 or floor[1] < _OLDEST_GLIBC_MINOR[arch]):
+        oldest = f"2.{_OLDEST_GLIBC_MINOR[arch]}"
+        raise TargetError(
+            f"glibc floor {_dotted(floor)} is not a glibc 2 release with manylinux tags for "
+            f"{arch} (the oldest is {oldest})",
+            hint=f"use a floor from glibc{oldest} up, e.g. glibc2.17 or glibc2.28",
+        )
+    if libc is Libc.MUSL and floor[0] != 1:
+        raise TargetError(
+            f"musl floor {_dotted(floor)} is not a musl 1 release",
+            hint="use musl1.1 or musl1.2",
+        )
+    return libc, floor
+
+
+def _checked_macos_floor(os: Os, arch: Arch, floor: Floor | None) -> Floor | None:
+    if os is not Os.MACOS:
+        if floor is not None:
+            raise TargetError(f"{_DISPLAY[os]} targets have no macOS floor", hint=_extra_hint(os))
+        return None
+    floor = DEFAULT_MACOS_FLOOR if floor is None else floor
+    oldest = _OLDEST_MACOS[arch]
+    if floor < oldest:
+        reason = " (the first macOS on Apple silicon)" if arch is Arch.AARCH64 else ""
+        raise TargetError(
+            f"macOS floor {_dotted(floor)} is below {_dotted(oldest)}{reason}",
+            hint=f"use {_dotted(oldest)} or newer, e.g. macos-{_ARCH_SPELLING[os, arch]}-13.0",
+        )
+    if (floor[0] == 10 and floor[1] > 15) or (floor[0] > 10 and floor[1] != 0):
+        raise TargetError(
+            f"macOS floor {_dotted(floor)} is not one that wheel tags use",
+            hint="from macOS 11 on a floor is a major release X.0 (e.g. 12.0); before: 10.9–10.15",
+        )
+    return floor
+
+
+def _checked_python(version: tuple[int, ...]) -> PythonVersion:
+    text = format_python(version)
+    if len(version) not in (2, 3) or any(part < 0 for part in version):
+        raise TargetError(f"`{text}` is not a Python version", hint=_PYTHON_HINT)
+    if version[0] != 3 or version[1] < OLDEST_PYTHON[1]:
+        raise TargetError(
+            f"Python {text} is not supported: omniwheel locks for CPython 3.8 and newer",
+            hint=_PYTHON_HINT,
+        )
+    if len(version) == 3 and version[2] != 0:
+        return (version[0], version[1], version[2])
+    return (version[0], version[1])
+
+
+def _supported_arches(os: Os) -> str:
+    names = [spelling for (each, _), spelling in _ARCH_SPELLING.items() if each is os]
+    return f"{_DISPLAY[os]} targets exist for: {', '.join(names)}"
+
+
+def _assign(obj: object, **fields: object) -> None:
+    """Store normalised field values on a frozen dataclass while it is being built."""
+    for name, value in fields.items():
+        object.__setattr__(obj, name, value)
+
+
+def _dotted(floor: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in floor)
+
+
+# --- tags and fits (cached: targets are frozen and few) ------------------------------------
+
+
+def _manylinux_tags(arch: Arch, floor: Floor) -> Iterator[str]:
+    """``manylinux_2_M_arch`` from the floor down, each followed by its legacy alias.
+
+    ``linux_ARCH`` is left out on purpose: such wheels are built for one machine and are
+    not installable from an index.
+    """
+    for minor in range(floor[1], _OLDEST_GLIBC_MINOR[arch] - 1, -1):
+        yield f"manylinux_2_{minor}_{arch}"
+        # aarch64 stops at 2_17, so it only ever gets the manylinux2014 alias.
+        legacy = _LEGACY_MANYLINUX.get(minor)
+        if legacy is not None:
+            yield f"{legacy}_{arch}"
+
+
+def _musllinux_tags(arch: Arch, floor: Floor) -> Iterator[str]:
+    for minor in range(floor[1], -1, -1):
+        yield f"musllinux_{floor[0]}_{minor}_{arch}"
+
+
+@functools.cache
+def _target_tags(target: Target) -> tuple[Tag, ...]:
+    minor = (target.python[0], target.python[1])
+    interpreter = f"cp{minor[0]}{minor[1]}"
+    platforms = list(target.platform.platform_tags())
+    tags = (
+        *cpython_tags(python_version=minor, abis=[interpreter], platforms=platforms),
+        *compatible_tags(python_version=minor, interpreter=interpreter, platforms=platforms),
+    )
+    return tuple(dict.fromkeys(tags))
+
+
+@functools.cache
+def _target_tag_ranks(target: Target) -> Mapping[Tag, int]:
+    return MappingProxyType({tag: rank for rank, tag in enumerate(_target_tags(target))})
+
+
+@functools.cache
+def _releases(python: PythonVersion) -> tuple[Version, ...]:
+    first = python[2] if len(python) == 3 else 0
+    return tuple(Version(f"{python[0]}.{python[1]}.{y}") for y in range(first, LAST_PATCH + 1))
+
+
+@functools.cache
+def _fits(spec_text: str, python: PythonVersion) -> bool:
+    spec = SpecifierSet(spec_text)
+    return all(spec.contains(release, prereleases=False) for release in _releases(python))
