@@ -1,0 +1,1 @@
+"""Test helpers shared by every suite: wheel builder, local index server, scenario loader."""
