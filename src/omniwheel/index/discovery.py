@@ -1,0 +1,398 @@
+"""Which package index the user wants, and where that choice came from.
+
+Most users never configure omniwheel's index: they already told pip where their packages
+live (a company mirror in ``/etc/pip.conf``, ``PIP_INDEX_URL`` in CI).  So omniwheel asks,
+in order, and the first answer wins:
+
+1. ``--index-url`` on the command line;
+2. the ``OMNIWHEEL_INDEX_URL`` environment variable;
+3. ``index-url`` in ``[tool.omniwheel]``;
+4. pip's own configuration: ``PIP_INDEX_URL``, then ``index-url`` in pip's config files;
+5. the default index of the pip installed beside omniwheel.
+
+pip's files are read the way pip reads them (same files, same order, ``[install]`` over
+``[global]``), so a machine set up for pip needs nothing more.  The TLS certificate bundle
+comes from ``SSL_CERT_FILE``, else pip's ``cert``.  pip settings that would pull packages
+from elsewhere (``extra-index-url``, ``find-links``, ``constraint``, ``no-index``) do not
+apply to a lock made from one index; each one found becomes a note, not an error.
+
+The chosen URL may carry credentials (``https://user:token@host/simple/``).  It is kept
+as configured in :attr:`IndexLocation.url` for the HTTP client, and only
+:attr:`IndexLocation.public_url` (credentials removed) may reach logs, messages or a lock.
+This module reads only the environment mapping it is given and pip's config files.
+"""
+
+from __future__ import annotations
+
+import configparser
+import importlib
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import SplitResult, urlsplit, urlunsplit
+
+from omniwheel.errors import IndexAccessError
+
+__all__ = [
+    "IndexDiscoveryError",
+    "IndexLocation",
+    "discover_index",
+    "pip_config_files",
+    "strip_credentials",
+]
+
+PIP_DEFAULT_SOURCE = "pip default"
+
+_CONFIG_HINT = (
+    "fix the file, or set `PIP_CONFIG_FILE` to `{devnull}` to make omniwheel (and pip) skip"
+    " pip's configuration files"
+)
+
+# pip settings that do not fit a lock made from one index, and why each is left out.
+_IGNORED_PIP_SETTINGS = {
+    "extra-index-url": "omniwheel locks from one index",
+    "find-links": "omniwheel locks from one index",
+    "constraint": "omniwheel locks what pyproject.toml asks for, without pip's constraints",
+    "no-index": "omniwheel always locks from an index",
+}
+_PIP_TRUE = frozenset({"1", "y", "yes", "t", "true", "on"})
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IndexLocation:
+    """The index to lock from, where that choice came from, and how to trust it."""
+
+    url: str
+    """As configured, ending in ``/``, WITH credentials if any: never log this."""
+    source: str
+    """Where the URL came from, for messages: ``--index-url``, ``PIP_INDEX_URL``, …"""
+    cert: Path | None
+    """CA bundle to verify TLS with, or None for the default trust store."""
+    notes: tuple[str, ...] = ()
+    """Configuration found but deliberately not used, one sentence each (no credentials)."""
+
+    @property
+    def public_url(self) -> str:
+        """:attr:`url` without ``user:password@``: the form for logs, messages and the lock."""
+        return strip_credentials(self.url)
+
+
+class IndexDiscoveryError(IndexAccessError):
+    """No usable index could be determined from the configuration.
+
+    Messages never contain credentials; ``source`` says which setting was at fault.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.source = source
+
+
+# --- the decision --------------------------------------------------------------------------
+
+
+def discover_index(
+    *,
+    cli_url: str | None,
+    tool_url: str | None,
+    environ: Mapping[str, str],
+    home: Path,
+    config_files: Sequence[Path] | None = None,
+) -> IndexLocation:
+    """Decide which index to use, in the order given in this module's docstring.
+
+    ``config_files`` defaults to :func:`pip_config_files` of ``environ`` and ``home``;
+    pass it explicitly (tests, or ``[]``) to keep the machine's pip configuration out.
+    Environment variables set to an empty string count as unset.
+    """
+    files = pip_config_files(environ, home) if config_files is None else config_files
+    pip = _PipSettings(environ, _read_pip_config(files))
+    url, source = _choose_url(cli_url, tool_url, environ, pip)
+    return IndexLocation(
+        url=_normalise_url(url, source),
+        source=source,
+        cert=_cert(environ, pip, home),
+        notes=tuple(_ignored_notes(pip)),
+    )
+
+
+def _choose_url(
+    cli_url: str | None, tool_url: str | None, environ: Mapping[str, str], pip: _PipSettings
+) -> tuple[str, str]:
+    if cli_url is not None:
+        return cli_url, "--index-url"
+    if environ.get("OMNIWHEEL_INDEX_URL"):
+        return environ["OMNIWHEEL_INDEX_URL"], "OMNIWHEEL_INDEX_URL"
+    if tool_url is not None:
+        return tool_url, "[tool.omniwheel] index-url"
+    configured = pip.get("index-url")
+    if configured is not None:
+        return configured
+    default = _pip_default_index()
+    if default is not None:
+        return default, PIP_DEFAULT_SOURCE
+    raise IndexDiscoveryError(
+        "no package index is configured, and pip (whose default omniwheel would use) is not"
+        " installed beside omniwheel",
+        hint="pass `--index-url URL` or set `OMNIWHEEL_INDEX_URL`",
+    )
+
+
+def _pip_default_index() -> str | None:
+    """The default index of the pip installed beside omniwheel, if there is one."""
+    try:
+        # pip has no public API for this; its PyPI model is the one place it is defined.
+        module = importlib.import_module("pip._internal.models.index")
+    except ImportError:
+        return None
+    url = getattr(getattr(module, "PyPI", None), "simple_url", None)
+    return url if isinstance(url, str) and url else None
+
+
+def _normalise_url(url: str, source: str) -> str:
+    """``url`` stripped of surrounding spaces and ending in ``/``; only http(s) is accepted."""
+    text = url.strip()
+    parts = _split_http_url(text)
+    if parts is None:
+        raise IndexDiscoveryError(
+            f"index URL {_redacted(text)!r} (from {source}) is not an http(s) URL",
+            source=source,
+            hint="omniwheel reads package indexes over HTTP(S); give a URL like"
+            " `https://host/simple/`",
+        )
+    if parts.path.endswith("/"):
+        return text
+    if not parts.query and not parts.fragment:
+        return f"{text}/"
+    return urlunsplit(parts._replace(path=f"{parts.path}/"))
+
+
+def _split_http_url(text: str) -> SplitResult | None:
+    """``text`` split into parts if it is an http(s) URL with a host (and a valid port)."""
+    try:
+        parts = urlsplit(text)
+        has_host = parts.hostname is not None and (parts.port or 0) >= 0
+    except ValueError:  # bad IPv6 brackets, non-numeric port
+        return None
+    return parts if has_host and parts.scheme.lower() in {"http", "https"} else None
+
+
+def strip_credentials(url: str) -> str:
+    """``url`` without the ``user:password@`` part of its authority, if it has one.
+
+    Works on text that is not a valid URL too (a value quoted in an error message),
+    since that text must not leak credentials either.
+    """
+    scheme, separator, rest = url.partition("://")
+    if not separator:
+        scheme, rest = "", url
+    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
+    end = min(ends, default=len(rest))
+    _, at, host = rest[:end].rpartition("@")
+    if not at:
+        return url
+    return f"{scheme}{separator}{host}{rest[end:]}"
+
+
+def _redacted(text: str) -> str:
+    """Configured text fit for an error message: credentials gone even if it is no URL.
+
+    Text that still holds an ``@`` after :func:`strip_credentials` (``file:///u:p@/x``)
+    loses everything between its scheme and its last ``@``.
+    """
+    public = strip_credentials(text)
+    head, at, tail = public.rpartition("@")
+    if not at:
+        return public
+    scheme, separator, _ = head.partition("://")
+    return f"{scheme}{separator}…@{tail}" if separator else f"…@{tail}"
+
+
+# --- TLS and the notes ---------------------------------------------------------------------
+
+
+def _cert(environ: Mapping[str, str], pip: _PipSettings, home: Path) -> Path | None:
+    """``SSL_CERT_FILE``, else pip's ``cert`` (env ``PIP_CERT``, then config files)."""
+    chosen = (
+        (environ["SSL_CERT_FILE"], "SSL_CERT_FILE")
+        if environ.get("SSL_CERT_FILE")
+        else pip.get("cert")
+    )
+    if chosen is None:
+        return None
+    value, source = chosen
+    path = _expand_home(value.strip(), home)
+    if not path.is_file():
+        raise IndexDiscoveryError(
+            f"certificate bundle {path} (from {source}) is not a file",
+            source=source,
+            hint=f"point {source} at an existing PEM file, or unset it",
+        )
+    return path
+
+
+def _expand_home(value: str, home: Path) -> Path:
+    if value == "~":
+        return home
+    if value.startswith(("~/", "~\\")):
+        return home / value[2:]
+    return Path(value)
+
+
+def _ignored_notes(pip: _PipSettings) -> Iterator[str]:
+    for key, reason in _IGNORED_PIP_SETTINGS.items():
+        found = pip.get(key)
+        if found is None:
+            continue
+        value, source = found
+        if key == "no-index":
+            if value.strip().lower() in _PIP_TRUE:
+                yield f"ignoring pip's no-index (from {source}): {reason}"
+            continue
+        shown = " ".join(strip_credentials(item) for item in value.split())
+        yield f"ignoring pip's {key} ({shown}, from {source}): {reason}"
+
+
+# --- pip's configuration -------------------------------------------------------------------
+
+
+def pip_config_files(
+    environ: Mapping[str, str],
+    home: Path,
+    *,
+    platform: str = sys.platform,
+    prefix: Path = Path(sys.prefix),
+) -> list[Path]:
+    """pip's configuration files, lowest priority first (later files override earlier ones).
+
+    As pip does: site-wide files, then the user's files, then ``<prefix>/pip.conf`` of
+    the running interpreter, then ``PIP_CONFIG_FILE``.  When ``PIP_CONFIG_FILE`` names an
+    existing file the user's files are skipped; when it is ``os.devnull`` no file is read.
+    """
+    override = environ.get("PIP_CONFIG_FILE")
+    if override == os.devnull:
+        return []
+    name = "pip.ini" if platform == "win32" else "pip.conf"
+    files = [*_site_wide_files(environ, platform, name)]
+    if not (override and Path(override).exists()):
+        files += _user_files(environ, home, platform, name)
+    files.append(prefix / name)
+    if override:
+        files.append(Path(override))
+    return files
+
+
+def _site_wide_files(environ: Mapping[str, str], platform: str, name: str) -> list[Path]:
+    if platform == "darwin":
+        return [Path("/Library/Application Support/pip") / name]
+    if platform == "win32":
+        program_data = environ.get("ProgramData") or "C:\\ProgramData"
+        return [Path(program_data) / "pip" / name]
+    dirs = environ.get("XDG_CONFIG_DIRS", "").strip() or "/etc/xdg"
+    return [*(Path(d) / "pip" / name for d in dirs.split(os.pathsep) if d), Path("/etc") / name]
+
+
+def _user_files(environ: Mapping[str, str], home: Path, platform: str, name: str) -> list[Path]:
+    if platform == "win32":
+        app_data = environ.get("APPDATA") or str(home / "AppData" / "Roaming")
+        return [home / "pip" / name, Path(app_data) / "pip" / name]
+    if platform == "darwin":
+        library = home / "Library" / "Application Support" / "pip"
+        current = library if library.is_dir() else home / ".config" / "pip"
+    else:
+        config_home = environ.get("XDG_CONFIG_HOME", "").strip()
+        current = (Path(config_home) if config_home else home / ".config") / "pip"
+    return [home / ".pip" / name, current / name]
+
+
+_SECTIONS = ("global", "install")  # pip's order: the command's own section overrides [global]
+
+
+def _read_pip_config(files: Sequence[Path]) -> dict[str, tuple[str, Path]]:
+    """Each setting's effective value and the file it came from, merged as pip merges.
+
+    pip first merges every file (later ones win per section and key), then lets any
+    ``[install]`` value override any ``[global]`` one.  Empty values do not count.
+    """
+    merged: dict[tuple[str, str], tuple[str, Path]] = {}
+    for path in files:
+        parser = _parse_config_file(path)
+        if parser is not None:
+            merged.update(_section_values(parser, path))
+    effective: dict[str, tuple[str, Path]] = {}
+    for wanted in _SECTIONS:
+        effective.update(
+            (key, found) for (section, key), found in merged.items() if section == wanted
+        )
+    return effective
+
+
+def _section_values(
+    parser: configparser.RawConfigParser, path: Path
+) -> Iterator[tuple[tuple[str, str], tuple[str, Path]]]:
+    """``((section, key), (value, path))`` for pip's sections; keys spelt with ``-``."""
+    for section in _SECTIONS:
+        if parser.has_section(section):
+            for key, value in parser.items(section):
+                if value:
+                    yield (section, key.replace("_", "-")), (value, path)
+
+
+def _parse_config_file(path: Path) -> configparser.RawConfigParser | None:
+    """The parsed file, or None when it cannot be opened (pip skips those too)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise _config_error(path, "not UTF-8 text") from None
+    except OSError:
+        return None
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read_string(text, source=str(path))
+    except configparser.Error as error:
+        raise _config_error(path, _config_problem(error)) from None
+    return parser
+
+
+def _config_problem(error: configparser.Error) -> str:
+    """Where the file is broken, without quoting its lines: they may hold credentials."""
+    if isinstance(error, configparser.MissingSectionHeaderError):
+        return f"line {error.lineno}: a setting before any [section] header"
+    if isinstance(error, configparser.ParsingError):
+        lines = ", ".join(str(number) for number, _ in error.errors)
+        return f"cannot parse line {lines}"
+    if isinstance(error, configparser.DuplicateOptionError):
+        return f"line {error.lineno}: {error.option!r} set twice in [{error.section}]"
+    if isinstance(error, configparser.DuplicateSectionError):
+        return f"line {error.lineno}: section [{error.section}] appears twice"
+    return type(error).__name__
+
+
+def _config_error(path: Path, problem: str) -> IndexDiscoveryError:
+    source = f"pip config {path}"
+    return IndexDiscoveryError(
+        f"cannot read pip's configuration file {path}: {problem}",
+        source=source,
+        hint=_CONFIG_HINT.format(devnull=os.devnull),
+    )
+
+
+class _PipSettings:
+    """pip's effective settings: ``PIP_<KEY>`` in the environment over its config files."""
+
+    def __init__(self, environ: Mapping[str, str], config: Mapping[str, tuple[str, Path]]) -> None:
+        self._environ = environ
+        self._config = config
+
+    def get(self, key: str) -> tuple[str, str] | None:
+        """``(value, source)`` of one setting (``index-url``, ``cert``, …), or None."""
+        variable = "PIP_" + key.upper().replace("-", "_")
+        if self._environ.get(variable):
+            return self._environ[variable], variable
+        found = self._config.get(key)
+        if found is None:
+            return None
+        value, path = found
+        return value, f"pip config {path}"
