@@ -1,0 +1,18 @@
+"""Where omniwheel keeps its caches: ``OMNIWHEEL_CACHE_DIR`` or the platform's user cache dir."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+
+
+def cache_root(environ: Mapping[str, str] | None = None) -> Path:
+    """The cache root; each part keeps its data in a versioned subdirectory of it."""
+    env = os.environ if environ is None else environ
+    configured = env.get("OMNIWHEEL_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    return Path(platformdirs.user_cache_dir("omniwheel", appauthor=False))

@@ -1,0 +1,141 @@
+"""The ``omniwheel`` command: argument parsing, wiring of real adapters, and error rendering.
+
+Domain code never prints; this module turns results into a short summary on stderr (data, such as
+``--json`` output, goes to stdout) and every :class:`OmniwheelError` into ``error: …`` plus
+``hint: …`` with a non-zero exit and no traceback.
+
+Exit codes: 0 success; 1 a deliberate failure (the message says what and what to do); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from omniwheel import __version__
+from omniwheel.cachedir import cache_root
+from omniwheel.cli.output import Output
+from omniwheel.errors import OmniwheelError
+from omniwheel.index.discovery import discover_index
+from omniwheel.lock.locker import LockOptions, lock_project
+from omniwheel.project.pyproject import find_project, load_project
+from omniwheel.project.timestamp import parse_exclude_newer
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="omniwheel",
+        description="Lock Python dependencies once for every platform; install them anywhere.",
+    )
+    parser.add_argument("--version", action="version", version=f"omniwheel {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    lock = commands.add_parser(
+        "lock",
+        help="resolve the project for its target platforms and write pylock.toml",
+        description="Resolve pyproject.toml for a matrix of targets from index metadata alone "
+        "and write pylock.toml (PEP 751) next to it.",
+    )
+    _add_project_options(lock)
+    lock.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="TARGET",
+        help="target platform, e.g. linux-x86_64, macos-arm64@3.12, x86_64-w64-mingw32 "
+        "(repeatable; default: [tool.omniwheel] platforms, else the default matrix)",
+    )
+    lock.add_argument(
+        "--python-version",
+        action="append",
+        default=[],
+        metavar="X.Y",
+        help="Python version for platforms given without @X.Y (repeatable)",
+    )
+    lock.add_argument(
+        "--exclude-newer",
+        metavar="DATE",
+        help="ignore files uploaded after this date (UTC midnight) or RFC 3339 time",
+    )
+    lock.add_argument("--extra", action="append", default=[], help="include an optional group")
+    lock.add_argument("--all-extras", action="store_true", help="include every optional group")
+    lock.add_argument("--prerelease", action="store_true", help="allow pre-release versions")
+    lock.add_argument(
+        "--uniform", action="store_true", help="one version per package across all targets"
+    )
+    lock.add_argument(
+        "--check",
+        action="store_true",
+        help="do not write; exit 1 saying what changed if pylock.toml is out of date",
+    )
+    lock.add_argument(
+        "--refresh", action="store_true", help="ask the index again instead of using cached pages"
+    )
+    return parser
+
+
+def _add_project_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="the project directory (default: the nearest one holding pyproject.toml)",
+    )
+    parser.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="simple-API index (default: OMNIWHEEL_INDEX_URL, [tool.omniwheel] index-url, "
+        "pip's configuration, pip's default)",
+    )
+
+
+def run_lock(args: argparse.Namespace, output: Output) -> int:
+    root = args.project if args.project is not None else find_project(Path.cwd())
+    project = load_project(root)
+    location = discover_index(
+        cli_url=args.index_url,
+        tool_url=project.settings.index_url,
+        environ=os.environ,
+        home=Path.home(),
+    )
+    for note in location.notes:
+        output.note(note)
+    options = LockOptions(
+        platforms=tuple(args.platform),
+        python_versions=tuple(args.python_version),
+        exclude_newer=parse_exclude_newer(args.exclude_newer) if args.exclude_newer else None,
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        prerelease=args.prerelease,
+        uniform=args.uniform,
+        refresh=args.refresh,
+    )
+    with output.status("Resolving"):
+        outcome = lock_project(
+            project, options, location=location, cache_root=cache_root(), check=args.check
+        )
+    output.lock_summary(outcome, index_source=location.source, check=args.check)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    output = Output.for_terminal()
+    try:
+        if args.command == "lock":
+            return run_lock(args, output)
+    except OmniwheelError as exc:
+        output.error(exc)
+        return 1
+    except KeyboardInterrupt:
+        output.plain("interrupted")
+        return 130
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

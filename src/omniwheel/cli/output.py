@@ -1,0 +1,100 @@
+"""Everything the CLI shows a person: summaries, notes, progress and errors, on stderr.
+
+Built on ``rich`` so a terminal gets a spinner and colour, while pipes, CI logs and ``NO_COLOR`` get
+plain text that reads the same.  Messages never use markup from data (package names and URLs are
+printed literally).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from omniwheel.errors import OmniwheelError
+from omniwheel.index.client import IndexStats
+from omniwheel.lock.locker import LockOutcome
+from omniwheel.platform.target import Target
+
+
+@dataclass(slots=True)
+class Output:
+    console: Console
+
+    @classmethod
+    def for_terminal(cls) -> Output:
+        return cls(console=Console(stderr=True, highlight=False, soft_wrap=True))
+
+    def plain(self, text: str) -> None:
+        self.console.print(text, markup=False)
+
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {text}", markup=False, style="dim")
+
+    def warning(self, text: str) -> None:
+        self.console.print(f"warning: {text}", markup=False, style="yellow")
+
+    def error(self, exc: OmniwheelError) -> None:
+        self.console.print(f"error: {exc.message}", markup=False, style="bold red")
+        if exc.hint:
+            self.console.print()
+            self.console.print(f"hint: {exc.hint}", markup=False, style="cyan")
+
+    @contextlib.contextmanager
+    def status(self, text: str) -> Iterator[None]:
+        if self.console.is_terminal:
+            with self.console.status(text):
+                yield
+        else:
+            yield
+
+    def lock_summary(self, outcome: LockOutcome, *, index_source: str, check: bool) -> None:
+        lock = outcome.lock
+        names = {package.name for package in lock.packages}
+        self.plain(
+            f"Resolved {len(names)} packages for {len(lock.targets)} targets "
+            f"in {outcome.seconds:.1f}s"
+        )
+        self.plain(f"Targets: {describe_targets(lock.targets)}")
+        for target, reason in lock.skipped:
+            self.warning(f"skipped {target.name}: {reason.splitlines()[0]}")
+        if outcome.divergences:
+            self.plain("Versions that differ between targets:")
+            for divergence in outcome.divergences:
+                self.plain(f"  {divergence.describe()}")
+        self.plain(f"Index ({index_source}): {describe_stats(outcome.stats)}")
+        if check:
+            self.plain(f"{outcome.path.name} is up to date")
+        elif outcome.changed:
+            self.plain(f"Wrote {outcome.path}")
+            for change in outcome.changes[:20]:
+                self.plain(f"  {change}")
+        else:
+            self.plain(f"{outcome.path.name} unchanged")
+
+
+def describe_targets(targets: tuple[Target, ...]) -> str:
+    """``linux-x86_64-glibc2.28 @3.11,3.12; windows-x86_64 @3.12``."""
+    pythons: dict[str, list[str]] = {}
+    for target in targets:
+        pythons.setdefault(target.platform_name, []).append(target.name.split("@")[1])
+    return "; ".join(f"{platform} @{','.join(versions)}" for platform, versions in pythons.items())
+
+
+def describe_stats(stats: IndexStats) -> str:
+    pages = [
+        f"{stats.pages_fetched} fetched",
+        f"{stats.pages_pinned} reused (fetched after exclude-newer)",
+        f"{stats.pages_fresh} reused (fresh)",
+    ]
+    if stats.pages_revalidated:
+        pages.append(f"{stats.pages_revalidated} revalidated")
+    metadata = [
+        f"{stats.metadata_cached} cached",
+        f"{stats.metadata_file} metadata files",
+        f"{stats.metadata_range} range reads",
+        f"{stats.metadata_download} downloads",
+    ]
+    return f"pages {', '.join(pages)}; metadata {', '.join(metadata)}"

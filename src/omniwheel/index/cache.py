@@ -1,0 +1,142 @@
+"""The on-disk index cache: project pages (revalidated by policy) and core metadata (kept forever).
+
+Layout, under the cache root (bump ``LAYOUT`` when the stored formats change)::
+
+    index-v1/pages/<hash of the index URL>/<project>.json   parsed page + fetch time + cache headers
+    index-v1/metadata/<sha256[:2]>/<sha256 of the wheel>    METADATA bytes
+
+Metadata is immutable for a given wheel hash, so it never expires.  Pages change when files are
+uploaded or yanked; whether a stored page may be reused is decided by :func:`page_freshness`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+from packaging.utils import NormalizedName
+
+from omniwheel._atomic import write_atomic
+from omniwheel.index.models import DistFile, ProjectPage, parse_timestamp
+
+LAYOUT = "index-v1"
+
+# The index reachable from some machines sends no cache headers at all; without them a page is
+# trusted for this long, like uv's default for indexes that do not say.
+DEFAULT_FRESHNESS = timedelta(minutes=10)
+
+Freshness = Literal["pinned", "fresh", "stale"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachedPage:
+    """A page as stored: its files plus what is needed to decide whether to ask again."""
+
+    page: ProjectPage
+    fetched_at: datetime
+    etag: str | None
+    max_age: int | None
+
+
+def page_freshness(
+    cached: CachedPage, *, now: datetime, exclude_newer: datetime | None
+) -> Freshness:
+    """Decide whether a stored page may be used without asking the index.
+
+    ``pinned``: fetched after the lock's ``exclude-newer`` cutoff, so it lists every file the lock
+    may use (uploads are not back-dated); reuse it forever.  ``fresh``: within the server's
+    ``max-age`` or, when the server sent none, within :data:`DEFAULT_FRESHNESS`.  Else ``stale``.
+    """
+    if exclude_newer is not None and cached.fetched_at > exclude_newer:
+        return "pinned"
+    window = timedelta(seconds=cached.max_age) if cached.max_age is not None else DEFAULT_FRESHNESS
+    return "fresh" if now - cached.fetched_at < window else "stale"
+
+
+class IndexCache:
+    """Pages and metadata of one index under a cache root."""
+
+    def __init__(self, root: Path, index_url: str) -> None:
+        base = root / LAYOUT
+        index_key = hashlib.sha256(index_url.encode()).hexdigest()[:16]
+        self._pages = base / "pages" / index_key
+        self._metadata = base / "metadata"
+
+    def load_page(self, name: NormalizedName) -> CachedPage | None:
+        """The stored page, or None when absent or unreadable (a damaged entry is refetched)."""
+        path = self._pages / f"{name}.json"
+        try:
+            data = json.loads(path.read_bytes())
+            files = tuple(_file_from_json(entry) for entry in data["files"])
+            return CachedPage(
+                page=ProjectPage.from_files(name, files),
+                fetched_at=parse_timestamp(data["fetched-at"]),
+                etag=data.get("etag"),
+                max_age=data.get("max-age"),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def store_page(self, cached: CachedPage) -> None:
+        data = {
+            "fetched-at": cached.fetched_at.isoformat(),
+            "etag": cached.etag,
+            "max-age": cached.max_age,
+            "files": [_file_to_json(dist) for dist in cached.page.files],
+        }
+        write_atomic(self._pages / f"{cached.page.name}.json", json.dumps(data).encode())
+
+    def touch_page(self, cached: CachedPage, fetched_at: datetime) -> CachedPage:
+        """Record a successful revalidation (304) so the page counts as fresh again."""
+        renewed = CachedPage(
+            page=cached.page, fetched_at=fetched_at, etag=cached.etag, max_age=cached.max_age
+        )
+        self.store_page(renewed)
+        return renewed
+
+    def load_metadata(self, sha256: str) -> bytes | None:
+        try:
+            return self._metadata_path(sha256).read_bytes()
+        except OSError:
+            return None
+
+    def store_metadata(self, sha256: str, data: bytes) -> None:
+        write_atomic(self._metadata_path(sha256), data)
+
+    def _metadata_path(self, sha256: str) -> Path:
+        return self._metadata / sha256[:2] / sha256
+
+
+def _file_to_json(dist: DistFile) -> dict[str, Any]:
+    return {
+        "filename": dist.filename,
+        "url": dist.url,
+        "sha256": dist.sha256,
+        "requires-python": dist.requires_python,
+        "yanked": dist.yanked,
+        "yanked-reason": dist.yanked_reason,
+        "upload-time": dist.upload_time.isoformat() if dist.upload_time else None,
+        "size": dist.size,
+        "metadata-advertised": dist.metadata_advertised,
+        "metadata-sha256": dist.metadata_sha256,
+    }
+
+
+def _file_from_json(entry: dict[str, Any]) -> DistFile:
+    upload_time = entry.get("upload-time")
+    return DistFile(
+        filename=entry["filename"],
+        url=entry["url"],
+        sha256=entry.get("sha256"),
+        requires_python=entry.get("requires-python"),
+        yanked=bool(entry.get("yanked")),
+        yanked_reason=entry.get("yanked-reason"),
+        upload_time=parse_timestamp(upload_time) if upload_time else None,
+        size=entry.get("size"),
+        metadata_advertised=bool(entry.get("metadata-advertised")),
+        metadata_sha256=entry.get("metadata-sha256"),
+    )

@@ -1,0 +1,349 @@
+"""Async client for one simple-API index: project pages and wheel core metadata.
+
+Pages come from PEP 691 JSON (PEP 503 HTML when the index only speaks that), through the on-disk
+cache's freshness policy.  A wheel's METADATA comes from the cheapest source that answers, in order:
+the cache (by wheel sha256, forever); the PEP 658/714 metadata file when the page advertises it; the
+same file probed once per index when it is not advertised (some indexes serve it anyway); HTTP range
+reads of the wheel's zip; a full download last.  Every fetch is memoised, so concurrent askers share
+one request, and transient failures are retried with backoff before an error names the URL.
+Credentials come from the index URL and are sent only to the index's own host, never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import re
+import ssl
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TypeVar
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+from packaging.utils import NormalizedName
+
+from omniwheel import __version__
+from omniwheel.errors import IndexAccessError
+from omniwheel.index.cache import CachedPage, IndexCache, page_freshness
+from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.models import (
+    JSON_CONTENT_TYPE,
+    CoreMetadata,
+    DistFile,
+    MetadataError,
+    ProjectPage,
+    Wheel,
+    parse_core_metadata,
+    parse_html_page,
+    parse_json_page,
+)
+from omniwheel.index.remote_zip import (
+    TAIL_SIZE,
+    MissingRange,
+    SparseFile,
+    find_metadata_member,
+    member_range,
+)
+
+ATTEMPTS = 4
+BACKOFF_SECONDS = 0.25
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+_MAX_AGE = re.compile(r"max-age=(\d+)")
+_T = TypeVar("_T")
+
+
+@dataclass(slots=True)
+class IndexStats:
+    """How pages and metadata were obtained, for the run summary."""
+
+    pages_fetched: int = 0
+    pages_pinned: int = 0
+    pages_fresh: int = 0
+    pages_revalidated: int = 0
+    metadata_cached: int = 0
+    metadata_file: int = 0
+    metadata_range: int = 0
+    metadata_download: int = 0
+
+
+class IndexClient:
+    """One index, one HTTP/2 connection pool, one cache; use as ``async with``."""
+
+    def __init__(
+        self,
+        *,
+        location: IndexLocation,
+        cache: IndexCache,
+        exclude_newer: datetime | None,
+        refresh: bool = False,
+        max_concurrency: int = 32,
+        timeout: float = 30.0,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.location = location
+        self.stats = IndexStats()
+        self._base, self._host, self._auth = _split_credentials(location.url)
+        self._cache = cache
+        self._exclude_newer = exclude_newer
+        self._refresh = refresh
+        self._now = now
+        self._limit = asyncio.Semaphore(max_concurrency)
+        self._pages: dict[str, asyncio.Future[ProjectPage | None]] = {}
+        self._metadata: dict[str, asyncio.Future[CoreMetadata]] = {}
+        self._probe_answers: bool | None = None
+        verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=str(location.cert)) if location.cert else True
+        )
+        self._http = httpx.AsyncClient(
+            http2=True,
+            verify=verify,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"omniwheel/{__version__}"},
+            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+        )
+
+    async def __aenter__(self) -> IndexClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._http.aclose()
+
+    def page(self, name: NormalizedName) -> Awaitable[ProjectPage | None]:
+        """The project's page, or None when the index has no such project (HTTP 404)."""
+        return _memoised(self._pages, name, lambda: self._fetch_page(name))
+
+    def metadata(self, wheel: Wheel) -> Awaitable[CoreMetadata]:
+        """Core metadata of one wheel."""
+        return _memoised(self._metadata, wheel.file.url, lambda: self._fetch_metadata(wheel))
+
+    # -- pages -------------------------------------------------------------------------------
+
+    async def _fetch_page(self, name: NormalizedName) -> ProjectPage | None:
+        cached = None if self._refresh else self._cache.load_page(name)
+        if cached is not None:
+            freshness = page_freshness(cached, now=self._now(), exclude_newer=self._exclude_newer)
+            if freshness == "pinned":
+                self.stats.pages_pinned += 1
+                return cached.page
+            if freshness == "fresh":
+                self.stats.pages_fresh += 1
+                return cached.page
+        url = urljoin(self._base, f"{name}/")
+        headers = {"Accept": f"{JSON_CONTENT_TYPE}, text/html;q=0.1"}
+        if cached is not None and cached.etag:
+            headers["If-None-Match"] = cached.etag
+        response = await self._get(url, headers=headers, accept=(200, 304, 404))
+        if response.status_code == 404:
+            return None
+        if response.status_code == 304 and cached is not None:
+            self.stats.pages_revalidated += 1
+            return self._cache.touch_page(cached, self._now()).page
+        self.stats.pages_fetched += 1
+        content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+        final_url = str(response.url)
+        if content_type in {JSON_CONTENT_TYPE, "application/json"}:
+            page = parse_json_page(name, response.content, final_url)
+        else:
+            page = parse_html_page(name, response.content, final_url)
+        stored = CachedPage(
+            page=page,
+            fetched_at=self._now(),
+            etag=response.headers.get("etag"),
+            max_age=_max_age(response.headers.get("cache-control")),
+        )
+        self._cache.store_page(stored)
+        return page
+
+    # -- metadata ----------------------------------------------------------------------------
+
+    async def _fetch_metadata(self, wheel: Wheel) -> CoreMetadata:
+        digest = wheel.file.sha256
+        data = self._cache.load_metadata(digest) if digest else None
+        if data is not None:
+            self.stats.metadata_cached += 1
+        else:
+            data = await self._metadata_bytes(wheel.file)
+            if digest:
+                self._cache.store_metadata(digest, data)
+        metadata = parse_core_metadata(data, source=wheel.file.filename)
+        if metadata.name != wheel.name or metadata.version != wheel.version:
+            raise MetadataError(
+                f"the metadata of {wheel.file.filename} names {metadata.name} "
+                f"{metadata.version}, not {wheel.name} {wheel.version}",
+                hint="the index serves inconsistent files; report it to the package's maintainers",
+            )
+        return metadata
+
+    async def _metadata_bytes(self, dist: DistFile) -> bytes:
+        if dist.metadata_advertised or self._probe_answers is not False:
+            data = await self._metadata_file(dist)
+            if data is not None:
+                self.stats.metadata_file += 1
+                if not dist.metadata_advertised:
+                    self._probe_answers = True
+                return data
+            if not dist.metadata_advertised and self._probe_answers is None:
+                self._probe_answers = False
+        try:
+            data = await self._range_metadata(dist)
+        except (zipfile.BadZipFile, MissingRange, ValueError):
+            data = None
+        if data is not None:
+            self.stats.metadata_range += 1
+            return data
+        self.stats.metadata_download += 1
+        return await self._download_metadata(dist)
+
+    async def _metadata_file(self, dist: DistFile) -> bytes | None:
+        response = await self._get(dist.url + ".metadata", accept=(200, 404, 403))
+        if response.status_code != 200:
+            return None
+        data = response.content
+        if dist.metadata_sha256 and hashlib.sha256(data).hexdigest() != dist.metadata_sha256:
+            raise IndexAccessError(
+                f"the metadata file of {dist.filename} does not match the sha256 the index "
+                f"page gives for it ({dist.metadata_sha256})",
+                hint="the index or a proxy is serving corrupt data; retry later or report it",
+            )
+        return data
+
+    async def _range_metadata(self, dist: DistFile) -> bytes | None:
+        """METADATA from byte ranges; None when the server does not do ranges."""
+        tail = await self._get(
+            dist.url, headers={"Range": f"bytes=-{TAIL_SIZE}"}, accept=(200, 206, 416)
+        )
+        if tail.status_code == 200:
+            return _read_metadata(_verified(dist, tail.content))
+        if tail.status_code != 206:
+            return None
+        start, size = _content_range(tail.headers.get("content-range", ""))
+        sparse = SparseFile(size)
+        sparse.add(start, tail.content)
+        for _ in range(4):
+            try:
+                with zipfile.ZipFile(sparse) as archive:
+                    info = find_metadata_member(archive)
+                    begin, end = member_range(info)
+                    end = min(end, size)
+                    if not sparse.has(begin, end):
+                        sparse.add(begin, await self._get_range(dist.url, begin, end))
+                    return archive.read(info)
+            except MissingRange as missing:
+                sparse.add(
+                    missing.start, await self._get_range(dist.url, missing.start, missing.end)
+                )
+        return None
+
+    async def _get_range(self, url: str, start: int, end: int) -> bytes:
+        response = await self._get(
+            url, headers={"Range": f"bytes={start}-{end - 1}"}, accept=(206,)
+        )
+        return response.content
+
+    async def _download_metadata(self, dist: DistFile) -> bytes:
+        response = await self._get(dist.url, accept=(200,))
+        try:
+            return _read_metadata(_verified(dist, response.content))
+        except zipfile.BadZipFile as exc:
+            raise MetadataError(
+                f"{dist.filename} is not a valid wheel ({exc})",
+                hint="the index serves a broken file; pin another version of this package",
+            ) from exc
+
+    # -- HTTP --------------------------------------------------------------------------------
+
+    async def _get(
+        self, url: str, *, headers: dict[str, str] | None = None, accept: tuple[int, ...]
+    ) -> httpx.Response:
+        """GET with retries on transient failures; other unexpected statuses fail at once."""
+        reason = ""
+        for attempt in range(ATTEMPTS):
+            if attempt:
+                await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
+            try:
+                async with self._limit:
+                    response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
+            except httpx.TransportError as exc:
+                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                continue
+            if response.status_code in accept:
+                return response
+            if response.status_code in TRANSIENT_STATUSES:
+                reason = f"HTTP {response.status_code}"
+                continue
+            raise self._status_error(url, response.status_code)
+        raise IndexAccessError(
+            f"could not fetch {url} after {ATTEMPTS} attempts ({reason})",
+            hint=f"check that the index is reachable (it came from {self.location.source})",
+        )
+
+    def _status_error(self, url: str, status: int) -> IndexAccessError:
+        if status in (401, 403):
+            hint = "the index wants credentials: put them in the index URL (https://user:token@…)"
+        else:
+            hint = f"check the index URL (it came from {self.location.source})"
+        return IndexAccessError(f"{url} answered HTTP {status}", hint=hint)
+
+    def _auth_for(self, url: str) -> httpx.BasicAuth | None:
+        if self._auth is None or urlsplit(url).netloc != self._host:
+            return None
+        return self._auth
+
+
+def _memoised(
+    table: dict[str, asyncio.Future[_T]], key: str, start: Callable[[], Awaitable[_T]]
+) -> asyncio.Future[_T]:
+    """One task per key: later askers await the same result (or the same error)."""
+    future = table.get(key)
+    if future is None:
+        future = asyncio.ensure_future(start())
+        table[key] = future
+    return future
+
+
+def _split_credentials(url: str) -> tuple[str, str, httpx.BasicAuth | None]:
+    """The index URL without userinfo, its host, and the credentials it carried."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    auth = None
+    if parts.username is not None:
+        auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    base = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return (base if base.endswith("/") else base + "/"), netloc, auth
+
+
+def _max_age(cache_control: str | None) -> int | None:
+    if not cache_control:
+        return None
+    if "no-cache" in cache_control or "no-store" in cache_control:
+        return 0
+    match = _MAX_AGE.search(cache_control)
+    return int(match.group(1)) if match else None
+
+
+def _content_range(header: str) -> tuple[int, int]:
+    """(first byte, total size) from ``bytes a-b/size``."""
+    match = re.fullmatch(r"bytes (\d+)-\d+/(\d+)", header.strip())
+    if not match:
+        raise ValueError(f"unusable Content-Range {header!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _verified(dist: DistFile, data: bytes) -> bytes:
+    if dist.sha256 and hashlib.sha256(data).hexdigest() != dist.sha256:
+        raise IndexAccessError(
+            f"{dist.filename} does not match the sha256 the index gives for it ({dist.sha256})",
+            hint="the index or a proxy is serving corrupt data; retry later or report it",
+        )
+    return data
+
+
+def _read_metadata(wheel_bytes: bytes) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as archive:
+        return archive.read(find_metadata_member(archive))

@@ -1,0 +1,267 @@
+"""What an index says about a project: its files (PEP 691 JSON or PEP 503 HTML) and core metadata.
+
+These are plain values parsed once from the wire format, so the resolver never sees JSON or HTML.
+Parsing is lenient where real indexes differ (HTML attributes, missing keys) and strict where a
+wrong value would make a lock wrong (hashes, URLs).
+"""
+
+from __future__ import annotations
+
+import html.parser
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urldefrag, urljoin
+
+from packaging.metadata import parse_email
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
+
+from omniwheel.errors import IndexAccessError
+
+JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+class PageFormatError(IndexAccessError):
+    """An index page that is neither valid PEP 691 JSON nor PEP 503 HTML."""
+
+
+class MetadataError(IndexAccessError):
+    """A wheel's core metadata that cannot be parsed."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DistFile:
+    """One file of a project as listed by the index."""
+
+    filename: str
+    url: str
+    sha256: str | None
+    requires_python: str | None = None
+    yanked: bool = False
+    yanked_reason: str | None = None
+    upload_time: datetime | None = None
+    size: int | None = None
+    metadata_advertised: bool = False
+    metadata_sha256: str | None = None
+
+    @property
+    def is_wheel(self) -> bool:
+        return self.filename.endswith(".whl")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Wheel:
+    """A wheel file with its filename parsed: the unit the resolver and the lock work with."""
+
+    file: DistFile
+    name: NormalizedName
+    version: Version
+    build: tuple[()] | tuple[int, str]
+    tags: frozenset[Tag]
+    requires_python: SpecifierSet | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectPage:
+    """A project's files: parsed wheels grouped by version, and the versions that have sdists."""
+
+    name: NormalizedName
+    files: tuple[DistFile, ...]
+    wheels_by_version: Mapping[Version, tuple[Wheel, ...]] = field(default_factory=dict)
+    sdist_versions: frozenset[Version] = field(default=frozenset())
+
+    @classmethod
+    def from_files(cls, name: NormalizedName, files: tuple[DistFile, ...]) -> ProjectPage:
+        grouped: dict[Version, list[Wheel]] = {}
+        sdists: set[Version] = set()
+        for dist in files:
+            if dist.is_wheel:
+                wheel = _parse_wheel(name, dist)
+                if wheel is not None:
+                    grouped.setdefault(wheel.version, []).append(wheel)
+            else:
+                version = _sdist_version(name, dist.filename)
+                if version is not None:
+                    sdists.add(version)
+        return cls(
+            name=name,
+            files=files,
+            wheels_by_version={version: tuple(items) for version, items in grouped.items()},
+            sdist_versions=frozenset(sdists),
+        )
+
+
+def _parse_wheel(project: NormalizedName, dist: DistFile) -> Wheel | None:
+    """Parse a wheel filename; files that do not parse or name another project are ignored."""
+    try:
+        name, version, build, tags = parse_wheel_filename(dist.filename)
+    except InvalidWheelFilename:
+        return None
+    if name != project:
+        return None
+    return Wheel(
+        file=dist,
+        name=name,
+        version=version,
+        build=build,
+        tags=tags,
+        requires_python=_specifier_or_none(dist.requires_python),
+    )
+
+
+def _sdist_version(project: NormalizedName, filename: str) -> Version | None:
+    try:
+        name, version = parse_sdist_filename(filename)
+    except InvalidSdistFilename:
+        return None
+    return version if name == project else None
+
+
+def _specifier_or_none(text: str | None) -> SpecifierSet | None:
+    """Requires-Python as published; an unparsable value is treated as absent, as pip and uv do."""
+    if not text or not text.strip():
+        return None
+    try:
+        return SpecifierSet(text)
+    except InvalidSpecifier:
+        return None
+
+
+def parse_timestamp(text: str) -> datetime:
+    """An ISO 8601 / RFC 3339 upload-time as an aware UTC datetime."""
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
+    """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``."""
+    try:
+        data = json.loads(body)
+        files = tuple(_json_file(entry, page_url) for entry in data["files"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise PageFormatError(
+            f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
+            hint="check that --index-url points at a simple-API index (…/simple/)",
+        ) from exc
+    return ProjectPage.from_files(name, files)
+
+
+def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
+    yanked = entry.get("yanked", False)
+    metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
+    upload_time = entry.get("upload-time")
+    hashes = entry.get("hashes") or {}
+    return DistFile(
+        filename=str(entry["filename"]),
+        url=urljoin(page_url, str(entry["url"])),
+        sha256=_lower_or_none(hashes.get("sha256")),
+        requires_python=entry.get("requires-python"),
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
+        upload_time=parse_timestamp(upload_time) if upload_time else None,
+        size=int(entry["size"]) if entry.get("size") is not None else None,
+        metadata_advertised=bool(metadata),
+        metadata_sha256=_lower_or_none(metadata.get("sha256"))
+        if isinstance(metadata, Mapping)
+        else None,
+    )
+
+
+def _lower_or_none(value: object) -> str | None:
+    return value.lower() if isinstance(value, str) and value else None
+
+
+def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
+    """Parse a PEP 503 project page (anchors with hash fragments and data- attributes)."""
+    parser = _AnchorParser()
+    try:
+        parser.feed(body.decode("utf-8", errors="replace"))
+        parser.close()
+    except AssertionError as exc:  # html.parser signals hopeless input this way
+        raise PageFormatError(f"the index page for `{name}` at {page_url} is not HTML") from exc
+    base = urljoin(page_url, parser.base_href) if parser.base_href else page_url
+    files = tuple(_html_file(attrs, base) for attrs in parser.anchors if attrs.get("href"))
+    return ProjectPage.from_files(name, files)
+
+
+def _html_file(attrs: Mapping[str, str | None], base: str) -> DistFile:
+    url, fragment = urldefrag(urljoin(base, attrs["href"] or ""))
+    algorithm, _, digest = fragment.partition("=")
+    metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
+    metadata_algorithm, _, metadata_digest = (metadata or "").partition("=")
+    yanked = "data-yanked" in attrs
+    return DistFile(
+        filename=url.rsplit("/", 1)[-1],
+        url=url,
+        sha256=digest.lower() if algorithm == "sha256" and digest else None,
+        requires_python=attrs.get("data-requires-python"),
+        yanked=yanked,
+        yanked_reason=attrs.get("data-yanked") or None,
+        metadata_advertised=metadata is not None and metadata != "false",
+        metadata_sha256=metadata_digest.lower() if metadata_algorithm == "sha256" else None,
+    )
+
+
+class _AnchorParser(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[dict[str, str | None]] = []
+        self.base_href: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.anchors.append(dict(attrs))
+        elif tag == "base" and self.base_href is None:
+            self.base_href = dict(attrs).get("href")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CoreMetadata:
+    """The parts of a wheel's METADATA that resolution needs."""
+
+    name: NormalizedName
+    version: Version
+    requires_dist: tuple[Requirement, ...]
+    requires_python: SpecifierSet | None
+    provides_extra: frozenset[NormalizedName]
+
+
+def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
+    """Parse METADATA leniently (real metadata is often imperfect); fail on bad requirements.
+
+    ``source`` names the file the bytes came from, for the error message.
+    """
+    raw, _unparsed = parse_email(data)
+    name, version = raw.get("name"), raw.get("version")
+    if not name or not version:
+        raise MetadataError(f"the core metadata of {source} has no Name or Version")
+    requirements: list[Requirement] = []
+    for text in raw.get("requires_dist", []):
+        try:
+            requirements.append(Requirement(text))
+        except InvalidRequirement as exc:
+            raise MetadataError(
+                f"the core metadata of {source} has an invalid Requires-Dist {text!r}: {exc}"
+            ) from exc
+    return CoreMetadata(
+        name=canonicalize_name(name),
+        version=Version(version),
+        requires_dist=tuple(requirements),
+        requires_python=_specifier_or_none(raw.get("requires_python")),
+        provides_extra=frozenset(canonicalize_name(e) for e in raw.get("provides_extra", [])),
+    )

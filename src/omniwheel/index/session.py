@@ -1,0 +1,92 @@
+"""A synchronous face for the async index client, for the (synchronous) resolver.
+
+The client runs on a private event loop in a daemon thread.  The resolver asks with blocking calls;
+prefetches schedule work on the loop and return at once, so pages and metadata the resolver will ask
+for next are usually already there.  A prefetch that fails is forgotten: the blocking call for the
+same item awaits the same memoised task and raises its error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+from packaging.utils import NormalizedName
+
+from omniwheel.index.client import IndexClient, IndexStats
+from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
+
+_T = TypeVar("_T")
+
+
+class IndexSession:
+    """Blocking access to an :class:`IndexClient` created on the session's own loop."""
+
+    def __init__(self, make_client: Callable[[], IndexClient]) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._client: IndexClient = self._call(_make(make_client))
+
+    def __enter__(self) -> IndexSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def stats(self) -> IndexStats:
+        return self._client.stats
+
+    def page(self, name: NormalizedName) -> ProjectPage | None:
+        return self._call(_page(self._client, name))
+
+    def metadata(self, wheel: Wheel) -> CoreMetadata:
+        return self._call(_metadata(self._client, wheel))
+
+    def prefetch(self, work: Callable[[IndexClient], Coroutine[Any, Any, object]]) -> None:
+        """Run ``work(client)`` on the loop without waiting; its failure is dropped."""
+        future = asyncio.run_coroutine_threadsafe(work(self._client), self._loop)
+        future.add_done_callback(_forget)
+
+    def prefetch_pages(self, names: Iterable[NormalizedName]) -> None:
+        for name in names:
+            self.prefetch(_page_of(name))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        self._call(self._client.__aexit__(None, None, None))
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def _call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
+        future: Future[_T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        return future.result()
+
+
+async def _make(make_client: Callable[[], IndexClient]) -> IndexClient:
+    return make_client()
+
+
+# The client's memoising methods create tasks, so they must be called on the loop's thread:
+# these coroutines are what crosses threads, and they call the client once they run there.
+async def _page(client: IndexClient, name: NormalizedName) -> ProjectPage | None:
+    return await client.page(name)
+
+
+async def _metadata(client: IndexClient, wheel: Wheel) -> CoreMetadata:
+    return await client.metadata(wheel)
+
+
+def _page_of(name: NormalizedName) -> Callable[[IndexClient], Coroutine[Any, Any, object]]:
+    return lambda client: _page(client, name)
+
+
+def _forget(future: Future[object]) -> None:
+    if not future.cancelled():
+        future.exception()

@@ -1,0 +1,233 @@
+"""``omniwheel lock``: from a project and options to a written (or checked) pylock.toml.
+
+The orchestration only: decide the lock inputs (command line, then what an existing lock recorded,
+then ``[tool.omniwheel]``, then defaults), open an index session, resolve the matrix, build the
+model, render it and compare it with what is on disk.  Each step is a call into the part that owns
+it; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from omniwheel._atomic import write_atomic
+from omniwheel.errors import LockFileError, ProjectError
+from omniwheel.index.cache import IndexCache
+from omniwheel.index.client import IndexClient, IndexStats
+from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.session import IndexSession
+from omniwheel.lock.model import Lock, LockInputs, build_lock
+from omniwheel.lock.pylock import (
+    LOCK_FILENAME,
+    ExistingLock,
+    exclude_newer_of,
+    inputs_as_recorded,
+    read_pylock,
+    render_pylock,
+)
+from omniwheel.platform.matrix import expand_targets
+from omniwheel.platform.target import Target, target_from_name
+from omniwheel.project.pyproject import Project
+from omniwheel.resolve.candidates import FilePolicy
+from omniwheel.resolve.divergence import Divergence, find_divergences
+from omniwheel.resolve.matrix import MatrixResolution, ResolveRequest, resolve_matrix
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOptions:
+    """What the command line asked for; empty/None means "not given"."""
+
+    platforms: tuple[str, ...] = ()
+    python_versions: tuple[str, ...] = ()
+    exclude_newer: datetime | None = None
+    extras: tuple[str, ...] = ()
+    all_extras: bool = False
+    prerelease: bool = False
+    uniform: bool = False
+    refresh: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockOutcome:
+    """A finished lock run: the model, its text, and what the summary reports."""
+
+    lock: Lock
+    text: str
+    path: Path
+    resolution: MatrixResolution
+    divergences: tuple[Divergence, ...]
+    stats: IndexStats
+    seconds: float
+    changed: bool
+    changes: tuple[str, ...] = field(default=())
+
+
+class StaleLockError(LockFileError):
+    """``--check`` found that the lock does not match what locking now would write."""
+
+    def __init__(self, path: Path, changes: tuple[str, ...]) -> None:
+        listed = "\n".join(f"  - {change}" for change in changes)
+        super().__init__(
+            f"{path.name} is out of date:\n{listed}",
+            hint="run `omniwheel lock` and commit the result",
+        )
+        self.changes = changes
+
+
+def lock_project(
+    project: Project,
+    options: LockOptions,
+    *,
+    location: IndexLocation,
+    cache_root: Path,
+    check: bool = False,
+) -> LockOutcome:
+    """Resolve the project for its targets and write pylock.toml (or, with ``check``, compare)."""
+    started = time.monotonic()
+    path = project.root / LOCK_FILENAME
+    existing = read_pylock(path)
+    inputs, targets = decide_inputs(project, options, existing, location)
+    request = ResolveRequest(
+        requirements=_requirements(project, inputs.extras),
+        targets=targets,
+        policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
+        uniform=inputs.uniform,
+        skip_targets_without_wheels=inputs.no_wheel == "skip-target",
+    )
+    cache = IndexCache(cache_root, location.public_url)
+
+    def client() -> IndexClient:
+        return IndexClient(
+            location=location,
+            cache=cache,
+            exclude_newer=inputs.exclude_newer,
+            refresh=options.refresh,
+        )
+
+    with IndexSession(client) as session:
+        resolution = resolve_matrix(request, session)
+        lock = build_lock(resolution, inputs)
+        text = render_pylock(lock)
+        divergences = tuple(find_divergences(resolution, session.page, request.policy))
+        stats = session.stats
+    changed = existing is None or existing.text != text
+    changes = describe_changes(existing, lock) if changed else ()
+    if check and changed:
+        raise StaleLockError(path, changes or ("the file's text differs from a fresh lock",))
+    if changed and not check:
+        write_atomic(path, text.encode())
+    return LockOutcome(
+        lock=lock,
+        text=text,
+        path=path,
+        resolution=resolution,
+        divergences=divergences,
+        stats=stats,
+        seconds=time.monotonic() - started,
+        changed=changed,
+        changes=changes,
+    )
+
+
+def decide_inputs(
+    project: Project,
+    options: LockOptions,
+    existing: ExistingLock | None,
+    location: IndexLocation,
+) -> tuple[LockInputs, tuple[Target, ...]]:
+    """The lock inputs: command line first, then the existing lock's, then the project's."""
+    settings = project.settings
+    recorded: Mapping[str, Any] = existing.inputs if existing is not None else {}
+    from_cli = bool(options.platforms or options.python_versions)
+    if from_cli:
+        targets = expand_targets(
+            options.platforms or settings.platforms,
+            options.python_versions or settings.python_versions,
+            project.requires_python,
+        )
+    elif recorded.get("targets-from-cli") and recorded.get("targets"):
+        from_cli = True
+        targets = tuple(target_from_name(name) for name in recorded["targets"])
+    else:
+        targets = expand_targets(
+            settings.platforms, settings.python_versions, project.requires_python
+        )
+    extras = _extras(project, options, recorded)
+    inputs = LockInputs(
+        targets=tuple(t.name for t in targets),
+        targets_from_cli=from_cli,
+        index_url=location.public_url,
+        exclude_newer=options.exclude_newer or settings.exclude_newer or exclude_newer_of(recorded),
+        extras=extras,
+        prerelease=options.prerelease or settings.prerelease,
+        uniform=options.uniform or settings.uniform,
+        no_wheel=settings.no_wheel,
+        requirements=tuple(sorted(str(r) for r in _requirements(project, extras))),
+        requires_python=str(project.requires_python) if project.requires_python else None,
+    )
+    return inputs, targets
+
+
+def _extras(project: Project, options: LockOptions, recorded: Mapping[str, Any]) -> tuple[str, ...]:
+    if options.all_extras:
+        return tuple(sorted(project.optional_dependencies))
+    wanted = options.extras or tuple(recorded.get("extras", ()))
+    chosen = sorted({canonicalize_name(extra) for extra in wanted})
+    unknown = [extra for extra in chosen if extra not in project.optional_dependencies]
+    if unknown:
+        known = ", ".join(sorted(project.optional_dependencies)) or "none"
+        raise ProjectError(
+            f"the project has no optional dependencies named {', '.join(unknown)} "
+            f"(it has: {known})",
+            hint="check --extra against [project.optional-dependencies] in pyproject.toml",
+        )
+    return tuple(chosen)
+
+
+def _requirements(project: Project, extras: tuple[str, ...]) -> tuple[Requirement, ...]:
+    chosen = list(project.dependencies)
+    for extra in extras:
+        chosen.extend(project.optional_dependencies[canonicalize_name(extra)])
+    return tuple(chosen)
+
+
+def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ...]:
+    """What differs between an existing lock and a new one: inputs first, then versions."""
+    if existing is None:
+        return ("no lock file yet",)
+    changes: list[str] = []
+    new_inputs = inputs_as_recorded(lock.inputs)
+    for key in sorted(set(new_inputs) | set(existing.inputs)):
+        if key == "skipped-targets":
+            continue
+        old, new = existing.inputs.get(key), new_inputs.get(key)
+        if old != new:
+            changes.append(f"{key}: {_short(old)} → {_short(new)}")
+    new_versions: dict[str, set[str]] = {}
+    for package in lock.packages:
+        new_versions.setdefault(package.name, set()).add(str(package.version))
+    for name in sorted(set(new_versions) | set(existing.versions)):
+        old_set = set(existing.versions.get(name, ()))
+        new_set = new_versions.get(name, set())
+        if old_set == new_set:
+            continue
+        if not old_set:
+            changes.append(f"added {name} {', '.join(sorted(new_set))}")
+        elif not new_set:
+            changes.append(f"removed {name} {', '.join(sorted(old_set))}")
+        else:
+            changes.append(f"{name}: {', '.join(sorted(old_set))} → {', '.join(sorted(new_set))}")
+    return tuple(changes)
+
+
+def _short(value: object) -> str:
+    text = str(value)
+    return text if len(text) <= 120 else text[:117] + "…"

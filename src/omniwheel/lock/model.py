@@ -1,0 +1,116 @@
+"""The lock as one in-memory model, built from a matrix resolution.
+
+One entry per (package, version), with the targets that need it, the wheels those targets take, and
+the marker that selects exactly those targets.  Lock inputs (targets, index, cutoff, extras, policy,
+requirements) travel with it so that ``--check`` can say what changed.  Writers (pylock.toml,
+Artifacts.toml) read this model and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from omniwheel.index.models import DistFile
+from omniwheel.lock.markers import EnvKey, environment_marker, selecting_marker
+from omniwheel.platform.target import Target
+from omniwheel.resolve.matrix import MatrixResolution
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockInputs:
+    """What the lock was made from, recorded under ``[tool.omniwheel]``."""
+
+    targets: tuple[str, ...]
+    targets_from_cli: bool
+    index_url: str
+    exclude_newer: datetime | None
+    extras: tuple[str, ...]
+    prerelease: bool
+    uniform: bool
+    no_wheel: str
+    requirements: tuple[str, ...]
+    requires_python: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedWheel:
+    file: DistFile
+    targets: tuple[Target, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedPackage:
+    name: NormalizedName
+    version: Version
+    targets: tuple[Target, ...]
+    marker: str | None
+    requires_python: str | None
+    wheels: tuple[LockedWheel, ...]
+    dependencies: tuple[NormalizedName, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    inputs: LockInputs
+    targets: tuple[Target, ...]
+    skipped: tuple[tuple[Target, str], ...]
+    environments: tuple[str, ...]
+    packages: tuple[LockedPackage, ...]
+
+
+def env_key(target: Target) -> EnvKey:
+    return target.marker_key
+
+
+def build_lock(resolution: MatrixResolution, inputs: LockInputs) -> Lock:
+    """The lock model for a resolution: entries sorted by name then version, wheels by filename."""
+    targets = tuple(
+        sorted((t for group in resolution.groups for t in group.targets), key=Target.sort_key)
+    )
+    everything = {env_key(t) for t in targets}
+    needs: dict[tuple[NormalizedName, Version], dict[Target, DistFile]] = {}
+    dependencies: dict[tuple[NormalizedName, Version], set[NormalizedName]] = {}
+    requires_python: dict[tuple[NormalizedName, Version], str | None] = {}
+    for group in resolution.groups:
+        for pin in group.pins.values():
+            key = (pin.name, pin.version)
+            for target in group.targets:
+                needs.setdefault(key, {})[target] = pin.wheels[target].file
+            dependencies.setdefault(key, set()).update(pin.dependencies)
+            requires_python[key] = pin.requires_python
+    packages = []
+    for (name, version), per_target in sorted(needs.items()):
+        users = tuple(sorted(per_target, key=Target.sort_key))
+        packages.append(
+            LockedPackage(
+                name=name,
+                version=version,
+                targets=users,
+                marker=selecting_marker({env_key(t) for t in users}, everything),
+                requires_python=requires_python[(name, version)],
+                wheels=_wheels(per_target),
+                dependencies=tuple(sorted(dependencies[(name, version)])),
+            )
+        )
+    environments = tuple(dict.fromkeys(environment_marker(t) for t in targets))
+    return Lock(
+        inputs=inputs,
+        targets=targets,
+        skipped=tuple((s.target, s.reason) for s in resolution.skipped),
+        environments=environments,
+        packages=tuple(packages),
+    )
+
+
+def _wheels(per_target: dict[Target, DistFile]) -> tuple[LockedWheel, ...]:
+    users: dict[str, tuple[DistFile, list[Target]]] = {}
+    for target, dist in per_target.items():
+        users.setdefault(dist.filename, (dist, []))[1].append(target)
+    return tuple(
+        LockedWheel(file=dist, targets=tuple(sorted(ts, key=Target.sort_key)))
+        for _, (dist, ts) in sorted(users.items())
+    )

@@ -1,0 +1,248 @@
+"""Writing the lock model as PEP 751 ``pylock.toml``, proving it installs what was resolved,
+and reading back what omniwheel recorded in it.
+
+The text is built in one fixed order (sorted packages, sorted wheels, stable keys) so the same
+inputs give byte-identical files.  Before anything is written, the document is validated by
+``packaging.pylock`` and, for every target, ``Pylock.select`` — what any standard installer does,
+from markers and tag ranking alone — must pick exactly the wheel the resolver chose.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+import tomlkit
+from packaging.markers import Environment
+from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockValidationError
+from tomlkit.items import Table
+
+from omniwheel.errors import LockFileError
+from omniwheel.lock.model import Lock, LockedPackage, LockInputs
+from omniwheel.platform.target import Target
+
+LOCK_FILENAME = "pylock.toml"
+TOOL = "omniwheel"
+
+
+class LockConsistencyError(LockFileError):
+    """The written lock would make an installer pick other files than the resolver chose."""
+
+
+def render_pylock(lock: Lock) -> str:
+    """The pylock.toml text for a lock, after proving it selects the resolved wheels."""
+    document = _document(lock)
+    text = tomlkit.dumps(document)
+    verify_selection(lock, tomllib.loads(text))
+    return text
+
+
+def _document(lock: Lock) -> tomlkit.TOMLDocument:
+    doc = tomlkit.document()
+    doc["lock-version"] = "1.0"
+    doc["environments"] = _multiline(list(lock.environments))
+    if lock.inputs.requires_python:
+        doc["requires-python"] = lock.inputs.requires_python
+    doc["extras"] = []
+    doc["dependency-groups"] = []
+    doc["default-groups"] = []
+    doc["created-by"] = TOOL
+    packages = tomlkit.aot()
+    versions_by_name: dict[str, set[str]] = {}
+    for package in lock.packages:
+        versions_by_name.setdefault(package.name, set()).add(str(package.version))
+    for package in lock.packages:
+        packages.append(_package_table(package, lock.inputs.index_url, versions_by_name))
+    doc["packages"] = packages
+    doc["tool"] = {TOOL: _tool_table(lock)}
+    return doc
+
+
+def _package_table(
+    package: LockedPackage, index_url: str, versions_by_name: Mapping[str, set[str]]
+) -> Table:
+    table = tomlkit.table()
+    table["name"] = package.name
+    table["version"] = str(package.version)
+    if package.marker:
+        table["marker"] = package.marker
+    if package.requires_python:
+        table["requires-python"] = package.requires_python
+    dependencies = tomlkit.array()
+    for dep in package.dependencies:
+        entry = tomlkit.inline_table()
+        entry["name"] = dep
+        versions = versions_by_name.get(dep, set())
+        if len(versions) == 1:
+            entry["version"] = next(iter(versions))
+        dependencies.append(entry)
+    if package.dependencies:
+        table["dependencies"] = dependencies
+    table["index"] = index_url
+    wheels = tomlkit.aot()
+    for locked in package.wheels:
+        wheel = tomlkit.table()
+        dist = locked.file
+        wheel["url"] = dist.url
+        if dist.upload_time is not None:
+            wheel["upload-time"] = dist.upload_time
+        if dist.size is not None:
+            wheel["size"] = dist.size
+        hashes = tomlkit.inline_table()
+        if dist.sha256 is None:
+            raise LockFileError(
+                f"the index gives no sha256 for {dist.filename}",
+                hint="omniwheel locks only files with a published sha256; use another index",
+            )
+        hashes["sha256"] = dist.sha256
+        wheel["hashes"] = hashes
+        wheels.append(wheel)
+    table["wheels"] = wheels
+    tool = tomlkit.table()
+    tool["targets"] = _multiline([t.name for t in package.targets])
+    table["tool"] = {TOOL: tool}
+    return table
+
+
+def _tool_table(lock: Lock) -> Table:
+    inputs = lock.inputs
+    table = tomlkit.table()
+    table["targets"] = _multiline(list(inputs.targets))
+    table["targets-from-cli"] = inputs.targets_from_cli
+    table["index-url"] = inputs.index_url
+    if inputs.exclude_newer is not None:
+        table["exclude-newer"] = inputs.exclude_newer
+    table["extras"] = list(inputs.extras)
+    table["prerelease"] = inputs.prerelease
+    table["uniform"] = inputs.uniform
+    table["no-wheel"] = inputs.no_wheel
+    if inputs.requires_python:
+        table["requires-python"] = inputs.requires_python
+    table["requirements"] = _multiline(list(inputs.requirements))
+    if lock.skipped:
+        skipped = tomlkit.array()
+        for target, reason in lock.skipped:
+            entry = tomlkit.inline_table()
+            entry["target"] = target.name
+            entry["reason"] = reason.splitlines()[0]
+            skipped.append(entry)
+        table["skipped-targets"] = skipped
+    return table
+
+
+def _multiline(items: list[str]) -> Any:
+    array = tomlkit.array()
+    array.extend(items)
+    if len(items) > 1:
+        array.multiline(True)
+    return array
+
+
+def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
+    """Prove that a standard installer picks, on every target, the wheel the resolver chose."""
+    try:
+        pylock = Pylock.from_dict(data)
+    except PylockValidationError as exc:
+        raise LockConsistencyError(
+            f"the generated pylock.toml is not valid PEP 751: {exc}"
+        ) from exc
+    for target in lock.targets:
+        expected = {
+            package.name: wheel.file.filename
+            for package in lock.packages
+            for wheel in package.wheels
+            if target in wheel.targets
+        }
+        try:
+            chosen = {
+                package.name: cast(PackageWheel, source).filename
+                for package, source in pylock.select(
+                    environment=cast(Environment, target.marker_environment()), tags=target.tags
+                )
+            }
+        except PylockSelectError as exc:
+            raise LockConsistencyError(
+                f"an installer on {target.name} could not use the generated lock: {exc}"
+            ) from exc
+        if chosen != expected:
+            differences = sorted(set(chosen.items()) ^ set(expected.items()))
+            raise LockConsistencyError(
+                f"on {target.name} an installer would pick other wheels than the resolver "
+                f"chose: {differences[:6]}",
+                hint="this is a bug in omniwheel; please report it with the pyproject.toml",
+            )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExistingLock:
+    """What an existing pylock.toml says: its text, omniwheel's recorded inputs, its versions."""
+
+    path: Path
+    text: str
+    inputs: Mapping[str, Any]
+    versions: Mapping[str, tuple[str, ...]]
+
+
+def read_pylock(path: Path) -> ExistingLock | None:
+    """Read and validate a lock file; None when it does not exist."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise LockFileError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        data = tomllib.loads(text)
+        pylock = Pylock.from_dict(data)
+    except (tomllib.TOMLDecodeError, PylockValidationError) as exc:
+        raise LockFileError(
+            f"{path} is not a valid PEP 751 lock file: {exc}",
+            hint="delete it and run `omniwheel lock` to write a new one",
+        ) from exc
+    tool = (pylock.tool or {}).get(TOOL, {})
+    versions: dict[str, list[str]] = {}
+    for package in pylock.packages:
+        versions.setdefault(package.name, []).append(str(package.version))
+    return ExistingLock(
+        path=path,
+        text=text,
+        inputs=tool if isinstance(tool, Mapping) else {},
+        versions={name: tuple(sorted(v)) for name, v in versions.items()},
+    )
+
+
+def inputs_as_recorded(inputs: LockInputs) -> dict[str, Any]:
+    """The inputs as they appear once written and read back, for comparing with a lock's."""
+    text = tomlkit.dumps({"x": _tool_inputs_only(inputs)})
+    return cast(dict[str, Any], tomllib.loads(text)["x"])
+
+
+def _tool_inputs_only(inputs: LockInputs) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "targets": list(inputs.targets),
+        "targets-from-cli": inputs.targets_from_cli,
+        "index-url": inputs.index_url,
+        "extras": list(inputs.extras),
+        "prerelease": inputs.prerelease,
+        "uniform": inputs.uniform,
+        "no-wheel": inputs.no_wheel,
+        "requirements": list(inputs.requirements),
+    }
+    if inputs.exclude_newer is not None:
+        data["exclude-newer"] = inputs.exclude_newer
+    if inputs.requires_python:
+        data["requires-python"] = inputs.requires_python
+    return data
+
+
+def target_names(targets: tuple[Target, ...]) -> tuple[str, ...]:
+    return tuple(t.name for t in targets)
+
+
+def exclude_newer_of(inputs: Mapping[str, Any]) -> datetime | None:
+    value = inputs.get("exclude-newer")
+    return value if isinstance(value, datetime) else None

@@ -1,0 +1,130 @@
+"""Which versions of a project a group of targets may use, and which wheel each target would take.
+
+Pure functions over an index page: the resolver's provider asks them, the error explainer asks them
+again to say why nothing fitted.  A version is usable for a group of targets only if every target of
+the group has a wheel for it (tags match, Requires-Python admits every patch release of the target's
+Python), the files are not newer than ``exclude-newer``, and it is not yanked (unless pinned with
+``==``).  Within a version, each target takes its best-ranked compatible wheel, exactly as a PEP 751
+installer would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from omniwheel.index.models import ProjectPage, Wheel
+from omniwheel.platform.target import Target
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FilePolicy:
+    """Rules that decide which files exist at all for this lock."""
+
+    exclude_newer: datetime | None
+    allow_prereleases: bool
+
+
+def wheel_rank(wheel: Wheel, target: Target) -> int | None:
+    """The wheel's best tag rank for the target (lower is better), None if it does not fit."""
+    ranks = target.tag_ranks
+    found = [ranks[tag] for tag in wheel.tags if tag in ranks]
+    if not found:
+        return None
+    if wheel.requires_python is not None and not target.fits_requires_python(wheel.requires_python):
+        return None
+    return min(found)
+
+
+def best_wheel(wheels: Iterable[Wheel], target: Target) -> Wheel | None:
+    """The wheel a PEP 751 installer on ``target`` would take: best tag rank, then newest build."""
+    ranked: list[tuple[int, tuple[int, str] | tuple[()], str, Wheel]] = []
+    for wheel in wheels:
+        rank = wheel_rank(wheel, target)
+        if rank is not None:
+            ranked.append((rank, wheel.build, wheel.file.filename, wheel))
+    if not ranked:
+        return None
+    ranked.sort(key=lambda item: (item[0], _negated_build(item[1]), item[2]))
+    return ranked[0][3]
+
+
+def _negated_build(build: tuple[int, str] | tuple[()]) -> tuple[int, str]:
+    return (-build[0], build[1]) if build else (0, "")
+
+
+def visible_wheels(wheels: Sequence[Wheel], policy: FilePolicy, *, pinned: bool) -> list[Wheel]:
+    """Wheels that may be used at all: uploaded before the cutoff, not yanked unless pinned."""
+    cutoff = policy.exclude_newer
+    return [
+        wheel
+        for wheel in wheels
+        if (
+            cutoff is None
+            or (wheel.file.upload_time is not None and wheel.file.upload_time <= cutoff)
+        )
+        and (pinned or not wheel.file.yanked)
+    ]
+
+
+def allows_prerelease(specifiers: Iterable[SpecifierSet], policy: FilePolicy) -> bool:
+    """Pre-releases only with ``--prerelease`` or when a specifier names one (e.g. ``>=2.0b1``)."""
+    return policy.allow_prereleases or any(
+        Version(spec.version).is_prerelease
+        for specifier in specifiers
+        for spec in specifier
+        if not spec.version.endswith(".*")
+    )
+
+
+def is_pinned(specifiers: Iterable[SpecifierSet], version: Version) -> bool:
+    """True when a requirement pins exactly this version with ``==`` (no wildcard) or ``===``."""
+    for specifier in specifiers:
+        for spec in specifier:
+            if spec.operator == "===" and spec.version == str(version):
+                return True
+            exact = spec.operator == "==" and not spec.version.endswith(".*")
+            if exact and Version(spec.version) == version:
+                return True
+    return False
+
+
+def iter_usable_versions(
+    page: ProjectPage,
+    specifiers: Sequence[SpecifierSet],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> Iterator[tuple[Version, dict[Target, Wheel]]]:
+    """Versions (newest first) that satisfy every specifier and have a wheel for every target.
+
+    Lazy: the resolver usually takes the first, and checking wheels of every old release of a big
+    project for every target would dominate resolution time.
+    """
+    prereleases = allows_prerelease(specifiers, policy)
+    for version in sorted(page.wheels_by_version, reverse=True):
+        if version.is_prerelease and not prereleases:
+            continue
+        if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+            continue
+        wheels = visible_wheels(
+            page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
+        )
+        chosen = {target: best_wheel(wheels, target) for target in targets}
+        if all(wheel is not None for wheel in chosen.values()):
+            yield version, {t: w for t, w in chosen.items() if w is not None}
+
+
+def metadata_wheel(page: ProjectPage, version: Version, policy: FilePolicy) -> Wheel:
+    """The one wheel whose METADATA stands for the version on every target.
+
+    Wheels of one release carry the same dependency metadata in practice (platform differences are
+    written as markers), so metadata is fetched once per version, not per target.  The choice is
+    fixed (first filename) so that every run reads the same file.
+    """
+    wheels = page.wheels_by_version[version]
+    visible = visible_wheels(wheels, policy, pinned=True) or list(wheels)
+    return min(visible, key=lambda wheel: wheel.file.filename)

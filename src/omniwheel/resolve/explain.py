@@ -1,0 +1,190 @@
+"""Turning a failed resolution into words: the conflicting chain, or the missing wheels.
+
+resolvelib reports failure as data (the requirements that could not be met, each with the candidate
+that asked for it).  This module asks the index page again why nothing fitted and writes what a user
+needs: who required what (as a chain back to the project), whether versions exist at all, and, when
+they exist but have no wheel for a target, which wheel tags do exist and what to do about it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from omniwheel.errors import ResolutionError
+from omniwheel.index.models import Wheel
+from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy, allows_prerelease, best_wheel, visible_wheels
+from omniwheel.resolve.provider import PYTHON, GroupProvider, RequirementInfo
+
+ROOT = "your project"
+
+
+class NoCompatibleWheelError(ResolutionError):
+    """Versions of a package exist, but none has a wheel that a target can install."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        package: NormalizedName,
+        targets: tuple[Target, ...],
+        versions_tried: tuple[str, ...],
+        hint: str,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.package = package
+        self.targets = targets
+        self.versions_tried = versions_tried
+
+
+class ConflictError(ResolutionError):
+    """Requirements that no version satisfies together."""
+
+
+def explain_failure(
+    causes: Sequence[RequirementInfo], provider: GroupProvider, policy: FilePolicy
+) -> ResolutionError:
+    """The most useful error for resolvelib's ``causes`` in this provider's group."""
+    by_name: dict[NormalizedName, list[RequirementInfo]] = {}
+    for cause in causes:
+        by_name.setdefault(cause.requirement.name, []).append(cause)
+    where = ", ".join(target.name for target in provider.targets)
+    for name, infos in sorted(by_name.items()):
+        error = _explain_project(name, infos, provider, policy, where)
+        if error is not None:
+            return error
+    return ConflictError(
+        f"cannot resolve the requirements for {where}:\n{_chains(causes, provider)}",
+        hint="loosen one of these requirements, or pin versions that agree",
+    )
+
+
+def _explain_project(
+    name: NormalizedName,
+    infos: list[RequirementInfo],
+    provider: GroupProvider,
+    policy: FilePolicy,
+    where: str,
+) -> ResolutionError | None:
+    chains = _chains(infos, provider)
+    if name == PYTHON:
+        versions = ", ".join(sorted({t.python_full_version for t in provider.targets}))
+        return ConflictError(
+            f"a dependency does not support Python {versions} ({where}):\n{chains}",
+            hint="pin an older version of that dependency, or drop the target's Python version",
+        )
+    page = provider.page(name)
+    if page is None:
+        return ResolutionError(
+            f"`{name}` is not on the index ({where}):\n{chains}",
+            hint="check the spelling of the requirement and the index URL",
+        )
+    specifiers = [info.requirement.specifier for info in infos]
+    matching = [
+        version
+        for version in sorted(page.wheels_by_version, reverse=True)
+        if all(s.contains(version, prereleases=True) for s in specifiers)
+        and (not version.is_prerelease or allows_prerelease(specifiers, policy))
+        and visible_wheels(page.wheels_by_version[version], policy, pinned=True)
+    ]
+    if not matching:
+        return _no_version(name, specifiers, page.sdist_versions, chains, where)
+    return _no_wheel(
+        name,
+        matching=matching,
+        wheels_by_version=page.wheels_by_version,
+        provider=provider,
+        policy=policy,
+        chains=chains,
+    )
+
+
+def _no_version(
+    name: NormalizedName,
+    specifiers: list[SpecifierSet],
+    sdist_versions: frozenset[Version],
+    chains: str,
+    where: str,
+) -> ResolutionError:
+    wanted = " and ".join(str(s) or "any version" for s in specifiers)
+    if len(specifiers) > 1:
+        return ConflictError(
+            f"no version of `{name}` satisfies {wanted} ({where}):\n{chains}",
+            hint="these requirements conflict: loosen one of them or pin versions that agree",
+        )
+    only_sdists = " (only source distributions exist for it)" if sdist_versions else ""
+    return ResolutionError(
+        f"no wheel of `{name}` matches {wanted}{only_sdists} ({where}):\n{chains}",
+        hint="omniwheel never builds packages; relax the requirement or choose a version with "
+        "wheels (check --exclude-newer too)",
+    )
+
+
+def _no_wheel(
+    name: NormalizedName,
+    *,
+    matching: list[Version],
+    wheels_by_version: Mapping[Version, tuple[Wheel, ...]],
+    provider: GroupProvider,
+    policy: FilePolicy,
+    chains: str,
+) -> NoCompatibleWheelError:
+    lacking: list[Target] = []
+    for target in provider.targets:
+        if not any(
+            best_wheel(visible_wheels(wheels_by_version[v], policy, pinned=True), target)
+            for v in matching
+        ):
+            lacking.append(target)
+    blocked = tuple(lacking or provider.targets)
+    newest = matching[0]
+    tags = sorted({str(tag) for wheel in wheels_by_version[newest] for tag in wheel.tags})
+    tried = tuple(str(v) for v in matching[:8])
+    names = ", ".join(t.name for t in blocked)
+    more = " …" if len(matching) > 8 else ""
+    message = (
+        f"no version of `{name}` has a wheel for {names}:\n{chains}\n"
+        f"  versions tried: {', '.join(tried)}{more}\n"
+        f"  wheel tags of {name} {newest}: {', '.join(tags[:12])}{' …' if len(tags) > 12 else ''}"
+    )
+    hint = (
+        f"drop the target (--platform), pin a version of `{name}` that has a wheel for it, or set "
+        '`[tool.omniwheel] no-wheel = "skip-target"` to leave such targets out of the lock'
+    )
+    return NoCompatibleWheelError(
+        message, package=name, targets=blocked, versions_tried=tried, hint=hint
+    )
+
+
+def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
+    """One line per requirement: ``a 1.0 (required by your project) requires b>=2``."""
+    lines = []
+    for info in infos:
+        asker = str(info.parent) if info.parent is not None else ROOT
+        via = _via(info.parent.name, provider) if info.parent is not None else ""
+        lines.append(f"  - {asker}{via} requires {info.requirement.text}")
+    return "\n".join(dict.fromkeys(lines))
+
+
+def _via(name: NormalizedName, provider: GroupProvider) -> str:
+    """`` (required by x 1.0 ← your project)``: the first asker of each link, back to the root."""
+    path: list[str] = []
+    seen = {name}
+    current = name
+    while True:
+        askers = provider.required_by.get(current)
+        if not askers:
+            path.append(ROOT)
+            break
+        asker = askers[0]
+        path.append(asker)
+        parent = NormalizedName(asker.split(" ")[0].split("[")[0])
+        if parent in seen:
+            break
+        seen.add(parent)
+        current = parent
+    return f" (required by {' ← '.join(path)})"

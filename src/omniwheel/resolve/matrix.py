@@ -1,0 +1,220 @@
+"""Resolving a project for a whole matrix of targets.
+
+Targets are grouped by what markers can see (``sys_platform``, ``platform_machine``, Python minor);
+each group is resolved once, in a fixed order, so every target gets the newest versions its
+requirements and wheels allow — a per-platform resolution — while groups resolved later prefer,
+among equally valid choices, versions that earlier groups took.  Metadata is shared across groups
+through the index session, so most of the work is done once.
+
+``uniform`` asks for one version per package everywhere: versions that diverge are capped at the
+oldest chosen version and the matrix is resolved again until it agrees, or a target cannot go that
+low, which is an error naming it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+from packaging.version import Version
+from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+
+from omniwheel.errors import ResolutionError
+from omniwheel.index.models import Wheel
+from omniwheel.index.session import IndexSession
+from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy
+from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
+from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
+
+MAX_ROUNDS = 20_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveRequest:
+    """Everything resolution depends on, besides the index."""
+
+    requirements: tuple[Requirement, ...]
+    targets: tuple[Target, ...]
+    policy: FilePolicy
+    uniform: bool = False
+    skip_targets_without_wheels: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """One package chosen for a group: its version, each target's wheel, what it depends on."""
+
+    name: NormalizedName
+    version: Version
+    wheels: Mapping[Target, Wheel] = field(hash=False)
+    dependencies: tuple[NormalizedName, ...]
+    requires_python: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupResolution:
+    """The resolution shared by targets that markers cannot tell apart."""
+
+    targets: tuple[Target, ...]
+    pins: Mapping[NormalizedName, Pin] = field(hash=False)
+    roots: tuple[NormalizedName, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkippedTarget:
+    target: Target
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatrixResolution:
+    groups: tuple[GroupResolution, ...]
+    skipped: tuple[SkippedTarget, ...] = ()
+
+    def versions(self, name: NormalizedName) -> dict[Target, Version]:
+        """The version of a package on each target that needs it."""
+        return {
+            target: group.pins[name].version
+            for group in self.groups
+            if name in group.pins
+            for target in group.targets
+        }
+
+
+def group_targets(targets: Iterable[Target]) -> list[tuple[Target, ...]]:
+    """Targets with equal marker keys, in the order of their first member."""
+    groups: dict[tuple[str, str, str], list[Target]] = {}
+    for target in sorted(targets, key=Target.sort_key):
+        groups.setdefault(target.marker_key, []).append(target)
+    return [tuple(members) for members in groups.values()]
+
+
+def resolve_matrix(request: ResolveRequest, index: IndexSession) -> MatrixResolution:
+    """Resolve every group; with ``uniform``, repeat with caps until versions agree."""
+    caps: dict[NormalizedName, Version] = {}
+    while True:
+        result = _resolve_all(request, index, caps)
+        if not request.uniform:
+            return result
+        lowered = _uniform_caps(result, caps)
+        if not lowered:
+            return result
+        caps.update(lowered)
+
+
+def _resolve_all(
+    request: ResolveRequest, index: IndexSession, caps: Mapping[NormalizedName, Version]
+) -> MatrixResolution:
+    groups: list[GroupResolution] = []
+    skipped: list[SkippedTarget] = []
+    preferred: dict[NormalizedName, Version] = {}
+    for members in group_targets(request.targets):
+        try:
+            group = resolve_group(members, request, index, preferred=preferred, caps=caps)
+        except NoCompatibleWheelError as exc:
+            if not request.skip_targets_without_wheels:
+                raise
+            skipped.extend(SkippedTarget(target=t, reason=exc.message) for t in members)
+            continue
+        except ResolutionError as exc:
+            if caps:
+                raise _uniform_error(exc, members, caps) from exc
+            raise
+        groups.append(group)
+        for name, pin in group.pins.items():
+            preferred.setdefault(name, pin.version)
+    if not groups:
+        raise ResolutionError(
+            "no target of the lock can be resolved: every one lacks wheels",
+            hint="see the warnings above; pin versions with wheels or choose other targets",
+        )
+    return MatrixResolution(groups=tuple(groups), skipped=tuple(skipped))
+
+
+def resolve_group(
+    members: Sequence[Target],
+    request: ResolveRequest,
+    index: IndexSession,
+    *,
+    preferred: Mapping[NormalizedName, Version],
+    caps: Mapping[NormalizedName, Version],
+) -> GroupResolution:
+    """Resolve one group of indistinguishable targets with resolvelib."""
+    provider = GroupProvider(
+        targets=members, index=index, policy=request.policy, preferred=preferred, caps=caps
+    )
+    roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
+    index.prefetch_pages(root.name for root in roots)
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+    try:
+        result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
+    except ResolutionImpossible as exc:
+        raise explain_failure(list(exc.causes), provider, request.policy) from None
+    except ResolutionTooDeep:
+        raise ResolutionError(
+            f"resolution for {members[0].name} did not finish within {MAX_ROUNDS} rounds",
+            hint="pin some versions to narrow the search",
+        ) from None
+    children: dict[NormalizedName, set[NormalizedName]] = {}
+    for key in result.graph:
+        if key is None or key == PYTHON:
+            continue
+        base = NormalizedName(key.split("[")[0])
+        for child in result.graph.iter_children(key):
+            if child is None or child == PYTHON:
+                continue
+            child_name = NormalizedName(child.split("[")[0])
+            if child_name != base:
+                children.setdefault(base, set()).add(child_name)
+    pins = {
+        candidate.name: Pin(
+            name=candidate.name,
+            version=candidate.version,
+            wheels=candidate.wheels,
+            dependencies=tuple(sorted(children.get(candidate.name, ()))),
+            requires_python=_requires_python(provider, candidate),
+        )
+        for key, candidate in result.mapping.items()
+        if key != PYTHON and not candidate.extras
+    }
+    return GroupResolution(
+        targets=tuple(members),
+        pins=dict(sorted(pins.items())),
+        roots=tuple(sorted({root.name for root in roots})),
+    )
+
+
+def _requires_python(provider: GroupProvider, candidate: Candidate) -> str | None:
+    metadata = provider.metadata.get((candidate.name, candidate.version))
+    if metadata is None or metadata.requires_python is None:
+        return None
+    return str(metadata.requires_python)
+
+
+def _uniform_caps(
+    result: MatrixResolution, caps: Mapping[NormalizedName, Version]
+) -> dict[NormalizedName, Version]:
+    """Packages whose versions differ across groups, capped at the oldest chosen version."""
+    lowered: dict[NormalizedName, Version] = {}
+    names = {name for group in result.groups for name in group.pins}
+    for name in sorted(names):
+        versions = set(result.versions(name).values())
+        if len(versions) > 1:
+            oldest = min(versions)
+            if caps.get(name) != oldest:
+                lowered[name] = oldest
+    return lowered
+
+
+def _uniform_error(
+    exc: ResolutionError, members: Sequence[Target], caps: Mapping[NormalizedName, Version]
+) -> ResolutionError:
+    capped = ", ".join(f"{name}<={version}" for name, version in sorted(caps.items()))
+    return ResolutionError(
+        f"--uniform: {members[0].name} cannot use the versions the other targets need "
+        f"({capped}):\n{exc.message}",
+        hint=f"drop --uniform, or drop target {members[0].name}",
+    )

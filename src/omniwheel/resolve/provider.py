@@ -1,0 +1,260 @@
+"""The resolvelib provider: answers the backtracking resolver's questions for one group of targets.
+
+A group is one target, or several targets that markers cannot tell apart (same ``sys_platform``,
+``platform_machine`` and Python minor: glibc and musl, or two glibc floors).  They must share one
+version per package, so a candidate is usable only if every target of the group has a wheel for it,
+and a dependency applies when its marker holds on any target of the group.
+
+Extras follow the usual pattern: ``name[x]`` is its own identifier whose candidates depend on the
+plain ``name`` at the same version plus the dependencies that the extra adds.  A dependency's
+``Requires-Python`` (from the wheel's metadata, when the page did not give it) becomes a requirement
+on the pseudo-project ``<python>``, which has one candidate only if every target fits it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+from resolvelib import AbstractProvider
+from resolvelib.structs import RequirementInformation
+
+from omniwheel.index.client import IndexClient
+from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
+from omniwheel.index.session import IndexSession
+from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
+
+PYTHON = "<python>"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Req:
+    """A requirement as the resolver sees it: markers already evaluated for the group."""
+
+    name: NormalizedName
+    extras: frozenset[NormalizedName] = frozenset()
+    specifier: SpecifierSet = field(default_factory=SpecifierSet)
+    text: str
+
+    @property
+    def identifier(self) -> str:
+        return _identifier(self.name, self.extras)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """A version of a project (with extras, when asked with extras) and each target's wheel."""
+
+    name: NormalizedName
+    extras: frozenset[NormalizedName]
+    version: Version
+    wheels: Mapping[Target, Wheel] = field(hash=False, compare=False)
+
+    @property
+    def identifier(self) -> str:
+        return _identifier(self.name, self.extras)
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(sorted(self.extras))}]" if self.extras else ""
+        return f"{self.name}{extras} {self.version}"
+
+
+def _identifier(name: str, extras: frozenset[NormalizedName]) -> str:
+    return f"{name}[{','.join(sorted(extras))}]" if extras else name
+
+
+RequirementInfo = RequirementInformation[Req, Candidate]
+
+
+class GroupProvider(AbstractProvider[Req, Candidate, str]):
+    """Provider for one group of targets over a shared index session."""
+
+    def __init__(
+        self,
+        *,
+        targets: Sequence[Target],
+        index: IndexSession,
+        policy: FilePolicy,
+        preferred: Mapping[NormalizedName, Version],
+        caps: Mapping[NormalizedName, Version],
+    ) -> None:
+        self.targets = tuple(targets)
+        self._index = index
+        self._policy = policy
+        self._preferred = preferred
+        self._caps = caps
+        self._environments = [target.marker_environment() for target in targets]
+        self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
+        # Who asked for each project (first asker first), to explain failures as chains.
+        self.required_by: dict[NormalizedName, list[str]] = {}
+
+    # -- resolvelib interface ------------------------------------------------------------------
+
+    def identify(self, requirement_or_candidate: Req | Candidate) -> str:
+        return requirement_or_candidate.identifier
+
+    def get_preference(
+        self,
+        identifier: str,
+        resolutions: Mapping[str, Candidate],
+        candidates: Mapping[str, Iterator[Candidate]],
+        information: Mapping[str, Iterator[RequirementInfo]],
+        backtrack_causes: Sequence[RequirementInfo],
+    ) -> tuple[bool, bool, bool, str]:
+        """Decide pinned and conflicting projects first, then the rest by name (deterministic)."""
+        requirements = [info.requirement for info in information[identifier]]
+        pinned = any(spec.operator in ("==", "===") for r in requirements for spec in r.specifier)
+        causes = {info.requirement.name for info in backtrack_causes}
+        return (
+            identifier != PYTHON,
+            identifier.split("[", maxsplit=1)[0] not in causes,
+            not pinned,
+            identifier,
+        )
+
+    def find_matches(
+        self,
+        identifier: str,
+        requirements: Mapping[str, Iterator[Req]],
+        incompatibilities: Mapping[str, Iterator[Candidate]],
+    ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
+        asked = list(requirements[identifier])
+        if identifier == PYTHON:
+            return self._python_candidates(asked)
+        name, extras = asked[0].name, asked[0].extras
+        page = self._index.page(name)
+        if page is None:
+            return []
+        excluded = {candidate.version for candidate in incompatibilities[identifier]}
+        specifiers = [r.specifier for r in asked]
+        cap = self._caps.get(name)
+        if cap is not None:
+            specifiers.append(SpecifierSet(f"<={cap}"))
+
+        def generate() -> Iterator[Candidate]:
+            found = (
+                Candidate(name=name, extras=extras, version=version, wheels=wheels)
+                for version, wheels in iter_usable_versions(
+                    page, specifiers, self.targets, self._policy
+                )
+                if version not in excluded
+            )
+            for position, candidate in enumerate(_prefer(found, self._preferred.get(name))):
+                if position == 0:
+                    self._prefetch_metadata(page, candidate)
+                yield candidate
+
+        return generate
+
+    def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
+        if requirement.name == PYTHON:
+            return all(
+                target.fits_requires_python(requirement.specifier) for target in self.targets
+            )
+        return requirement.specifier.contains(candidate.version, prereleases=True)
+
+    def get_dependencies(self, candidate: Candidate) -> Iterable[Req]:
+        if candidate.name == PYTHON:
+            return []
+        metadata = self._metadata_of(candidate)
+        dependencies: list[Req] = []
+        if candidate.extras:
+            base = Req(
+                name=candidate.name,
+                specifier=SpecifierSet(f"=={candidate.version}"),
+                text=f"{candidate.name}=={candidate.version}",
+            )
+            dependencies.append(base)
+        elif metadata.requires_python is not None:
+            spec = metadata.requires_python
+            dependencies.append(Req(name=NormalizedName(PYTHON), specifier=spec, text=str(spec)))
+        active = candidate.extras or frozenset({NormalizedName("")})
+        for requirement in metadata.requires_dist:
+            if self.applies(requirement.marker, active):
+                dependencies.append(as_req(requirement))
+        for dep in dependencies:
+            askers = self.required_by.setdefault(dep.name, [])
+            if str(candidate) not in askers:
+                askers.append(str(candidate))
+        self._index.prefetch_pages(dep.name for dep in dependencies if dep.name != PYTHON)
+        return dependencies
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def applies(self, marker: Marker | None, extras: Iterable[str]) -> bool:
+        """True when the marker holds on some target of the group for one of the extras."""
+        if marker is None:
+            return True
+        return any(
+            marker.evaluate({**environment, "extra": extra})
+            for environment in self._environments
+            for extra in extras
+        )
+
+    def page(self, name: NormalizedName) -> ProjectPage | None:
+        return self._index.page(name)
+
+    def _metadata_of(self, candidate: Candidate) -> CoreMetadata:
+        key = (candidate.name, candidate.version)
+        if key not in self.metadata:
+            page = self._index.page(candidate.name)
+            assert page is not None  # a candidate exists only for a listed project
+            self.metadata[key] = self._index.metadata(
+                metadata_wheel(page, candidate.version, self._policy)
+            )
+        return self.metadata[key]
+
+    def _python_candidates(self, asked: Sequence[Req]) -> list[Candidate]:
+        fits = all(
+            target.fits_requires_python(requirement.specifier)
+            for requirement in asked
+            for target in self.targets
+        )
+        if not fits:
+            return []
+        return [
+            Candidate(
+                name=NormalizedName(PYTHON),
+                extras=frozenset(),
+                version=Version(self.targets[0].python_version),
+                wheels={},
+            )
+        ]
+
+    def _prefetch_metadata(self, page: ProjectPage, candidate: Candidate) -> None:
+        wheel = metadata_wheel(page, candidate.version, self._policy)
+        self._index.prefetch(lambda client: _fetch_metadata(client, wheel))
+
+
+async def _fetch_metadata(client: IndexClient, wheel: Wheel) -> object:
+    return await client.metadata(wheel)
+
+
+def as_req(requirement: Requirement) -> Req:
+    """A PEP 508 requirement whose marker has been evaluated, as the resolver's value."""
+    return Req(
+        name=canonicalize_name(requirement.name),
+        extras=frozenset(canonicalize_name(extra) for extra in requirement.extras),
+        specifier=requirement.specifier,
+        text=str(requirement),
+    )
+
+
+def _prefer(candidates: Iterator[Candidate], preferred: Version | None) -> Iterator[Candidate]:
+    """Newest first; a version other targets already chose is tried right after the newest."""
+    first = next(candidates, None)
+    if first is None:
+        return
+    yield first
+    if preferred is None or first.version == preferred:
+        yield from candidates
+        return
+    rest = list(candidates)  # only reached when the resolver backtracks past the newest
+    yield from (c for c in rest if c.version == preferred)
+    yield from (c for c in rest if c.version != preferred)
