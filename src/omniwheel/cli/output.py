@@ -16,7 +16,7 @@ from rich.console import Console
 from omniwheel.errors import OmniwheelError
 from omniwheel.index.client import IndexStats
 from omniwheel.lock.locker import LockOutcome
-from omniwheel.platform.target import Target
+from omniwheel.platform.describe import describe_targets
 
 
 @dataclass(slots=True)
@@ -63,7 +63,7 @@ class Output:
         if outcome.divergences:
             self.plain("Versions that differ between targets:")
             for divergence in outcome.divergences:
-                self.plain(f"  {divergence.describe()}")
+                self.plain(f"  {divergence.describe(lock.targets)}")
         self.plain(f"Index ({index_source}): {describe_stats(outcome.stats)}")
         if check:
             self.plain(f"{outcome.path.name} is up to date")
@@ -73,14 +73,6 @@ class Output:
                 self.plain(f"  {change}")
         else:
             self.plain(f"{outcome.path.name} unchanged")
-
-
-def describe_targets(targets: tuple[Target, ...]) -> str:
-    """``linux-x86_64-glibc2.28 @3.11,3.12; windows-x86_64 @3.12``."""
-    pythons: dict[str, list[str]] = {}
-    for target in targets:
-        pythons.setdefault(target.platform_name, []).append(target.name.split("@")[1])
-    return "; ".join(f"{platform} @{','.join(versions)}" for platform, versions in pythons.items())
 
 
 def describe_stats(stats: IndexStats) -> str:

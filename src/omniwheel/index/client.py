@@ -52,6 +52,7 @@ from omniwheel.index.remote_zip import (
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+PROBE_FAILURES_BEFORE_GIVING_UP = 3
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 _T = TypeVar("_T")
 
@@ -94,7 +95,10 @@ class IndexClient:
         self._limit = asyncio.Semaphore(max_concurrency)
         self._pages: dict[str, asyncio.Future[ProjectPage | None]] = {}
         self._metadata: dict[str, asyncio.Future[CoreMetadata]] = {}
-        self._probe_answers: bool | None = None
+        # Whether ``<wheel-url>.metadata`` answers although pages do not advertise it: decided by
+        # the first probes (some old wheels lack the file even on indexes that serve it).
+        self._probe_successes = 0
+        self._probe_failures = 0
         verify: ssl.SSLContext | bool = (
             ssl.create_default_context(cafile=str(location.cert)) if location.cert else True
         )
@@ -180,15 +184,13 @@ class IndexClient:
         return metadata
 
     async def _metadata_bytes(self, dist: DistFile) -> bytes:
-        if dist.metadata_advertised or self._probe_answers is not False:
+        if dist.metadata_advertised or self._worth_probing():
             data = await self._metadata_file(dist)
             if data is not None:
                 self.stats.metadata_file += 1
-                if not dist.metadata_advertised:
-                    self._probe_answers = True
+                self._probe_successes += not dist.metadata_advertised
                 return data
-            if not dist.metadata_advertised and self._probe_answers is None:
-                self._probe_answers = False
+            self._probe_failures += not dist.metadata_advertised
         try:
             data = await self._range_metadata(dist)
         except (zipfile.BadZipFile, MissingRange, ValueError):
@@ -198,6 +200,10 @@ class IndexClient:
             return data
         self.stats.metadata_download += 1
         return await self._download_metadata(dist)
+
+    def _worth_probing(self) -> bool:
+        """Probe unadvertised metadata files until three fail before any succeeds."""
+        return self._probe_successes > 0 or self._probe_failures < PROBE_FAILURES_BEFORE_GIVING_UP
 
     async def _metadata_file(self, dist: DistFile) -> bytes | None:
         response = await self._get(dist.url + ".metadata", accept=(200, 404, 403))

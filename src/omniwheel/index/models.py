@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import html.parser
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urldefrag, urljoin
@@ -27,7 +27,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from omniwheel.errors import IndexAccessError
 
@@ -74,34 +74,85 @@ class Wheel:
     requires_python: SpecifierSet | None
 
 
+class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
+    """A project's wheels grouped by version, parsed only when a version is looked at.
+
+    Big projects list tens of thousands of files; the resolver looks at a few recent versions.
+    Grouping reads only the version field of each filename; tags and Requires-Python are parsed
+    for a version the first time it is asked for.
+    """
+
+    def __init__(self, name: NormalizedName, files: tuple[DistFile, ...]) -> None:
+        self._name = name
+        self._raw: dict[Version, list[DistFile]] = {}
+        versions: dict[str, Version | None] = {}
+        names: dict[str, bool] = {}
+        for dist in files:
+            if not dist.is_wheel:
+                continue
+            parts = dist.filename[:-4].split("-")
+            if len(parts) not in (5, 6):
+                continue
+            if parts[0] not in names:
+                names[parts[0]] = canonicalize_name(parts[0]) == name
+            if not names[parts[0]]:
+                continue
+            if parts[1] not in versions:
+                versions[parts[1]] = _version_or_none(parts[1])
+            version = versions[parts[1]]
+            if version is not None:
+                self._raw.setdefault(version, []).append(dist)
+        self._parsed: dict[Version, tuple[Wheel, ...]] = {}
+        self._newest_first: tuple[Version, ...] | None = None
+
+    def __getitem__(self, version: Version) -> tuple[Wheel, ...]:
+        parsed = self._parsed.get(version)
+        if parsed is None:
+            candidates = (_parse_wheel(self._name, dist) for dist in self._raw[version])
+            parsed = tuple(w for w in candidates if w is not None and w.version == version)
+            self._parsed[version] = parsed
+        return parsed
+
+    def __iter__(self) -> Iterator[Version]:
+        return iter(self._raw)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+    def __contains__(self, version: object) -> bool:
+        return version in self._raw
+
+    def newest_first(self) -> tuple[Version, ...]:
+        """Versions sorted newest first (sorted once)."""
+        if self._newest_first is None:
+            self._newest_first = tuple(sorted(self._raw, reverse=True))
+        return self._newest_first
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
-    """A project's files: parsed wheels grouped by version, and the versions that have sdists."""
+    """A project's files, with its wheels grouped by version (parsed lazily)."""
 
     name: NormalizedName
     files: tuple[DistFile, ...]
-    wheels_by_version: Mapping[Version, tuple[Wheel, ...]] = field(default_factory=dict)
-    sdist_versions: frozenset[Version] = field(default=frozenset())
+    wheels_by_version: WheelsByVersion
 
     @classmethod
     def from_files(cls, name: NormalizedName, files: tuple[DistFile, ...]) -> ProjectPage:
-        grouped: dict[Version, list[Wheel]] = {}
-        sdists: set[Version] = set()
-        for dist in files:
-            if dist.is_wheel:
-                wheel = _parse_wheel(name, dist)
-                if wheel is not None:
-                    grouped.setdefault(wheel.version, []).append(wheel)
-            else:
-                version = _sdist_version(name, dist.filename)
-                if version is not None:
-                    sdists.add(version)
-        return cls(
-            name=name,
-            files=files,
-            wheels_by_version={version: tuple(items) for version, items in grouped.items()},
-            sdist_versions=frozenset(sdists),
-        )
+        return cls(name=name, files=files, wheels_by_version=WheelsByVersion(name, files))
+
+    @property
+    def sdist_versions(self) -> frozenset[Version]:
+        """Versions published as source distributions (computed on demand, for messages)."""
+        found = (_sdist_version(self.name, d.filename) for d in self.files if not d.is_wheel)
+        return frozenset(v for v in found if v is not None)
+
+
+def _version_or_none(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
 
 
 def _parse_wheel(project: NormalizedName, dist: DistFile) -> Wheel | None:

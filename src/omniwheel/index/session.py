@@ -30,6 +30,7 @@ class IndexSession:
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         self._client: IndexClient = self._call(_make(make_client))
+        self._pages: dict[str, ProjectPage | None] = {}
 
     def __enter__(self) -> IndexSession:
         return self
@@ -42,7 +43,13 @@ class IndexSession:
         return self._client.stats
 
     def page(self, name: NormalizedName) -> ProjectPage | None:
-        return self._call(_page(self._client, name))
+        # Pages are asked for thousands of times; crossing to the loop thread each time costs more
+        # than the resolver's own work, so finished pages are also kept on this side.
+        if name in self._pages:
+            return self._pages[name]
+        page = self._call(_page(self._client, name))
+        self._pages[name] = page
+        return page
 
     def metadata(self, wheel: Wheel) -> CoreMetadata:
         return self._call(_metadata(self._client, wheel))

@@ -105,7 +105,7 @@ def iter_usable_versions(
     project for every target would dominate resolution time.
     """
     prereleases = allows_prerelease(specifiers, policy)
-    for version in sorted(page.wheels_by_version, reverse=True):
+    for version in page.wheels_by_version.newest_first():
         if version.is_prerelease and not prereleases:
             continue
         if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):

@@ -8,13 +8,14 @@ Requires-Python excludes the target's Python, or other requirements held the tar
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from omniwheel.index.models import ProjectPage
+from omniwheel.platform.describe import describe_targets
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy, best_wheel, visible_wheels
 from omniwheel.resolve.matrix import MatrixResolution
@@ -28,18 +29,15 @@ class Divergence:
     targets_by_version: tuple[tuple[Version, tuple[Target, ...]], ...]  # newest first
     reasons: tuple[tuple[Version, str], ...]  # for each older version: why
 
-    def describe(self) -> str:
+    def describe(self, among: Collection[Target] = ()) -> str:
+        """``numpy: 2.5.4 on Python 3.12, 3.13 (all platforms); 2.4.6 on … (reason)``."""
         parts = []
         reasons = dict(self.reasons)
         for version, targets in self.targets_by_version:
-            names = ", ".join(_short(t) for t in targets)
+            names = describe_targets(targets, among)
             reason = reasons.get(version)
             parts.append(f"{version} on {names}" + (f" ({reason})" if reason else ""))
         return f"{self.name}: " + "; ".join(parts)
-
-
-def _short(target: Target) -> str:
-    return target.name
 
 
 def find_divergences(
@@ -77,7 +75,14 @@ def _reason(
     lacking = [t for t in targets if best_wheel(wheels, t) is None]
     if not lacking:
         return "held back by other requirements"
-    tagged = [w for w in wheels if any(t in w.tags for target in lacking for t in target.tags)]
-    if tagged:
-        return f"{newest} needs a newer Python than {lacking[0].python_full_version}"
-    return f"{newest} has no wheel for {lacking[0].platform_name}"
+    target = lacking[0]
+    platforms = {tag.platform for tag in target.tags}
+    on_platform = [w for w in wheels if any(tag.platform in platforms for tag in w.tags)]
+    for wheel in on_platform:
+        if wheel.requires_python is not None and not target.fits_requires_python(
+            wheel.requires_python
+        ):
+            return f"{newest} requires Python {wheel.requires_python}"
+    if on_platform:
+        return f"{newest} has no wheel for CPython {target.python_version}"
+    return f"{newest} has no wheel for {target.platform_name}"

@@ -86,7 +86,7 @@ def _explain_project(
     specifiers = [info.requirement.specifier for info in infos]
     matching = [
         version
-        for version in sorted(page.wheels_by_version, reverse=True)
+        for version in page.wheels_by_version.newest_first()
         if all(s.contains(version, prereleases=True) for s in specifiers)
         and (not version.is_prerelease or allows_prerelease(specifiers, policy))
         and visible_wheels(page.wheels_by_version[version], policy, pinned=True)

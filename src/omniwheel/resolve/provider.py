@@ -93,6 +93,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
         self.required_by: dict[NormalizedName, list[str]] = {}
+        self._satisfied: dict[tuple[str, Version], bool] = {}
 
     # -- resolvelib interface ------------------------------------------------------------------
 
@@ -153,11 +154,16 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         return generate
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
-        if requirement.name == PYTHON:
-            return all(
-                target.fits_requires_python(requirement.specifier) for target in self.targets
-            )
-        return requirement.specifier.contains(candidate.version, prereleases=True)
+        # resolvelib re-asks this for every pin on every round: answers are memoised.
+        key = (requirement.text, candidate.version)
+        answer = self._satisfied.get(key)
+        if answer is None:
+            if requirement.name == PYTHON:
+                answer = self._python_fits(requirement.specifier)
+            else:
+                answer = requirement.specifier.contains(candidate.version, prereleases=True)
+            self._satisfied[key] = answer
+        return answer
 
     def get_dependencies(self, candidate: Candidate) -> Iterable[Req]:
         if candidate.name == PYTHON:
@@ -210,13 +216,11 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             )
         return self.metadata[key]
 
+    def _python_fits(self, specifier: SpecifierSet) -> bool:
+        return all(target.fits_requires_python(specifier) for target in self.targets)
+
     def _python_candidates(self, asked: Sequence[Req]) -> list[Candidate]:
-        fits = all(
-            target.fits_requires_python(requirement.specifier)
-            for requirement in asked
-            for target in self.targets
-        )
-        if not fits:
+        if not all(self._python_fits(requirement.specifier) for requirement in asked):
             return []
         return [
             Candidate(
