@@ -54,6 +54,8 @@ def selecting_marker(needed: Collection[EnvKey], everything: Collection[EnvKey])
 
 
 def _platform_clause(plats: set[tuple[str, str]], everything: set[EnvKey]) -> str:
+    if plats >= {(p, m) for p, m, _ in everything}:
+        return ""  # every platform of the lock: naming them adds nothing
     parts: list[str] = []
     for platform in sorted({p for p, _ in plats}):
         machines = {m for p, m in plats if p == platform}
@@ -65,8 +67,6 @@ def _platform_clause(plats: set[tuple[str, str]], everything: set[EnvKey]) -> st
                 f'(sys_platform == "{platform}" and platform_machine == "{machine}")'
                 for machine in sorted(machines)
             )
-    if len({p for p, _, _ in everything}) == 1 and len(parts) == 1 and "and" not in parts[0]:
-        return ""  # one OS in the whole lock: naming it adds nothing
     return _or(parts)
 
 
