@@ -33,7 +33,7 @@ venv: $(VENV)/.installed
 demo: $(VENV)/.installed
 	cd $(DEMO) && ../../$(BIN)/omniwheel lock
 	cd $(DEMO) && ../../$(BIN)/omniwheel sync
-	cd $(DEMO) && ../../$(BIN)/omniwheel run -- python -c "import attrs, idna; print('demo import ok:', attrs.__version__, idna.__version__)"
+	cd $(DEMO) && ../../$(BIN)/omniwheel run -- python -c "import attrs, numpy; print('demo import ok: attrs', attrs.__version__, 'numpy', numpy.__version__)"
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests bench
