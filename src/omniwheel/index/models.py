@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html.parser
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
@@ -32,6 +33,7 @@ from packaging.version import InvalidVersion, Version
 from omniwheel.errors import IndexAccessError
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 class PageFormatError(IndexAccessError):
@@ -204,7 +206,7 @@ def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> Project
     try:
         data = json.loads(body)
         files = tuple(_json_file(entry, page_url) for entry in data["files"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PageFormatError(
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
             hint="check that --index-url points at a simple-API index (…/simple/)",
@@ -217,10 +219,11 @@ def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
     metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
     upload_time = entry.get("upload-time")
     hashes = entry.get("hashes") or {}
+    filename = str(entry["filename"])
     return DistFile(
-        filename=str(entry["filename"]),
+        filename=filename,
         url=urljoin(page_url, str(entry["url"])),
-        sha256=_lower_or_none(hashes.get("sha256")),
+        sha256=_sha256_or_none(hashes.get("sha256"), filename),
         requires_python=entry.get("requires-python"),
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
@@ -237,16 +240,33 @@ def _lower_or_none(value: object) -> str | None:
     return value.lower() if isinstance(value, str) and value else None
 
 
+def _sha256_or_none(value: object, filename: str) -> str | None:
+    """A file's sha256 as lower-case hex, or None when the index gives none.
+
+    Anything else is refused: the digest goes into the lock and names the file's cache entries,
+    so a malformed one (``../..``) must never reach a path.
+    """
+    if value is None or value == "":
+        return None
+    digest = value.lower() if isinstance(value, str) else ""
+    if not _SHA256.fullmatch(digest):
+        raise ValueError(f"{filename} has a malformed sha256 {value!r}")
+    return digest
+
+
 def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
     """Parse a PEP 503 project page (anchors with hash fragments and data- attributes)."""
     parser = _AnchorParser()
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
-    except AssertionError as exc:  # html.parser signals hopeless input this way
-        raise PageFormatError(f"the index page for `{name}` at {page_url} is not HTML") from exc
-    base = urljoin(page_url, parser.base_href) if parser.base_href else page_url
-    files = tuple(_html_file(attrs, base) for attrs in parser.anchors if attrs.get("href"))
+        base = urljoin(page_url, parser.base_href) if parser.base_href else page_url
+        files = tuple(_html_file(attrs, base) for attrs in parser.anchors if attrs.get("href"))
+    # html.parser signals hopeless input with AssertionError; _html_file refuses bad hashes.
+    except (AssertionError, ValueError) as exc:
+        raise PageFormatError(
+            f"the index page for `{name}` at {page_url} is not valid PEP 503 HTML ({exc})"
+        ) from exc
     return ProjectPage.from_files(name, files)
 
 
@@ -256,10 +276,12 @@ def _html_file(attrs: Mapping[str, str | None], base: str) -> DistFile:
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
     metadata_algorithm, _, metadata_digest = (metadata or "").partition("=")
     yanked = "data-yanked" in attrs
+    # The href's last path segment is the filename, percent-encoded (``1.0%2Blocal``).
+    filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     return DistFile(
-        filename=url.rsplit("/", 1)[-1],
+        filename=filename,
         url=url,
-        sha256=digest.lower() if algorithm == "sha256" and digest else None,
+        sha256=_sha256_or_none(digest, filename) if algorithm == "sha256" else None,
         requires_python=attrs.get("data-requires-python"),
         yanked=yanked,
         yanked_reason=attrs.get("data-yanked") or None,
@@ -301,6 +323,12 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:
         raise MetadataError(f"the core metadata of {source} has no Name or Version")
+    try:
+        parsed_version = Version(version)
+    except InvalidVersion as exc:
+        raise MetadataError(
+            f"the core metadata of {source} has an invalid Version {version!r}"
+        ) from exc
     requirements: list[Requirement] = []
     for text in raw.get("requires_dist", []):
         try:
@@ -311,7 +339,7 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
             ) from exc
     return CoreMetadata(
         name=canonicalize_name(name),
-        version=Version(version),
+        version=parsed_version,
         requires_dist=tuple(requirements),
         requires_python=_specifier_or_none(raw.get("requires_python")),
         provides_extra=frozenset(canonicalize_name(e) for e in raw.get("provides_extra", [])),
