@@ -1,0 +1,111 @@
+"""Which wheel a target takes and which versions are usable: the rules an installer applies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from omniwheel.index.models import DistFile, ProjectPage
+from omniwheel.platform.target import target_from_name
+from omniwheel.resolve.candidates import (
+    FilePolicy,
+    allows_prerelease,
+    best_wheel,
+    is_pinned,
+    iter_usable_versions,
+)
+
+NAME = NormalizedName("demo")
+OPEN = FilePolicy(exclude_newer=None, allow_prereleases=False)
+
+
+def _file(filename: str, *, yanked: bool = False, uploaded: datetime | None = None) -> DistFile:
+    return DistFile(
+        filename=filename,
+        url=f"https://example.invalid/{filename}",
+        sha256="0" * 64,
+        yanked=yanked,
+        upload_time=uploaded or datetime(2025, 1, 1, tzinfo=UTC),
+    )
+
+
+def _page(*files: DistFile) -> ProjectPage:
+    return ProjectPage.from_files(NAME, files)
+
+
+def test_best_wheel_prefers_the_most_specific_tag() -> None:
+    page = _page(
+        _file("demo-1.0-py3-none-any.whl"),
+        _file("demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+        _file("demo-1.0-cp312-abi3-manylinux_2_28_x86_64.whl"),
+    )
+    wheels = page.wheels_by_version[Version("1.0")]
+    linux = best_wheel(wheels, target_from_name("linux-x86_64@3.12"))
+    assert linux is not None
+    assert (
+        linux.file.filename == "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    )
+    old_glibc = best_wheel(wheels, target_from_name("linux-x86_64-glibc2.17@3.12"))
+    assert old_glibc is not None
+    assert "manylinux2014" in old_glibc.file.filename
+    windows = best_wheel(wheels, target_from_name("windows-x86_64@3.12"))
+    assert windows is not None
+    assert windows.file.filename == "demo-1.0-py3-none-any.whl"
+
+
+def test_usable_versions_need_a_wheel_for_every_target_of_the_group() -> None:
+    page = _page(
+        _file("demo-2.0-cp312-cp312-manylinux_2_28_x86_64.whl"),
+        _file("demo-1.0-py3-none-any.whl"),
+    )
+    glibc = target_from_name("linux-x86_64@3.12")
+    musl = target_from_name("linux-x86_64-musl@3.12")
+    assert [v for v, _ in iter_usable_versions(page, [SpecifierSet()], [glibc], OPEN)] == [
+        Version("2.0"),
+        Version("1.0"),
+    ]
+    joint = list(iter_usable_versions(page, [SpecifierSet()], [glibc, musl], OPEN))
+    assert [v for v, _ in joint] == [Version("1.0")]
+
+
+def test_yanked_only_when_pinned_and_cutoff_hides_newer_files() -> None:
+    page = _page(
+        _file("demo-3.0-py3-none-any.whl", uploaded=datetime(2026, 6, 1, tzinfo=UTC)),
+        _file("demo-2.0-py3-none-any.whl", yanked=True),
+        _file("demo-1.0-py3-none-any.whl"),
+    )
+    target = [target_from_name("linux-x86_64@3.12")]
+    cutoff = FilePolicy(exclude_newer=datetime(2026, 1, 1, tzinfo=UTC), allow_prereleases=False)
+    unpinned = [v for v, _ in iter_usable_versions(page, [SpecifierSet()], target, cutoff)]
+    assert unpinned == [Version("1.0")]
+    pinned = [v for v, _ in iter_usable_versions(page, [SpecifierSet("==2.0")], target, cutoff)]
+    assert pinned == [Version("2.0")]
+
+
+@pytest.mark.parametrize(
+    ("specifier", "expected"),
+    [("", False), (">=1", False), (">=2.0b1", True), ("==2.0rc1", True), ("==2.*", False)],
+)
+def test_prereleases_only_when_named(specifier: str, expected: bool) -> None:
+    assert allows_prerelease([SpecifierSet(specifier)], OPEN) is expected
+    assert allows_prerelease(
+        [SpecifierSet(specifier)], FilePolicy(exclude_newer=None, allow_prereleases=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("specifier", "version", "expected"),
+    [
+        ("==1.0", "1.0", True),
+        ("==1.0.0", "1.0", True),
+        ("==1.*", "1.0", False),
+        (">=1.0", "1.0", False),
+        ("===1.0", "1.0", True),
+    ],
+)
+def test_is_pinned(specifier: str, version: str, expected: bool) -> None:
+    assert is_pinned([SpecifierSet(specifier)], Version(version)) is expected
