@@ -27,7 +27,7 @@ from resolvelib.structs import RequirementInformation
 from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 from omniwheel.index.session import IndexSession
-from omniwheel.platform.target import Target
+from omniwheel.platform.target import LAST_PATCH, Target
 from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
 
 PYTHON = "<python>"
@@ -89,7 +89,9 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._policy = policy
         self._preferred = preferred
         self._caps = caps
-        self._environments = [target.marker_environment() for target in targets]
+        self._environments = [
+            environment for target in targets for environment in _environments_of(target)
+        ]
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
         self.required_by: dict[NormalizedName, list[str]] = {}
@@ -238,6 +240,20 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
 
 async def _fetch_metadata(client: IndexClient, wheel: Wheel) -> object:
     return await client.metadata(wheel)
+
+
+def _environments_of(target: Target) -> list[dict[str, str]]:
+    """Marker environments standing for every patch release of the target's Python.
+
+    Target 3.X stands for 3.X.0 to 3.X.99 (or from its patch floor): a dependency whose marker
+    holds only on some patch releases (``python_full_version >= "3.12.4"``) is needed there, so
+    markers are evaluated at the lowest and the highest release the target stands for.
+    """
+    lowest = target.marker_environment()
+    highest = dict(lowest)
+    last = f"{target.python_version}.{LAST_PATCH}"
+    highest["python_full_version"] = highest["implementation_version"] = last
+    return [lowest, highest]
 
 
 def as_req(requirement: Requirement) -> Req:

@@ -1,0 +1,45 @@
+"""Dependency markers are evaluated for every target of a group and every patch release."""
+
+from __future__ import annotations
+
+from typing import cast
+
+import pytest
+from packaging.markers import Marker
+
+from omniwheel.index.session import IndexSession
+from omniwheel.platform.target import target_from_name
+from omniwheel.resolve.candidates import FilePolicy
+from omniwheel.resolve.provider import GroupProvider
+
+
+def _provider(*names: str) -> GroupProvider:
+    # The index is never consulted by marker evaluation; a provider without one is enough here.
+    return GroupProvider(
+        targets=[target_from_name(name) for name in names],
+        index=cast(IndexSession, None),
+        policy=FilePolicy(exclude_newer=None, allow_prereleases=False),
+        preferred={},
+        caps={},
+    )
+
+
+@pytest.mark.parametrize(
+    ("marker", "targets", "expected"),
+    [
+        ('python_full_version >= "3.12.4"', ["linux-x86_64@3.12"], True),
+        ('python_full_version >= "3.12.4"', ["linux-x86_64@3.11"], False),
+        ('python_full_version < "3.12.2"', ["linux-x86_64@3.12.5"], False),
+        ('sys_platform == "win32"', ["linux-x86_64@3.12", "windows-x86_64@3.12"], True),
+        ('sys_platform == "win32"', ["linux-x86_64@3.12", "linux-x86_64-musl@3.12"], False),
+        ('extra == "cli"', ["linux-x86_64@3.12"], False),
+    ],
+)
+def test_marker_applies(marker: str, targets: list[str], expected: bool) -> None:
+    assert _provider(*targets).applies(Marker(marker), [""]) is expected
+
+
+def test_extra_markers_follow_the_requested_extra() -> None:
+    provider = _provider("linux-x86_64@3.12")
+    assert provider.applies(Marker('extra == "cli"'), ["cli"])
+    assert not provider.applies(Marker('extra == "cli"'), ["web"])
