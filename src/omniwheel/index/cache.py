@@ -72,13 +72,16 @@ class IndexCache:
         try:
             data = json.loads(path.read_bytes())
             files = tuple(_file_from_json(entry) for entry in data["files"])
+            max_age = data.get("max-age")
+            if not isinstance(max_age, int | None):  # would fail later, in page_freshness
+                return None
             return CachedPage(
                 page=ProjectPage.from_files(name, files),
                 fetched_at=parse_timestamp(data["fetched-at"]),
                 etag=data.get("etag"),
-                max_age=data.get("max-age"),
+                max_age=max_age,
             )
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
 
     def store_page(self, cached: CachedPage) -> None:
