@@ -1,0 +1,309 @@
+"""Unpacking one untrusted wheel into a directory, refusing anything unsafe or inconsistent.
+
+A wheel is a zip made by whoever uploaded it.  Before a single byte is written, every entry is
+checked: its name must stay inside the destination (no ``..``, no absolute path, no drive
+letter, no backslash), it must be a regular file or directory (no symlinks, devices or
+FIFOs), names must be unique (also ignoring case, which macOS and Windows do), the declared
+sizes must be sane (a total limit and a per-entry compression ratio, against zip bombs — the
+zip reader then stops every entry at its declared size), and every file must be listed in the
+wheel's ``RECORD`` with a strong hash.  While writing, each file's hash and size are compared
+with ``RECORD``.  Written files are read-only (executable ones ``0o555``): environments
+hardlink them, and an edit in one environment must not silently change every other one.
+
+Any violation raises :class:`UnsafeWheelError` naming the wheel and the entry; the caller
+unpacks into a temporary directory and throws it away on failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import re
+import stat
+import zipfile
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from omniwheel.errors import OmniwheelError
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+CHUNK = MIB
+
+UNHASHED = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
+"""dist-info files RECORD lists without a hash: RECORD itself and its signatures."""
+WEAK_HASHES = frozenset({"md5", "sha1"})
+DATA_KEYS = frozenset({"scripts", "headers", "data", "purelib", "platlib"})
+"""The subdirectories a wheel's ``.data`` directory may have (the install scheme keys)."""
+
+_DRIVE = re.compile(r"[A-Za-z]:")
+_READ_ONLY = 0o444
+_EXECUTABLE = 0o555
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UnpackLimits:
+    """Sizes beyond which a wheel is refused as a zip bomb rather than unpacked."""
+
+    max_total_bytes: int = 4 * GIB
+    """The largest real wheels (CUDA libraries) stay well below this, uncompressed."""
+    max_ratio: int = 200
+    """Largest uncompressed/compressed ratio for one entry; deflate itself tops out near 1000."""
+    ratio_floor_bytes: int = 16 * MIB
+    """Entries smaller than this are not ratio-checked: small files of zeros compress well."""
+
+
+class UnsafeWheelError(OmniwheelError):
+    """A wheel that may not be unpacked: unsafe, inconsistent or not a wheel at all."""
+
+    def __init__(self, wheel: str, entry: str | None, problem: str) -> None:
+        where = f"entry `{entry}` of {wheel}" if entry is not None else wheel
+        super().__init__(
+            f"refusing to install {where}: {problem}",
+            hint="the wheel is broken or malicious; report it to the package's maintainers, "
+            "and do not install it by other means",
+        )
+        self.wheel = wheel
+        self.entry = entry
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Expected:
+    algorithm: str
+    digest: str
+    size: int | None
+
+
+def unpack_wheel(
+    wheel: Path, dest: Path, *, filename: str, limits: UnpackLimits | None = None
+) -> None:
+    """Unpack ``wheel`` (published as ``filename``) into ``dest``, which must not exist yet.
+
+    Raises :class:`UnsafeWheelError` before writing anything when an entry is unsafe, and
+    while writing when a file does not match ``RECORD``; ``dest`` is then half-written and
+    the caller must remove it.
+    """
+    try:
+        with zipfile.ZipFile(wheel) as archive:
+            infos = archive.infolist()
+            files = _checked_entries(filename, infos, limits or UnpackLimits())
+            dist_info = _dist_info_dir(filename, files)
+            record = _read_record(filename, archive, dist_info)
+            _check_coverage(filename, files, record, dist_info)
+            dest.mkdir()
+            for info in infos:
+                _extract(filename, archive, info, dest, record)
+    except zipfile.BadZipFile as exc:
+        raise UnsafeWheelError(filename, None, f"not a valid zip archive ({exc})") from exc
+
+
+def dist_info_name(names: Iterable[str], filename: str) -> str:
+    """The one top-level ``*.dist-info`` directory among ``names`` that belongs to the wheel."""
+    project = parse_wheel_filename(filename)[0]
+    tops = {name.split("/", 1)[0] for name in names if "/" in name}
+    dist_infos = sorted(top for top in tops if top.endswith(".dist-info"))
+    if len(dist_infos) != 1:
+        found = ", ".join(dist_infos) or "none"
+        raise UnsafeWheelError(filename, None, f"needs one .dist-info directory (found {found})")
+    owner = dist_infos[0].removesuffix(".dist-info").rpartition("-")[0]
+    if canonicalize_name(owner) != project:
+        raise UnsafeWheelError(
+            filename, dist_infos[0], f"the .dist-info directory is not {project}'s"
+        )
+    return dist_infos[0]
+
+
+# --- checks before writing -------------------------------------------------------------------
+
+
+def _checked_entries(
+    filename: str, infos: list[zipfile.ZipInfo], limits: UnpackLimits
+) -> list[zipfile.ZipInfo]:
+    """Every entry checked; the file (non-directory) entries returned."""
+    seen: set[str] = set()
+    total = 0
+    files = []
+    for info in infos:
+        problem = _name_problem(info.filename) or _type_problem(info)
+        key = info.filename.rstrip("/").casefold()
+        if problem is None and key in seen:
+            problem = "appears twice (names are compared ignoring case)"
+        seen.add(key)
+        total += info.file_size
+        problem = problem or _size_problem(info, total, limits)
+        if problem is not None:
+            raise UnsafeWheelError(filename, info.filename, problem)
+        if not info.is_dir():
+            files.append(info)
+    _check_file_dir_conflicts(filename, files)
+    return files
+
+
+def _name_problem(name: str) -> str | None:
+    parts = name.removesuffix("/").split("/")
+    checks = (
+        (not name or "\x00" in name, "has an empty or NUL-containing name"),
+        ("\\" in name, "contains a backslash (a path separator on Windows)"),
+        (name.startswith("/"), "is an absolute path"),
+        (_DRIVE.match(name) is not None, "starts with a drive letter"),
+        (".." in parts, "climbs out of the destination with `..`"),
+        (any(part in ("", ".") for part in parts), "has an empty or `.` path component"),
+    )
+    return next((problem for failed, problem in checks if failed), None)
+
+
+def _type_problem(info: zipfile.ZipInfo) -> str | None:
+    mode = info.external_attr >> 16
+    kind = stat.S_IFMT(mode)
+    if kind == stat.S_IFLNK:
+        return "is a symbolic link (wheels may only hold regular files)"
+    if kind not in (0, stat.S_IFREG, stat.S_IFDIR):
+        return f"is a special file (mode {mode:o}); wheels may only hold regular files"
+    return None
+
+
+def _size_problem(info: zipfile.ZipInfo, total: int, limits: UnpackLimits) -> str | None:
+    if total > limits.max_total_bytes:
+        return (
+            f"brings the uncompressed total to {total} bytes, over the limit of "
+            f"{limits.max_total_bytes} (a zip bomb?)"
+        )
+    ratio_limit = limits.max_ratio * max(info.compress_size, 1)
+    if info.file_size > limits.ratio_floor_bytes and info.file_size > ratio_limit:
+        return (
+            f"expands {info.compress_size} bytes to {info.file_size}, more than "
+            f"{limits.max_ratio}x (a zip bomb?)"
+        )
+    return None
+
+
+def _check_file_dir_conflicts(filename: str, files: list[zipfile.ZipInfo]) -> None:
+    directories = {
+        name.rsplit("/", depth)[0].casefold()
+        for name in (info.filename for info in files)
+        for depth in range(1, name.count("/") + 1)
+    }
+    for info in files:
+        if info.filename.casefold() in directories:
+            raise UnsafeWheelError(filename, info.filename, "is both a file and a directory")
+
+
+def _dist_info_dir(filename: str, files: list[zipfile.ZipInfo]) -> str:
+    dist_info = dist_info_name((info.filename for info in files), filename)
+    present = {info.filename for info in files}
+    for required in ("METADATA", "WHEEL", "RECORD"):
+        if f"{dist_info}/{required}" not in present:
+            raise UnsafeWheelError(filename, f"{dist_info}/{required}", "is missing")
+    data = dist_info.removesuffix(".dist-info") + ".data/"
+    for name in present:
+        parts = name.split("/")
+        if name.startswith(data) and (len(parts) < 3 or parts[1] not in DATA_KEYS):
+            keys = ", ".join(sorted(DATA_KEYS))
+            raise UnsafeWheelError(filename, name, f"is not inside one of {data}{{{keys}}}/")
+    return dist_info
+
+
+def _read_record(
+    filename: str, archive: zipfile.ZipFile, dist_info: str
+) -> Mapping[str, _Expected | None]:
+    """RECORD as path → expected hash and size (None for the unhashed files)."""
+    path = f"{dist_info}/RECORD"
+    try:
+        text = archive.read(path).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnsafeWheelError(filename, path, "is not UTF-8") from exc
+    record: dict[str, _Expected | None] = {}
+    for line, row in enumerate(csv.reader(io.StringIO(text)), start=1):
+        if not row:
+            continue
+        if len(row) != 3:
+            raise UnsafeWheelError(filename, path, f"line {line} does not have three fields")
+        record[row[0]] = _expected(filename, path, line, row)
+    return record
+
+
+def _expected(filename: str, path: str, line: int, row: list[str]) -> _Expected | None:
+    name, hash_field, size_field = row
+    if not hash_field:
+        return None
+    algorithm, _, digest = hash_field.partition("=")
+    if algorithm in WEAK_HASHES or algorithm not in hashlib.algorithms_guaranteed or not digest:
+        raise UnsafeWheelError(
+            filename, path, f"line {line} gives `{name}` an unusable hash `{hash_field}`"
+        )
+    if size_field and not size_field.isdigit():
+        raise UnsafeWheelError(filename, path, f"line {line} gives `{name}` a bad size")
+    return _Expected(
+        algorithm=algorithm, digest=digest, size=int(size_field) if size_field else None
+    )
+
+
+def _check_coverage(
+    filename: str,
+    files: list[zipfile.ZipInfo],
+    record: Mapping[str, _Expected | None],
+    dist_info: str,
+) -> None:
+    """Every file is in RECORD with a hash, except RECORD and its signatures."""
+    for info in files:
+        name = info.filename
+        unhashed = name.startswith(f"{dist_info}/") and name.split("/", 1)[1] in UNHASHED
+        if name not in record:
+            raise UnsafeWheelError(filename, name, "is not listed in RECORD")
+        if record[name] is None and not unhashed:
+            raise UnsafeWheelError(filename, name, "has no hash in RECORD")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def _extract(
+    filename: str,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    dest: Path,
+    record: Mapping[str, _Expected | None],
+) -> None:
+    target = dest.joinpath(*info.filename.removesuffix("/").split("/"))
+    if info.is_dir():
+        target.mkdir(parents=True, exist_ok=True)
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    expected = record[info.filename]
+    digest = hashlib.new(expected.algorithm if expected else "sha256")
+    size = 0
+    with archive.open(info) as source, target.open("xb") as out:
+        while chunk := source.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+            out.write(chunk)
+    if expected is not None:
+        actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        _compare(filename, info.filename, expected, actual, size)
+    target.chmod(_EXECUTABLE if _is_executable(info) else _READ_ONLY)
+
+
+def _compare(filename: str, name: str, expected: _Expected, actual: str, size: int) -> None:
+    if actual != expected.digest.rstrip("="):
+        raise UnsafeWheelError(
+            filename,
+            name,
+            f"its {expected.algorithm} is {actual}, but RECORD says {expected.digest}",
+        )
+    if expected.size is not None and expected.size != size:
+        raise UnsafeWheelError(
+            filename, name, f"it has {size} bytes, but RECORD says {expected.size}"
+        )
+
+
+def _is_executable(info: zipfile.ZipInfo) -> bool:
+    parts = info.filename.split("/")
+    if len(parts) > 2 and parts[0].endswith(".data") and parts[1] == "scripts":
+        return True  # installers make scripts executable whatever the archive says
+    return bool((info.external_attr >> 16) & 0o111)
