@@ -54,12 +54,18 @@ class Output:
         lock = outcome.lock
         names = {package.name for package in lock.packages}
         self.plain(
-            f"Resolved {len(names)} packages for {len(lock.targets)} targets "
+            f"Resolved {_count(len(names), 'package')} for {_count(len(lock.targets), 'target')} "
             f"in {outcome.seconds:.1f}s"
         )
         self.plain(f"Targets: {describe_targets(lock.targets)}")
         for target, reason in lock.skipped:
-            self.warning(f"skipped {target.name}: {reason.splitlines()[0]}")
+            self.warning(f"skipped {target.name}: {reason}")
+        undated = outcome.stats.projects_without_upload_time
+        if undated:
+            self.warning(
+                f"files without an upload time were left out by exclude-newer: "
+                f"{', '.join(sorted(set(undated)))}"
+            )
         if outcome.divergences:
             self.plain("Versions that differ between targets:")
             for divergence in outcome.divergences:
@@ -73,6 +79,10 @@ class Output:
                 self.plain(f"  {change}")
         else:
             self.plain(f"{outcome.path.name} unchanged")
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def describe_stats(stats: IndexStats) -> str:

@@ -18,7 +18,7 @@ import re
 import ssl
 import zipfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
@@ -69,6 +69,9 @@ class IndexStats:
     metadata_file: int = 0
     metadata_range: int = 0
     metadata_download: int = 0
+    # Projects with files that give no upload-time: --exclude-newer cannot date them, so they
+    # are left out; the CLI warns.
+    projects_without_upload_time: list[str] = field(default_factory=list)
 
 
 class IndexClient:
@@ -128,6 +131,13 @@ class IndexClient:
     # -- pages -------------------------------------------------------------------------------
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage | None:
+        page = await self._load_page(name)
+        undated = page is not None and any(d.upload_time is None for d in page.files)
+        if undated and self._exclude_newer is not None:
+            self.stats.projects_without_upload_time.append(name)
+        return page
+
+    async def _load_page(self, name: NormalizedName) -> ProjectPage | None:
         cached = None if self._refresh else self._cache.load_page(name)
         if cached is not None:
             freshness = page_freshness(cached, now=self._now(), exclude_newer=self._exclude_newer)
@@ -196,7 +206,6 @@ class IndexClient:
         except (zipfile.BadZipFile, MissingRange, ValueError):
             data = None
         if data is not None:
-            self.stats.metadata_range += 1
             return data
         self.stats.metadata_download += 1
         return await self._download_metadata(dist)
@@ -223,7 +232,8 @@ class IndexClient:
         tail = await self._get(
             dist.url, headers={"Range": f"bytes=-{TAIL_SIZE}"}, accept=(200, 206, 416)
         )
-        if tail.status_code == 200:
+        if tail.status_code == 200:  # the server ignored Range and sent the whole wheel
+            self.stats.metadata_download += 1
             return _read_metadata(_verified(dist, tail.content))
         if tail.status_code != 206:
             return None
@@ -238,7 +248,9 @@ class IndexClient:
                     end = min(end, size)
                     if not sparse.has(begin, end):
                         sparse.add(begin, await self._get_range(dist.url, begin, end))
-                    return archive.read(info)
+                    data = archive.read(info)
+                    self.stats.metadata_range += 1
+                    return data
             except MissingRange as missing:
                 sparse.add(
                     missing.start, await self._get_range(dist.url, missing.start, missing.end)

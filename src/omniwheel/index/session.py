@@ -66,7 +66,7 @@ class IndexSession:
     def close(self) -> None:
         if self._loop.is_closed():
             return
-        self._call(self._client.__aexit__(None, None, None))
+        self._call(_shut_down(self._client))
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
@@ -92,6 +92,16 @@ async def _metadata(client: IndexClient, wheel: Wheel) -> CoreMetadata:
 
 def _page_of(name: NormalizedName) -> Callable[[IndexClient], Coroutine[Any, Any, object]]:
     return lambda client: _page(client, name)
+
+
+async def _shut_down(client: IndexClient) -> None:
+    """Cancel prefetches still running (their results are no longer wanted), then close."""
+    current = asyncio.current_task()
+    pending = [task for task in asyncio.all_tasks() if task is not current]
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    await client.__aexit__(None, None, None)
 
 
 def _forget(future: Future[object]) -> None:

@@ -117,7 +117,8 @@ def _resolve_all(
         except NoCompatibleWheelError as exc:
             if not request.skip_targets_without_wheels:
                 raise
-            skipped.extend(SkippedTarget(target=t, reason=exc.message) for t in members)
+            reason = exc.message.splitlines()[0].rstrip(":")
+            skipped.extend(SkippedTarget(target=t, reason=reason) for t in members)
             continue
         except ResolutionError as exc:
             if caps:
