@@ -1,0 +1,340 @@
+"""The one module that looks at the machine omniwheel runs on, through a chosen interpreter.
+
+Installing needs facts only the real machine has: its OS, CPU architecture, C library and
+version, and — for the interpreter the environment will use — its PEP 508 marker values, wheel
+tags and install scheme.  All of them are read by running that interpreter once with a small
+stdlib-only script (:data:`PROBE`), so an x86_64 Python under Rosetta, a 32-bit Python on a 64-bit
+OS or a free-threaded build report what *they* can load, not what the kernel says.
+
+Tags come from :mod:`packaging.tags`: for the interpreter running omniwheel (same executable)
+``sys_tags()`` itself; for any other interpreter they are computed from the probed values
+(Python version, ABI, the platform tags of :class:`~omniwheel.platform.target.PlatformSpec` with
+the machine's real libc or macOS version as floor).  Every other module takes these values as
+plain data.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from packaging.tags import Tag, compatible_tags, cpython_tags, sys_tags
+
+from omniwheel.errors import OmniwheelError, TargetError
+from omniwheel.platform.target import (
+    DEFAULT_LIBC_FLOORS,
+    DEFAULT_MACOS_FLOOR,
+    Arch,
+    Floor,
+    Libc,
+    Os,
+    PlatformSpec,
+    format_python,
+)
+
+PROBE_TIMEOUT_SECONDS = 30.0
+
+# Runs inside the probed interpreter: stdlib only, valid on Python 3.8+.  The marker values
+# are those of PEP 508 (what packaging.markers.default_environment computes), taken from
+# `platform` and `sys` because the probed interpreter may not have packaging installed.
+PROBE = r"""
+import json, os, platform, struct, sys, sysconfig
+
+def version(info):
+    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
+    if info.releaselevel != "final":
+        text += info.releaselevel[0] + str(info.serial)
+    return text
+
+def libc():
+    try:
+        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    except (AttributeError, OSError, ValueError):
+        text = ""
+    parts = text.split()
+    return parts[1] if len(parts) == 2 and parts[0] == "glibc" else None
+
+print(json.dumps({
+    "executable": sys.executable,
+    "version": list(sys.version_info[:3]),
+    "implementation": sys.implementation.name,
+    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+    "pointer_bits": struct.calcsize("P") * 8,
+    "glibc": libc(),
+    "mac_version": platform.mac_ver()[0],
+    "paths": sysconfig.get_paths(),
+    "markers": {
+        "implementation_name": sys.implementation.name,
+        "implementation_version": version(sys.implementation.version),
+        "os_name": os.name,
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
+        "python_full_version": platform.python_version(),
+        "platform_python_implementation": platform.python_implementation(),
+        "python_version": ".".join(platform.python_version_tuple()[:2]),
+        "sys_platform": sys.platform,
+    },
+}))
+"""
+
+_OS_OF_SYS_PLATFORM = MappingProxyType({"linux": Os.LINUX, "darwin": Os.MACOS, "win32": Os.WINDOWS})
+_ARCH_OF_MACHINE = MappingProxyType(
+    {
+        "x86_64": Arch.X86_64,
+        "amd64": Arch.X86_64,
+        "aarch64": Arch.AARCH64,
+        "arm64": Arch.AARCH64,
+        "i686": Arch.I686,
+        "i386": Arch.I686,
+        "x86": Arch.I686,
+    }
+)
+
+
+class InterpreterProbeError(OmniwheelError):
+    """An interpreter could not be run, or answered something unusable."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Machine:
+    """The platform as the probed interpreter sees it, with real (not floor) versions."""
+
+    os: Os
+    arch: Arch
+    libc: Libc | None = None
+    libc_version: Floor | None = None
+    macos_version: Floor | None = None
+
+    @property
+    def platform(self) -> PlatformSpec:
+        """This machine as a platform whose floors are its own libc / macOS versions."""
+        return PlatformSpec(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            libc_floor=self.libc_version,
+            macos_floor=_macos_tag_floor(self.macos_version),
+        )
+
+    @property
+    def name(self) -> str:
+        """``linux-x86_64-glibc2.36``, ``macos-arm64-14.0``, ``windows-x86_64``."""
+        return self.platform.name
+
+    def suggested_platform(self) -> PlatformSpec:
+        """The platform to lock for so this machine is covered: default floors, lowered to fit."""
+        libc_floor = None
+        if self.libc is not None and self.libc_version is not None:
+            libc_floor = min(DEFAULT_LIBC_FLOORS[self.libc], self.libc_version)
+        macos_floor = None
+        if self.macos_version is not None:
+            macos_floor = min(DEFAULT_MACOS_FLOOR, _macos_tag_floor(self.macos_version) or (0, 0))
+        return PlatformSpec(
+            os=self.os,
+            arch=self.arch,
+            libc=self.libc,
+            libc_floor=libc_floor,
+            macos_floor=macos_floor,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interpreter:
+    """One Python interpreter on this machine, with everything installing for it needs."""
+
+    executable: Path
+    """The path it was probed as (a venv's ``bin/python`` stays that, unresolved)."""
+    version: tuple[int, int, int]
+    implementation: str
+    free_threaded: bool
+    machine: Machine
+    marker_environment: Mapping[str, str]
+    """Every PEP 508 marker variable, as this interpreter reports it."""
+    paths: Mapping[str, str]
+    """``sysconfig.get_paths()`` of its default scheme (in a venv: the venv's own paths)."""
+    tags: tuple[Tag, ...]
+    """The wheel tags it installs, best first."""
+
+    @property
+    def python_version(self) -> str:
+        """``"3.12"``."""
+        return format_python(self.version[:2])
+
+    @property
+    def full_version(self) -> str:
+        """``"3.12.4"`` (pre-release suffixes dropped)."""
+        return format_python(self.version)
+
+    def describe(self) -> str:
+        """``CPython 3.12.4 at /usr/bin/python3.12``: for messages."""
+        name = "CPython" if self.implementation == "cpython" else self.implementation
+        return f"{name} {self.full_version} at {self.executable}"
+
+
+def probe_interpreter(executable: Path) -> Interpreter:
+    """Run ``executable`` once and describe it; :class:`InterpreterProbeError` if it fails."""
+    data = _run_probe(executable)
+    try:
+        return _interpreter_from(executable, data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InterpreterProbeError(
+            f"{executable} answered the interpreter probe with unusable data ({exc!r})"
+        ) from exc
+
+
+def running_executable() -> Path:
+    """The interpreter running omniwheel itself."""
+    return Path(sys.executable)
+
+
+def running_version() -> tuple[int, int, int]:
+    """The version of the interpreter running omniwheel, without a subprocess."""
+    return (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
+
+
+def _run_probe(executable: Path) -> Mapping[str, Any]:
+    # -I: isolated (no user site, no PYTHON* variables, no cwd on sys.path) so a stray
+    # `platform.py` or PYTHONPATH cannot change the answer.
+    command = [str(executable), "-I", "-c", PROBE]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InterpreterProbeError(f"cannot run {executable}: {exc}") from exc
+    if done.returncode != 0:
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise InterpreterProbeError(
+            f"{executable} failed the interpreter probe (exit {done.returncode}): {detail}"
+        )
+    try:
+        data = json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        raise InterpreterProbeError(f"{executable} printed no probe result: {exc}") from exc
+    if not isinstance(data, dict):
+        raise InterpreterProbeError(f"{executable} printed an unexpected probe result")
+    return data
+
+
+def _interpreter_from(executable: Path, data: Mapping[str, Any]) -> Interpreter:
+    major, minor, micro = (int(part) for part in data["version"])
+    markers = {str(key): str(value) for key, value in data["markers"].items()}
+    machine = _machine(data, markers)
+    implementation = str(data["implementation"])
+    free_threaded = bool(data["free_threaded"])
+    tags = _tags(
+        Path(str(data["executable"])), implementation, (major, minor), free_threaded, machine
+    )
+    return Interpreter(
+        executable=executable,
+        version=(major, minor, micro),
+        implementation=implementation,
+        free_threaded=free_threaded,
+        machine=machine,
+        marker_environment=MappingProxyType(markers),
+        paths=MappingProxyType({str(k): str(v) for k, v in data["paths"].items()}),
+        tags=tags,
+    )
+
+
+def _machine(data: Mapping[str, Any], markers: Mapping[str, str]) -> Machine:
+    os_ = _OS_OF_SYS_PLATFORM.get(markers["sys_platform"])
+    arch = _ARCH_OF_MACHINE.get(markers["platform_machine"].lower())
+    if os_ is None or arch is None:
+        raise TargetError(
+            f"this machine ({markers['sys_platform']} on {markers['platform_machine']}) is not a "
+            "platform omniwheel installs for",
+            hint="omniwheel supports Linux, macOS and Windows on x86_64, aarch64/arm64 and i686",
+        )
+    if arch is Arch.X86_64 and int(data["pointer_bits"]) == 32:
+        arch = Arch.I686  # a 32-bit interpreter on a 64-bit OS loads 32-bit wheels only
+    if os_ is Os.LINUX:
+        return _linux_machine(arch, data)
+    if os_ is Os.MACOS:
+        return Machine(os=os_, arch=arch, macos_version=_floor(str(data["mac_version"])))
+    return Machine(os=os_, arch=arch)
+
+
+def _linux_machine(arch: Arch, data: Mapping[str, Any]) -> Machine:
+    glibc = data.get("glibc")
+    if glibc:
+        return Machine(os=Os.LINUX, arch=arch, libc=Libc.GLIBC, libc_version=_floor(str(glibc)))
+    musl = _musl_version(Path(str(data["executable"])))
+    if musl is not None:
+        return Machine(os=Os.LINUX, arch=arch, libc=Libc.MUSL, libc_version=musl)
+    raise TargetError(
+        "cannot tell this Linux machine's C library (neither glibc nor musl answered)",
+        hint="omniwheel installs manylinux (glibc) and musllinux (musl) wheels only",
+    )
+
+
+def _musl_version(executable: Path) -> Floor | None:
+    # packaging reads the interpreter's ELF program interpreter and asks the musl loader for
+    # its version; there is no public API for it, and re-implementing ELF parsing is worse.
+    from packaging import _musllinux
+
+    version = _musllinux._get_musl_version(str(executable))
+    return None if version is None else (version.major, version.minor)
+
+
+def _floor(text: str) -> Floor | None:
+    parts = text.strip().split(".")
+    if len(parts) < 2 or not all(part.isdigit() for part in parts[:2]):
+        return None
+    return (int(parts[0]), int(parts[1]))
+
+
+def _macos_tag_floor(version: Floor | None) -> Floor | None:
+    """From macOS 11 on, wheel tags use ``X_0`` for every ``X.y``."""
+    if version is None:
+        return None
+    return version if version[0] == 10 else (version[0], 0)
+
+
+def _tags(
+    executable: Path,
+    implementation: str,
+    python: tuple[int, int],
+    free_threaded: bool,
+    machine: Machine,
+) -> tuple[Tag, ...]:
+    if _is_running(executable):
+        return tuple(sys_tags())
+    if implementation != "cpython":
+        raise InterpreterProbeError(
+            f"{executable} is {implementation}; omniwheel installs for CPython only",
+            hint="choose a CPython interpreter with --python",
+        )
+    return computed_tags(python=python, free_threaded=free_threaded, machine=machine)
+
+
+def computed_tags(
+    *, python: tuple[int, int], free_threaded: bool, machine: Machine
+) -> tuple[Tag, ...]:
+    """The tags of a CPython ``python`` on ``machine``, best first, from those values alone."""
+    platforms = list(machine.platform.platform_tags())
+    if machine.os is Os.LINUX:
+        # A wheel built on and for this very machine; packaging ranks it first, so do we.
+        platforms.insert(0, f"linux_{machine.arch}")
+    interpreter = f"cp{python[0]}{python[1]}"
+    abi = f"{interpreter}t" if free_threaded else interpreter
+    tags = (
+        *cpython_tags(python_version=python, abis=[abi], platforms=platforms),
+        *compatible_tags(python_version=python, interpreter=interpreter, platforms=platforms),
+    )
+    return tuple(dict.fromkeys(tags))
+
+
+def _is_running(executable: Path) -> bool:
+    try:
+        return executable.samefile(sys.executable)
+    except OSError:
+        return False

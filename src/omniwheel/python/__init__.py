@@ -1,0 +1,1 @@
+"""Python interpreters: finding one that satisfies a lock on this machine."""
