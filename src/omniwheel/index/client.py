@@ -151,12 +151,15 @@ class IndexClient:
         headers = {"Accept": f"{JSON_CONTENT_TYPE}, text/html;q=0.1"}
         if cached is not None and cached.etag:
             headers["If-None-Match"] = cached.etag
+        # The answer lists every upload made before the request went out: that moment, not the
+        # answer's arrival, is what the "pinned" rule may compare with exclude-newer.
+        requested_at = self._now()
         response = await self._get(url, headers=headers, accept=(200, 304, 404))
         if response.status_code == 404:
             return None
         if response.status_code == 304 and cached is not None:
             self.stats.pages_revalidated += 1
-            return self._cache.touch_page(cached, self._now()).page
+            return self._cache.touch_page(cached, requested_at).page
         self.stats.pages_fetched += 1
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         final_url = str(response.url)
@@ -166,7 +169,7 @@ class IndexClient:
             page = parse_html_page(name, response.content, final_url)
         stored = CachedPage(
             page=page,
-            fetched_at=self._now(),
+            fetched_at=requested_at,
             etag=response.headers.get("etag"),
             max_age=_max_age(response.headers.get("cache-control")),
         )
