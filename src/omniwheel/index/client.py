@@ -180,13 +180,10 @@ class IndexClient:
 
     async def _fetch_metadata(self, wheel: Wheel) -> CoreMetadata:
         digest = wheel.file.sha256
-        data = self._cache.load_metadata(digest) if digest else None
-        if data is not None:
+        cached = self._cache.load_metadata(digest) if digest else None
+        if cached is not None:
             self.stats.metadata_cached += 1
-        else:
-            data = await self._metadata_bytes(wheel.file)
-            if digest:
-                self._cache.store_metadata(digest, data)
+        data = cached if cached is not None else await self._metadata_bytes(wheel.file)
         metadata = parse_core_metadata(data, source=wheel.file.filename)
         if metadata.name != wheel.name or metadata.version != wheel.version:
             raise MetadataError(
@@ -194,6 +191,9 @@ class IndexClient:
                 f"{metadata.version}, not {wheel.name} {wheel.version}",
                 hint="the index serves inconsistent files; report it to the package's maintainers",
             )
+        if cached is None and digest:
+            # Kept forever, so only once it parsed and named this wheel.
+            self._cache.store_metadata(digest, data)
         return metadata
 
     async def _metadata_bytes(self, dist: DistFile) -> bytes:
