@@ -29,7 +29,7 @@ from packaging.utils import NormalizedName
 from omniwheel import __version__
 from omniwheel.errors import IndexAccessError
 from omniwheel.index.cache import CachedPage, IndexCache, page_freshness
-from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.discovery import IndexLocation, strip_credentials
 from omniwheel.index.models import (
     JSON_CONTENT_TYPE,
     CoreMetadata,
@@ -298,8 +298,9 @@ class IndexClient:
                 reason = f"HTTP {response.status_code}"
                 continue
             raise self._status_error(url, response.status_code)
+        # File URLs come from the index's pages and may carry credentials too.
         raise IndexAccessError(
-            f"could not fetch {url} after {ATTEMPTS} attempts ({reason})",
+            f"could not fetch {strip_credentials(url)} after {ATTEMPTS} attempts ({reason})",
             hint=f"check that the index is reachable (it came from {self.location.source})",
         )
 
@@ -308,7 +309,7 @@ class IndexClient:
             hint = "the index wants credentials: put them in the index URL (https://user:token@…)"
         else:
             hint = f"check the index URL (it came from {self.location.source})"
-        return IndexAccessError(f"{url} answered HTTP {status}", hint=hint)
+        return IndexAccessError(f"{strip_credentials(url)} answered HTTP {status}", hint=hint)
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
         if self._auth is None or urlsplit(url).netloc != self._host:
