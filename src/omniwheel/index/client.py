@@ -35,6 +35,7 @@ from omniwheel.index.models import (
     CoreMetadata,
     DistFile,
     MetadataError,
+    PageFormatError,
     ProjectPage,
     Wheel,
     parse_core_metadata,
@@ -53,6 +54,8 @@ ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 PROBE_FAILURES_BEFORE_GIVING_UP = 3
+_JSON_TYPES = frozenset({JSON_CONTENT_TYPE, "application/json"})
+_HTML_TYPES = frozenset({"text/html", "application/vnd.pypi.simple.v1+html"})
 _MAX_AGE = re.compile(r"max-age=(\d+)")
 _T = TypeVar("_T")
 
@@ -163,10 +166,17 @@ class IndexClient:
         self.stats.pages_fetched += 1
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         final_url = str(response.url)
-        if content_type in {JSON_CONTENT_TYPE, "application/json"}:
+        if content_type in _JSON_TYPES:
             page = parse_json_page(name, response.content, final_url)
-        else:
+        elif content_type in _HTML_TYPES:
             page = parse_html_page(name, response.content, final_url)
+        else:  # as pip does: reading it as HTML would find no files and blame the project
+            raise PageFormatError(
+                f"the index page for `{name}` at {final_url} is {content_type or 'untyped'}, "
+                "neither PEP 691 JSON nor HTML",
+                hint=f"check that the index URL (from {self.location.source}) points at a "
+                "simple-API index (…/simple/)",
+            )
         stored = CachedPage(
             page=page,
             fetched_at=requested_at,
