@@ -247,7 +247,7 @@ class IndexClient:
         )
         if tail.status_code == 200:  # the server ignored Range and sent the whole wheel
             self.stats.metadata_download += 1
-            return _read_metadata(_verified(dist, tail.content))
+            return _wheel_metadata(dist, tail.content)
         if tail.status_code != 206:
             return None
         start, size = _content_range(tail.headers.get("content-range", ""))
@@ -278,13 +278,7 @@ class IndexClient:
 
     async def _download_metadata(self, dist: DistFile) -> bytes:
         response = await self._get(dist.url, accept=(200,))
-        try:
-            return _read_metadata(_verified(dist, response.content))
-        except zipfile.BadZipFile as exc:
-            raise MetadataError(
-                f"{dist.filename} is not a valid wheel ({exc})",
-                hint="the index serves a broken file; pin another version of this package",
-            ) from exc
+        return _wheel_metadata(dist, response.content)
 
     # -- HTTP --------------------------------------------------------------------------------
 
@@ -376,6 +370,16 @@ def _verified(dist: DistFile, data: bytes) -> bytes:
     return data
 
 
-def _read_metadata(wheel_bytes: bytes) -> bytes:
-    with zipfile.ZipFile(io.BytesIO(wheel_bytes)) as archive:
-        return archive.read(find_metadata_member(archive))
+def _wheel_metadata(dist: DistFile, wheel_bytes: bytes) -> bytes:
+    """METADATA from a whole wheel, checked against the index's hash first.
+
+    A broken wheel is a MetadataError at once: downloading it again would not mend it.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(_verified(dist, wheel_bytes))) as archive:
+            return archive.read(find_metadata_member(archive))
+    except zipfile.BadZipFile as exc:
+        raise MetadataError(
+            f"{dist.filename} is not a valid wheel ({exc})",
+            hint="the index serves a broken file; pin another version of this package",
+        ) from exc
