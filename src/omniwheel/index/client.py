@@ -316,7 +316,7 @@ class IndexClient:
         return IndexAccessError(f"{strip_credentials(url)} answered HTTP {status}", hint=hint)
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
-        if self._auth is None or urlsplit(url).netloc != self._host:
+        if self._auth is None or urlsplit(url).netloc.lower() != self._host:
             return None
         return self._auth
 
@@ -335,8 +335,7 @@ def _memoised(
 def _split_credentials(url: str) -> tuple[str, str, httpx.BasicAuth | None]:
     """The index URL without userinfo, its host, and the credentials it carried."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    netloc = parts.netloc.rpartition("@")[2].lower()  # keeps an IPv6 host's brackets
     auth = None
     if parts.username is not None:
         auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
