@@ -516,6 +516,9 @@ _UNAUTHORIZED = _Response(
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+    # The client opens up to 16 connections at once; the default backlog of 5 makes some of
+    # them wait about a second to connect.
+    request_queue_size = 128
     owner: IndexServer
 
     def handle_error(self, request: object, client_address: object) -> None:
