@@ -200,13 +200,16 @@ def _dist_info_dir(filename: str, files: list[zipfile.ZipInfo]) -> str:
     for required in ("METADATA", "WHEEL", "RECORD"):
         if f"{dist_info}/{required}" not in present:
             raise UnsafeWheelError(filename, f"{dist_info}/{required}", "is missing")
-    data = dist_info.removesuffix(".dist-info") + ".data/"
-    for name in present:
-        parts = name.split("/")
-        if name.startswith(data) and (len(parts) < 3 or parts[1] not in DATA_KEYS):
-            keys = ", ".join(sorted(DATA_KEYS))
-            raise UnsafeWheelError(filename, name, f"is not inside one of {data}{{{keys}}}/")
     return dist_info
+
+
+def _data_problem(name: str, dist_info: str) -> str | None:
+    """Files under ``<name>.data/`` must sit inside one of the scheme keys' directories."""
+    data = dist_info.removesuffix(".dist-info") + ".data/"
+    parts = name.split("/")
+    if name.startswith(data) and (len(parts) < 3 or parts[1] not in DATA_KEYS):
+        return f"is not inside one of {data}{{{', '.join(sorted(DATA_KEYS))}}}/"
+    return None
 
 
 def _read_record(
@@ -250,7 +253,15 @@ def _check_coverage(
     record: Mapping[str, _Expected | None],
     dist_info: str,
 ) -> None:
-    """Every file is in RECORD with a hash, except RECORD and its signatures."""
+    """Every file is in RECORD with a hash (but RECORD and its signatures); RECORD is safe.
+
+    RECORD may list paths the wheel lacks (installers skip them), but since installing reads
+    RECORD, every path it names must pass the same checks as the entries themselves.
+    """
+    for name in record:
+        problem = _name_problem(name) or _data_problem(name, dist_info)
+        if problem is not None:
+            raise UnsafeWheelError(filename, name, f"(as RECORD names it) {problem}")
     for info in files:
         name = info.filename
         unhashed = name.startswith(f"{dist_info}/") and name.split("/", 1)[1] in UNHASHED

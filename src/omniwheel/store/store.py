@@ -1,0 +1,365 @@
+"""The content-addressed store: each wheel downloaded once, verified, and unpacked once.
+
+Layout under ``<cache root>/store-v1/`` (see :data:`STORE_DIR`)::
+
+    wheels/<sha256>.whl   the wheel, placed only after its size and sha256 matched the lock
+    trees/<sha256>/       the wheel unpacked by :mod:`omniwheel.store.unpack` (read-only files)
+    locks/<sha256>.lock   one file lock per entry, so concurrent syncs never collide
+    tmp/                  downloads and unpacks in progress
+
+Nothing under ``wheels/`` or ``trees/`` is ever written in place: a download streams into
+``tmp/`` and is renamed once its hash is right; an unpack fills a directory in ``tmp/`` and is
+renamed once every RECORD hash is right.  A process killed at any moment leaves at most junk in
+``tmp/``, which nothing trusts.  An entry that already exists is used without taking its lock,
+so a read-only store that holds every entry still works.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import ssl
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+from urllib.parse import unquote, urlsplit
+
+import httpx
+from filelock import FileLock
+
+from omniwheel import __version__
+from omniwheel.errors import OmniwheelError
+from omniwheel.index.discovery import IndexLocation, strip_credentials
+from omniwheel.store.unpack import UnpackLimits, unpack_wheel
+
+STORE_DIR = "store-v1"
+# Bump the version when the layout above changes, or when what a tree holds or how it is
+# checked changes so that trees written before can no longer be trusted as they are.
+
+ATTEMPTS = 3
+BACKOFF_SECONDS = 0.5
+CHUNK = 1024 * 1024
+WORKERS = 8
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class StoreError(OmniwheelError):
+    """A wheel could not be fetched into the store, or the store cannot be used."""
+
+
+class HashMismatchError(StoreError):
+    """The bytes fetched for a wheel are not the ones the lock names."""
+
+    def __init__(self, wheel: WheelSource, expected: str, actual: str) -> None:
+        super().__init__(
+            f"{wheel.describe()}: the lock says sha256 {expected}, but the file from "
+            f"{wheel.origin} has sha256 {actual}",
+            hint="the file changed on the index since the lock was made, or the download was "
+            "tampered with; nothing was installed from it.  If the change is expected, run "
+            "`omniwheel lock` again",
+        )
+        self.wheel = wheel
+        self.expected = expected
+        self.actual = actual
+
+
+class TransientFetchError(StoreError):
+    """A fetch that failed in a way worth retrying (connection trouble, 5xx, cut-off body)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WheelSource:
+    """One wheel as a lock names it: which package, where it comes from, what it must hash to."""
+
+    name: str
+    version: str
+    filename: str
+    sha256: str
+    size: int | None = None
+    url: str | None = None
+    path: Path | None = None
+    """A local file (PEP 751 ``path``), absolute."""
+
+    @property
+    def origin(self) -> str:
+        """Where the bytes come from, fit for messages (credentials removed)."""
+        if self.url is not None:
+            return strip_credentials(self.url)
+        return str(self.path)
+
+    def describe(self) -> str:
+        return f"{self.name} {self.version} ({self.filename})"
+
+
+class Fetcher(Protocol):
+    """Streams a wheel's bytes; the store checks size and hash."""
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        """The wheel's bytes; raises :class:`TransientFetchError` when retrying may help."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Store:
+    """A store rooted at ``root`` (``<cache root>/store-v1``)."""
+
+    root: Path
+
+    @classmethod
+    def in_cache(cls, cache_root: Path) -> Store:
+        return cls(cache_root / STORE_DIR)
+
+    def tree(self, sha256: str) -> Path:
+        """Where the unpacked wheel with this hash lives (whether or not it exists yet)."""
+        return self.root / "trees" / _checked_sha256(sha256)
+
+    def wheel_file(self, sha256: str) -> Path:
+        return self.root / "wheels" / f"{_checked_sha256(sha256)}.whl"
+
+    def has_tree(self, sha256: str) -> bool:
+        return self.tree(sha256).is_dir()
+
+    def ensure_tree(
+        self, wheel: WheelSource, fetcher: Fetcher, *, limits: UnpackLimits | None = None
+    ) -> bool:
+        """Make sure the wheel's tree exists; True when its bytes had to be fetched."""
+        tree = self.tree(wheel.sha256)
+        if tree.is_dir():
+            return False
+        for part in ("wheels", "trees", "locks", "tmp"):
+            (self.root / part).mkdir(parents=True, exist_ok=True)
+        with FileLock(self.root / "locks" / f"{wheel.sha256}.lock"):
+            if tree.is_dir():
+                return False  # another process finished it while we waited
+            fetched = self._ensure_wheel(wheel, fetcher)
+            self._unpack(wheel, limits)
+        return fetched
+
+    def ensure_trees(
+        self,
+        wheels: Iterable[WheelSource],
+        fetcher: Fetcher,
+        *,
+        on_done: Callable[[WheelSource, bool], None] | None = None,
+        workers: int = WORKERS,
+    ) -> frozenset[str]:
+        """:meth:`ensure_tree` for many wheels at once; the sha256s that were fetched."""
+
+        def one(wheel: WheelSource) -> tuple[WheelSource, bool]:
+            return wheel, self.ensure_tree(wheel, fetcher)
+
+        fetched = set()
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for wheel, was_fetched in pool.map(one, list(wheels)):
+                if was_fetched:
+                    fetched.add(wheel.sha256)
+                if on_done is not None:
+                    on_done(wheel, was_fetched)
+        return frozenset(fetched)
+
+    # -- under the entry's lock ------------------------------------------------------------
+    def _ensure_wheel(self, wheel: WheelSource, fetcher: Fetcher) -> bool:
+        target = self.wheel_file(wheel.sha256)
+        if target.is_file() and _file_sha256(target) == wheel.sha256:
+            return False
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                self._download(wheel, fetcher, target)
+                return True
+            except TransientFetchError:
+                if attempt == ATTEMPTS:
+                    raise
+                time.sleep(BACKOFF_SECONDS * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _download(self, wheel: WheelSource, fetcher: Fetcher, target: Path) -> None:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, renamed or removed
+            dir=self.root / "tmp", prefix=f"{wheel.sha256[:16]}-", suffix=".part", delete=False
+        )
+        partial = Path(handle.name)
+        try:
+            with handle:
+                actual = _stream_into(wheel, fetcher, handle)
+            if actual != wheel.sha256:
+                raise HashMismatchError(wheel, wheel.sha256, actual)
+            partial.replace(target)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def _unpack(self, wheel: WheelSource, limits: UnpackLimits | None) -> None:
+        workspace = Path(tempfile.mkdtemp(dir=self.root / "tmp", prefix=f"{wheel.sha256[:16]}-"))
+        try:
+            unpack_wheel(
+                self.wheel_file(wheel.sha256),
+                workspace / "tree",
+                filename=wheel.filename,
+                limits=limits,
+            )
+            (workspace / "tree").rename(self.tree(wheel.sha256))
+        finally:
+            remove_tree(workspace)
+
+
+def _stream_into(wheel: WheelSource, fetcher: Fetcher, out: IO[bytes]) -> str:
+    """Write the fetched bytes to ``out``, checking the size as they come; the sha256."""
+    digest = hashlib.sha256()
+    size = 0
+    for chunk in fetcher.chunks(wheel):
+        size += len(chunk)
+        if wheel.size is not None and size > wheel.size:
+            raise StoreError(
+                f"{wheel.describe()}: {wheel.origin} sent more than the {wheel.size} bytes "
+                "the lock gives",
+                hint="the file changed on the index since the lock was made; run "
+                "`omniwheel lock` again if that is expected",
+            )
+        digest.update(chunk)
+        out.write(chunk)
+    if wheel.size is not None and size != wheel.size:
+        raise TransientFetchError(
+            f"{wheel.describe()}: {wheel.origin} sent {size} bytes, the lock gives {wheel.size}"
+        )
+    return digest.hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _checked_sha256(sha256: str) -> str:
+    # The hash becomes a path component: anything but 64 hex digits must never get that far.
+    if _SHA256.fullmatch(sha256) is None:
+        raise StoreError(f"`{sha256}` is not a sha256 hex digest")
+    return sha256
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory that may hold read-only files (store trees, their temporary dirs)."""
+
+    def make_writable_and_retry(function: Callable[[str], object], name: str, _: object) -> None:
+        Path(name).chmod(0o700)
+        function(name)
+
+    if not path.exists():
+        return
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=make_writable_and_retry)
+    else:
+        shutil.rmtree(path, onerror=make_writable_and_retry)
+
+
+# --- fetching ------------------------------------------------------------------------------
+
+
+class WheelFetcher:
+    """Fetches wheels by the lock's URLs (HTTP(S), ``file:``) or local paths.
+
+    Credentials of the configured index are sent only to that index's own scheme and host;
+    they never appear in messages.
+    """
+
+    def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
+        self._auth = _index_credentials(index)
+        verify: ssl.SSLContext | bool = True
+        if index is not None and index.cert is not None:
+            verify = ssl.create_default_context(cafile=str(index.cert))
+        self._http = httpx.Client(
+            http2=True,
+            verify=verify,
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            follow_redirects=True,
+            headers={"User-Agent": f"omniwheel/{__version__}"},
+            limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WheelFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        if wheel.path is not None:
+            return _file_chunks(wheel, wheel.path)
+        if wheel.url is None:
+            raise StoreError(f"{wheel.describe()}: the lock gives neither a URL nor a path")
+        parts = urlsplit(wheel.url)
+        if parts.scheme == "file":
+            return _file_chunks(wheel, Path(unquote(parts.path)))
+        return self._http_chunks(wheel, wheel.url)
+
+    def _http_chunks(self, wheel: WheelSource, url: str) -> Iterator[bytes]:
+        parts = urlsplit(url)
+        auth = self._auth.get((parts.scheme, parts.netloc.rpartition("@")[2]))
+        try:
+            with self._http.stream("GET", url, auth=auth) as response:
+                _check_status(wheel, response)
+                yield from response.iter_bytes(CHUNK)
+        except httpx.TransportError as exc:
+            raise TransientFetchError(
+                f"{wheel.describe()}: downloading {wheel.origin} failed: {type(exc).__name__}"
+            ) from exc
+
+
+class OfflineFetcher:
+    """A fetcher for ``--offline``: local files only; anything remote is an error."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        if wheel.path is not None:
+            return _file_chunks(wheel, wheel.path)
+        raise StoreError(
+            f"{wheel.describe()} is not in the store, and --offline forbids downloading "
+            f"{wheel.origin}",
+            hint="run `omniwheel sync` once with network access",
+        )
+
+
+def _check_status(wheel: WheelSource, response: httpx.Response) -> None:
+    if response.status_code == 200:
+        return
+    message = f"{wheel.describe()}: {wheel.origin} answered HTTP {response.status_code}"
+    if response.status_code in _TRANSIENT:
+        raise TransientFetchError(message)
+    hint = None
+    if response.status_code in (401, 403):
+        hint = "give credentials for the index, e.g. in OMNIWHEEL_INDEX_URL or ~/.netrc"
+    elif response.status_code == 404:
+        hint = "the file is gone from the index; run `omniwheel lock` again"
+    raise StoreError(message, hint=hint)
+
+
+def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+    except OSError as exc:
+        raise StoreError(f"{wheel.describe()}: cannot read {path}: {exc.strerror}") from exc
+
+
+def _index_credentials(index: IndexLocation | None) -> Mapping[tuple[str, str], httpx.BasicAuth]:
+    if index is None:
+        return {}
+    parts = urlsplit(index.url)
+    if parts.username is None:
+        return {}
+    host = parts.netloc.rpartition("@")[2]
+    auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    return {(parts.scheme, host): auth}
