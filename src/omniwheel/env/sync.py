@@ -1,0 +1,270 @@
+"""``sync``: make an environment match the lock for this machine — the orchestrator.
+
+Steps: read ``pylock.toml``; if the environment's state file names the same lock hash, stop
+(the no-op sync reads two small files).  Otherwise choose the interpreter (the venv's own when it
+still fits, else :func:`~omniwheel.python.discovery.find_interpreter`) and create the venv if
+needed, probe it once, select the wheels (:func:`~omniwheel.env.plan.select_wheels`), plan
+against what is installed and stored (:func:`~omniwheel.env.plan.make_plan`), and execute the
+plan (:func:`~omniwheel.env.install.execute_plan`).  The state file is removed before anything
+changes and written last.  A dry run stops after planning and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from packaging.pylock import Pylock, PylockValidationError
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from omniwheel.env.install import Executed, Scheme, ScriptMaker, execute_plan
+from omniwheel.env.plan import Origin, Plan, Selection, make_plan, select_wheels
+from omniwheel.env.venv import (
+    VenvState,
+    clear_state,
+    create_venv,
+    installed_dists,
+    is_venv,
+    pyvenv_version,
+    read_state,
+    site_packages_of,
+    venv_python,
+    write_state,
+)
+from omniwheel.errors import LockFileError
+from omniwheel.platform.host import Interpreter, probe_interpreter
+from omniwheel.python.discovery import find_interpreter, parse_version_request
+from omniwheel.store.store import Fetcher, Store, WheelSource
+
+LOCK_FILENAME = "pylock.toml"
+
+
+class ClosableFetcher(Fetcher, Protocol):
+    """A fetcher holding resources (connections) to release when the sync is done."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncRequest:
+    project: Path
+    """The directory holding ``pylock.toml``."""
+    venv: Path
+    python: str | None = None
+    dry_run: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SyncOutcome:
+    lock_path: Path
+    venv: Path
+    plan: Plan | None
+    """None when the environment already matched this exact lock (the no-op)."""
+    packages: int
+    """How many packages the lock selects on this machine."""
+    interpreter: str = ""
+    fetched: int = 0
+    created_venv: bool = False
+    dry_run: bool = False
+    seconds: float = 0.0
+    warnings: tuple[str, ...] = ()
+
+
+class _LazyFetcher:
+    """Opens the real fetcher (an HTTP client) only when a wheel must actually be fetched."""
+
+    def __init__(self, factory: Callable[[], ClosableFetcher]) -> None:
+        self._factory = factory
+        self._fetcher: ClosableFetcher | None = None
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        if self._fetcher is None:
+            self._fetcher = self._factory()
+        return self._fetcher.chunks(wheel)
+
+    def close(self) -> None:
+        if self._fetcher is not None:
+            self._fetcher.close()
+
+
+def sync(
+    request: SyncRequest,
+    *,
+    store: Store,
+    open_fetcher: Callable[[], ClosableFetcher],
+    environ: Mapping[str, str],
+    home: Path,
+    on_fetched: Callable[[WheelSource, bool], None] | None = None,
+) -> SyncOutcome:
+    """Make ``request.venv`` match the lock in ``request.project``; see the module docstring."""
+    started = time.perf_counter()
+    lock_path = request.project / LOCK_FILENAME
+    lock_bytes = _read_lock(lock_path)
+    lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
+    state = read_state(request.venv)
+    if _unchanged(state, lock_sha256, request):
+        assert state is not None
+        return SyncOutcome(
+            lock_path=lock_path,
+            venv=request.venv,
+            plan=None,
+            packages=len(state.dists),
+            seconds=time.perf_counter() - started,
+        )
+    pylock = _parse_lock(lock_path, lock_bytes)
+    python, created = _prepare_venv(request, pylock.requires_python, environ, home)
+    interpreter = probe_interpreter(python)
+    selection = select_wheels(pylock, lock_path=lock_path, interpreter=interpreter)
+    site_packages = site_packages_of(interpreter.paths)
+    installed = installed_dists(site_packages, state) if is_venv(request.venv) else []
+    stored = {w.source.sha256 for w in selection.wheels if store.has_tree(w.source.sha256)}
+    plan = make_plan(selection.wheels, installed, stored=stored)
+    executed = None
+    if not request.dry_run:
+        executed = _execute(
+            request,
+            plan,
+            store=store,
+            open_fetcher=open_fetcher,
+            interpreter=interpreter,
+            on_fetched=on_fetched,
+        )
+        write_state(request.venv, _new_state(selection, lock_sha256, interpreter, request))
+    return SyncOutcome(
+        lock_path=lock_path,
+        venv=request.venv,
+        plan=plan,
+        packages=len(selection.wheels),
+        interpreter=interpreter.describe(),
+        fetched=len(executed.fetched) if executed else len(plan.fetch),
+        created_venv=created,
+        dry_run=request.dry_run,
+        seconds=time.perf_counter() - started,
+        warnings=selection.warnings,
+    )
+
+
+def _read_lock(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise LockFileError(
+            f"no {LOCK_FILENAME} in {path.parent}",
+            hint="run `omniwheel lock` first to resolve the project and write it",
+        ) from None
+    except OSError as exc:
+        raise LockFileError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _parse_lock(path: Path, data: bytes) -> Pylock:
+    try:
+        return Pylock.from_dict(tomllib.loads(data.decode("utf-8")))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:
+        raise LockFileError(
+            f"{path} is not a valid PEP 751 lock file: {exc}",
+            hint="run `omniwheel lock` to write a new one",
+        ) from exc
+
+
+def _unchanged(state: VenvState | None, lock_sha256: str, request: SyncRequest) -> bool:
+    return (
+        state is not None
+        and state.lock_sha256 == lock_sha256
+        and (request.python is None or request.python == state.python_request)
+        and venv_python(request.venv).exists()
+    )
+
+
+def _prepare_venv(
+    request: SyncRequest,
+    requires_python: SpecifierSet | None,
+    environ: Mapping[str, str],
+    home: Path,
+) -> tuple[Path, bool]:
+    """The interpreter to install for (the venv's), creating the venv when it must be."""
+    if is_venv(request.venv) and _venv_fits(request, requires_python, environ, home):
+        return venv_python(request.venv), False
+    found = find_interpreter(
+        request=request.python, requires_python=requires_python, environ=environ, home=home
+    )
+    if request.dry_run:
+        return found.executable, True
+    create_venv(request.venv, found.executable)
+    return venv_python(request.venv), True
+
+
+def _venv_fits(
+    request: SyncRequest,
+    requires_python: SpecifierSet | None,
+    environ: Mapping[str, str],
+    home: Path,
+) -> bool:
+    """Whether the existing venv's interpreter still runs and is the one asked for."""
+    recorded = re.findall(r"\d+", pyvenv_version(request.venv) or "")[:3]
+    if len(recorded) < 3 or not venv_python(request.venv).exists():
+        return False
+    version = tuple(int(part) for part in recorded)
+    if requires_python is not None and not requires_python.contains(
+        Version(".".join(recorded)), prereleases=True
+    ):
+        return False
+    if request.python is None:
+        return True
+    wanted = parse_version_request(request.python)
+    if wanted is not None:
+        return version[: len(wanted)] == wanted
+    found = find_interpreter(
+        request=request.python, requires_python=requires_python, environ=environ, home=home
+    )
+    return found.version == version
+
+
+def _execute(
+    request: SyncRequest,
+    plan: Plan,
+    *,
+    store: Store,
+    open_fetcher: Callable[[], ClosableFetcher],
+    interpreter: Interpreter,
+    on_fetched: Callable[[WheelSource, bool], None] | None,
+) -> Executed | None:
+    if plan.is_empty:
+        return None
+    clear_state(request.venv)
+    scheme = Scheme.from_paths(
+        interpreter.paths, root=request.venv, python_version=interpreter.python_version
+    )
+    fetcher = _LazyFetcher(open_fetcher)
+    try:
+        return execute_plan(
+            plan,
+            store=store,
+            fetcher=fetcher,
+            site_packages=site_packages_of(interpreter.paths),
+            scheme=scheme,
+            maker=ScriptMaker(python=venv_python(request.venv)),
+            on_fetched=on_fetched,
+        )
+    finally:
+        fetcher.close()
+
+
+def _new_state(
+    selection: Selection, lock_sha256: str, interpreter: Interpreter, request: SyncRequest
+) -> VenvState:
+    return VenvState(
+        lock_sha256=lock_sha256,
+        python=interpreter.full_version,
+        python_request=request.python,
+        dists={
+            wheel.name: Origin(sha256=wheel.source.sha256, requested=wheel.requested)
+            for wheel in selection.wheels
+        },
+    )
