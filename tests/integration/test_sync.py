@@ -1,0 +1,356 @@
+"""``omniwheel sync`` and ``run`` end to end: a lock made against the local index, a real venv.
+
+Each test locks a small project for this machine (``omniwheel lock --platform <this host>``),
+syncs it into a fresh venv built from the running interpreter and looks at the result through
+the venv's own Python (``importlib.metadata``), its scripts and the store.  The wheels are
+built by the tests: pure ``py3-none-any`` wheels with a console script, a ``.data/scripts``
+file, a ``.data/data`` file and a ``.pth`` file.  The last test (marked ``network``) syncs a
+lock made against the real index.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from omniwheel.cli.main import main
+from omniwheel.env.venv import STATE_FILENAME
+from omniwheel.platform.host import probe_interpreter
+from omniwheel.store import store as store_module
+from omniwheel.store.store import STORE_DIR
+from tests.support.index_server import IndexServer
+from tests.support.lock_runner import ISOLATED_VARIABLES, run_lock, write_project
+from tests.support.wheelbuilder import build_wheel
+
+PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
+ALPHA_ENTRY_POINTS = "[console_scripts]\nalpha-hello = alpha:hello\n"
+ALPHA_INIT = b"""\
+import sys
+CODE = 3
+def hello():
+    print("hello from alpha", sys.prefix)
+"""
+
+
+def _this_platform() -> str:
+    machine = probe_interpreter(Path(sys.executable)).machine
+    return f"{machine.suggested_platform().name}@{PYTHON}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CliRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass(slots=True)
+class Workspace:
+    server: IndexServer
+    root: Path
+
+    @property
+    def project(self) -> Path:
+        return self.root / "project"
+
+    @property
+    def venv(self) -> Path:
+        return self.project / ".venv"
+
+    @property
+    def cache(self) -> Path:
+        return self.root / "cache"
+
+    @property
+    def store(self) -> Path:
+        return self.cache / STORE_DIR
+
+    def write(self, dependencies: Sequence[str]) -> None:
+        project = {
+            "name": "demo",
+            "version": "0.1",
+            "requires-python": f">={PYTHON}",
+            "dependencies": list(dependencies),
+        }
+        write_project(self.project, project)
+
+    def lock(self, *platforms: str) -> None:
+        args = [arg for p in platforms or (_this_platform(),) for arg in ("--platform", p)]
+        run = run_lock(self.project, args, index_url=self.server.url, cache_dir=self.cache)
+        assert run.exit_code == 0, run.output
+
+    def cli(self, *args: str, environ: Mapping[str, str] | None = None) -> CliRun:
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with (
+            _isolated(self, environ or {}),
+            contextlib.redirect_stdout(stdout),
+            contextlib.redirect_stderr(stderr),
+        ):
+            code = main([*args[:1], "--project", str(self.project), *args[1:]])
+        return CliRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
+
+    def python(self, code: str) -> str:
+        done = subprocess.run(
+            [str(self.venv / "bin" / "python"), "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout
+
+    def versions(self) -> dict[str, str]:
+        code = (
+            "import importlib.metadata as m, json;"
+            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
+        )
+        return dict(json.loads(self.python(code)))
+
+    def site_packages(self) -> Path:
+        return self.venv / "lib" / f"python{PYTHON}" / "site-packages"
+
+
+@contextlib.contextmanager
+def _isolated(space: Workspace, environ: Mapping[str, str]) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name in (*ISOLATED_VARIABLES, "OMNIWHEEL_VENV"):
+            patch.delenv(name, raising=False)
+        patch.setenv("OMNIWHEEL_INDEX_URL", space.server.url)
+        patch.setenv("OMNIWHEEL_CACHE_DIR", str(space.cache))
+        patch.setenv("PIP_CONFIG_FILE", os.devnull)
+        patch.setenv("NO_COLOR", "1")
+        for name, value in environ.items():
+            patch.setenv(name, value)
+        yield
+
+
+def _publish(server: IndexServer, directory: Path, *, alpha_marker: bytes = b"") -> None:
+    files = {
+        "alpha/__init__.py": ALPHA_INIT + alpha_marker,
+        "alpha-1.0.data/scripts/alpha-raw": b"#!python\nimport alpha; print('raw', alpha.CODE)\n",
+        "alpha-1.0.data/data/share/alpha/notes.txt": b"notes\n",
+        "alpha_paths.pth": b"alpha_extra\n",
+        "alpha_extra/alpha_hidden.py": b"HIDDEN = True\n",
+    }
+    wheels = [
+        build_wheel(
+            directory,
+            "alpha",
+            "1.0",
+            requires_dist=["beta>=1"],
+            files=files,
+            entry_points=ALPHA_ENTRY_POINTS,
+        ),
+        build_wheel(directory, "beta", "1.0"),
+        build_wheel(directory, "gamma", "1.0"),
+    ]
+    for wheel in wheels:
+        server.add_file(wheel)
+
+
+@pytest.fixture(autouse=True)
+def _instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(store_module, "BACKOFF_SECONDS", 0.0)
+
+
+@pytest.fixture
+def space(index_server: IndexServer, tmp_path: Path) -> Iterator[Workspace]:
+    _publish(index_server, tmp_path / "index-files")
+    workspace = Workspace(server=index_server, root=tmp_path)
+    workspace.write(["alpha", "gamma"])
+    workspace.lock()
+    yield workspace
+    assert index_server.handler_errors == []
+
+
+def test_sync_installs_exactly_the_lock(space: Workspace) -> None:
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert "Installed 3 packages" in run.stderr
+    assert "(0 linked from store, 3 downloaded)" in run.stderr
+    assert space.versions() == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+    assert space.python("import alpha_hidden; print(alpha_hidden.HIDDEN)") == "True\n"
+    assert (space.venv / "share" / "alpha" / "notes.txt").read_text() == "notes\n"
+
+
+def test_scripts_work_and_dist_info_is_written_not_linked(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    hello = subprocess.run(
+        [str(space.venv / "bin" / "alpha-hello")], capture_output=True, text=True, check=True
+    )
+    assert hello.stdout.startswith(f"hello from alpha {space.venv}")
+    raw = subprocess.run(
+        [str(space.venv / "bin" / "alpha-raw")], capture_output=True, text=True, check=True
+    )
+    assert raw.stdout == "raw 3\n"
+    dist_info = space.site_packages() / "alpha-1.0.dist-info"
+    assert (dist_info / "INSTALLER").read_text() == "omniwheel\n"
+    assert (dist_info / "REQUESTED").is_file()
+    assert not (space.site_packages() / "beta-1.0.dist-info" / "REQUESTED").exists()
+    record = (dist_info / "RECORD").read_text()
+    assert "../../../bin/alpha-hello,sha256=" in record
+    assert "alpha/__init__.py,sha256=" in record
+    assert (dist_info / "RECORD").stat().st_nlink == 1
+    linked = space.site_packages() / "alpha" / "__init__.py"
+    assert linked.stat().st_nlink >= 2  # hardlinked from the store
+    assert not os.access(linked, os.W_OK) or os.geteuid() == 0
+    assert linked.stat().st_mode & 0o222 == 0
+
+
+def test_a_second_sync_is_a_no_op(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    space.server.clear_requests()
+    state = (space.venv / STATE_FILENAME).stat().st_mtime_ns
+    again = space.cli("sync")
+    assert again.exit_code == 0
+    assert "Audited 3 packages" in again.stderr
+    assert space.server.requests == []
+    assert (space.venv / STATE_FILENAME).stat().st_mtime_ns == state
+
+
+def test_a_fresh_venv_links_from_the_warm_store(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    other = space.root / "other-venv"
+    space.server.clear_requests()
+    run = space.cli("sync", "--venv", str(other))
+    assert run.exit_code == 0, run.stderr
+    assert "(3 linked from store, 0 downloaded)" in run.stderr
+    assert space.server.requests == []
+
+
+def test_a_dependency_dropped_from_the_lock_is_removed(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    space.write(["alpha"])
+    space.lock()
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert "Removed 1 packages" in run.stderr
+    assert "- gamma 1.0" in run.stderr
+    assert space.versions() == {"alpha": "1.0", "beta": "1.0"}
+    assert not (space.site_packages() / "gamma").exists()
+    assert not (space.site_packages() / "gamma-1.0.dist-info").exists()
+
+
+def test_an_interrupted_sync_is_repaired_by_the_next(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    (space.venv / STATE_FILENAME).unlink()  # as if killed before the state was written
+    (space.site_packages() / "beta" / "__init__.py").unlink()
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert space.python("import beta; print(beta.__version__)") == "1.0\n"
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(space: Workspace) -> None:
+    run = space.cli("sync", "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert run.stdout.splitlines() == ["+ alpha 1.0", "+ beta 1.0", "+ gamma 1.0"]
+    assert "Would install 3 packages (3 to download)" in run.stderr
+    assert not space.venv.exists()
+    assert not (space.store / "trees").exists()
+
+
+def test_run_uses_the_environment_and_passes_exit_codes_through(
+    space: Workspace, capfd: pytest.CaptureFixture[str]
+) -> None:
+    code = space.cli("run", "--", "python", "-c", "import alpha, sys; sys.exit(alpha.CODE)")
+    assert code.exit_code == 3
+    assert space.cli("run", "--", "alpha-hello").exit_code == 0
+    assert f"hello from alpha {space.venv}" in capfd.readouterr().out
+    missing = space.cli("run", "--", "no-such-command-here")
+    assert missing.exit_code == 1
+    assert "no-such-command-here" in missing.stderr
+
+
+def test_run_without_a_lock_says_to_lock(space: Workspace) -> None:
+    (space.project / "pylock.toml").unlink()
+    run = space.cli("run", "--frozen", "--", "python", "-V")
+    assert run.exit_code == 1
+    assert "no pylock.toml" in run.stderr
+    assert "hint: run `omniwheel lock`" in run.stderr
+
+
+def test_a_lock_for_other_machines_names_its_targets_and_the_fix(space: Workspace) -> None:
+    space.lock("windows-x86_64@3.12")
+    run = space.cli("sync")
+    assert run.exit_code == 1
+    assert "does not cover this machine" in run.stderr
+    assert "windows-x86_64@3.12" in run.stderr
+    assert f"--platform {_this_platform()}" in run.stderr
+    assert "Traceback" not in run.stderr
+
+
+def test_a_hash_mismatch_is_refused_and_leaves_nothing_behind(space: Workspace) -> None:
+    wheel = space.root / "index-files" / "alpha-1.0-py3-none-any.whl"
+    space.server.add_file(wheel, advertised_sha256="ab" * 32)
+    space.lock()  # the lock now names a sha256 the served bytes do not have
+    run = space.cli("sync")
+    assert run.exit_code == 1
+    assert "alpha 1.0 (alpha-1.0-py3-none-any.whl)" in run.stderr
+    assert space.server.file_url("alpha-1.0-py3-none-any.whl") in run.stderr
+    assert f"the lock says sha256 {'ab' * 32}" in run.stderr
+    assert "but the file from" in run.stderr
+    assert all("alpha" not in path.name for path in (space.store / "wheels").iterdir())
+    assert list((space.store / "tmp").iterdir()) == []
+    assert not (space.site_packages() / "alpha").exists()
+
+
+def test_a_file_that_changed_size_on_the_index_is_refused(space: Workspace, tmp_path: Path) -> None:
+    _publish(space.server, tmp_path / "changed", alpha_marker=b"import os  # changed\n")
+    run = space.cli("sync")
+    assert run.exit_code == 1
+    assert "alpha 1.0 (alpha-1.0-py3-none-any.whl)" in run.stderr
+    assert "sent more than" in run.stderr
+    assert list((space.store / "tmp").iterdir()) == []
+
+
+def test_a_truncated_download_is_retried_then_reported(space: Workspace) -> None:
+    space.server.truncate("/files/beta-*", 10)
+    run = space.cli("sync")
+    assert run.exit_code == 1
+    assert "beta 1.0" in run.stderr
+    assert list((space.store / "tmp").iterdir()) == []
+
+
+def test_offline_sync_names_what_the_store_lacks(space: Workspace) -> None:
+    run = space.cli("sync", "--offline")
+    assert run.exit_code == 1
+    assert "--offline" in run.stderr
+    assert space.cli("sync").exit_code == 0
+    other = space.root / "offline-venv"
+    assert space.cli("sync", "--offline", "--venv", str(other)).exit_code == 0
+
+
+@pytest.mark.network
+def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_project(
+        project,
+        {
+            "name": "net",
+            "version": "0",
+            "requires-python": f">={PYTHON}",
+            "dependencies": ["attrs", "idna"],
+        },
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("OMNIWHEEL_CACHE_DIR", str(tmp_path / "cache"))
+        patch.delenv("OMNIWHEEL_VENV", raising=False)
+        lock = ["lock", "--project", str(project), "--exclude-newer", "2026-11-01"]
+        assert main([*lock, "--platform", _this_platform()]) == 0
+        assert main(["sync", "--project", str(project)]) == 0
+    python = project / ".venv" / "bin" / "python"
+    done = subprocess.run(
+        [str(python), "-c", "import attrs, idna; print(attrs.__name__, idna.__name__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout == "attrs idna\n"
