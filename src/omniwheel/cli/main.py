@@ -18,6 +18,7 @@ from pathlib import Path
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.output import Output
+from omniwheel.cli.sync_commands import add_sync_commands, run_run, run_sync
 from omniwheel.errors import OmniwheelError
 from omniwheel.index.discovery import discover_index
 from omniwheel.lock.locker import LockOptions, lock_project
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument(
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )
+    add_sync_commands(commands)
     return parser
 
 
@@ -127,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "lock":
             return run_lock(args, output)
+        if args.command in ("sync", "instantiate"):
+            return run_sync(args, output)
+        if args.command == "run":
+            return run_run(args, output)
     except OmniwheelError as exc:
         output.error(exc)
         return 1
