@@ -75,9 +75,9 @@ def find_interpreter(
     """Choose the interpreter per this module's docstring; raise when none fits."""
     ask = probe or _probe_version
     needed = requires_python or SpecifierSet()
-    if request is not None and _VERSION_REQUEST.fullmatch(request.strip()) is None:
+    wanted = None if request is None else parse_version_request(request)
+    if request is not None and wanted is None:
         return _requested_path(Path(request).expanduser(), needed, ask)
-    wanted = _requested_version(request)
     running = running_version()
     if _fits(running, wanted, needed):
         return FoundInterpreter(
@@ -117,12 +117,10 @@ def _executable_in(directory: Path) -> Path:
     return directory / "bin" / "python3"
 
 
-def _requested_version(request: str | None) -> tuple[int, ...] | None:
-    if request is None:
-        return None
+def parse_version_request(request: str) -> tuple[int, ...] | None:
+    """``"3.12"`` → ``(3, 12)``, ``"python3.12.1"`` → ``(3, 12, 1)``; None for a path."""
     match = _VERSION_REQUEST.fullmatch(request.strip())
-    assert match is not None  # checked by the caller
-    return tuple(int(part) for part in match[1].split("."))
+    return None if match is None else tuple(int(part) for part in match[1].split("."))
 
 
 def _fits(version: PythonVersion, wanted: tuple[int, ...] | None, needed: SpecifierSet) -> bool:
