@@ -222,7 +222,7 @@ def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
     filename = str(entry["filename"])
     return DistFile(
         filename=filename,
-        url=urljoin(page_url, str(entry["url"])),
+        url=_absolute(page_url, str(entry["url"])),
         sha256=_sha256_or_none(hashes.get("sha256"), filename),
         requires_python=entry.get("requires-python"),
         yanked=bool(yanked),
@@ -234,6 +234,11 @@ def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
         if isinstance(metadata, Mapping)
         else None,
     )
+
+
+def _absolute(page_url: str, url: str) -> str:
+    """Resolve a file URL; most indexes give absolute ones, and urljoin is costly at 10⁵ files."""
+    return url if url.startswith(("https://", "http://")) else urljoin(page_url, url)
 
 
 def _lower_or_none(value: object) -> str | None:
