@@ -328,6 +328,34 @@ def test_offline_sync_names_what_the_store_lacks(space: Workspace) -> None:
     assert space.cli("sync", "--offline", "--venv", str(other)).exit_code == 0
 
 
+def test_concurrent_syncs_share_one_store(space: Workspace) -> None:
+    environ = {name: value for name, value in os.environ.items() if name not in ISOLATED_VARIABLES}
+    environ |= {
+        "OMNIWHEEL_INDEX_URL": space.server.url,
+        "OMNIWHEEL_CACHE_DIR": str(space.cache),
+        "PIP_CONFIG_FILE": os.devnull,
+        "NO_COLOR": "1",
+    }
+    space.server.delay("/files/*", 0.1)  # keep both processes inside the download together
+    space.server.clear_requests()
+    command = [sys.executable, "-m", "omniwheel.cli.main", "sync", "--project", str(space.project)]
+    processes = [
+        subprocess.Popen(
+            [*command, "--venv", str(space.root / f"venv-{n}")],
+            env=environ,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(2)
+    ]
+    outputs = [process.communicate(timeout=120)[1] for process in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert len(list((space.store / "trees").iterdir())) == 3
+    assert list((space.store / "tmp").iterdir()) == []
+    fetches = [r for r in space.server.requests if r.path.endswith(".whl")]
+    assert len(fetches) == 3  # each wheel downloaded once, by whichever process got there first
+
+
 @pytest.mark.network
 def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
     project = tmp_path / "project"
