@@ -232,7 +232,7 @@ def test_a_dependency_dropped_from_the_lock_is_removed(space: Workspace) -> None
     space.lock()
     run = space.cli("sync")
     assert run.exit_code == 0, run.stderr
-    assert "Removed 1 packages" in run.stderr
+    assert "Removed 1 package\n" in run.stderr
     assert "- gamma 1.0" in run.stderr
     assert space.versions() == {"alpha": "1.0", "beta": "1.0"}
     assert not (space.site_packages() / "gamma").exists()
@@ -322,10 +322,44 @@ def test_a_truncated_download_is_retried_then_reported(space: Workspace) -> None
 def test_offline_sync_names_what_the_store_lacks(space: Workspace) -> None:
     run = space.cli("sync", "--offline")
     assert run.exit_code == 1
-    assert "--offline" in run.stderr
+    assert "--offline, but the store lacks 3 of the wheels" in run.stderr
+    for name in ("alpha", "beta", "gamma"):
+        assert f"{name} 1.0 ({name}-1.0-py3-none-any.whl) from {space.server.base_url}" in (
+            run.stderr
+        )
+    assert not (space.site_packages() / "alpha").exists()
     assert space.cli("sync").exit_code == 0
     other = space.root / "offline-venv"
     assert space.cli("sync", "--offline", "--venv", str(other)).exit_code == 0
+
+
+def _another_patch_release() -> Path | None:
+    """An interpreter of this minor version that is not the running one, if the machine has one."""
+    for directory in ("/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"):
+        candidate = Path(directory) / f"python{PYTHON}"
+        if candidate.is_file() and not candidate.samefile(sys.executable):
+            version = subprocess.run(
+                [str(candidate), "-c", "import sys; print(sys.version_info[:3])"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            if version and version != str(tuple(sys.version_info[:3])):
+                return candidate
+    return None
+
+
+def test_another_python_recreates_the_venv(space: Workspace) -> None:
+    other = _another_patch_release()
+    if other is None:
+        pytest.skip(f"no second Python {PYTHON} on this machine")
+    assert space.cli("sync").exit_code == 0
+    run = space.cli("sync", "--python", str(other))
+    assert run.exit_code == 0, run.stderr
+    assert f"Created {space.venv} with CPython" in run.stderr
+    assert space.python("import sys; print(sys.base_prefix)").strip() != sys.base_prefix
+    assert space.versions() == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+    assert "Audited" in space.cli("sync", "--python", str(other)).stderr
 
 
 def test_concurrent_syncs_share_one_store(space: Workspace) -> None:

@@ -110,6 +110,7 @@ def _sync(args: argparse.Namespace, output: Output, *, dry_run: bool) -> SyncOut
         venv=venv_location(project, cli=args.venv, environ=os.environ),
         python=args.python,
         dry_run=dry_run,
+        offline=args.offline,
     )
     index = None if args.offline else _index_for_credentials(args.index_url)
 
@@ -146,7 +147,7 @@ def _report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool)
     plan = outcome.plan
     if plan is None or (plan.is_empty and quiet_when_unchanged):
         if not quiet_when_unchanged:
-            output.plain(f"Audited {outcome.packages} packages in {_duration(outcome.seconds)}")
+            output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
         return
     for warning in outcome.warnings:
         output.warning(warning)
@@ -162,7 +163,7 @@ def _report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool)
         _report_dry_run(outcome, output)
         return
     if plan.is_empty:
-        output.plain(f"Audited {outcome.packages} packages in {_duration(outcome.seconds)}")
+        output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
         return
     _report_changes(outcome, output)
 
@@ -171,7 +172,7 @@ def _report_dry_run(outcome: SyncOutcome, output: Output) -> None:
     assert outcome.plan is not None
     plan = outcome.plan
     output.plain(
-        f"Would install {len(plan.link)} packages ({outcome.fetched} to download), remove "
+        f"Would install {_packages(len(plan.link))} ({outcome.fetched} to download), remove "
         f"{len(plan.remove)}, keep {len(plan.keep)} in {outcome.venv}"
     )
     for line in plan.describe():
@@ -183,14 +184,18 @@ def _report_changes(outcome: SyncOutcome, output: Output) -> None:
     plan = outcome.plan
     if plan.link:
         output.plain(
-            f"Installed {len(plan.link)} packages in {_duration(outcome.seconds)} "
+            f"Installed {_packages(len(plan.link))} in {_duration(outcome.seconds)} "
             f"({len(plan.link) - outcome.fetched} linked from store, "
             f"{outcome.fetched} downloaded)"
         )
     if plan.remove:
-        output.plain(f"Removed {len(plan.remove)} packages")
+        output.plain(f"Removed {_packages(len(plan.remove))}")
     for line in plan.describe():
         output.plain(f" {line}")
+
+
+def _packages(count: int) -> str:
+    return f"{count} package" if count == 1 else f"{count} packages"
 
 
 def _duration(seconds: float) -> str:

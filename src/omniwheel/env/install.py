@@ -278,24 +278,31 @@ def _write_new(
 def remove_dist(dist: InstalledDist, *, site_packages: Path, scheme: Scheme) -> None:
     """Remove what the distribution's RECORD lists (inside the environment only)."""
     dist_info = site_packages / dist.dist_info
-    keep = {scheme.root, scheme.purelib, scheme.platlib, scheme.scripts, scheme.data}
+    root = scheme.root.resolve()
+    keep = {
+        path.resolve()
+        for path in (scheme.purelib, scheme.platlib, scheme.scripts, scheme.data, root)
+    }
     parents: set[Path] = set()
-    for path in _recorded_paths(dist_info, scheme.root):
+    for path in _recorded_paths(dist_info, root):
         _remove_file(path)
         parents.add(path.parent)
     shutil.rmtree(dist_info, ignore_errors=True)
     for directory in sorted(parents, key=lambda p: len(p.parts), reverse=True):
-        _prune_empty(directory, keep, scheme.root)
+        _prune_empty(directory, keep, root)
 
 
 def _recorded_paths(dist_info: Path, root: Path) -> Iterator[Path]:
+    """The files RECORD lists, resolved; those outside the environment are skipped."""
     try:
         rows = list(_tree_record(dist_info / "RECORD"))
     except (FileNotFoundError, UnicodeDecodeError):
         return
+    # Compare real paths: the venv may sit behind a symlink (/tmp on macOS, lib64 -> lib).
+    real_root = root.resolve()
     for relative, _, _ in rows:
-        path = Path(os.path.normpath(dist_info.parent / relative))
-        if path.is_relative_to(root) and path != root:
+        path = Path(os.path.realpath(dist_info.parent / relative))
+        if path.is_relative_to(real_root) and path != real_root:
             yield path
 
 

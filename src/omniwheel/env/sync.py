@@ -41,7 +41,7 @@ from omniwheel.env.venv import (
 from omniwheel.errors import LockFileError
 from omniwheel.platform.host import Interpreter, probe_interpreter
 from omniwheel.python.discovery import find_interpreter, parse_version_request
-from omniwheel.store.store import Fetcher, Store, WheelSource
+from omniwheel.store.store import Fetcher, Store, StoreError, WheelSource
 
 LOCK_FILENAME = "pylock.toml"
 
@@ -59,6 +59,8 @@ class SyncRequest:
     venv: Path
     python: str | None = None
     dry_run: bool = False
+    offline: bool = False
+    """Use only the store (and local wheel paths); fail listing every wheel it lacks."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +128,8 @@ def sync(
     installed = installed_dists(site_packages, state) if is_venv(request.venv) else []
     stored = {w.source.sha256 for w in selection.wheels if store.has_tree(w.source.sha256)}
     plan = make_plan(selection.wheels, installed, stored=stored)
+    if request.offline and not request.dry_run:
+        _check_offline(plan)
     executed = None
     if not request.dry_run:
         executed = _execute(
@@ -171,6 +175,17 @@ def _parse_lock(path: Path, data: bytes) -> Pylock:
             f"{path} is not a valid PEP 751 lock file: {exc}",
             hint="run `omniwheel lock` to write a new one",
         ) from exc
+
+
+def _check_offline(plan: Plan) -> None:
+    missing = [wheel for wheel in plan.fetch if wheel.source.path is None]
+    if missing:
+        listed = "\n".join(f"  - {w.source.describe()} from {w.source.origin}" for w in missing)
+        raise StoreError(
+            f"--offline, but the store lacks {len(missing)} of the wheels to install:\n{listed}",
+            hint="run `omniwheel sync` once with network access (any project using these "
+            "wheels fills the same store)",
+        )
 
 
 def _unchanged(state: VenvState | None, lock_sha256: str, request: SyncRequest) -> bool:
