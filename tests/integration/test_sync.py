@@ -333,6 +333,30 @@ def test_offline_sync_names_what_the_store_lacks(space: Workspace) -> None:
     assert space.cli("sync", "--offline", "--venv", str(other)).exit_code == 0
 
 
+def test_index_credentials_go_with_downloads_from_its_host(space: Workspace) -> None:
+    space.server.require_auth("reader", "s3cret-token")
+    denied = space.cli("sync")
+    assert denied.exit_code == 1
+    assert "HTTP 401" in denied.stderr
+    assert "credentials" in denied.stderr
+    with_credentials = space.server.url.replace("http://", "http://reader:s3cret-token@")
+    run = space.cli("sync", environ={"OMNIWHEEL_INDEX_URL": with_credentials})
+    assert run.exit_code == 0, run.stderr
+    assert "s3cret-token" not in run.stderr + run.stdout
+    assert space.versions() == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+
+
+def test_index_credentials_never_go_to_another_host(space: Workspace) -> None:
+    with IndexServer() as other:
+        elsewhere = other.url.replace("http://", "http://reader:s3cret-token@")
+        space.server.clear_requests()
+        run = space.cli("sync", environ={"OMNIWHEEL_INDEX_URL": elsewhere})
+    assert run.exit_code == 0, run.stderr
+    downloads = [r for r in space.server.requests if r.path.endswith(".whl")]
+    assert len(downloads) == 3
+    assert all("authorization" not in r.headers for r in downloads)
+
+
 def _another_patch_release() -> Path | None:
     """An interpreter of this minor version that is not the running one, if the machine has one."""
     for directory in ("/usr/bin", "/usr/local/bin", "/opt/homebrew/bin"):
