@@ -2,8 +2,8 @@
 
 Layout, under the cache root (bump ``LAYOUT`` when the stored formats change)::
 
-    index-v1/pages/<hash of the index URL>/<project>.json   parsed page + fetch time + cache headers
-    index-v1/metadata/<sha256[:2]>/<sha256 of the wheel>    METADATA bytes
+    index-v2/pages/<hash of the index URL>/<project>.json   header line, then PEP 691 JSON
+    index-v2/metadata/<sha256[:2]>/<sha256 of the wheel>    METADATA bytes
 
 Metadata is immutable for a given wheel hash, so it never expires.  Pages change when files are
 uploaded or yanked; whether a stored page may be reused is decided by :func:`page_freshness`.
@@ -16,14 +16,14 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from packaging.utils import NormalizedName
 
 from omniwheel._atomic import write_atomic
-from omniwheel.index.models import DistFile, ProjectPage, parse_timestamp
+from omniwheel.index.models import PageFormatError, ProjectPage, parse_json_page, parse_timestamp
 
-LAYOUT = "index-v1"
+LAYOUT = "index-v2"  # v2: pages stored as a header line + the PEP 691 body
 
 # The index reachable from some machines sends no cache headers at all; without them a page is
 # trusted for this long, like uv's default for indexes that do not say.
@@ -70,28 +70,30 @@ class IndexCache:
         """The stored page, or None when absent or unreadable (a damaged entry is refetched)."""
         path = self._pages / f"{name}.json"
         try:
-            data = json.loads(path.read_bytes())
-            files = tuple(_file_from_json(entry) for entry in data["files"])
-            max_age = data.get("max-age")
+            header_line, _, body = path.read_bytes().partition(b"\n")
+            header = json.loads(header_line)
+            max_age = header.get("max-age")
             if not isinstance(max_age, int | None):  # would fail later, in page_freshness
                 return None
             return CachedPage(
-                page=ProjectPage.from_files(name, files),
-                fetched_at=parse_timestamp(data["fetched-at"]),
-                etag=data.get("etag"),
+                page=parse_json_page(name, body, header["url"]),
+                fetched_at=parse_timestamp(header["fetched-at"]),
+                etag=header.get("etag"),
                 max_age=max_age,
             )
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, PageFormatError):
             return None
 
     def store_page(self, cached: CachedPage) -> None:
-        data = {
+        """One header line (fetch time, cache headers, page URL), then the PEP 691 body."""
+        header = {
             "fetched-at": cached.fetched_at.isoformat(),
             "etag": cached.etag,
             "max-age": cached.max_age,
-            "files": [_file_to_json(dist) for dist in cached.page.files],
+            "url": cached.page.page_url,
         }
-        write_atomic(self._pages / f"{cached.page.name}.json", json.dumps(data).encode())
+        data = json.dumps(header).encode() + b"\n" + cached.page.json_body()
+        write_atomic(self._pages / f"{cached.page.name}.json", data)
 
     def touch_page(self, cached: CachedPage, fetched_at: datetime) -> CachedPage:
         """Record a successful revalidation (304) so the page counts as fresh again."""
@@ -112,34 +114,3 @@ class IndexCache:
 
     def _metadata_path(self, sha256: str) -> Path:
         return self._metadata / sha256[:2] / sha256
-
-
-def _file_to_json(dist: DistFile) -> dict[str, Any]:
-    return {
-        "filename": dist.filename,
-        "url": dist.url,
-        "sha256": dist.sha256,
-        "requires-python": dist.requires_python,
-        "yanked": dist.yanked,
-        "yanked-reason": dist.yanked_reason,
-        "upload-time": dist.upload_time.isoformat() if dist.upload_time else None,
-        "size": dist.size,
-        "metadata-advertised": dist.metadata_advertised,
-        "metadata-sha256": dist.metadata_sha256,
-    }
-
-
-def _file_from_json(entry: dict[str, Any]) -> DistFile:
-    upload_time = entry.get("upload-time")
-    return DistFile(
-        filename=entry["filename"],
-        url=entry["url"],
-        sha256=entry.get("sha256"),
-        requires_python=entry.get("requires-python"),
-        yanked=bool(entry.get("yanked")),
-        yanked_reason=entry.get("yanked-reason"),
-        upload_time=parse_timestamp(upload_time) if upload_time else None,
-        size=entry.get("size"),
-        metadata_advertised=bool(entry.get("metadata-advertised")),
-        metadata_sha256=entry.get("metadata-sha256"),
-    )

@@ -135,7 +135,7 @@ class IndexClient:
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage | None:
         page = await self._load_page(name)
-        undated = page is not None and any(d.upload_time is None for d in page.files)
+        undated = page is not None and page.has_undated_files()
         if undated and self._exclude_newer is not None:
             self.stats.projects_without_upload_time.append(name)
         return page

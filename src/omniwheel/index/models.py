@@ -76,23 +76,29 @@ class Wheel:
     requires_python: SpecifierSet | None
 
 
+Entry = Mapping[str, Any]
+"""One file of a page in PEP 691 JSON shape, as the index sent it (validated, not yet converted)."""
+
+
 class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
     """A project's wheels grouped by version, parsed only when a version is looked at.
 
     Big projects list tens of thousands of files; the resolver looks at a few recent versions.
-    Grouping reads only the version field of each filename; tags and Requires-Python are parsed
-    for a version the first time it is asked for.
+    Grouping reads only the version field of each filename; the file record, its tags and
+    Requires-Python are built for a version the first time it is asked for.
     """
 
-    def __init__(self, name: NormalizedName, files: tuple[DistFile, ...]) -> None:
+    def __init__(self, name: NormalizedName, entries: tuple[Entry, ...], page_url: str) -> None:
         self._name = name
-        self._raw: dict[Version, list[DistFile]] = {}
+        self._page_url = page_url
+        self._raw: dict[Version, list[Entry]] = {}
         versions: dict[str, Version | None] = {}
         names: dict[str, bool] = {}
-        for dist in files:
-            if not dist.is_wheel:
+        for entry in entries:
+            filename: str = entry["filename"]
+            if not filename.endswith(".whl"):
                 continue
-            parts = dist.filename[:-4].split("-")
+            parts = filename[:-4].split("-")
             if len(parts) not in (5, 6):
                 continue
             if parts[0] not in names:
@@ -103,14 +109,15 @@ class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
                 versions[parts[1]] = _version_or_none(parts[1])
             version = versions[parts[1]]
             if version is not None:
-                self._raw.setdefault(version, []).append(dist)
+                self._raw.setdefault(version, []).append(entry)
         self._parsed: dict[Version, tuple[Wheel, ...]] = {}
         self._newest_first: tuple[Version, ...] | None = None
 
     def __getitem__(self, version: Version) -> tuple[Wheel, ...]:
         parsed = self._parsed.get(version)
         if parsed is None:
-            candidates = (_parse_wheel(self._name, dist) for dist in self._raw[version])
+            files = (_json_file(entry, self._page_url) for entry in self._raw[version])
+            candidates = (_parse_wheel(self._name, dist) for dist in files)
             parsed = tuple(w for w in candidates if w is not None and w.version == version)
             self._parsed[version] = parsed
         return parsed
@@ -133,21 +140,81 @@ class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
-    """A project's files, with its wheels grouped by version (parsed lazily)."""
+    """A project's files as PEP 691 entries, with its wheels grouped by version (parsed lazily).
+
+    ``raw_json`` is the PEP 691 body the entries were read from, when there is one: the cache
+    stores it as received instead of serialising tens of thousands of entries again.
+    """
 
     name: NormalizedName
-    files: tuple[DistFile, ...]
+    page_url: str
+    entries: tuple[Entry, ...]
     wheels_by_version: WheelsByVersion
+    raw_json: bytes | None = None
+
+    @classmethod
+    def from_entries(
+        cls,
+        name: NormalizedName,
+        entries: tuple[Entry, ...],
+        page_url: str,
+        raw_json: bytes | None = None,
+    ) -> ProjectPage:
+        return cls(
+            name=name,
+            page_url=page_url,
+            entries=entries,
+            wheels_by_version=WheelsByVersion(name, entries, page_url),
+            raw_json=raw_json,
+        )
 
     @classmethod
     def from_files(cls, name: NormalizedName, files: tuple[DistFile, ...]) -> ProjectPage:
-        return cls(name=name, files=files, wheels_by_version=WheelsByVersion(name, files))
+        return cls.from_entries(name, tuple(_entry_of(dist) for dist in files), "")
+
+    @property
+    def files(self) -> tuple[DistFile, ...]:
+        """Every file as a record (built on each call: the resolver reads wheels_by_version)."""
+        return tuple(_json_file(entry, self.page_url) for entry in self.entries)
 
     @property
     def sdist_versions(self) -> frozenset[Version]:
         """Versions published as source distributions (computed on demand, for messages)."""
-        found = (_sdist_version(self.name, d.filename) for d in self.files if not d.is_wheel)
+        found = (
+            _sdist_version(self.name, e["filename"])
+            for e in self.entries
+            if not e["filename"].endswith(".whl")
+        )
         return frozenset(v for v in found if v is not None)
+
+    def has_undated_files(self) -> bool:
+        """Whether some file gives no upload-time (exclude-newer cannot date it)."""
+        return any(not entry.get("upload-time") for entry in self.entries)
+
+    def json_body(self) -> bytes:
+        """The page as PEP 691 JSON: the body as received when there was one."""
+        if self.raw_json is not None:
+            return self.raw_json
+        return json.dumps({"meta": {"api-version": "1.0"}, "files": list(self.entries)}).encode()
+
+
+def _entry_of(dist: DistFile) -> dict[str, Any]:
+    """A file record back in PEP 691 shape (absolute URL), the inverse of ``_json_file``."""
+    entry: dict[str, Any] = {
+        "filename": dist.filename,
+        "url": dist.url,
+        "hashes": {"sha256": dist.sha256} if dist.sha256 else {},
+        "yanked": (dist.yanked_reason or True) if dist.yanked else False,
+    }
+    if dist.requires_python is not None:
+        entry["requires-python"] = dist.requires_python
+    if dist.upload_time is not None:
+        entry["upload-time"] = dist.upload_time.isoformat()
+    if dist.size is not None:
+        entry["size"] = dist.size
+    if dist.metadata_advertised:
+        entry["core-metadata"] = {"sha256": dist.metadata_sha256} if dist.metadata_sha256 else True
+    return entry
 
 
 def _version_or_none(text: str) -> Version | None:
@@ -202,16 +269,42 @@ def parse_timestamp(text: str) -> datetime:
 
 
 def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
-    """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``."""
+    """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``.
+
+    Every entry is checked here (shape, filename, URL, sha256), so a bad page fails at once;
+    file records are built later, per version, when the resolver looks at one.
+    """
     try:
         data = json.loads(body)
-        files = tuple(_json_file(entry, page_url) for entry in data["files"])
+        entries = data["files"]
+        if not isinstance(entries, list):
+            raise TypeError("`files` is not a list")
+        for entry in entries:
+            _check_entry(entry)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PageFormatError(
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
             hint="check that --index-url points at a simple-API index (…/simple/)",
         ) from exc
-    return ProjectPage.from_files(name, files)
+    return ProjectPage.from_entries(name, tuple(entries), page_url, raw_json=body)
+
+
+def _check_entry(entry: object) -> None:
+    """Refuse an entry that could not become a file record (raises ValueError/TypeError)."""
+    if not isinstance(entry, dict):
+        raise TypeError(f"a file entry is not an object: {entry!r:.80}")
+    filename, url = entry["filename"], entry["url"]
+    if not isinstance(filename, str) or not isinstance(url, str):
+        raise TypeError(f"a file entry has a non-string filename or url: {filename!r:.80}")
+    hashes = entry.get("hashes") or {}
+    if not isinstance(hashes, dict):
+        raise TypeError(f"{filename} has hashes that are not an object")
+    _sha256_or_none(hashes.get("sha256"), filename)
+    upload_time, size = entry.get("upload-time"), entry.get("size")
+    if upload_time:
+        parse_timestamp(upload_time)
+    if size is not None:
+        int(size)
 
 
 def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
@@ -272,7 +365,7 @@ def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> Project
         raise PageFormatError(
             f"the index page for `{name}` at {page_url} is not valid PEP 503 HTML ({exc})"
         ) from exc
-    return ProjectPage.from_files(name, files)
+    return ProjectPage.from_entries(name, tuple(_entry_of(d) for d in files), page_url)
 
 
 def _html_file(attrs: Mapping[str, str | None], base: str) -> DistFile:
