@@ -31,6 +31,7 @@ class IndexSession:
         self._thread.start()
         self._client: IndexClient = self._call(_make(make_client))
         self._pages: dict[str, ProjectPage | None] = {}
+        self._metadata: dict[str, CoreMetadata] = {}
 
     def __enter__(self) -> IndexSession:
         return self
@@ -52,7 +53,11 @@ class IndexSession:
         return page
 
     def metadata(self, wheel: Wheel) -> CoreMetadata:
-        return self._call(_metadata(self._client, wheel))
+        known = self._metadata.get(wheel.file.url)
+        if known is None:
+            known = self._call(_metadata(self._client, wheel))
+            self._metadata[wheel.file.url] = known
+        return known
 
     def prefetch(self, work: Callable[[IndexClient], Coroutine[Any, Any, object]]) -> None:
         """Run ``work(client)`` on the loop without waiting; its failure is dropped."""

@@ -38,7 +38,8 @@ from omniwheel.platform.target import Target, target_from_name
 from omniwheel.project.pyproject import Project
 from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.divergence import Divergence, find_divergences
-from omniwheel.resolve.matrix import MatrixResolution, ResolveRequest, resolve_matrix
+from omniwheel.resolve.matrix import resolve_matrix
+from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

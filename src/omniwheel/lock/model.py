@@ -17,7 +17,7 @@ from packaging.version import Version
 from omniwheel.index.models import DistFile
 from omniwheel.lock.markers import EnvKey, environment_marker, selecting_marker
 from omniwheel.platform.target import Target
-from omniwheel.resolve.matrix import MatrixResolution
+from omniwheel.resolve.resolution import MatrixResolution
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -18,7 +18,7 @@ from omniwheel.index.models import ProjectPage
 from omniwheel.platform.describe import describe_targets
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy, best_wheel, visible_wheels
-from omniwheel.resolve.matrix import MatrixResolution
+from omniwheel.resolve.resolution import MatrixResolution
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

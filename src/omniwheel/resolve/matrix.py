@@ -14,74 +14,26 @@ low, which is an error naming it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 
-from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
 
 from omniwheel.errors import ResolutionError
-from omniwheel.index.models import Wheel
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import Target
-from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
+from omniwheel.resolve.resolution import (
+    GroupResolution,
+    MatrixResolution,
+    Pin,
+    ResolveRequest,
+    SkippedTarget,
+)
+from omniwheel.resolve.reuse import reuse_resolution
 
 MAX_ROUNDS = 20_000
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ResolveRequest:
-    """Everything resolution depends on, besides the index."""
-
-    requirements: tuple[Requirement, ...]
-    targets: tuple[Target, ...]
-    policy: FilePolicy
-    uniform: bool = False
-    skip_targets_without_wheels: bool = False
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Pin:
-    """One package chosen for a group: its version, each target's wheel, what it depends on."""
-
-    name: NormalizedName
-    version: Version
-    wheels: Mapping[Target, Wheel] = field(hash=False)
-    dependencies: tuple[NormalizedName, ...]
-    requires_python: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GroupResolution:
-    """The resolution shared by targets that markers cannot tell apart."""
-
-    targets: tuple[Target, ...]
-    pins: Mapping[NormalizedName, Pin] = field(hash=False)
-    roots: tuple[NormalizedName, ...]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SkippedTarget:
-    target: Target
-    reason: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MatrixResolution:
-    groups: tuple[GroupResolution, ...]
-    skipped: tuple[SkippedTarget, ...] = ()
-
-    def versions(self, name: NormalizedName) -> dict[Target, Version]:
-        """The version of a package on each target that needs it."""
-        return {
-            target: group.pins[name].version
-            for group in self.groups
-            if name in group.pins
-            for target in group.targets
-        }
 
 
 def group_targets(targets: Iterable[Target]) -> list[tuple[Target, ...]]:
@@ -113,7 +65,9 @@ def _resolve_all(
     preferred: dict[NormalizedName, Version] = {}
     for members in group_targets(request.targets):
         try:
-            group = resolve_group(members, request, index, preferred=preferred, caps=caps)
+            group = resolve_group(
+                members, request, index, preferred=preferred, caps=caps, earlier=groups
+            )
         except NoCompatibleWheelError as exc:
             if not request.skip_targets_without_wheels:
                 raise
@@ -142,13 +96,19 @@ def resolve_group(
     *,
     preferred: Mapping[NormalizedName, Version],
     caps: Mapping[NormalizedName, Version],
+    earlier: Sequence[GroupResolution] = (),
 ) -> GroupResolution:
-    """Resolve one group of indistinguishable targets with resolvelib."""
+    """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
+    provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib."""
     provider = GroupProvider(
         targets=members, index=index, policy=request.policy, preferred=preferred, caps=caps
     )
     roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
     index.prefetch_pages(root.name for root in roots)
+    for previous in _reuse_candidates(earlier, members):
+        reused = reuse_resolution(previous, provider, roots, caps)
+        if reused is not None:
+            return reused
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
@@ -186,6 +146,16 @@ def resolve_group(
         pins=dict(sorted(pins.items())),
         roots=tuple(sorted({root.name for root in roots})),
     )
+
+
+def _reuse_candidates(
+    earlier: Sequence[GroupResolution], members: Sequence[Target]
+) -> list[GroupResolution]:
+    """The latest earlier group with the same Python minor, then the latest group."""
+    python = members[0].python_version
+    same_python = [g for g in earlier if g.targets[0].python_version == python]
+    chosen = [*same_python[-1:], *earlier[-1:]]
+    return list({id(group): group for group in chosen}.values())
 
 
 def _requires_python(provider: GroupProvider, candidate: Candidate) -> str | None:

@@ -86,7 +86,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
     ) -> None:
         self.targets = tuple(targets)
         self._index = index
-        self._policy = policy
+        self.policy = policy
         self._preferred = preferred
         self._caps = caps
         self._environments = [
@@ -144,7 +144,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             found = (
                 Candidate(name=name, extras=extras, version=version, wheels=wheels)
                 for version, wheels in iter_usable_versions(
-                    page, specifiers, self.targets, self._policy
+                    page, specifiers, self.targets, self.policy
                 )
                 if version not in excluded
             )
@@ -161,7 +161,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         answer = self._satisfied.get(key)
         if answer is None:
             if requirement.name == PYTHON:
-                answer = self._python_fits(requirement.specifier)
+                answer = self.python_fits(requirement.specifier)
             else:
                 answer = requirement.specifier.contains(candidate.version, prereleases=True)
             self._satisfied[key] = answer
@@ -183,9 +183,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             spec = metadata.requires_python
             dependencies.append(Req(name=NormalizedName(PYTHON), specifier=spec, text=str(spec)))
         active = candidate.extras or frozenset({NormalizedName("")})
-        for requirement in metadata.requires_dist:
-            if self.applies(requirement.marker, active):
-                dependencies.append(as_req(requirement))
+        dependencies.extend(self.dependencies_of(metadata, active))
         for dep in dependencies:
             askers = self.required_by.setdefault(dep.name, [])
             if str(candidate) not in askers:
@@ -209,20 +207,31 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         return self._index.page(name)
 
     def _metadata_of(self, candidate: Candidate) -> CoreMetadata:
-        key = (candidate.name, candidate.version)
+        return self.metadata_for(candidate.name, candidate.version)
+
+    def metadata_for(self, name: NormalizedName, version: Version) -> CoreMetadata:
+        """The metadata standing for this version on every target (one wheel's METADATA)."""
+        key = (name, version)
         if key not in self.metadata:
-            page = self._index.page(candidate.name)
-            assert page is not None  # a candidate exists only for a listed project
-            self.metadata[key] = self._index.metadata(
-                metadata_wheel(page, candidate.version, self._policy)
-            )
+            page = self._index.page(name)
+            assert page is not None  # a version is only asked about for a listed project
+            self.metadata[key] = self._index.metadata(metadata_wheel(page, version, self.policy))
         return self.metadata[key]
 
-    def _python_fits(self, specifier: SpecifierSet) -> bool:
+    def dependencies_of(self, metadata: CoreMetadata, extras: Iterable[str]) -> list[Req]:
+        """Requires-Dist entries whose markers hold on the group for one of the extras."""
+        return [
+            as_req(requirement)
+            for requirement in metadata.requires_dist
+            if self.applies(requirement.marker, extras)
+        ]
+
+    def python_fits(self, specifier: SpecifierSet) -> bool:
+        """Whether a Requires-Python admits every release of every target of the group."""
         return all(target.fits_requires_python(specifier) for target in self.targets)
 
     def _python_candidates(self, asked: Sequence[Req]) -> list[Candidate]:
-        if not all(self._python_fits(requirement.specifier) for requirement in asked):
+        if not all(self.python_fits(requirement.specifier) for requirement in asked):
             return []
         return [
             Candidate(
@@ -234,7 +243,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         ]
 
     def _prefetch_metadata(self, page: ProjectPage, candidate: Candidate) -> None:
-        wheel = metadata_wheel(page, candidate.version, self._policy)
+        wheel = metadata_wheel(page, candidate.version, self.policy)
         self._index.prefetch(lambda client: _fetch_metadata(client, wheel))
 
 

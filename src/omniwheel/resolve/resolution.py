@@ -1,0 +1,70 @@
+"""What resolution produces: per group of targets, a pin per package with each target's wheel.
+
+Plain values shared by the matrix driver, the cross-target reuse check, the lock model and the
+divergence report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+from packaging.version import Version
+
+from omniwheel.index.models import Wheel
+from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResolveRequest:
+    """Everything resolution depends on, besides the index."""
+
+    requirements: tuple[Requirement, ...]
+    targets: tuple[Target, ...]
+    policy: FilePolicy
+    uniform: bool = False
+    skip_targets_without_wheels: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pin:
+    """One package chosen for a group: its version, each target's wheel, what it depends on."""
+
+    name: NormalizedName
+    version: Version
+    wheels: Mapping[Target, Wheel] = field(hash=False)
+    dependencies: tuple[NormalizedName, ...]
+    requires_python: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupResolution:
+    """The resolution shared by targets that markers cannot tell apart."""
+
+    targets: tuple[Target, ...]
+    pins: Mapping[NormalizedName, Pin] = field(hash=False)
+    roots: tuple[NormalizedName, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkippedTarget:
+    target: Target
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MatrixResolution:
+    groups: tuple[GroupResolution, ...]
+    skipped: tuple[SkippedTarget, ...] = ()
+
+    def versions(self, name: NormalizedName) -> dict[Target, Version]:
+        """The version of a package on each target that needs it."""
+        return {
+            target: group.pins[name].version
+            for group in self.groups
+            if name in group.pins
+            for target in group.targets
+        }
