@@ -10,9 +10,11 @@ group when, walking the dependency graph from the roots with the new group's mar
   (its wheels fit every new target; caps and cutoff apply).
 
 Then every package is at the newest version its requirements and wheels allow — the fixed point
-that a per-target resolution without backtracking reaches — so the result is the one resolvelib
-would give.  Otherwise (a different version, a package the previous group did not need) the caller
-resolves the group from scratch.
+that a per-target resolution without backtracking reaches.  Starting from the previous group's
+versions, packages that are not at that fixed point are moved to it and the walk repeats, for a
+few rounds; if that does not settle, the caller resolves the group with resolvelib.  (With
+cyclic constraints two fixed points can exist; the one nearest the previous group's is kept,
+which also keeps versions alike across targets.)
 """
 
 from __future__ import annotations
@@ -23,9 +25,13 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
+from omniwheel.index.models import Wheel
+from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import iter_usable_versions
 from omniwheel.resolve.provider import PYTHON, GroupProvider, Req
 from omniwheel.resolve.resolution import GroupResolution, Pin
+
+ROUNDS = 4
 
 
 def reuse_resolution(
@@ -34,13 +40,50 @@ def reuse_resolution(
     roots: Sequence[Req],
     caps: Mapping[NormalizedName, Version],
 ) -> GroupResolution | None:
-    """The previous group's pins as this group's resolution, or None when they do not hold."""
-    walk = _walk(previous.pins, provider, roots)
-    if walk is None:
-        return None
-    specifiers, children, requires_python = walk
-    pins: dict[NormalizedName, Pin] = {}
-    for name, specs in sorted(specifiers.items()):
+    """The previous group's pins, adjusted, as this group's resolution; None if they do not hold.
+
+    Versions that are not the newest the new group could use are replaced by that newest one and
+    the graph is walked again, a few rounds at most (a release with no wheel for one platform
+    usually changes one package, not the graph).
+    """
+    versions = {name: pin.version for name, pin in previous.pins.items()}
+    for _ in range(ROUNDS):
+        walk = _walk(versions, provider, roots, caps)
+        if walk is None:
+            return None
+        specifiers, children, requires_python = walk
+        newest = _newest_under(specifiers, provider, caps)
+        if newest is None:
+            return None
+        changed = {name for name, (version, _) in newest.items() if version != versions[name]}
+        if not changed:
+            pins = {
+                name: Pin(
+                    name=name,
+                    version=version,
+                    wheels=wheels,
+                    dependencies=tuple(sorted(children.get(name, ()))),
+                    requires_python=requires_python.get(name),
+                )
+                for name, (version, wheels) in sorted(newest.items())
+            }
+            return GroupResolution(
+                targets=provider.targets,
+                pins=pins,
+                roots=tuple(sorted({root.name for root in roots})),
+            )
+        versions.update({name: newest[name][0] for name in changed})
+    return None
+
+
+def _newest_under(
+    specifiers: Mapping[NormalizedName, list[SpecifierSet]],
+    provider: GroupProvider,
+    caps: Mapping[NormalizedName, Version],
+) -> dict[NormalizedName, tuple[Version, dict[Target, Wheel]]] | None:
+    """For each package reached, the newest version the group can use under all requirements."""
+    found: dict[NormalizedName, tuple[Version, dict[Target, Wheel]]] = {}
+    for name, specs in specifiers.items():
         page = provider.page(name)
         if page is None:
             return None
@@ -48,20 +91,10 @@ def reuse_resolution(
         if name in caps:
             allowed.append(SpecifierSet(f"<={caps[name]}"))
         newest = next(iter_usable_versions(page, allowed, provider.targets, provider.policy), None)
-        if newest is None or newest[0] != previous.pins[name].version:
+        if newest is None:
             return None
-        pins[name] = Pin(
-            name=name,
-            version=newest[0],
-            wheels=newest[1],
-            dependencies=tuple(sorted(children.get(name, ()))),
-            requires_python=requires_python.get(name),
-        )
-    return GroupResolution(
-        targets=provider.targets,
-        pins=pins,
-        roots=tuple(sorted({root.name for root in roots})),
-    )
+        found[name] = newest
+    return found
 
 
 _Walk = tuple[
@@ -72,10 +105,15 @@ _Walk = tuple[
 
 
 def _walk(
-    pins: Mapping[NormalizedName, Pin], provider: GroupProvider, roots: Sequence[Req]
+    versions: dict[NormalizedName, Version],
+    provider: GroupProvider,
+    roots: Sequence[Req],
+    caps: Mapping[NormalizedName, Version],
 ) -> _Walk | None:
-    """Every requirement reachable from the roots under the previous pins, or None if one
-    cannot be met by them."""
+    """Every requirement reachable from the roots under the previous versions, or None if one
+    cannot be met by them.  A package the previous group did not need (a Windows-only
+    dependency, say) gets the newest version its first requirement allows; the final check
+    that every version is the newest under all requirements covers it too."""
     specifiers: dict[NormalizedName, list[SpecifierSet]] = {}
     children: dict[NormalizedName, set[NormalizedName]] = {}
     requires_python: dict[NormalizedName, str | None] = {}
@@ -83,22 +121,28 @@ def _walk(
     queue = list(roots)
     while queue:
         requirement = queue.pop()
-        pin = pins.get(requirement.name)
-        if pin is None or not requirement.specifier.contains(pin.version, prereleases=True):
+        version = versions.get(requirement.name)
+        if version is None:
+            version = _newest(provider, requirement, caps)
+            if version is None:
+                return None
+            versions[requirement.name] = version
+        if not requirement.specifier.contains(version, prereleases=True):
             return None
         specifiers.setdefault(requirement.name, []).append(requirement.specifier)
         key = (requirement.name, requirement.extras)
         if key in expanded:
             continue
         expanded.add(key)
-        metadata = provider.metadata_for(requirement.name, pin.version)
+        metadata = provider.metadata_for(requirement.name, version)
         spec = metadata.requires_python
         if spec is not None and not provider.python_fits(spec):
             return None
         requires_python[requirement.name] = str(spec) if spec is not None else None
         if requirement.extras:
-            base = f"=={pin.version}"
-            queue.append(Req(name=pin.name, specifier=SpecifierSet(base), text=pin.name + base))
+            base = f"=={version}"
+            name = requirement.name
+            queue.append(Req(name=name, specifier=SpecifierSet(base), text=name + base))
         active = requirement.extras or frozenset({NormalizedName("")})
         for dependency in provider.dependencies_of(metadata, active):
             if dependency.name == PYTHON:
@@ -107,3 +151,16 @@ def _walk(
                 children.setdefault(requirement.name, set()).add(dependency.name)
             queue.append(dependency)
     return specifiers, children, requires_python
+
+
+def _newest(
+    provider: GroupProvider, requirement: Req, caps: Mapping[NormalizedName, Version]
+) -> Version | None:
+    page = provider.page(requirement.name)
+    if page is None:
+        return None
+    allowed = [requirement.specifier]
+    if requirement.name in caps:
+        allowed.append(SpecifierSet(f"<={caps[requirement.name]}"))
+    newest = next(iter_usable_versions(page, allowed, provider.targets, provider.policy), None)
+    return None if newest is None else newest[0]
