@@ -23,6 +23,7 @@ from omniwheel.errors import ResolutionError
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import Target
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
+from omniwheel.resolve.prefetch import crawl
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
 from omniwheel.resolve.resolution import (
     GroupResolution,
@@ -46,6 +47,9 @@ def group_targets(targets: Iterable[Target]) -> list[tuple[Target, ...]]:
 
 def resolve_matrix(request: ResolveRequest, index: IndexSession) -> MatrixResolution:
     """Resolve every group; with ``uniform``, repeat with caps until versions agree."""
+    index.prefetch(
+        lambda client: crawl(client, request.requirements, request.targets, request.policy)
+    )
     caps: dict[NormalizedName, Version] = {}
     while True:
         result = _resolve_all(request, index, caps)

@@ -1,0 +1,102 @@
+"""Speculative crawl of the dependency graph, ahead of the resolver.
+
+A cold lock is bound by latency: the resolver learns a project's dependencies only after its
+page and then its metadata arrive, one level at a time.  This crawl walks the graph the
+resolver will most likely take — for each target, the newest version that has a wheel for it —
+with every fetch in flight at once, so that by the time the resolver asks, the answer is
+usually already there.  It only warms the client's memoised fetches: it decides nothing, and a
+wrong guess costs a fetch, not a wrong lock.  Failures are left for the resolver to meet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from omniwheel.index.client import IndexClient
+from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
+
+
+class _Crawl:
+    def __init__(self, client: IndexClient, targets: Sequence[Target], policy: FilePolicy) -> None:
+        self._client = client
+        self._targets = tuple(targets)
+        self._policy = policy
+        self._environments = {t: t.marker_environment() for t in targets}
+        self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName], Target]] = set()
+
+    async def visit(self, requirement: Requirement, targets: Sequence[Target]) -> None:
+        name = canonicalize_name(requirement.name)
+        extras = frozenset(canonicalize_name(e) for e in requirement.extras)
+        fresh = [
+            t for t in targets if (name, str(requirement.specifier), extras, t) not in self._seen
+        ]
+        if not fresh:
+            return
+        self._seen.update((name, str(requirement.specifier), extras, t) for t in fresh)
+        page = await self._client.page(name)
+        if page is None:
+            return
+        chosen: dict[Version, list[Target]] = {}
+        for target in fresh:
+            newest = next(
+                iter_usable_versions(page, [requirement.specifier], [target], self._policy), None
+            )
+            if newest is not None:
+                chosen.setdefault(newest[0], []).append(target)
+        await asyncio.gather(
+            *(self._expand(page.name, v, ts, extras) for v, ts in chosen.items() if page)
+        )
+
+    async def _expand(
+        self,
+        name: NormalizedName,
+        version: Version,
+        targets: list[Target],
+        extras: frozenset[NormalizedName],
+    ) -> None:
+        page = await self._client.page(name)
+        assert page is not None
+        metadata = await self._client.metadata(metadata_wheel(page, version, self._policy))
+        active = [*extras, ""]
+        visits = []
+        for dependency in metadata.requires_dist:
+            needing = [
+                t
+                for t in targets
+                if dependency.marker is None
+                or any(
+                    dependency.marker.evaluate({**self._environments[t], "extra": e})
+                    for e in active
+                )
+            ]
+            if needing:
+                visits.append(self.visit(dependency, needing))
+        await asyncio.gather(*visits)
+
+
+async def crawl(
+    client: IndexClient,
+    requirements: Sequence[Requirement],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> None:
+    """Fetch, concurrently, the pages and metadata a resolution of ``requirements`` will read."""
+    walker = _Crawl(client, targets, policy)
+    environments = {t: t.marker_environment() for t in targets}
+    visits = []
+    for requirement in requirements:
+        needing = [
+            t
+            for t in targets
+            if requirement.marker is None
+            or requirement.marker.evaluate({**environments[t], "extra": ""})
+        ]
+        if needing:
+            visits.append(walker.visit(requirement, needing))
+    await asyncio.gather(*visits, return_exceptions=True)
