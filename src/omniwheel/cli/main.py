@@ -72,6 +72,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not write; exit 1 saying what changed if pylock.toml is out of date",
     )
     lock.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="take the newest allowed versions instead of keeping those pylock.toml has",
+    )
+    lock.add_argument(
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="take the newest allowed version of this package only (repeatable)",
+    )
+    lock.add_argument(
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )
     add_sync_commands(commands)
@@ -113,6 +125,8 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         prerelease=args.prerelease,
         uniform=args.uniform,
         refresh=args.refresh,
+        upgrade=args.upgrade,
+        upgrade_packages=tuple(args.upgrade_package),
     )
     with output.status("Resolving"):
         outcome = lock_project(

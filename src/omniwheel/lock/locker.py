@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
 
 from omniwheel._atomic import write_atomic
 from omniwheel.errors import LockFileError, ProjectError
@@ -54,6 +55,8 @@ class LockOptions:
     prerelease: bool = False
     uniform: bool = False
     refresh: bool = False
+    upgrade: bool = False
+    upgrade_packages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +105,7 @@ def lock_project(
         policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
         uniform=inputs.uniform,
         skip_targets_without_wheels=inputs.no_wheel == "skip-target",
+        locked=locked_versions(existing, targets, options),
     )
     cache = IndexCache(cache_root, location.public_url)
 
@@ -136,6 +140,25 @@ def lock_project(
         changed=changed,
         changes=changes,
     )
+
+
+def locked_versions(
+    existing: ExistingLock | None, targets: tuple[Target, ...], options: LockOptions
+) -> dict[Target, dict[NormalizedName, Version]]:
+    """The versions to keep from an existing lock: all but ``--upgrade-package`` ones, or none
+    with ``--upgrade``.  A target the lock did not have keeps nothing."""
+    if existing is None or options.upgrade:
+        return {}
+    upgrading = {canonicalize_name(name) for name in options.upgrade_packages}
+    kept: dict[Target, dict[NormalizedName, Version]] = {}
+    for target in targets:
+        recorded = existing.by_target.get(target.name, {})
+        kept[target] = {
+            canonicalize_name(name): Version(version)
+            for name, version in recorded.items()
+            if canonicalize_name(name) not in upgrading
+        }
+    return kept
 
 
 def decide_inputs(

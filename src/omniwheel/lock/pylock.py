@@ -185,6 +185,8 @@ class ExistingLock:
     text: str
     inputs: Mapping[str, Any]
     versions: Mapping[str, tuple[str, ...]]
+    by_target: Mapping[str, Mapping[str, str]]
+    """Target name → package → version, from each entry's ``[packages.tool.omniwheel] targets``."""
 
 
 def read_pylock(path: Path) -> ExistingLock | None:
@@ -205,14 +207,27 @@ def read_pylock(path: Path) -> ExistingLock | None:
         ) from exc
     tool = (pylock.tool or {}).get(TOOL, {})
     versions: dict[str, list[str]] = {}
+    by_target: dict[str, dict[str, str]] = {}
     for package in pylock.packages:
         versions.setdefault(package.name, []).append(str(package.version))
+        for target in _package_targets(package.tool):
+            by_target.setdefault(target, {})[package.name] = str(package.version)
     return ExistingLock(
         path=path,
         text=text,
         inputs=tool if isinstance(tool, Mapping) else {},
         versions={name: tuple(sorted(v)) for name, v in versions.items()},
+        by_target=by_target,
     )
+
+
+def _package_targets(tool: Mapping[str, Any] | None) -> list[str]:
+    """The targets omniwheel recorded for a package entry (none for other tools' locks)."""
+    ours = (tool or {}).get(TOOL)
+    targets = ours.get("targets") if isinstance(ours, Mapping) else None
+    if not isinstance(targets, list):
+        return []
+    return [t for t in targets if isinstance(t, str)]
 
 
 def inputs_as_recorded(inputs: LockInputs) -> dict[str, Any]:

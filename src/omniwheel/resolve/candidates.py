@@ -106,16 +106,45 @@ def iter_usable_versions(
     """
     prereleases = allows_prerelease(specifiers, policy)
     for version in page.wheels_by_version.newest_first():
-        if version.is_prerelease and not prereleases:
-            continue
-        if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
-            continue
-        wheels = visible_wheels(
-            page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
-        )
-        chosen = {target: best_wheel(wheels, target) for target in targets}
-        if all(wheel is not None for wheel in chosen.values()):
-            yield version, {t: w for t, w in chosen.items() if w is not None}
+        wheels = _usable(page, version, specifiers, targets, policy, prereleases=prereleases)
+        if wheels is not None:
+            yield version, wheels
+
+
+def usable_at(
+    page: ProjectPage,
+    version: Version,
+    specifiers: Sequence[SpecifierSet],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> dict[Target, Wheel] | None:
+    """Each target's wheel if this one version is usable (same rules as iter_usable_versions)."""
+    if version not in page.wheels_by_version:
+        return None
+    prereleases = allows_prerelease(specifiers, policy)
+    return _usable(page, version, specifiers, targets, policy, prereleases=prereleases)
+
+
+def _usable(
+    page: ProjectPage,
+    version: Version,
+    specifiers: Sequence[SpecifierSet],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+    *,
+    prereleases: bool,
+) -> dict[Target, Wheel] | None:
+    if version.is_prerelease and not prereleases:
+        return None
+    if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+        return None
+    wheels = visible_wheels(
+        page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
+    )
+    chosen = {target: best_wheel(wheels, target) for target in targets}
+    if any(wheel is None for wheel in chosen.values()):
+        return None
+    return {t: w for t, w in chosen.items() if w is not None}
 
 
 def metadata_wheel(page: ProjectPage, version: Version, policy: FilePolicy) -> Wheel:

@@ -105,7 +105,12 @@ def resolve_group(
     """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
     provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib."""
     provider = GroupProvider(
-        targets=members, index=index, policy=request.policy, preferred=preferred, caps=caps
+        targets=members,
+        index=index,
+        policy=request.policy,
+        preferred=preferred,
+        caps=caps,
+        locked=_locked_for(members, request),
     )
     roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
     index.prefetch_pages(root.name for root in roots)
@@ -150,6 +155,16 @@ def resolve_group(
         pins=dict(sorted(pins.items())),
         roots=tuple(sorted({root.name for root in roots})),
     )
+
+
+def _locked_for(
+    members: Sequence[Target], request: ResolveRequest
+) -> dict[NormalizedName, Version]:
+    """The existing lock's versions for a group (its first member with a record wins)."""
+    kept: dict[NormalizedName, Version] = {}
+    for target in reversed(members):
+        kept.update(request.locked.get(target, {}))
+    return kept
 
 
 def _reuse_candidates(

@@ -13,6 +13,7 @@ on the pseudo-project ``<python>``, which has one candidate only if every target
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +29,12 @@ from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import LAST_PATCH, Target
-from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
+from omniwheel.resolve.candidates import (
+    FilePolicy,
+    iter_usable_versions,
+    metadata_wheel,
+    usable_at,
+)
 
 PYTHON = "<python>"
 
@@ -83,12 +89,14 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         policy: FilePolicy,
         preferred: Mapping[NormalizedName, Version],
         caps: Mapping[NormalizedName, Version],
+        locked: Mapping[NormalizedName, Version] | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self._index = index
         self.policy = policy
         self._preferred = preferred
         self._caps = caps
+        self._locked = locked or {}
         self._environments = [
             environment for target in targets for environment in _environments_of(target)
         ]
@@ -141,19 +149,42 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             specifiers.append(SpecifierSet(f"<={cap}"))
 
         def generate() -> Iterator[Candidate]:
-            found = (
+            kept = self._kept(page, specifiers, excluded)
+            found: Iterator[Candidate] = (
                 Candidate(name=name, extras=extras, version=version, wheels=wheels)
                 for version, wheels in iter_usable_versions(
                     page, specifiers, self.targets, self.policy
                 )
-                if version not in excluded
+                if version not in excluded and (kept is None or version != kept[0])
             )
+            if kept is not None:
+                first = Candidate(name=name, extras=extras, version=kept[0], wheels=kept[1])
+                found = itertools.chain([first], found)
             for position, candidate in enumerate(_prefer(found, self._preferred.get(name))):
                 if position == 0:
                     self._prefetch_metadata(page, candidate)
                 yield candidate
 
         return generate
+
+    def first_choice(
+        self, page: ProjectPage, specifiers: Sequence[SpecifierSet]
+    ) -> tuple[Version, dict[Target, Wheel]] | None:
+        """What find_matches would offer first: the locked version if still usable, else the
+        newest usable one."""
+        kept = self._kept(page, specifiers, set())
+        if kept is not None:
+            return kept
+        return next(iter_usable_versions(page, specifiers, self.targets, self.policy), None)
+
+    def _kept(
+        self, page: ProjectPage, specifiers: Sequence[SpecifierSet], excluded: set[Version]
+    ) -> tuple[Version, dict[Target, Wheel]] | None:
+        locked = self._locked.get(page.name)
+        if locked is None or locked in excluded:
+            return None
+        wheels = usable_at(page, locked, specifiers, self.targets, self.policy)
+        return None if wheels is None else (locked, wheels)
 
     def is_satisfied_by(self, requirement: Req, candidate: Candidate) -> bool:
         # resolvelib re-asks this for every pin on every round: answers are memoised.

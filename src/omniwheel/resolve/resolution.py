@@ -27,6 +27,8 @@ class ResolveRequest:
     policy: FilePolicy
     uniform: bool = False
     skip_targets_without_wheels: bool = False
+    locked: Mapping[Target, Mapping[NormalizedName, Version]] = field(default_factory=dict)
+    """Versions an existing lock has per target: kept when still allowed (no ``--upgrade``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -27,7 +27,6 @@ from packaging.version import Version
 
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
-from omniwheel.resolve.candidates import iter_usable_versions
 from omniwheel.resolve.provider import PYTHON, GroupProvider, Req
 from omniwheel.resolve.resolution import GroupResolution, Pin
 
@@ -90,7 +89,7 @@ def _newest_under(
         allowed = list(specs)
         if name in caps:
             allowed.append(SpecifierSet(f"<={caps[name]}"))
-        newest = next(iter_usable_versions(page, allowed, provider.targets, provider.policy), None)
+        newest = provider.first_choice(page, allowed)
         if newest is None:
             return None
         found[name] = newest
@@ -162,5 +161,5 @@ def _newest(
     allowed = [requirement.specifier]
     if requirement.name in caps:
         allowed.append(SpecifierSet(f"<={caps[requirement.name]}"))
-    newest = next(iter_usable_versions(page, allowed, provider.targets, provider.policy), None)
+    newest = provider.first_choice(page, allowed)
     return None if newest is None else newest[0]
