@@ -104,6 +104,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         # Who asked for each project (first asker first), to explain failures as chains.
         self.required_by: dict[NormalizedName, list[str]] = {}
         self._satisfied: dict[tuple[str, Version], bool] = {}
+        self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
 
     # -- resolvelib interface ------------------------------------------------------------------
 
@@ -228,11 +229,18 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         """True when the marker holds on some target of the group for one of the extras."""
         if marker is None:
             return True
-        return any(
-            marker.evaluate({**environment, "extra": extra})
-            for environment in self._environments
-            for extra in extras
-        )
+        wanted = tuple(extras)
+        # Markers belong to metadata the session keeps alive, so their ids are stable keys.
+        key = (id(marker), wanted)
+        answer = self._marker_answers.get(key)
+        if answer is None:
+            answer = any(
+                marker.evaluate({**environment, "extra": extra})
+                for environment in self._environments
+                for extra in wanted
+            )
+            self._marker_answers[key] = answer
+        return answer
 
     def page(self, name: NormalizedName) -> ProjectPage | None:
         return self._index.page(name)
