@@ -23,6 +23,7 @@ from omniwheel.julia.tree import (
     git_tree_sha1,
     git_tree_sha1_of_wheel,
     iter_items,
+    path_order,
     tree_of_wheel,
     write_tree,
 )
@@ -86,7 +87,7 @@ def test_wheel_tree_layout(wheel_dir: Path) -> None:
         "demo/core.py",
         "demo_extra/__init__.py",
     ]
-    assert list(tree.files) == sorted(tree.files)
+    assert list(tree.files) == sorted(tree.files, key=path_order)
     assert tree.files["demo_extra/__init__.py"].member == f"{DATA}/purelib/demo_extra/__init__.py"
     assert tree.script_paths() == (f"{DATA}/scripts/demo-tool",)
 
@@ -204,10 +205,23 @@ def test_directory_tree_round_trips(tmp_path: Path) -> None:
     assert git_tree_sha1(first) == tree_sha1_of_dir(second) == tree_sha1(entries)
 
 
+def test_path_order_puts_a_directory_before_its_neighbours() -> None:
+    paths = ["a-b", "a/x", "a.b", "a/b/c", "a0", "b"]
+    assert sorted(paths, key=path_order) == ["a/b/c", "a/x", "a-b", "a.b", "a0", "b"]
+
+
+def test_all_sources_walk_in_path_order(tmp_path: Path) -> None:
+    entries = {path: TreeEntry.file(b"") for path in ("a-b", "a/x", "a.b", "a/b/c", "a0")}
+    expected = sorted(entries, key=path_order)
+    assert [item.path for item in iter_items(entries)] == expected
+    written = _written(entries, tmp_path / "tree", 0o022)
+    assert [item.path for item in iter_items(written)] == expected
+
+
 def test_items_are_sorted_and_sized(wheel_dir: Path) -> None:
     tree = tree_of_wheel(_demo(wheel_dir))
     items = [(item.path, item.size, len(item.stream.read())) for item in iter_items(tree)]
-    assert [path for path, _, _ in items] == sorted(tree.files)
+    assert [path for path, _, _ in items] == sorted(tree.files, key=path_order)
     assert all(size == read for _, size, read in items)
 
 

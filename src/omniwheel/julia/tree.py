@@ -95,7 +95,7 @@ class TreeFile:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tree:
-    """A wheel's artifact tree: tree path → file, sorted by path; bytes stay in the wheel."""
+    """A wheel's artifact tree: tree path → file in :func:`path_order`; bytes stay in the wheel."""
 
     wheel: Path
     filename: str
@@ -141,7 +141,8 @@ def tree_of_wheel(wheel: Path, *, filename: str | None = None) -> Tree:
         executable = _is_script(path) or bool((info.external_attr >> 16) & 0o111)
         files[path] = TreeFile(member=info.filename, executable=executable, size=info.file_size)
     _check_file_dir_conflicts(name, files)
-    return Tree(wheel=wheel, filename=name, files=MappingProxyType(dict(sorted(files.items()))))
+    ordered = {path: files[path] for path in sorted(files, key=path_order)}
+    return Tree(wheel=wheel, filename=name, files=MappingProxyType(ordered))
 
 
 def git_tree_sha1(tree: TreeLike) -> str:
@@ -184,13 +185,19 @@ def write_tree(tree: TreeLike, dest: Path) -> None:
 
 
 def iter_items(tree: TreeLike) -> Iterator[Item]:
-    """Every file and symlink of ``tree``, sorted by path; each stream is open while its
-    item is the current one."""
+    """Every file and symlink of ``tree`` in :func:`path_order`; each stream is open while
+    its item is the current one."""
     if isinstance(tree, Tree):
         return _wheel_items(tree)
     if isinstance(tree, Path):
         return _dir_items(tree)
     return _memory_items(tree)
+
+
+def path_order(path: str) -> list[str]:
+    """The order trees are walked in: by path components, so a directory's content comes
+    right after it (``a/x`` before ``a-b``), as in a recursive walk sorted by name."""
+    return path.split("/")
 
 
 # --- wheels ------------------------------------------------------------------------------------
@@ -283,7 +290,7 @@ def _wheel_items(tree: Tree) -> Iterator[Item]:
 
 
 def _memory_items(entries: Mapping[str, TreeEntry]) -> Iterator[Item]:
-    for path in sorted(entries):
+    for path in sorted(entries, key=path_order):
         if SKIPPED_NAME in path.split("/"):
             continue
         entry = entries[path]
