@@ -8,7 +8,8 @@ Artifacts.toml) read this model and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from packaging.utils import NormalizedName
@@ -48,6 +49,9 @@ class LockedPackage:
     version: Version
     targets: tuple[Target, ...]
     marker: str | None
+    conditions: Mapping[Target, str] = field(default_factory=dict, hash=False)
+    """Targets that need this entry only on the patch releases where a marker holds (see
+    :mod:`omniwheel.resolve.conditions`), with that marker; it is part of ``marker``."""
     requires_python: str | None
     wheels: tuple[LockedWheel, ...]
     dependencies: tuple[NormalizedName, ...]
@@ -75,22 +79,28 @@ def build_lock(resolution: MatrixResolution, inputs: LockInputs) -> Lock:
     needs: dict[tuple[NormalizedName, Version], dict[Target, DistFile]] = {}
     dependencies: dict[tuple[NormalizedName, Version], set[NormalizedName]] = {}
     requires_python: dict[tuple[NormalizedName, Version], str | None] = {}
+    conditions: dict[tuple[NormalizedName, Version], dict[Target, str]] = {}
     for group in resolution.groups:
         for pin in group.pins.values():
             key = (pin.name, pin.version)
+            condition = group.conditions.get(pin.name)
             for target in group.targets:
                 needs.setdefault(key, {})[target] = pin.wheels[target].file
+                if condition is not None:
+                    conditions.setdefault(key, {})[target] = condition
             dependencies.setdefault(key, set()).update(pin.dependencies)
             requires_python[key] = pin.requires_python
     packages = []
     for (name, version), per_target in sorted(needs.items()):
         users = tuple(sorted(per_target, key=Target.sort_key))
+        condition_of = conditions.get((name, version), {})
         packages.append(
             LockedPackage(
                 name=name,
                 version=version,
                 targets=users,
-                marker=selecting_marker({env_key(t) for t in users}, everything),
+                marker=_marker(users, condition_of, everything),
+                conditions=condition_of,
                 requires_python=requires_python[(name, version)],
                 wheels=_wheels(per_target),
                 dependencies=tuple(sorted(dependencies[(name, version)])),
@@ -104,6 +114,28 @@ def build_lock(resolution: MatrixResolution, inputs: LockInputs) -> Lock:
         environments=environments,
         packages=tuple(packages),
     )
+
+
+def _marker(
+    users: tuple[Target, ...], condition_of: Mapping[Target, str], everything: set[EnvKey]
+) -> str | None:
+    """The entry's marker: its targets, each with the patch-release condition it has (if any)."""
+    buckets: dict[str | None, list[Target]] = {}
+    for target in users:
+        buckets.setdefault(condition_of.get(target), []).append(target)
+    clauses = []
+    for condition, members in sorted(buckets.items(), key=lambda item: item[0] or ""):
+        selecting = selecting_marker({env_key(t) for t in members}, everything)
+        clauses.append(_conjoin(selecting, condition))
+    if len(clauses) == 1:
+        return clauses[0]
+    return " or ".join(f"({clause})" for clause in clauses if clause)
+
+
+def _conjoin(selecting: str | None, condition: str | None) -> str | None:
+    if condition is None or selecting is None:
+        return condition or selecting
+    return f"({selecting}) and ({condition})"
 
 
 def _wheels(per_target: dict[Target, DistFile]) -> tuple[LockedWheel, ...]:

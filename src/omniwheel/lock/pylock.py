@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, cast
 
 import tomlkit
-from packaging.markers import Environment
+from packaging.markers import Environment, Marker
 from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockValidationError
 from tomlkit.items import Table
 
 from omniwheel.errors import LockFileError
 from omniwheel.lock.model import Lock, LockedPackage, LockInputs
+from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 
 LOCK_FILENAME = "pylock.toml"
@@ -143,38 +144,53 @@ def _multiline(items: list[str]) -> Any:
 
 
 def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
-    """Prove that a standard installer picks, on every target, the wheel the resolver chose."""
+    """Prove that a standard installer picks, on every target, the wheels the resolver chose —
+    on the lowest and the highest patch release the target stands for."""
     try:
         pylock = Pylock.from_dict(data)
     except PylockValidationError as exc:
         raise LockConsistencyError(
             f"the generated pylock.toml is not valid PEP 751: {exc}"
         ) from exc
+    conditional = {target for package in lock.packages for target in package.conditions}
     for target in lock.targets:
-        expected = {
-            package.name: wheel.file.filename
-            for package in lock.packages
-            for wheel in package.wheels
-            if target in wheel.targets
-        }
-        try:
-            chosen = {
-                package.name: cast(PackageWheel, source).filename
-                for package, source in pylock.select(
-                    environment=cast(Environment, target.marker_environment()), tags=target.tags
-                )
-            }
-        except PylockSelectError as exc:
-            raise LockConsistencyError(
-                f"an installer on {target.name} could not use the generated lock: {exc}"
-            ) from exc
-        if chosen != expected:
-            differences = sorted(set(chosen.items()) ^ set(expected.items()))
-            raise LockConsistencyError(
-                f"on {target.name} an installer would pick other wheels than the resolver "
-                f"chose: {differences[:6]}",
-                hint="this is a bug in omniwheel; please report it with the pyproject.toml",
+        lowest, highest = environments_of(target)
+        _verify_target(lock, pylock, target, lowest)
+        if target in conditional:  # elsewhere the highest release selects the same
+            _verify_target(lock, pylock, target, highest)
+
+
+def _needed(condition: str | None, environment: Mapping[str, str]) -> bool:
+    return condition is None or Marker(condition).evaluate(dict(environment))
+
+
+def _verify_target(
+    lock: Lock, pylock: Pylock, target: Target, environment: Mapping[str, str]
+) -> None:
+    expected = {
+        package.name: wheel.file.filename
+        for package in lock.packages
+        for wheel in package.wheels
+        if target in wheel.targets and _needed(package.conditions.get(target), environment)
+    }
+    try:
+        chosen = {
+            package.name: cast(PackageWheel, source).filename
+            for package, source in pylock.select(
+                environment=cast(Environment, environment), tags=target.tags
             )
+        }
+    except PylockSelectError as exc:
+        raise LockConsistencyError(
+            f"an installer on {target.name} could not use the generated lock: {exc}"
+        ) from exc
+    if chosen != expected:
+        differences = sorted(set(chosen.items()) ^ set(expected.items()))
+        raise LockConsistencyError(
+            f"on {target.name} (Python {environment['python_full_version']}) an installer "
+            f"would pick other wheels than the resolver chose: {differences[:6]}",
+            hint="this is a bug in omniwheel; please report it with the pyproject.toml",
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

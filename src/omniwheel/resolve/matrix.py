@@ -13,6 +13,7 @@ low, which is an error naming it.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
 from packaging.utils import NormalizedName
@@ -22,6 +23,7 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 from omniwheel.errors import ResolutionError
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import Target
+from omniwheel.resolve.conditions import patch_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.prefetch import crawl
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
@@ -103,7 +105,8 @@ def resolve_group(
     earlier: Sequence[GroupResolution] = (),
 ) -> GroupResolution:
     """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
-    provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib."""
+    provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib; then find
+    the packages needed only on some patch releases (see :mod:`omniwheel.resolve.conditions`)."""
     provider = GroupProvider(
         targets=members,
         index=index,
@@ -112,6 +115,20 @@ def resolve_group(
         caps=caps,
         locked=_locked_for(members, request),
     )
+    group = _pins_for_group(request, index, provider, caps=caps, earlier=earlier)
+    conditions = patch_conditions(group.pins, provider, request.requirements)
+    return dataclasses.replace(group, conditions=conditions) if conditions else group
+
+
+def _pins_for_group(
+    request: ResolveRequest,
+    index: IndexSession,
+    provider: GroupProvider,
+    *,
+    caps: Mapping[NormalizedName, Version],
+    earlier: Sequence[GroupResolution],
+) -> GroupResolution:
+    members = provider.targets
     roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
     index.prefetch_pages(root.name for root in roots)
     for previous in _reuse_candidates(earlier, members):

@@ -28,7 +28,8 @@ from resolvelib.structs import RequirementInformation
 from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 from omniwheel.index.session import IndexSession
-from omniwheel.platform.target import LAST_PATCH, Target
+from omniwheel.platform.releases import environments_of
+from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import (
     FilePolicy,
     iter_usable_versions,
@@ -97,9 +98,8 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._preferred = preferred
         self._caps = caps
         self._locked = locked or {}
-        self._environments = [
-            environment for target in targets for environment in _environments_of(target)
-        ]
+        self._env_pairs = [environments_of(target) for target in targets]
+        self._environments = [environment for pair in self._env_pairs for environment in pair]
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
         self.required_by: dict[NormalizedName, list[str]] = {}
@@ -242,6 +242,17 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             self._marker_answers[key] = answer
         return answer
 
+    def patch_dependent(self, marker: Marker, extras: Iterable[str]) -> bool:
+        """Whether the marker's answer differs between the lowest and highest patch release of
+        some target of the group (``python_full_version >= "3.12.4"`` on target 3.12)."""
+        wanted = tuple(extras)
+        for lowest, highest in self._env_pairs:
+            low = any(marker.evaluate({**lowest, "extra": extra}) for extra in wanted)
+            high = any(marker.evaluate({**highest, "extra": extra}) for extra in wanted)
+            if low != high:
+                return True
+        return False
+
     def page(self, name: NormalizedName) -> ProjectPage | None:
         return self._index.page(name)
 
@@ -288,20 +299,6 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
 
 async def _fetch_metadata(client: IndexClient, wheel: Wheel) -> object:
     return await client.metadata(wheel)
-
-
-def _environments_of(target: Target) -> list[dict[str, str]]:
-    """Marker environments standing for every patch release of the target's Python.
-
-    Target 3.X stands for 3.X.0 to 3.X.99 (or from its patch floor): a dependency whose marker
-    holds only on some patch releases (``python_full_version >= "3.12.4"``) is needed there, so
-    markers are evaluated at the lowest and the highest release the target stands for.
-    """
-    lowest = target.marker_environment()
-    highest = dict(lowest)
-    last = f"{target.python_version}.{LAST_PATCH}"
-    highest["python_full_version"] = highest["implementation_version"] = last
-    return [lowest, highest]
 
 
 def as_req(requirement: Requirement) -> Req:

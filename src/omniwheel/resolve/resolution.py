@@ -49,6 +49,8 @@ class GroupResolution:
     targets: tuple[Target, ...]
     pins: Mapping[NormalizedName, Pin] = field(hash=False)
     roots: tuple[NormalizedName, ...]
+    conditions: Mapping[NormalizedName, str] = field(default_factory=dict, hash=False)
+    """Packages needed only on some patch releases of the group's Python: the marker saying when."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
