@@ -1,0 +1,633 @@
+"""Time ``omniwheel sync`` against ``uv pip sync`` on the shared reference workload; print ratios.
+
+Issue 3 sets omniwheel's install target relative to uv: a sync into a fresh venv from a warm store
+at most 1.5 times ``uv pip sync`` into a fresh venv from a warm cache (goal: 1.2 times).  The
+machines here are shared and noisy, so only ratios measured side by side in one run mean anything.
+
+The script locks the workload once with omniwheel (this machine's target, Python narrowed to the
+locked version), then installs that same ``pylock.toml`` with both tools, interleaved (omniwheel,
+uv, omniwheel, uv …), in three cases: ``warm`` (a fresh venv, the cache left by earlier runs),
+``cold`` (a fresh venv, an empty cache) and ``no-op`` (a second sync into the venv the warm run just
+synced).  Every venv is created before its timed sync (``python -m venv --without-pip``), so venv
+creation is timed for neither tool.  After each timed install, untimed, the venv must hold exactly
+the lock's distributions and the workload's roots must import.
+
+Helpers shared with ``lock_bench.py`` (tool discovery, environments, timed commands) are imported
+from it.  Standard library only.  Run it as ``.venv/bin/python bench/sync_bench.py [--runs N]
+[--cold-runs N]``; see bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # mypy sees bench/ as a package (explicit_package_bases in pyproject.toml)
+    from bench import lock_bench
+else:  # run as a script, bench/ itself is on sys.path
+    import lock_bench
+
+Case = Literal["warm", "cold", "no-op"]
+Family = Literal["omniwheel", "uv"]
+CASES: tuple[Case, ...] = ("warm", "cold", "no-op")
+# The one target locked and installed: this machine, with the Python the venvs are made from.
+PLATFORM, PYTHON = lock_bench.ONE_TARGET
+
+# Stands for the venv of a run in printed and recorded commands; replaced when the command runs.
+VENV_TOKEN = "$VENV"
+COUNT = re.compile(r"(?:Installed|Audited|Checked) (\d+) packages?")
+SUMMARY_PREFIXES = ("Installed ", "Audited ", "Checked ", "Prepared ", "Removed ", "Uninstalled ")
+
+# Issue 3: warm sync at most 1.5 times uv pip sync (goal 1.2); a no-op sync well under 100 ms.
+WARM_TARGET, WARM_GOAL, NOOP_TARGET = 1.5, 1.2, 0.1
+# uv's warm time above this multiple of its --offline time means it downloaded the wheels again.
+REDOWNLOAD_FACTOR = 2.0
+
+# Import names of the workload's roots (workload.txt), imported after each install as a smoke test.
+ROOT_IMPORTS = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "matplotlib",
+    "sklearn",
+    "jupyterlab",
+    "requests",
+    "httpx",
+    "pydantic",
+    "sqlalchemy",
+)
+
+# Run by the synced venv's interpreter: import the modules given as arguments, then print the
+# installed distributions as JSON.
+VERIFY = """\
+import importlib, importlib.metadata, json, sys
+for module in sys.argv[1:]:
+    importlib.import_module(module)
+print(json.dumps([[d.metadata["Name"], d.version] for d in importlib.metadata.distributions()]))
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Contender:
+    """One install command being timed; ``$VENV`` in ``command`` is the run's venv."""
+
+    label: str
+    family: Family
+    command: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measurement:
+    """The outcome of one timed install (or no-op) by one contender."""
+
+    case: Case
+    contender: str
+    run: int
+    seconds: float
+    ok: bool
+    packages: tuple[int, ...]
+    summary: tuple[str, ...]
+    failure: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setup:
+    """What every run shares: the timing harness, the locked project and the base interpreter."""
+
+    bench: lock_bench.Bench
+    project: Path
+    python: Path
+    locked: frozenset[str]  # "name==version", names normalised
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lock:
+    """How the shared pylock.toml came about (for the report)."""
+
+    command: str
+    seconds: float | None  # None when an existing lock was given with --lock
+    packages: int
+
+
+# ---------------------------------------------------------------------------------------------
+# Contenders
+
+
+def uv_sync_command(tools: lock_bench.Tools, *options: str) -> tuple[str, ...]:
+    """``uv pip sync`` of the shared lock into the run's venv (the lock names each wheel's URL)."""
+    return (
+        str(tools.uv),
+        "pip",
+        "sync",
+        *options,
+        "--python",
+        f"{VENV_TOKEN}/bin/python",
+        "pylock.toml",
+    )
+
+
+def build_cases(tools: lock_bench.Tools) -> dict[Case, tuple[Contender, ...]]:
+    """The contenders of each case; the first is omniwheel, whose median the ratios divide."""
+    omniwheel = Contender(
+        label="omniwheel sync",
+        family="omniwheel",
+        command=(str(tools.omniwheel), "sync", "--venv", VENV_TOKEN),
+    )
+    uv = Contender(label="uv pip sync", family="uv", command=uv_sync_command(tools))
+    # uv revalidates cached wheels with the index; --offline shows uv with its cache trusted.
+    offline = Contender(
+        label="uv pip sync --offline", family="uv", command=uv_sync_command(tools, "--offline")
+    )
+    return {"warm": (omniwheel, uv, offline), "cold": (omniwheel, uv), "no-op": (omniwheel, uv)}
+
+
+def show(command: Sequence[str]) -> str:
+    """A command as a shell line, ``$VENV`` (and lock_bench's ``$INDEX_URL``) left unquoted."""
+    return " ".join(
+        part if part.startswith(VENV_TOKEN) else lock_bench.render([part]) for part in command
+    )
+
+
+def environment_for(family: Family, cache: Path) -> dict[str, str]:
+    if family == "uv":
+        return lock_bench.uv_environment(cache)
+    return lock_bench.omniwheel_environment(cache)
+
+
+# ---------------------------------------------------------------------------------------------
+# The locked project
+
+
+def base_python(requested: str) -> Path:
+    """The interpreter venvs are made from; its X.Y must be the locked target's."""
+    script = "import sys; print(sys.executable); print('%d.%d' % sys.version_info[:2])"
+    executable, version = lock_bench.check_output([requested, "-c", script]).splitlines()
+    if version != PYTHON:
+        sys.exit(
+            f"error: {requested} is Python {version}; the workload is locked for "
+            f"{PYTHON} (pass --python)"
+        )
+    return Path(executable)
+
+
+def narrowed_pyproject(workload: Path) -> str:
+    """The workload's pyproject.toml with ``requires-python`` narrowed to the locked version."""
+    text = (workload / "pyproject.toml").read_text(encoding="utf-8")
+    line = f'requires-python = "=={PYTHON}.*"'
+    text, count = re.subn(r"(?m)^requires-python\s*=.*$", line, text, count=1)
+    if count != 1:
+        sys.exit(f"error: no requires-python line in {workload / 'pyproject.toml'}")
+    return text
+
+
+def prepare_project(
+    bench: lock_bench.Bench, workload: Path, given: Path | None
+) -> tuple[Path, Lock]:
+    """A project directory holding the narrowed pyproject.toml and the lock both tools install."""
+    project = bench.workdir / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(narrowed_pyproject(workload), encoding="utf-8")
+    command = lock_bench.omniwheel_command(bench.tools, ["--platform", f"{PLATFORM}@{PYTHON}"])
+    if given is not None:
+        shutil.copyfile(given, project / "pylock.toml")
+        return project, Lock(command=f"cp {given} pylock.toml", seconds=None, packages=0)
+    environ = lock_bench.omniwheel_environment(bench.workdir / "lock-cache")
+    seconds, output, failure = lock_bench.run_command(command, bench, project, environ)
+    if failure is not None:
+        sys.exit(f"error: locking the workload failed\n{failure}")
+    counts = [int(m.group(1)) for m in lock_bench.RESOLVED.finditer(output)]
+    return project, Lock(
+        command=lock_bench.render(command),
+        seconds=round(seconds, 2),
+        packages=counts[0] if counts else 0,
+    )
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked_packages(lock_path: Path) -> frozenset[str]:
+    """Every package of the (single-target) lock as ``name==version``."""
+    data = tomllib.loads(lock_path.read_text(encoding="utf-8"))
+    return frozenset(f"{normalise(p['name'])}=={p['version']}" for p in data["packages"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Venvs and verification
+
+
+def new_venv(setup: Setup, name: str) -> Path:
+    """A fresh, empty venv (no pip) made by the base interpreter; not part of any timing."""
+    venv = setup.bench.workdir / "venvs" / name
+    venv.parent.mkdir(exist_ok=True)
+    command = [str(setup.python), "-m", "venv", "--without-pip", str(venv)]
+    subprocess.run(command, check=True, capture_output=True)
+    return venv
+
+
+def verify(setup: Setup, venv: Path) -> str | None:
+    """What is wrong with a synced venv (distributions, a root that fails to import), or None."""
+    command = [str(venv / "bin" / "python"), "-c", VERIFY, *ROOT_IMPORTS]
+    done = subprocess.run(
+        command, check=False, capture_output=True, text=True, timeout=setup.bench.timeout
+    )
+    if done.returncode != 0:
+        imports = ", ".join(ROOT_IMPORTS)
+        return f"verification failed (imports {imports}):\n{lock_bench.tail(done.stderr)}"
+    found = frozenset(f"{normalise(n)}=={v}" for n, v in json.loads(done.stdout.splitlines()[-1]))
+    if found == setup.locked:
+        return None
+    missing, extra = sorted(setup.locked - found), sorted(found - setup.locked)
+    return f"installed set differs from the lock: missing {missing[:10]}, extra {extra[:10]}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def measure(
+    setup: Setup,
+    *,
+    case: Case,
+    contender: Contender,
+    run: int,
+    cache: Path,
+    venv: Path,
+) -> Measurement:
+    """Time one contender into ``venv``; a sync (not a no-op) is then verified, untimed."""
+    command = tuple(part.replace(VENV_TOKEN, str(venv)) for part in contender.command)
+    environ = environment_for(contender.family, cache)
+    seconds, output, failure = lock_bench.run_command(command, setup.bench, setup.project, environ)
+    if failure is None and case != "no-op":
+        failure = verify(setup, venv)
+    result = Measurement(
+        case=case,
+        contender=contender.label,
+        run=run,
+        seconds=round(seconds, 3),
+        ok=failure is None,
+        packages=tuple(sorted({int(m.group(1)) for m in COUNT.finditer(output)})),
+        summary=summary_lines(output),
+        failure=failure,
+    )
+    progress(result)
+    return result
+
+
+def summary_lines(output: str) -> tuple[str, ...]:
+    """The tools' own one-line summaries (counts and in-process times), not the per-package list."""
+    return tuple(line.strip() for line in output.splitlines() if line.startswith(SUMMARY_PREFIXES))
+
+
+def progress(result: Measurement) -> None:
+    status = "ok" if result.ok else "FAILED"
+    print(
+        f"  {result.case:<6} run {result.run}  {result.contender:<23}"
+        f" {result.seconds:8.2f}s  {status}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def fresh_cache(setup: Setup, family: Family, previous: Path | None) -> Path:
+    """An empty cache directory for ``family``, removing the one it replaces."""
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"cache-{family}-", dir=setup.bench.workdir))
+
+
+def run_cold(
+    setup: Setup, contenders: Sequence[Contender], runs: int, caches: dict[Family, Path]
+) -> list[Measurement]:
+    """Each run: every contender syncs a fresh venv from an empty cache, which it then keeps."""
+    results = []
+    for run in range(1, runs + 1):
+        for contender in contenders:
+            cache = fresh_cache(setup, contender.family, caches.get(contender.family))
+            caches[contender.family] = cache
+            venv = new_venv(setup, f"cold-{run}-{contender.family}")
+            results.append(
+                measure(setup, case="cold", contender=contender, run=run, cache=cache, venv=venv)
+            )
+            shutil.rmtree(venv, ignore_errors=True)
+    return results
+
+
+def prime(setup: Setup, contenders: Sequence[Contender], caches: dict[Family, Path]) -> None:
+    """Fill the cache of each family no cold run filled, by one untimed sync."""
+    for contender in contenders:
+        if contender.family in caches:
+            continue
+        caches[contender.family] = cache = fresh_cache(setup, contender.family, None)
+        venv = new_venv(setup, f"prime-{contender.family}")
+        print(f"  priming {contender.label} (untimed)", file=sys.stderr, flush=True)
+        result = measure(setup, case="cold", contender=contender, run=0, cache=cache, venv=venv)
+        if not result.ok:
+            sys.exit(f"error: priming {contender.label} failed: {result.failure}")
+        shutil.rmtree(venv, ignore_errors=True)
+
+
+def run_warm(
+    setup: Setup,
+    cases: Mapping[Case, Sequence[Contender]],
+    runs: int,
+    caches: Mapping[Family, Path],
+) -> list[Measurement]:
+    """Each run: warm syncs into fresh venvs, then a second sync into each of those venvs."""
+    results = []
+    for run in range(1, runs + 1):
+        synced: dict[str, Path] = {}
+        for contender in cases["warm"]:
+            venv = new_venv(setup, f"warm-{run}-{len(synced)}")
+            cache = caches[contender.family]
+            results.append(
+                measure(setup, case="warm", contender=contender, run=run, cache=cache, venv=venv)
+            )
+            synced[contender.label] = venv
+        for contender in cases["no-op"]:
+            venv, cache = synced[contender.label], caches[contender.family]
+            results.append(
+                measure(setup, case="no-op", contender=contender, run=run, cache=cache, venv=venv)
+            )
+        for venv in synced.values():
+            shutil.rmtree(venv, ignore_errors=True)
+    return results
+
+
+def run_all(
+    setup: Setup, cases: Mapping[Case, Sequence[Contender]], runs: int, cold_runs: int
+) -> list[Measurement]:
+    """Cold runs first (their caches become the warm ones), then warm and no-op runs."""
+    caches: dict[Family, Path] = {}
+    results = run_cold(setup, cases["cold"], cold_runs, caches)
+    if runs > 0:
+        prime(setup, cases["cold"], caches)
+    return results + run_warm(setup, cases, runs, caches)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Row:
+    """Median of one contender in one case, with its ratio to omniwheel."""
+
+    case: Case
+    contender: str
+    median: float | None
+    ok_runs: int
+    runs: int
+    packages: tuple[int, ...]
+    ratio: float | None  # omniwheel median / this median; None for omniwheel's own row
+
+
+def median_of(results: Sequence[Measurement], case: Case, contender: str) -> float | None:
+    """Median wall seconds of the successful runs, or None when every run failed (or none ran)."""
+    times = [r.seconds for r in results if (r.case, r.contender) == (case, contender) and r.ok]
+    return round(statistics.median(times), 3) if times else None
+
+
+def summarise(
+    cases: Mapping[Case, Sequence[Contender]], results: Sequence[Measurement]
+) -> list[Row]:
+    rows = []
+    for case in CASES:
+        ours = median_of(results, case, cases[case][0].label)
+        for contender in cases[case]:
+            picked = [r for r in results if (r.case, r.contender) == (case, contender.label)]
+            if not picked:
+                continue
+            theirs = median_of(results, case, contender.label)
+            is_ours = contender.family == "omniwheel"
+            rows.append(
+                Row(
+                    case=case,
+                    contender=contender.label,
+                    median=theirs,
+                    ok_runs=sum(r.ok for r in picked),
+                    runs=len(picked),
+                    packages=tuple(sorted({p for r in picked for p in r.packages})),
+                    ratio=None
+                    if is_ours or ours is None or not theirs
+                    else round(ours / theirs, 2),
+                )
+            )
+    return rows
+
+
+def table(rows: Sequence[Row]) -> str:
+    header = f"{'case':<7}{'tool':<24}{'median s':>9}{'ok':>7}{'pkgs':>7}"
+    lines = [header + f"{'omniwheel/this':>16}", "-" * (len(header) + 16)]
+    for row in rows:
+        median = f"{row.median:.2f}" if row.median is not None else "failed"
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}×"
+        lines.append(
+            f"{row.case:<7}{row.contender:<24}{median:>9}"
+            f"{f'{row.ok_runs}/{row.runs}':>7}{lock_bench.span(row.packages):>7}{ratio:>16}"
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def verdicts(rows: Sequence[Row]) -> list[str]:
+    """Issue 3's targets: warm at most 1.5 times uv (goal 1.2), for both uv rows; no-op < 0.1 s."""
+    lines = []
+    unfair = " — uv downloaded again, see the note" if redownload_note(rows) else ""
+    for row in rows:
+        if row.case == "warm" and row.ratio is not None:
+            met = "met" if row.ratio <= WARM_TARGET else "missed"
+            goal = "met" if row.ratio <= WARM_GOAL else "missed"
+            caveat = unfair if row.contender == "uv pip sync" else ""
+            lines.append(
+                f"target: warm ≤ {WARM_TARGET:g}× {row.contender}: {row.ratio:.2f}× — {met}"
+                f" (goal ≤ {WARM_GOAL:g}×: {goal}){caveat}"
+            )
+        if row.case == "no-op" and row.ratio is None and row.median is not None:
+            met = "met" if row.median < NOOP_TARGET else "missed"
+            lines.append(
+                f"target: no-op well under {NOOP_TARGET:g} s (wall, process start included):"
+                f" {row.median:.2f} s — {met}"
+            )
+    return lines
+
+
+def redownload_note(rows: Sequence[Row]) -> list[str]:
+    """Say so when uv's warm sync was much slower than with its cache trusted (--offline)."""
+    warm = {row.contender: row.median for row in rows if row.case == "warm"}
+    plain, offline = warm.get("uv pip sync"), warm.get("uv pip sync --offline")
+    if plain is None or offline is None or plain < REDOWNLOAD_FACTOR * offline:
+        return []
+    return [
+        f"note: warm uv pip sync took {plain / offline:.1f}× its --offline time: uv revalidates"
+        " each cached wheel with the index and downloads it again when the index sends no"
+        " caching headers, so `uv pip sync --offline` is the reference for a warm cache here."
+    ]
+
+
+def own_summaries(results: Sequence[Measurement]) -> list[str]:
+    """The tools' own summary lines of the last run of each case and contender."""
+    last: dict[tuple[Case, str], Measurement] = {}
+    for r in results:
+        if r.run > 0:
+            last[r.case, r.contender] = r
+    return [f"  {c:<6} {label:<23} {' | '.join(r.summary)}" for (c, label), r in last.items()]
+
+
+def command_lines(setup: Setup, cases: Mapping[Case, Sequence[Contender]], lock: Lock) -> list[str]:
+    venv = f"{setup.python} -m venv --without-pip {VENV_TOKEN}"
+    lines = [
+        f"  untimed, once:      {lock.command}",
+        f"  untimed, each sync: {venv}",
+    ]
+    for case in CASES:
+        for contender in cases[case]:
+            lines.append(f"  {case:<6} {show(contender.command)}")
+    return lines
+
+
+def failures(results: Sequence[Measurement]) -> list[str]:
+    return [
+        f"--- {r.case} run {r.run} {r.contender}: {r.failure}"
+        for r in results
+        if r.failure is not None
+    ]
+
+
+def print_report(
+    setup: Setup,
+    cases: Mapping[Case, Sequence[Contender]],
+    lock: Lock,
+    rows: Sequence[Row],
+    results: Sequence[Measurement],
+) -> None:
+    """The plain-text report on stdout: table, issue 3's verdicts, summaries, commands, failures."""
+    tools = setup.bench.tools
+    locked = f"locked in {lock.seconds:.1f} s" if lock.seconds is not None else "given"
+    print(f"omniwheel {tools.omniwheel_revision} vs {tools.uv_version}")
+    print(
+        f"workload: {len(setup.locked)} packages, {PLATFORM}@{PYTHON}, exclude-newer"
+        f" {lock_bench.EXCLUDE_NEWER} ({locked}); venvs from {setup.python}"
+    )
+    print("venv creation is not timed (each venv is made just before its sync)")
+    print()
+    print(table(rows))
+    print()
+    print(*verdicts(rows), *redownload_note(rows), sep="\n")
+    print("ratio = omniwheel median / that tool's median, same case; < 1: omniwheel faster")
+    print_section("the tools' own summaries, last run of each case:", own_summaries(results))
+    print_section(
+        "commands (cwd: a project holding pyproject.toml and pylock.toml; caches via"
+        " OMNIWHEEL_CACHE_DIR / UV_CACHE_DIR):",
+        command_lines(setup, cases, lock),
+    )
+    print_section("failures:", failures(results))
+
+
+def print_section(title: str, lines: Sequence[str]) -> None:
+    if lines:
+        print(f"\n{title}", *lines, sep="\n")
+
+
+def write_json(
+    path: Path,
+    *,
+    setup: Setup,
+    cases: Mapping[Case, Sequence[Contender]],
+    lock: Lock,
+    rows: Sequence[Row],
+    results: Sequence[Measurement],
+    started: datetime,
+) -> None:
+    tools = setup.bench.tools
+    data = {
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "omniwheel": tools.omniwheel_revision,
+        "uv": tools.uv_version,
+        "venv_python": str(setup.python),
+        "exclude_newer": lock_bench.EXCLUDE_NEWER,
+        "lock": {**asdict(lock), "locked_packages": len(setup.locked)},
+        "venv_creation_timed": False,
+        "commands": {
+            case: {c.label: show(c.command) for c in contenders}
+            for case, contenders in cases.items()
+        },
+        "summary": [asdict(row) for row in rows],
+        "measurements": [asdict(result) for result in results],
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--runs", type=int, default=3, help="warm and no-op runs per tool")
+    parser.add_argument("--cold-runs", type=int, default=1, help="cold runs per tool")
+    parser.add_argument(
+        "--peers", type=Path, default=lock_bench.DEFAULT_PEERS, help="where uv is installed"
+    )
+    parser.add_argument(
+        "--workload", type=Path, default=lock_bench.DEFAULT_WORKLOAD, help="workload dir"
+    )
+    parser.add_argument(
+        "--results", type=Path, default=lock_bench.DEFAULT_RESULTS, help="JSON output dir"
+    )
+    parser.add_argument("--python", default="python3", help="interpreter the venvs are made from")
+    parser.add_argument("--lock", type=Path, help="install this pylock.toml instead of locking")
+    parser.add_argument("--timeout", type=float, default=900.0, help="seconds per command")
+    parser.add_argument("--keep", action="store_true", help="keep venvs, caches and the project")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = datetime.now(UTC)
+    python = base_python(args.python)
+    tools = lock_bench.discover_tools(args.peers)
+    cases = build_cases(tools)
+    workdir = Path(tempfile.mkdtemp(prefix="omniwheel-bench-sync-"))
+    print(
+        f"working in {workdir}; {args.cold_runs} cold and {args.runs} warm/no-op run(s) per tool",
+        file=sys.stderr,
+    )
+    try:
+        bench = lock_bench.Bench(tools=tools, workdir=workdir, timeout=args.timeout)
+        project, lock = prepare_project(bench, args.workload, args.lock)
+        locked = locked_packages(project / "pylock.toml")
+        setup = Setup(bench=bench, project=project, python=python, locked=locked)
+        results = run_all(setup, cases, args.runs, args.cold_runs)
+    finally:
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    rows = summarise(cases, results)
+    print_report(setup, cases, lock, rows, results)
+    out = args.results / f"sync-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
+    write_json(
+        out, setup=setup, cases=cases, lock=lock, rows=rows, results=results, started=started
+    )
+    print(f"\nresults: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
