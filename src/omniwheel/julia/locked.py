@@ -1,0 +1,234 @@
+"""An omniwheel ``pylock.toml`` read back as the lock model that Artifacts.toml is built from.
+
+:func:`~omniwheel.julia.artifacts_toml.build_artifacts` needs, for every target of the lock, the
+version of each package it takes and the wheel.  ``pylock.toml`` records both, in a way any
+reader can check:
+
+- the lock's targets are ``[tool.omniwheel] targets`` minus ``skipped-targets``;
+- the targets that need a package entry are its ``[packages.tool.omniwheel] targets``;
+- the wheel a target takes is the entry's compatible wheel its tags rank best — the rule
+  ``Pylock.select`` applies, and omniwheel proved at lock time that it picks the resolver's
+  choice on every target.
+
+Another tool's lock has no such records: it cannot say which targets need what, so it is a
+:class:`ForeignLockError`.  Each wheel also comes back as the
+:class:`~omniwheel.store.store.WheelSource` the store fetches and verifies it by.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from packaging.pylock import Package, PackageWheel, Pylock, PylockValidationError
+from packaging.tags import Tag, create_compatible_tags_selector
+from packaging.utils import parse_wheel_filename
+from packaging.version import Version
+
+from omniwheel.errors import LockFileError, TargetError
+from omniwheel.index.models import DistFile
+from omniwheel.lock.model import Lock, LockedPackage, LockedWheel, LockInputs
+from omniwheel.platform.target import Target, target_from_name
+from omniwheel.store.store import WheelSource
+
+TOOL = "omniwheel"
+
+
+class ForeignLockError(LockFileError):
+    """A lock without omniwheel's per-target records (written by another tool, or edited)."""
+
+    def __init__(self, path: Path, missing: str) -> None:
+        super().__init__(
+            f"{path} was not written by omniwheel: {missing}, so which targets need which "
+            "wheels is unknown",
+            hint="Julia artifacts are built from omniwheel's own lock: run `omniwheel lock` "
+            "in the project to write one",
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedWheels:
+    """A lock for artifacts: the model, and every wheel's source by sha256."""
+
+    path: Path
+    lock: Lock
+    sources: Mapping[str, WheelSource]
+
+    def wheels_for(self, targets: Iterable[Target]) -> tuple[WheelSource, ...]:
+        """The sources of the wheels ``targets`` take, each once, in lock order."""
+        wanted = frozenset(targets)
+        found: dict[str, WheelSource] = {}
+        for package in self.lock.packages:
+            for wheel in package.wheels:
+                sha256 = wheel.file.sha256
+                if sha256 is not None and wanted.intersection(wheel.targets):
+                    found.setdefault(sha256, self.sources[sha256])
+        return tuple(found.values())
+
+
+def read_locked_wheels(path: Path) -> LockedWheels:
+    """Read ``path`` (an omniwheel ``pylock.toml``); see the module docstring."""
+    pylock = _load(path)
+    targets = _lock_targets(path, _tool(pylock.tool))
+    by_name = {target.name: target for target in targets}
+    packages: list[LockedPackage] = []
+    sources: dict[str, WheelSource] = {}
+    for package in pylock.packages:
+        locked, package_sources = _package(path, package, by_name)
+        packages.append(locked)
+        sources.update(package_sources)
+    inputs = LockInputs(
+        targets=tuple(by_name),
+        targets_from_cli=False,
+        index_url="",
+        exclude_newer=None,
+        extras=(),
+        prerelease=False,
+        uniform=False,
+        no_wheel="error",
+        requirements=(),
+        requires_python=None,
+    )  # the inputs are not read back: nothing built from this model looks at them
+    lock = Lock(
+        inputs=inputs, targets=targets, skipped=(), environments=(), packages=tuple(packages)
+    )
+    return LockedWheels(path=path, lock=lock, sources=MappingProxyType(sources))
+
+
+def _load(path: Path) -> Pylock:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LockFileError(
+            f"no {path.name} in {path.parent}",
+            hint="run `omniwheel lock` first to resolve the project and write it",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise LockFileError(f"cannot read {path}: {exc}") from exc
+    try:
+        return Pylock.from_dict(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, PylockValidationError) as exc:
+        raise LockFileError(
+            f"{path} is not a valid PEP 751 lock file: {exc}",
+            hint="run `omniwheel lock` to write a new one",
+        ) from exc
+
+
+def _tool(tool: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    table = (tool or {}).get(TOOL)
+    return table if isinstance(table, Mapping) else {}
+
+
+def _lock_targets(path: Path, tool: Mapping[str, Any]) -> tuple[Target, ...]:
+    names = tool.get("targets")
+    if not isinstance(names, list) or not names:
+        raise ForeignLockError(path, "it has no `[tool.omniwheel] targets`")
+    skipped = {
+        entry.get("target")
+        for entry in tool.get("skipped-targets", ())
+        if isinstance(entry, Mapping)
+    }
+    targets = [_target(path, str(name)) for name in names if name not in skipped]
+    return tuple(sorted(dict.fromkeys(targets), key=Target.sort_key))
+
+
+def _target(path: Path, name: str) -> Target:
+    try:
+        return target_from_name(name)
+    except TargetError as exc:
+        raise LockFileError(
+            f"{path}: target `{name}` cannot be read: {exc.message}",
+            hint="the lock was written by a newer omniwheel; upgrade, or relock with this one",
+        ) from exc
+
+
+def _package(
+    path: Path, package: Package, targets: Mapping[str, Target]
+) -> tuple[LockedPackage, dict[str, WheelSource]]:
+    version = package.version or Version("0")
+    users = _package_targets(path, package, targets)
+    chosen: dict[str, tuple[PackageWheel, list[Target]]] = {}
+    for target in users:
+        best = _best_wheel(path, package, target)
+        chosen.setdefault(best.filename, (best, []))[1].append(target)
+    wheels = []
+    sources = {}
+    for wheel, wheel_targets in chosen.values():
+        source = _source(path, package, wheel)
+        sources[source.sha256] = source
+        dist = DistFile(
+            filename=source.filename,
+            url=source.url or (source.path.as_uri() if source.path else ""),
+            sha256=source.sha256,
+            size=source.size,
+            upload_time=wheel.upload_time,
+        )
+        wheels.append(LockedWheel(file=dist, targets=tuple(wheel_targets)))
+    locked = LockedPackage(
+        name=package.name,
+        version=version,
+        targets=users,
+        marker=None if package.marker is None else str(package.marker),
+        requires_python=None if package.requires_python is None else str(package.requires_python),
+        wheels=tuple(sorted(wheels, key=lambda wheel: wheel.file.filename)),
+        dependencies=(),
+    )
+    return locked, sources
+
+
+def _package_targets(
+    path: Path, package: Package, targets: Mapping[str, Target]
+) -> tuple[Target, ...]:
+    names = _tool(package.tool).get("targets")
+    if not isinstance(names, list):
+        raise ForeignLockError(
+            path, f"package `{package.name}` has no `[packages.tool.omniwheel] targets`"
+        )
+    unknown = [str(name) for name in names if name not in targets]
+    if unknown:
+        raise LockFileError(
+            f"{path}: package `{package.name}` names targets the lock does not have: "
+            f"{', '.join(unknown)}",
+            hint="the file was edited by hand; run `omniwheel lock` to write it again",
+        )
+    return tuple(sorted({targets[str(name)] for name in names}, key=Target.sort_key))
+
+
+def _best_wheel(path: Path, package: Package, target: Target) -> PackageWheel:
+    wheels: Sequence[PackageWheel] = package.wheels or ()
+    select = create_compatible_tags_selector(target.tags)
+    best = next(iter(select((wheel, _tags(wheel)) for wheel in wheels)), None)
+    if best is None:
+        raise LockFileError(
+            f"{path}: {package.name} {package.version} is locked for {target.name}, but none "
+            "of its wheels fits that target",
+            hint="the file was edited by hand or is damaged; run `omniwheel lock` again",
+        )
+    return best
+
+
+def _tags(wheel: PackageWheel) -> frozenset[Tag]:
+    return frozenset(parse_wheel_filename(wheel.filename)[3])
+
+
+def _source(path: Path, package: Package, wheel: PackageWheel) -> WheelSource:
+    sha256 = wheel.hashes.get("sha256")
+    if not sha256:
+        raise LockFileError(
+            f"{path}: {package.name}: the lock gives no sha256 for {wheel.filename}",
+            hint="omniwheel verifies every file by sha256; relock with `omniwheel lock`",
+        )
+    local = None if wheel.path is None else (path.parent / wheel.path).resolve()
+    return WheelSource(
+        name=package.name,
+        version=str(package.version or parse_wheel_filename(wheel.filename)[1]),
+        filename=wheel.filename,
+        sha256=sha256.lower(),
+        size=wheel.size,
+        url=wheel.url,
+        path=local,
+    )
