@@ -40,6 +40,7 @@ from omniwheel.julia.selection import (
     augmented_host,
     entry_platform,
     julia_platform,
+    julia_python_request,
     match_loss,
     plain_host,
     platforms_match,
@@ -307,3 +308,33 @@ def test_select_artifacts_reads_the_file_beside_the_pkg_dir(filename: str) -> No
 
 def test_select_artifacts_escapes_the_file_name() -> None:
     assert r'"we\"ird\$.toml"' in select_artifacts_jl('we"ird$.toml')
+
+
+_PATH_PYTHONS = {"python3": "/usr/bin/python3", "python": "/usr/bin/python"}
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"OMNIWHEEL_PYTHON_VERSION": "3.12", "PYTHON": "/opt/py"}, "3.12"),
+        ({"JULIA_PYTHONCALL_EXE": "/env/bin/python", "PYTHON": "/opt/py"}, "/env/bin/python"),
+        ({"JULIA_PYTHONCALL_EXE": "@PyCall", "PYTHON": "/opt/py"}, "/opt/py"),
+        ({"JULIA_PYTHONCALL_EXE": "", "PYTHON": ""}, "/usr/bin/python3"),
+    ],
+)
+def test_the_python_for_trees_is_the_one_the_augmentation_asks(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert julia_python_request(environ, _PATH_PYTHONS.get) == expected
+
+
+def test_no_python_anywhere_leaves_the_choice_to_the_caller() -> None:
+    assert julia_python_request({}, lambda name: None) is None
+
+
+def test_the_augmentation_looks_in_the_order_the_request_follows() -> None:
+    names = ("OMNIWHEEL_PYTHON_VERSION", "JULIA_PYTHONCALL_EXE", "PYTHON", "python3", "python")
+    order = [f'"{name}"' for name in names]
+    body = PLATFORM_AUGMENTATION_JL.split("function omniwheel_python_version", 1)[1]
+    positions = [body.index(name) for name in order]
+    assert positions == sorted(positions)

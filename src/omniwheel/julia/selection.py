@@ -44,7 +44,7 @@ and Pkg picks the same entries at install time through ``.pkg/select_artifacts.j
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TypeVar
@@ -305,6 +305,30 @@ function augment_platform!(platform::Platform)
 end
 """
 """``.pkg/platform_augmentation.jl``: Julia code adding the ``python`` tag to a platform."""
+
+
+PYTHON_VERSION_VARIABLE = "OMNIWHEEL_PYTHON_VERSION"
+PYTHON_EXECUTABLE_VARIABLES = ("JULIA_PYTHONCALL_EXE", "PYTHON")
+PYTHON_COMMANDS = ("python3", "python")
+
+
+def julia_python_request(
+    environ: Mapping[str, str], which: Callable[[str], str | None]
+) -> str | None:
+    """The Python :data:`PLATFORM_AUGMENTATION_JL` asks, as a ``--python`` request (a version
+    or an executable), looked up in the same order; None when it would find none.
+
+    Placing trees for Julia (``sync --julia-depot``, ``run --artifacts``) uses this Python's
+    ``X.Y`` so the depot holds the trees the package's augmented selection will want.
+    """
+    version = environ.get(PYTHON_VERSION_VARIABLE, "")
+    if version:
+        return version
+    for variable in PYTHON_EXECUTABLE_VARIABLES:
+        executable = environ.get(variable, "")
+        if executable and not executable.startswith("@"):
+            return executable
+    return next((found for name in PYTHON_COMMANDS if (found := which(name))), None)
 
 
 def select_artifacts_jl(artifacts_file: str = "Artifacts.toml") -> str:
