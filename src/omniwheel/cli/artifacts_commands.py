@@ -1,0 +1,332 @@
+"""The ``artifacts`` commands (``write``, ``pack``, ``depot``, ``run``): options, wiring, summaries.
+
+``main.py`` registers them with :func:`add_artifacts_commands` and dispatches to
+:func:`run_artifacts`; ``lock --artifacts``, ``sync --julia-depot`` and ``run --artifacts`` call
+:func:`write_artifacts`, :func:`install_depot` and :func:`run_with_artifacts`.  The work itself is
+:class:`omniwheel.julia.workflow.ArtifactsWorkflow`.
+
+The Artifacts.toml is ``--artifacts PATH``, else ``[tool.omniwheel] artifacts`` (relative to the
+project), else ``Artifacts.toml`` next to ``pyproject.toml``.  Trees for "this machine" are those of
+the Python a Julia package's augmented selection will ask for (``--python``, else
+``OMNIWHEEL_PYTHON_VERSION``, ``JULIA_PYTHONCALL_EXE``, ``PYTHON``, ``python3`` on ``PATH``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omniwheel.cachedir import cache_root
+from omniwheel.cli.output import Output
+
+if TYPE_CHECKING:
+    from omniwheel.index.discovery import IndexLocation
+    from omniwheel.julia.workflow import ArtifactsWorkflow, DepotOutcome, WriteOutcome
+    from omniwheel.platform.target import Target
+
+# The work is imported when a command runs (as in main.py): registering these commands must not
+# make every other command pay for the Julia modules.
+
+PYPROJECT = "pyproject.toml"
+LOCK_FILENAME = "pylock.toml"
+DEFAULT_ARTIFACTS = "Artifacts.toml"
+RUN_DEPOT = "julia-depot-v1"
+# The depot `run --artifacts` uses unless --julia-depot says otherwise: trees only, the layout
+# of a Julia depot.  Bump with julia-trees-v1 (julia/treecache.py) when what a tree holds changes.
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactsRequest:
+    """Where the project is and how wheels may be fetched, from the command line."""
+
+    project: Path | None = None
+    artifacts: Path | None = None
+    python: str | None = None
+    offline: bool = False
+    index_url: str | None = None
+
+    @classmethod
+    def from_args(
+        cls, args: argparse.Namespace, *, artifacts: Path | None = None
+    ) -> ArtifactsRequest:
+        return cls(
+            project=getattr(args, "project", None),
+            artifacts=artifacts,
+            python=getattr(args, "python", None),
+            offline=getattr(args, "offline", False),
+            index_url=getattr(args, "index_url", None),
+        )
+
+
+def add_artifacts_commands(commands: Any) -> None:
+    """Register ``artifacts write|pack|depot|run`` on ``main``'s sub-parsers."""
+    parser = commands.add_parser(
+        "artifacts",
+        help="write, pack and install the lock's wheels as Julia artifacts",
+        description="Julia's face of omniwheel: each locked package becomes an artifact "
+        "(its wheel as installed into site-packages) in Artifacts.toml, per platform and "
+        "Python version.",
+    )
+    actions = parser.add_subparsers(dest="artifacts_command", required=True, metavar="ACTION")
+    write = actions.add_parser(
+        "write",
+        help="(re)write Artifacts.toml from pylock.toml",
+        description="Write omniwheel's entries of Artifacts.toml from pylock.toml (other "
+        "entries are kept), with .pkg/platform_augmentation.jl and .pkg/select_artifacts.jl "
+        "beside it.  Downloads every target's wheels once, to hash their trees.",
+    )
+    _add_common_options(write)
+    pack = actions.add_parser(
+        "pack",
+        help="write a <git-tree-sha1>.tar.gz per tree and record where they will be hosted",
+        description="Write one deterministic <git-tree-sha1>.tar.gz per tree into --out and "
+        "add a download source under --base-url to each entry of Artifacts.toml.",
+    )
+    _add_common_options(pack)
+    pack.add_argument("--out", type=Path, required=True, metavar="DIR", help="tarball directory")
+    pack.add_argument(
+        "--base-url",
+        required=True,
+        metavar="URL",
+        help="the URL the tarballs will be uploaded under, e.g. https://example.org/releases/v1/",
+    )
+    depot = actions.add_parser(
+        "depot",
+        help="place this machine's trees in a Julia depot (same as `sync --julia-depot`)",
+        description="Place the trees Julia selects for this machine at "
+        "DIR/artifacts/<git-tree-sha1> and record Artifacts.toml in DIR/logs/artifact_usage.toml.",
+    )
+    _add_common_options(depot)
+    _add_python_option(depot)
+    depot.add_argument("depot", type=Path, metavar="DIR", help="the Julia depot, e.g. ~/.julia")
+    depot.add_argument(
+        "--all-targets", action="store_true", help="place the trees of every target of the lock"
+    )
+    run = actions.add_parser(
+        "run",
+        help="run a command with this machine's trees on sys.path (same as `run --artifacts`)",
+        description="Run CMD with the trees Julia selects for this machine on sys.path (their "
+        ".pth files work), the interpreter's own site-packages left out, and the trees' "
+        "scripts first on PATH; the exit code is CMD's.",
+    )
+    _add_common_options(run)
+    _add_python_option(run)
+    run.add_argument(
+        "--julia-depot",
+        type=Path,
+        metavar="DIR",
+        help="the depot to take the trees from, placing missing ones (default: omniwheel's "
+        "own, in its cache)",
+    )
+    run.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ...")
+
+
+def _add_common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="the directory holding pylock.toml (default: the nearest one holding "
+        "pylock.toml or pyproject.toml)",
+    )
+    parser.add_argument(
+        "--artifacts",
+        type=Path,
+        metavar="PATH",
+        help="the Artifacts.toml (default: [tool.omniwheel] artifacts, else Artifacts.toml "
+        "in the project)",
+    )
+    parser.add_argument("--offline", action="store_true", help="use only the store")
+    parser.add_argument(
+        "--index-url",
+        metavar="URL",
+        help="the index whose credentials downloads from its host may use",
+    )
+
+
+def _add_python_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--python",
+        metavar="VERSION|PATH",
+        help="the Python the trees are for (default: the one Julia's augmentation asks: "
+        "OMNIWHEEL_PYTHON_VERSION, JULIA_PYTHONCALL_EXE, PYTHON, python3 on PATH)",
+    )
+
+
+def run_artifacts(args: argparse.Namespace, output: Output) -> int:
+    request = ArtifactsRequest.from_args(args, artifacts=args.artifacts)
+    if args.artifacts_command == "write":
+        write_artifacts(request, output)
+        return 0
+    if args.artifacts_command == "pack":
+        return _pack(request, output, out_dir=args.out, base_url=args.base_url)
+    if args.artifacts_command == "depot":
+        return install_depot(request, output, depot=args.depot, all_targets=args.all_targets)
+    command = list(args.argv)
+    return run_with_artifacts(request, output, command=command, depot=args.julia_depot)
+
+
+# --- the commands ------------------------------------------------------------------------------
+
+
+def write_artifacts(request: ArtifactsRequest, output: Output) -> WriteOutcome:
+    """``artifacts write`` (and ``lock --artifacts``): write, then say what was written."""
+    with _workflow(request) as workflow, output.status("Writing artifacts"):
+        outcome = workflow.write()
+    _report_write(outcome, output)
+    return outcome
+
+
+def _pack(request: ArtifactsRequest, output: Output, *, out_dir: Path, base_url: str) -> int:
+    with _workflow(request) as workflow, output.status("Packing artifacts"):
+        outcome = workflow.pack(out_dir.absolute(), base_url)
+    reused = sum(1 for packed in outcome.tarballs if packed.reused)
+    output.plain(
+        f"Packed {_count(len(outcome.tarballs), 'tree')} into {out_dir} "
+        f"({reused} already there, kept as they were)"
+    )
+    _report_write(outcome.write, output)
+    return 0
+
+
+def install_depot(
+    request: ArtifactsRequest, output: Output, *, depot: Path, all_targets: bool
+) -> int:
+    """``artifacts depot`` (and ``sync --julia-depot``)."""
+    host = None if all_targets else _host(request)[1]
+    with _workflow(request) as workflow, output.status("Placing artifacts"):
+        outcome = workflow.install_depot(
+            depot.expanduser().absolute(), host=host, all_targets=all_targets
+        )
+    _report_depot(outcome, output)
+    return 0
+
+
+def run_with_artifacts(
+    request: ArtifactsRequest, output: Output, *, command: Sequence[str], depot: Path | None
+) -> int:
+    """``artifacts run`` (and ``run --artifacts``): place the trees, then run ``command``."""
+    from omniwheel.julia.run import run_with_trees
+    from omniwheel.julia.workflow import artifact_paths
+
+    if command[:1] == ["--"]:
+        command = command[1:]
+    python, host = _host(request)
+    place = (depot or cache_root() / RUN_DEPOT).expanduser().absolute()
+    with _workflow(request) as workflow, output.status("Placing artifacts"):
+        outcome = workflow.install_depot(place, host=host)
+        trees = artifact_paths(workflow.artifacts_path, host, [place])
+    if outcome.placed:
+        output.plain(f"Placed {_count(len(outcome.placed), 'tree')} in {place}")
+    return run_with_trees(trees, command, python=python, environ=os.environ)
+
+
+# --- wiring ------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
+    from omniwheel.julia.treecache import TreeHashCache
+    from omniwheel.julia.workflow import ArtifactsWorkflow
+    from omniwheel.store.store import Fetcher, OfflineFetcher, Store, WheelFetcher
+
+    root = _project_dir(request.project)
+    cache = cache_root()
+    fetcher: Fetcher
+    if request.offline:
+        fetcher = OfflineFetcher()
+    else:
+        fetcher = WheelFetcher(index=_index_for_credentials(request.index_url))
+    try:
+        yield ArtifactsWorkflow(
+            lock_path=root / LOCK_FILENAME,
+            artifacts_path=_artifacts_path(root, request.artifacts),
+            store=Store.in_cache(cache),
+            trees=TreeHashCache.in_cache(cache),
+            fetcher=fetcher,
+        )
+    finally:
+        if isinstance(fetcher, WheelFetcher):
+            fetcher.close()
+
+
+def _project_dir(project: Path | None) -> Path:
+    from omniwheel.project.pyproject import find_project
+
+    if project is not None:
+        return project.absolute()
+    start = Path.cwd()
+    for directory in (start, *start.parents):
+        if (directory / LOCK_FILENAME).is_file() or (directory / PYPROJECT).is_file():
+            return directory
+    return find_project(start)  # raises the usual "no pyproject.toml" error
+
+
+def default_artifacts_path(root: Path) -> Path:
+    """``[tool.omniwheel] artifacts`` (relative to ``root``), else ``root/Artifacts.toml``."""
+    from omniwheel.project.pyproject import load_project
+
+    if (root / PYPROJECT).is_file():
+        configured = load_project(root).settings.artifacts
+        if configured:
+            return (root / configured).absolute()
+    return root / DEFAULT_ARTIFACTS
+
+
+def _artifacts_path(root: Path, given: Path | None) -> Path:
+    return given.expanduser().absolute() if given is not None else default_artifacts_path(root)
+
+
+def _host(request: ArtifactsRequest) -> tuple[Path, Target]:
+    """The interpreter the trees are for, and this machine as a target with its Python."""
+    from omniwheel.julia.selection import julia_python_request
+    from omniwheel.platform.host import probe_interpreter
+    from omniwheel.python.discovery import find_interpreter
+
+    wanted = request.python or julia_python_request(os.environ, shutil.which)
+    found = find_interpreter(
+        request=wanted, requires_python=None, environ=os.environ, home=Path.home()
+    )
+    interpreter = probe_interpreter(found.executable)
+    platform = interpreter.machine.suggested_platform()
+    return found.executable, platform.at(interpreter.version[:2])
+
+
+def _index_for_credentials(cli_url: str | None) -> IndexLocation | None:
+    from omniwheel.index.discovery import IndexDiscoveryError, discover_index
+
+    try:
+        return discover_index(cli_url=cli_url, tool_url=None, environ=os.environ, home=Path.home())
+    except IndexDiscoveryError:
+        return None
+
+
+# --- summaries ---------------------------------------------------------------------------------
+
+
+def _report_write(outcome: WriteOutcome, output: Output) -> None:
+    artifacts = outcome.doc.artifacts
+    entries = sum(len(artifact.entries) for artifact in artifacts.values())
+    what = f"{_count(len(artifacts), 'artifact')} ({_count(entries, 'entry')})"
+    fetched = f"; {_count(outcome.fetched, 'wheel')} downloaded to hash" if outcome.fetched else ""
+    verb = "Wrote" if outcome.changed else "Unchanged:"
+    output.plain(f"{verb} {outcome.path}: {what}{fetched}")
+
+
+def _report_depot(outcome: DepotOutcome, output: Output) -> None:
+    output.plain(
+        f"Placed {_count(len(outcome.placed), 'tree')} in {outcome.depot / 'artifacts'} "
+        f"({len(outcome.reused)} already there); usage recorded in {outcome.usage_log}"
+    )
+
+
+def _count(number: int, noun: str) -> str:
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number} {noun[:-1]}ies" if noun.endswith("y") else f"{number} {noun}s"
