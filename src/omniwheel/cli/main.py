@@ -12,11 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
+from omniwheel.cli.artifacts_commands import add_artifacts_commands, run_artifacts
 from omniwheel.cli.output import Output
 from omniwheel.cli.sync_commands import add_sync_commands, run_run, run_sync
 from omniwheel.errors import OmniwheelError
@@ -87,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )
     add_sync_commands(commands)
+    add_artifacts_commands(commands)
     return parser
 
 
@@ -140,21 +142,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     output = Output.for_terminal()
+    runners: dict[str, Callable[[argparse.Namespace, Output], int]] = {
+        "lock": run_lock,
+        "sync": run_sync,
+        "instantiate": run_sync,
+        "run": run_run,
+        "artifacts": run_artifacts,
+    }
     try:
-        if args.command == "lock":
-            return run_lock(args, output)
-        if args.command in ("sync", "instantiate"):
-            return run_sync(args, output)
-        if args.command == "run":
-            return run_run(args, output)
+        return runners[args.command](args, output)
     except OmniwheelError as exc:
         output.error(exc)
         return 1
     except KeyboardInterrupt:
         output.plain("interrupted")
         return 130
-    parser.error(f"unknown command {args.command}")
-    return 2
 
 
 if __name__ == "__main__":
