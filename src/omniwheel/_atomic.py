@@ -1,4 +1,9 @@
-"""Atomic file replacement: a reader sees the old file or the new one, never half of either."""
+"""Atomic file replacement: a reader sees the old file or the new one, never half of either.
+
+The new file gets the permissions of the file it replaces (a ``pyproject.toml`` stays ``0644``),
+or for a new file those of an ordinary ``open(path, "w")`` under the process's umask — not the
+private ``0600`` that temporary files are made with.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,55 @@ import tempfile
 from pathlib import Path
 
 
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same directory and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        mode = path.stat().st_mode & 0o7777
+    except OSError:
+        mode = 0o666 & ~_UMASK
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        Path(temporary).chmod(mode)
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def create_exclusive(path: Path, data: bytes) -> bool:
+    """Write a new file at ``path`` whole, only if nothing is there; False when something is.
+
+    The content is written to a temporary file first and hard-linked into place, so ``path``
+    never exists half-written and an existing file is never replaced, even by a race.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(temporary).replace(path)
-    except BaseException:
+        Path(temporary).chmod(0o666 & ~_UMASK)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError:  # no hard links here (FAT, some network shares): create it in place
+            try:
+                with path.open("xb") as handle:
+                    handle.write(data)
+            except FileExistsError:
+                return False
+        return True
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
