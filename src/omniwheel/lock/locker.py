@@ -223,18 +223,34 @@ def _requirements(project: Project, extras: tuple[str, ...]) -> tuple[Requiremen
     return tuple(chosen)
 
 
+def input_changes(
+    project: Project, existing: ExistingLock | None, location: IndexLocation
+) -> tuple[str, ...]:
+    """How the inputs a plain relock would use differ from those ``existing`` recorded; empty
+    when the lock is current for ``pyproject.toml``.  Reads no index: ``run`` and ``sync`` use
+    it to decide whether to relock."""
+    if existing is None:
+        return ("no lock file yet",)
+    inputs, _ = decide_inputs(project, LockOptions(), existing, location)
+    return tuple(_changed_inputs(existing.inputs, inputs_as_recorded(inputs)))
+
+
+def _changed_inputs(old_inputs: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> list[str]:
+    changes = []
+    for key in sorted(set(new_inputs) | set(old_inputs)):
+        if key == "skipped-targets":
+            continue
+        old, new = old_inputs.get(key), new_inputs.get(key)
+        if old != new:
+            changes.append(f"{key}: {_short(old)} → {_short(new)}")
+    return changes
+
+
 def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ...]:
     """What differs between an existing lock and a new one: inputs first, then versions."""
     if existing is None:
         return ("no lock file yet",)
-    changes: list[str] = []
-    new_inputs = inputs_as_recorded(lock.inputs)
-    for key in sorted(set(new_inputs) | set(existing.inputs)):
-        if key == "skipped-targets":
-            continue
-        old, new = existing.inputs.get(key), new_inputs.get(key)
-        if old != new:
-            changes.append(f"{key}: {_short(old)} → {_short(new)}")
+    changes = _changed_inputs(existing.inputs, inputs_as_recorded(lock.inputs))
     new_versions: dict[str, set[str]] = {}
     for package in lock.packages:
         new_versions.setdefault(package.name, set()).add(str(package.version))
