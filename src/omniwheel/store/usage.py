@@ -1,0 +1,350 @@
+"""Which environments use which store entries, and emptying the cache without breaking a sync.
+
+Like Julia's ``manifest_usage.toml``, every sync that changes an environment records, in
+``<cache root>/usage-v1.toml``, the lock it followed, the environment, when, and the store
+entries (wheel sha256s) the environment now uses::
+
+    version = 1
+
+    [[environment]]
+    lock = "/home/me/project/pylock.toml"
+    venv = "/home/me/project/.venv"
+    last-used = 2026-01-05T10:11:12Z
+    entries = ["0a1b…", "…"]
+
+``omniwheel cache prune`` keeps the entries of every record whose lock file and environment
+still exist, and removes every other store entry (unpacked tree, wheel file and entry lock),
+every leftover of an interrupted download or unpack under the store's ``tmp/``, and the records
+of locks or environments that are gone.  ``omniwheel cache clean`` removes the whole cache.
+
+Both must not pull the store from under a running sync, so the cache has a lease: a sync holds
+it shared for as long as it reads or writes the cache, ``prune`` and ``clean`` take it
+exclusively and refuse, with a clear error, while anything else holds it.  (On POSIX this is
+``flock``; on Windows, which has no shared locks, syncs take none and only ``clean`` and
+``prune`` exclude each other — untested on a real machine.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tomllib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from omniwheel._atomic import write_atomic
+from omniwheel.store.store import STORE_DIR, StoreError, remove_tree
+
+USAGE_FILE = "usage-v1.toml"
+# Bump the name's version when the records' meaning changes; an old file is then ignored.
+USAGE_VERSION = 1
+LEASE_FILE = ".omniwheel-cache.lock"
+"""The lease's lock file; ``clean`` keeps it, so every process locks the same file."""
+_USAGE_LOCK = "usage-v1.lock"
+
+
+class CacheBusyError(StoreError):
+    """The cache is in use by another omniwheel process, so it cannot be cleaned now."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UsageRecord:
+    """One environment synced from one lock: the store entries it uses."""
+
+    lock: Path
+    venv: Path
+    last_used: datetime
+    entries: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrunePlan:
+    """What ``prune`` removes (pure: decided from records, the store's entries and a test of
+    which paths still exist)."""
+
+    remove: tuple[str, ...]
+    """Store entries (sha256s) no live record needs, sorted."""
+    keep: tuple[str, ...]
+    live: tuple[UsageRecord, ...]
+    """The records whose lock and environment still exist; the others are dropped."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PruneResult:
+    removed: int
+    kept: int
+    leftovers: int
+    """Interrupted downloads and unpacks removed from the store's ``tmp/``."""
+    dropped_records: int
+    freed_bytes: int
+
+
+# --- the lease -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def shared_lease(cache_root: Path) -> Iterator[None]:
+    """Hold the cache for a sync: waits while ``clean``/``prune`` run, blocks them meanwhile.
+
+    A cache where the lock file cannot be created (a read-only cache that already holds
+    everything) is used without a lease: nothing can clean it either.
+    """
+    handle = None if sys.platform == "win32" else _open_lease(cache_root)
+    if handle is None:
+        yield
+        return
+    import fcntl
+
+    with handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        yield
+
+
+@contextlib.contextmanager
+def exclusive_lease(cache_root: Path, *, purpose: str) -> Iterator[None]:
+    """Hold the cache alone; :class:`CacheBusyError` at once if another process holds it."""
+    handle = _open_lease(cache_root)
+    if handle is None:
+        raise StoreError(f"cannot {purpose}: {cache_root} is not writable")
+    with handle:
+        if not _try_exclusive(handle):
+            raise CacheBusyError(
+                f"cannot {purpose}: another omniwheel process (a sync, run or lock) is using "
+                f"the cache at {cache_root}",
+                hint="try again when it has finished",
+            )
+        yield
+
+
+def _open_lease(cache_root: Path) -> IO[bytes] | None:
+    path = cache_root / LEASE_FILE
+    try:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        return path.open("a+b")
+    except OSError:
+        try:
+            return path.open("rb")  # read-only cache: a shared flock works on a read handle
+        except OSError:
+            return None
+
+
+def _try_exclusive(handle: IO[bytes]) -> bool:
+    if sys.platform == "win32":
+        import msvcrt
+
+        try:
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+# --- records -------------------------------------------------------------------------------
+
+
+def read_usage(cache_root: Path) -> list[UsageRecord]:
+    """The recorded environments; a missing, unreadable or other-version file holds none."""
+    try:
+        data = tomllib.loads((cache_root / USAGE_FILE).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return []
+    if data.get("version") != USAGE_VERSION:
+        return []
+    records = []
+    for entry in data.get("environment", ()):
+        record = _record_from(entry)
+        if record is not None:
+            records.append(record)
+    return records
+
+
+def _record_from(entry: object) -> UsageRecord | None:
+    if not isinstance(entry, dict):
+        return None
+    lock, venv, when = entry.get("lock"), entry.get("venv"), entry.get("last-used")
+    entries = entry.get("entries")
+    if not (isinstance(lock, str) and isinstance(venv, str) and isinstance(entries, list)):
+        return None
+    return UsageRecord(
+        lock=Path(lock),
+        venv=Path(venv),
+        last_used=when if isinstance(when, datetime) else datetime.fromtimestamp(0, UTC),
+        entries=frozenset(str(sha) for sha in entries),
+    )
+
+
+def record_usage(
+    cache_root: Path,
+    *,
+    lock: Path,
+    venv: Path,
+    entries: Iterable[str],
+    now: datetime | None = None,
+) -> None:
+    """Record that ``venv`` (synced from ``lock``) uses ``entries``, replacing its old record."""
+    from filelock import FileLock
+
+    record = UsageRecord(
+        lock=lock.absolute(),
+        venv=venv.absolute(),
+        last_used=(now or datetime.now(UTC)).replace(microsecond=0),
+        entries=frozenset(entries),
+    )
+    cache_root.mkdir(parents=True, exist_ok=True)
+    with FileLock(cache_root / _USAGE_LOCK):
+        others = [
+            old
+            for old in read_usage(cache_root)
+            if (old.lock, old.venv) != (record.lock, record.venv)
+        ]
+        _write_usage(cache_root, [*others, record])
+
+
+def _write_usage(cache_root: Path, records: Sequence[UsageRecord]) -> None:
+    import tomlkit
+
+    document = tomlkit.document()
+    document.add(tomlkit.comment("Which environments use which store entries (cache prune)."))
+    document["version"] = USAGE_VERSION
+    tables = tomlkit.aot()
+    for record in sorted(records, key=lambda r: (str(r.lock), str(r.venv))):
+        table: dict[str, Any] = {
+            "lock": str(record.lock),
+            "venv": str(record.venv),
+            "last-used": record.last_used,
+            "entries": sorted(record.entries),
+        }
+        tables.append(tomlkit.item(table))
+    document["environment"] = tables
+    write_atomic(cache_root / USAGE_FILE, tomlkit.dumps(document).encode())
+
+
+# --- prune and clean -----------------------------------------------------------------------
+
+
+def plan_prune(
+    records: Sequence[UsageRecord],
+    present: Iterable[str],
+    *,
+    exists: Callable[[Path], bool] = Path.exists,
+) -> PrunePlan:
+    """Keep what a record whose lock and environment exist needs; remove the rest."""
+    live = tuple(r for r in records if exists(r.lock) and exists(r.venv))
+    needed = frozenset().union(*(r.entries for r in live))
+    entries = sorted(set(present))
+    return PrunePlan(
+        remove=tuple(sha for sha in entries if sha not in needed),
+        keep=tuple(sha for sha in entries if sha in needed),
+        live=live,
+    )
+
+
+def prune(cache_root: Path) -> PruneResult:
+    """Remove the store entries no recorded, still existing lock and environment needs."""
+    store = cache_root / STORE_DIR
+    with exclusive_lease(cache_root, purpose="prune the cache"):
+        records = read_usage(cache_root)
+        plan = plan_prune(records, _present_entries(store))
+        try:
+            freed = sum(_remove_entry(store, sha256) for sha256 in plan.remove)
+            leftovers = _clear_directory(store / "tmp")
+            if len(plan.live) != len(records):
+                _write_usage(cache_root, plan.live)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot prune {store}: {exc.strerror} ({exc.filename})",
+                hint="check that the cache is writable by this user",
+            ) from exc
+    return PruneResult(
+        removed=len(plan.remove),
+        kept=len(plan.keep),
+        leftovers=leftovers,
+        dropped_records=len(records) - len(plan.live),
+        freed_bytes=freed,
+    )
+
+
+def clean(cache_root: Path) -> int:
+    """Remove everything in the cache (but the lease file); the number of bytes freed."""
+    if not cache_root.exists():
+        return 0
+    with exclusive_lease(cache_root, purpose="clean the cache"):
+        freed = 0
+        try:
+            for child in cache_root.iterdir():
+                if child.name != LEASE_FILE:
+                    freed += _size(child)
+                    _remove(child)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot clean {cache_root}: {exc.strerror} ({exc.filename})",
+                hint="check that the cache is writable by this user",
+            ) from exc
+    return freed
+
+
+def _present_entries(store: Path) -> set[str]:
+    present: set[str] = set()
+    for part, suffix in (("trees", ""), ("wheels", ".whl"), ("locks", ".lock")):
+        directory = store / part
+        if directory.is_dir():
+            present.update(
+                child.name.removesuffix(suffix)
+                for child in directory.iterdir()
+                if child.name.endswith(suffix)
+            )
+    return present
+
+
+def _remove_entry(store: Path, sha256: str) -> int:
+    paths = (
+        store / "trees" / sha256,
+        store / "wheels" / f"{sha256}.whl",
+        store / "locks" / f"{sha256}.lock",
+    )
+    freed = 0
+    for path in paths:
+        freed += _size(path)
+        _remove(path)
+    return freed
+
+
+def _clear_directory(directory: Path) -> int:
+    if not directory.is_dir():
+        return 0
+    children = list(directory.iterdir())
+    for child in children:
+        _remove(child)
+    return len(children)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        remove_tree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def _size(path: Path) -> int:
+    """Bytes under ``path``; a file hardlinked into environments counts in full (an estimate)."""
+    if path.is_symlink() or not path.exists():
+        return 0
+    if path.is_file():
+        return path.stat().st_size
+    total = 0
+    for directory, _, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (Path(directory) / name).lstat().st_size
+    return total
