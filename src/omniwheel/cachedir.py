@@ -6,8 +6,6 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-import platformdirs
-
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     """The cache root; each part keeps its data in a versioned subdirectory of it."""
@@ -15,4 +13,6 @@ def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     configured = env.get("OMNIWHEEL_CACHE_DIR")
     if configured:
         return Path(configured).expanduser().resolve()
+    import platformdirs  # only when needed: every command starts here, `run` must start fast
+
     return Path(platformdirs.user_cache_dir("omniwheel", appauthor=False))

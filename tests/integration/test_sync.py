@@ -10,165 +10,24 @@ lock made against the real index.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from omniwheel.cli.main import main
-from omniwheel.env.venv import STATE_FILENAME
-from omniwheel.platform.host import probe_interpreter
+from omniwheel.env.layout import STATE_FILENAME
 from omniwheel.store import store as store_module
-from omniwheel.store.store import STORE_DIR
 from tests.support.index_server import IndexServer
-from tests.support.lock_runner import ISOLATED_VARIABLES, run_lock, write_project
-from tests.support.wheelbuilder import build_wheel
-
-PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-ALPHA_ENTRY_POINTS = "[console_scripts]\nalpha-hello = alpha:hello\n"
-ALPHA_INIT = b"""\
-import sys
-CODE = 3
-def hello():
-    print("hello from alpha", sys.prefix)
-"""
-
-
-def _this_platform() -> str:
-    machine = probe_interpreter(Path(sys.executable)).machine
-    return f"{machine.suggested_platform().name}@{PYTHON}"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CliRun:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-@dataclass(slots=True)
-class Workspace:
-    server: IndexServer
-    root: Path
-
-    @property
-    def project(self) -> Path:
-        return self.root / "project"
-
-    @property
-    def venv(self) -> Path:
-        return self.project / ".venv"
-
-    @property
-    def cache(self) -> Path:
-        return self.root / "cache"
-
-    @property
-    def store(self) -> Path:
-        return self.cache / STORE_DIR
-
-    def write(self, dependencies: Sequence[str]) -> None:
-        project = {
-            "name": "demo",
-            "version": "0.1",
-            "requires-python": f">={PYTHON}",
-            "dependencies": list(dependencies),
-        }
-        write_project(self.project, project)
-
-    def lock(self, *platforms: str) -> None:
-        args = [arg for p in platforms or (_this_platform(),) for arg in ("--platform", p)]
-        run = run_lock(self.project, args, index_url=self.server.url, cache_dir=self.cache)
-        assert run.exit_code == 0, run.output
-
-    def cli(self, *args: str, environ: Mapping[str, str] | None = None) -> CliRun:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with (
-            _isolated(self, environ or {}),
-            contextlib.redirect_stdout(stdout),
-            contextlib.redirect_stderr(stderr),
-        ):
-            code = main([*args[:1], "--project", str(self.project), *args[1:]])
-        return CliRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
-
-    def python(self, code: str) -> str:
-        done = subprocess.run(
-            [str(self.venv / "bin" / "python"), "-c", code],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return done.stdout
-
-    def versions(self) -> dict[str, str]:
-        code = (
-            "import importlib.metadata as m, json;"
-            "print(json.dumps({d.metadata['Name']: d.version for d in m.distributions()}))"
-        )
-        return dict(json.loads(self.python(code)))
-
-    def site_packages(self) -> Path:
-        return self.venv / "lib" / f"python{PYTHON}" / "site-packages"
-
-
-@contextlib.contextmanager
-def _isolated(space: Workspace, environ: Mapping[str, str]) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in (*ISOLATED_VARIABLES, "OMNIWHEEL_VENV"):
-            patch.delenv(name, raising=False)
-        patch.setenv("OMNIWHEEL_INDEX_URL", space.server.url)
-        patch.setenv("OMNIWHEEL_CACHE_DIR", str(space.cache))
-        patch.setenv("PIP_CONFIG_FILE", os.devnull)
-        patch.setenv("NO_COLOR", "1")
-        for name, value in environ.items():
-            patch.setenv(name, value)
-        yield
-
-
-def _publish(server: IndexServer, directory: Path, *, alpha_marker: bytes = b"") -> None:
-    files = {
-        "alpha/__init__.py": ALPHA_INIT + alpha_marker,
-        "alpha-1.0.data/scripts/alpha-raw": b"#!python\nimport alpha; print('raw', alpha.CODE)\n",
-        "alpha-1.0.data/data/share/alpha/notes.txt": b"notes\n",
-        "alpha_paths.pth": b"alpha_extra\n",
-        "alpha_extra/alpha_hidden.py": b"HIDDEN = True\n",
-    }
-    wheels = [
-        build_wheel(
-            directory,
-            "alpha",
-            "1.0",
-            requires_dist=["beta>=1"],
-            files=files,
-            entry_points=ALPHA_ENTRY_POINTS,
-        ),
-        build_wheel(directory, "beta", "1.0"),
-        build_wheel(directory, "gamma", "1.0"),
-    ]
-    for wheel in wheels:
-        server.add_file(wheel)
+from tests.support.lock_runner import ISOLATED_VARIABLES, write_project
+from tests.support.sync_space import PYTHON, Workspace, publish, this_platform
 
 
 @pytest.fixture(autouse=True)
 def _instant_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store_module, "BACKOFF_SECONDS", 0.0)
-
-
-@pytest.fixture
-def space(index_server: IndexServer, tmp_path: Path) -> Iterator[Workspace]:
-    _publish(index_server, tmp_path / "index-files")
-    workspace = Workspace(server=index_server, root=tmp_path)
-    workspace.write(["alpha", "gamma"])
-    workspace.lock()
-    yield workspace
-    assert index_server.handler_errors == []
 
 
 def test_sync_installs_exactly_the_lock(space: Workspace) -> None:
@@ -283,7 +142,7 @@ def test_a_lock_for_other_machines_names_its_targets_and_the_fix(space: Workspac
     assert run.exit_code == 1
     assert "does not cover this machine" in run.stderr
     assert "windows-x86_64@3.12" in run.stderr
-    assert f"--platform {_this_platform()}" in run.stderr
+    assert f"--platform {this_platform()}" in run.stderr
     assert "Traceback" not in run.stderr
 
 
@@ -303,7 +162,7 @@ def test_a_hash_mismatch_is_refused_and_leaves_nothing_behind(space: Workspace) 
 
 
 def test_a_file_that_changed_size_on_the_index_is_refused(space: Workspace, tmp_path: Path) -> None:
-    _publish(space.server, tmp_path / "changed", alpha_marker=b"import os  # changed\n")
+    publish(space.server, tmp_path / "changed", alpha_marker=b"import os  # changed\n")
     run = space.cli("sync")
     assert run.exit_code == 1
     assert "alpha 1.0 (alpha-1.0-py3-none-any.whl)" in run.stderr
@@ -350,7 +209,7 @@ def test_index_credentials_never_go_to_another_host(space: Workspace) -> None:
     with IndexServer() as other:
         elsewhere = other.url.replace("http://", "http://reader:s3cret-token@")
         space.server.clear_requests()
-        run = space.cli("sync", environ={"OMNIWHEEL_INDEX_URL": elsewhere})
+        run = space.cli("sync", "--frozen", environ={"OMNIWHEEL_INDEX_URL": elsewhere})
     assert run.exit_code == 0, run.stderr
     downloads = [r for r in space.server.requests if r.path.endswith(".whl")]
     assert len(downloads) == 3
@@ -430,7 +289,7 @@ def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
         patch.setenv("OMNIWHEEL_CACHE_DIR", str(tmp_path / "cache"))
         patch.delenv("OMNIWHEEL_VENV", raising=False)
         lock = ["lock", "--project", str(project), "--exclude-newer", "2026-11-01"]
-        assert main([*lock, "--platform", _this_platform()]) == 0
+        assert main([*lock, "--platform", this_platform()]) == 0
         assert main(["sync", "--project", str(project)]) == 0
     python = project / ".venv" / "bin" / "python"
     done = subprocess.run(

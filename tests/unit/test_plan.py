@@ -10,10 +10,10 @@ import pytest
 from packaging.pylock import Pylock
 from packaging.utils import NormalizedName, canonicalize_name
 
+from omniwheel.env.layout import Origin
 from omniwheel.env.plan import (
     InstalledDist,
     LockNotForThisMachineError,
-    Origin,
     SelectedWheel,
     covering_target,
     make_plan,

@@ -18,13 +18,14 @@ from pathlib import Path
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.artifacts_commands import add_artifacts_commands, run_artifacts
+from omniwheel.cli.cache_commands import add_cache_command, run_cache
 from omniwheel.cli.output import Output
+from omniwheel.cli.project_commands import add_project_commands, run_add, run_init, run_remove
 from omniwheel.cli.sync_commands import add_sync_commands, run_run, run_sync
 from omniwheel.errors import OmniwheelError
-from omniwheel.index.discovery import discover_index
-from omniwheel.lock.locker import LockOptions, lock_project
-from omniwheel.project.pyproject import find_project, load_project
-from omniwheel.project.timestamp import parse_exclude_newer
+
+# Commands import what they need when they run (see the ruff ignore of PLC0415): `run` on an
+# environment that is already in sync must not pay for the resolver and index client.
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )
     add_sync_commands(commands)
+    add_project_commands(commands)
+    add_cache_command(commands)
     add_artifacts_commands(commands)
     return parser
 
@@ -108,6 +111,12 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lock(args: argparse.Namespace, output: Output) -> int:
+    from omniwheel.index.discovery import discover_index
+    from omniwheel.lock.locker import LockOptions, lock_project
+    from omniwheel.project.pyproject import find_project, load_project
+    from omniwheel.project.timestamp import parse_exclude_newer
+    from omniwheel.store.usage import shared_lease
+
     root = args.project if args.project is not None else find_project(Path.cwd())
     project = load_project(root)
     location = discover_index(
@@ -130,7 +139,7 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
     )
-    with output.status("Resolving"):
+    with shared_lease(cache_root()), output.status("Resolving"):
         outcome = lock_project(
             project, options, location=location, cache_root=cache_root(), check=args.check
         )
@@ -147,6 +156,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "sync": run_sync,
         "instantiate": run_sync,
         "run": run_run,
+        "init": run_init,
+        "add": run_add,
+        "remove": run_remove,
+        "cache": run_cache,
         "artifacts": run_artifacts,
     }
     try:

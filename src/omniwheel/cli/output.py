@@ -8,24 +8,41 @@ printed literally).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-from rich.console import Console
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from omniwheel.errors import OmniwheelError
-from omniwheel.index.client import IndexStats
-from omniwheel.lock.locker import LockOutcome
-from omniwheel.platform.describe import describe_targets
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from omniwheel.index.client import IndexStats
+    from omniwheel.lock.locker import LockOutcome
+
+
+def _stderr_console() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass(slots=True)
 class Output:
-    console: Console
+    """Made cheaply: ``rich`` is imported on the first message (a quiet ``run`` shows none)."""
+
+    make_console: Callable[[], Console] = _stderr_console
+    _console: Console | None = field(default=None, repr=False)
 
     @classmethod
     def for_terminal(cls) -> Output:
-        return cls(console=Console(stderr=True, highlight=False, soft_wrap=True))
+        return cls()
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            self._console = self.make_console()
+        return self._console
 
     def plain(self, text: str) -> None:
         self.console.print(text, markup=False)
@@ -44,13 +61,15 @@ class Output:
 
     @contextlib.contextmanager
     def status(self, text: str) -> Iterator[None]:
-        if self.console.is_terminal:
+        if self.console.is_terminal and not self.console.is_dumb_terminal:
             with self.console.status(text):
                 yield
         else:
             yield
 
     def lock_summary(self, outcome: LockOutcome, *, index_source: str, check: bool) -> None:
+        from omniwheel.platform.describe import describe_targets
+
         lock = outcome.lock
         names = {package.name for package in lock.packages}
         self.plain(

@@ -1,10 +1,16 @@
 """The ``sync`` (alias ``instantiate``) and ``run`` commands: options, wiring and summaries.
 
 ``main.py`` registers them with :func:`add_sync_commands` and dispatches to :func:`run_sync` /
-:func:`run_run`; the work itself is :func:`omniwheel.env.sync.sync` and
-:func:`omniwheel.env.run.run_in_venv`.  Summaries and warnings go to stderr; a dry run's plan
-(data) goes to stdout.  ``run`` stays quiet when the environment was already in sync, so the
-command's own output is all a user sees.
+:func:`run_run`; the work itself is :func:`omniwheel.cli.locking.ensure_current_lock` (relock
+when ``pyproject.toml`` changed), :func:`omniwheel.env.sync.sync` and
+:func:`omniwheel.env.run.run_in_venv`.  ``add`` and ``remove`` reuse :func:`sync_environment`.
+Summaries and warnings go to stderr; a dry run's plan (data) goes to stdout.  ``run`` stays
+quiet when the environment was already in sync, so the command's own output is all a user sees.
+
+A sync holds the cache's shared lease (:func:`omniwheel.store.usage.shared_lease`) while it
+works, and records which store entries the environment uses, for ``omniwheel cache prune``.
+Heavy modules are imported inside the functions: ``run`` on an environment already in sync
+imports neither the index client nor the installer.
 """
 
 from __future__ import annotations
@@ -13,18 +19,25 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
+from omniwheel.cli.locking import LockPolicy, ensure_current_lock
 from omniwheel.cli.output import Output
-from omniwheel.env.run import run_in_venv
-from omniwheel.env.sync import LOCK_FILENAME, ClosableFetcher, SyncOutcome, SyncRequest, sync
-from omniwheel.env.venv import venv_location
-from omniwheel.index.discovery import IndexDiscoveryError, IndexLocation, discover_index
-from omniwheel.project.pyproject import find_project
-from omniwheel.store.store import OfflineFetcher, Store, WheelFetcher
+from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
+from omniwheel.errors import OmniwheelError
+
+if TYPE_CHECKING:
+    from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
+    from omniwheel.index.discovery import IndexLocation
 
 PYPROJECT = "pyproject.toml"
+LOCK_FILENAME = "pylock.toml"
+LINK_MODE_VARIABLE = "OMNIWHEEL_LINK_MODE"
+
+
+class UsageError(OmniwheelError):
+    """Options that contradict each other."""
 
 
 def add_sync_commands(commands: Any) -> None:
@@ -34,30 +47,31 @@ def add_sync_commands(commands: Any) -> None:
         aliases=["instantiate"],
         help="make the environment (.venv) match pylock.toml for this machine",
         description="Install exactly what pylock.toml selects for this machine into a venv: "
-        "wheels are downloaded once into a verified store and linked from there; packages the "
-        "lock no longer has are removed.  No package code runs.",
+        "wheels are downloaded once into a verified store and linked from there; packages "
+        "omniwheel installed that the lock no longer has are removed (others' are left alone "
+        "and reported).  No package code runs.  Like `run`, it first relocks when "
+        "pyproject.toml changed since pylock.toml was written (keeping the locked versions), "
+        "unless --locked or --frozen.",
     )
-    _add_environment_options(sync_parser)
+    add_environment_options(sync_parser)
+    add_lock_policy_options(sync_parser)
     sync_parser.add_argument(
         "--dry-run", action="store_true", help="print what would change, change nothing"
     )
     run_parser = commands.add_parser(
         "run",
         help="sync, then run a command inside the environment",
-        description="Sync the environment, then run CMD with its bin directory first on PATH "
-        "and VIRTUAL_ENV set; the exit code is CMD's.",
+        description="Relock if pyproject.toml changed (unless --locked or --frozen), sync the "
+        "environment, then run CMD with its bin directory first on PATH and VIRTUAL_ENV set; "
+        "the exit code is CMD's.",
     )
-    _add_environment_options(run_parser)
-    run_parser.add_argument(
-        "--frozen",
-        action="store_true",
-        help="use pylock.toml as it is, even if pyproject.toml changed (this version never "
-        "relocks by itself, so this is the default for now)",
-    )
+    add_environment_options(run_parser)
+    add_lock_policy_options(run_parser)
     run_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ...")
 
 
-def _add_environment_options(parser: argparse.ArgumentParser) -> None:
+def add_environment_options(parser: argparse.ArgumentParser) -> None:
+    """Where the environment is, which interpreter, and how it is filled."""
     parser.add_argument(
         "--project",
         type=Path,
@@ -83,67 +97,182 @@ def _add_environment_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--index-url",
         metavar="URL",
-        help="the index whose credentials downloads from its host may use (default: "
-        "OMNIWHEEL_INDEX_URL, pip's configuration)",
+        help="the index to relock from, and whose credentials downloads from its host may use "
+        "(default: OMNIWHEEL_INDEX_URL, [tool.omniwheel] index-url, pip's configuration)",
+    )
+    parser.add_argument(
+        "--link-mode",
+        choices=LINK_MODES,
+        help=f"how files come from the store: hardlink (default; copies where hardlinks "
+        f"fail), copy, or symlink (the environment then needs the store entry to stay); "
+        f"default: {LINK_MODE_VARIABLE}, else hardlink",
+    )
+    parser.add_argument(
+        "--compile-bytecode",
+        action="store_true",
+        help="compile the installed .py files to .pyc with the environment's interpreter",
+    )
+
+
+def add_lock_policy_options(parser: argparse.ArgumentParser) -> None:
+    """``--locked``/``--frozen`` and the upgrade options of a relock."""
+    freshness = parser.add_mutually_exclusive_group()
+    freshness.add_argument(
+        "--locked",
+        action="store_true",
+        help="fail, saying what changed, if pylock.toml is out of date with pyproject.toml",
+    )
+    freshness.add_argument(
+        "--frozen",
+        action="store_true",
+        help="use pylock.toml as it is, without reading pyproject.toml or any index",
+    )
+    parser.add_argument(
+        "--upgrade",
+        action="store_true",
+        help="relock taking the newest allowed versions instead of the locked ones",
+    )
+    parser.add_argument(
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="relock taking the newest allowed version of this package (repeatable)",
+    )
+
+
+def lock_policy(args: argparse.Namespace) -> LockPolicy:
+    upgrading = args.upgrade or args.upgrade_package
+    if upgrading and (args.locked or args.frozen):
+        flag = "--locked" if args.locked else "--frozen"
+        raise UsageError(
+            f"--upgrade and --upgrade-package relock, which {flag} forbids",
+            hint=f"drop {flag}, or the upgrade options",
+        )
+    return LockPolicy(
+        freshness="locked" if args.locked else "frozen" if args.frozen else "relock",
+        upgrade=args.upgrade,
+        upgrade_packages=tuple(args.upgrade_package),
+        index_url=args.index_url,
     )
 
 
 def run_sync(args: argparse.Namespace, output: Output) -> int:
-    outcome = _sync(args, output, dry_run=args.dry_run)
-    _report(outcome, output, quiet_when_unchanged=False)
+    project = _project_dir(args)
+    ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
+    outcome = sync_environment(args, output, project=project, dry_run=args.dry_run)
+    report(outcome, output, quiet_when_unchanged=False)
     return 0
 
 
 def run_run(args: argparse.Namespace, output: Output) -> int:
+    from omniwheel.env.run import run_in_venv
+
     command = list(args.argv)
     if command[:1] == ["--"]:
         command = command[1:]
-    outcome = _sync(args, output, dry_run=False)
-    _report(outcome, output, quiet_when_unchanged=True)
+    project = _project_dir(args)
+    ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
+    outcome = sync_environment(args, output, project=project, dry_run=False)
+    report(outcome, output, quiet_when_unchanged=True)
     return run_in_venv(outcome.venv, command, environ=os.environ)
 
 
-def _sync(args: argparse.Namespace, output: Output, *, dry_run: bool) -> SyncOutcome:
-    project = args.project.absolute() if args.project is not None else _find_lock_dir()
+def sync_environment(
+    args: argparse.Namespace, output: Output, *, project: Path, dry_run: bool
+) -> SyncOutcome:
+    """Sync ``project``'s environment as the environment options in ``args`` say."""
+    from omniwheel.env.sync import SyncRequest, in_sync
+
     request = SyncRequest(
         project=project,
         venv=venv_location(project, cli=args.venv, environ=os.environ),
         python=args.python,
         dry_run=dry_run,
         offline=args.offline,
+        link_mode=_link_mode(args.link_mode),
+        compile_bytecode=args.compile_bytecode,
     )
-    index = None if args.offline else _index_for_credentials(args.index_url)
+    if not dry_run:
+        unchanged = in_sync(request)
+        if unchanged is not None:
+            return unchanged
+    return _sync_changes(request, args, output)
+
+
+def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output) -> SyncOutcome:
+    from omniwheel.env.sync import sync
+    from omniwheel.store.store import Store
+    from omniwheel.store.usage import shared_lease
 
     def open_fetcher() -> ClosableFetcher:
-        return OfflineFetcher() if args.offline else WheelFetcher(index=index)
+        from omniwheel.store.store import OfflineFetcher, WheelFetcher
 
-    with output.status("Syncing"):
-        return sync(
+        if args.offline:
+            return OfflineFetcher()
+        return WheelFetcher(index=_index_for_credentials(args.index_url))
+
+    root = cache_root()
+    with shared_lease(root), output.status("Syncing"):
+        outcome = sync(
             request,
-            store=Store.in_cache(cache_root()),
+            store=Store.in_cache(root),
             open_fetcher=open_fetcher,
             environ=os.environ,
             home=Path.home(),
         )
+        if outcome.plan is not None and not outcome.dry_run:
+            _record_usage(root, outcome, output)
+    return outcome
 
 
-def _find_lock_dir() -> Path:
+def _link_mode(cli: str | None) -> LinkMode:
+    chosen = cli or os.environ.get(LINK_MODE_VARIABLE) or "hardlink"
+    for mode in LINK_MODES:
+        if mode == chosen:
+            return mode
+    raise UsageError(
+        f"{LINK_MODE_VARIABLE}={chosen!r} is not a link mode",
+        hint=f"use one of {', '.join(LINK_MODES)}",
+    )
+
+
+def _record_usage(root: Path, outcome: SyncOutcome, output: Output) -> None:
+    from omniwheel.store.usage import record_usage
+
+    try:
+        record_usage(root, lock=outcome.lock_path, venv=outcome.venv, entries=outcome.entries)
+    except OSError as exc:
+        output.warning(
+            f"could not record the environment's store entries in {root}: {exc.strerror}; "
+            "`omniwheel cache prune` may remove them"
+        )
+
+
+def _project_dir(args: argparse.Namespace) -> Path:
+    if args.project is not None:
+        return Path(args.project).absolute()
     start = Path.cwd()
     for directory in (start, *start.parents):
         if (directory / LOCK_FILENAME).is_file() or (directory / PYPROJECT).is_file():
             return directory
+    from omniwheel.project.pyproject import find_project
+
     return find_project(start)  # raises the usual "no pyproject.toml" error
 
 
 def _index_for_credentials(cli_url: str | None) -> IndexLocation | None:
     """The configured index, only for its credentials and CA bundle; None when there is none."""
+    from omniwheel.index.discovery import IndexDiscoveryError, discover_index
+
     try:
         return discover_index(cli_url=cli_url, tool_url=None, environ=os.environ, home=Path.home())
     except IndexDiscoveryError:
         return None
 
 
-def _report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) -> None:
+def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) -> None:
+    """Summarise a sync on stderr (a dry run's plan goes to stdout)."""
     plan = outcome.plan
     if plan is None or (plan.is_empty and quiet_when_unchanged):
         if not quiet_when_unchanged:

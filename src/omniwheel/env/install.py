@@ -1,7 +1,9 @@
 """Installing wheels from their store trees into an environment, and removing distributions.
 
-A wheel's files are hardlinked from its tree in the store (copied when the filesystem refuses a
-hardlink, e.g. across devices) to where the install scheme puts them: the root into purelib or
+A wheel's files are placed from its tree in the store by the :data:`LinkMode`: ``hardlink`` (the
+default; copied when the filesystem refuses a hardlink, e.g. across devices), ``copy`` (writable
+copies, independent of the store) or ``symlink`` (links into the store: the environment breaks
+if the store entry goes) — to where the install scheme puts them: the root into purelib or
 platlib (``Root-Is-Purelib``), ``<name>.data/<key>/`` into the scheme's ``scripts``, ``headers``,
 ``data``, ``purelib`` or ``platlib``.  Scripts starting with ``#!python``, console and GUI
 scripts (``entry_points.txt``, made with :class:`installer.scripts.Script`) and the dist-info
@@ -11,7 +13,9 @@ pip writes them, so any installer can uninstall what omniwheel installed — and
 :func:`remove_dist` removes what a ``RECORD`` lists, never anything outside the environment.
 
 :func:`execute_plan` runs a :class:`~omniwheel.env.plan.Plan`: fetch first (a failed download
-leaves the environment untouched), then remove, then link.
+leaves the environment untouched), then remove, then link, then (optionally) compile the new
+``.py`` files with the environment's interpreter (``python -m compileall``), whose ``.pyc``
+files are added to each distribution's ``RECORD``.
 """
 
 from __future__ import annotations
@@ -23,7 +27,8 @@ import hashlib
 import io
 import os
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+import subprocess
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from pathlib import Path
@@ -32,6 +37,7 @@ from typing import TYPE_CHECKING
 from installer.scripts import Script
 from installer.utils import get_launcher_kind, parse_entrypoints
 
+from omniwheel.env.layout import LinkMode
 from omniwheel.env.plan import INSTALLER_NAME, InstalledDist, Plan, SelectedWheel
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
@@ -44,6 +50,8 @@ SHEBANG_LIMIT = 127
 """Longest ``#!`` line the kernel is sure to honour; longer ones go through ``/bin/sh``."""
 _WRITTEN_BY_INSTALLER = frozenset({*UNHASHED, "INSTALLER", "REQUESTED"})
 _LINK_FALLBACK_ERRNOS = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP})
+_WINDOWS_NO_SYMLINK_PRIVILEGE = 1314
+COMPILE_TIMEOUT_SECONDS = 600
 
 
 class InstallError(OmniwheelError):
@@ -89,8 +97,9 @@ class Scheme:
 
 @dataclass(slots=True)
 class Linker:
-    """Places store files by hardlink, switching to copies for good once hardlinks fail."""
+    """Places store files by ``mode``, switching to copies for good once links fail."""
 
+    mode: LinkMode = "hardlink"
     copying: bool = False
     linked: int = 0
     copied: int = 0
@@ -116,19 +125,32 @@ class Linker:
             self._made.add(path.parent)
 
     def _place(self, source: Path, dest: Path) -> None:
-        if not self.copying:
+        if self.mode != "copy" and not self.copying:
             try:
-                os.link(source, dest)
+                if self.mode == "symlink":
+                    dest.symlink_to(source)
+                else:
+                    os.link(source, dest)
                 self.linked += 1
                 return
             except OSError as exc:
-                if exc.errno not in _LINK_FALLBACK_ERRNOS:
+                if not _link_refused(exc):
                     raise
                 self.copying = True
-        if dest.exists():
+        if dest.exists() or dest.is_symlink():
             raise FileExistsError(dest)
-        shutil.copy2(source, dest)
+        shutil.copyfile(source, dest)
+        # A copy is the environment's own: writable by its owner, unlike the store's file.
+        dest.chmod((source.stat().st_mode & 0o777) | 0o200)
         self.copied += 1
+
+
+def _link_refused(exc: OSError) -> bool:
+    """Whether a failed link means "this filesystem (or user) cannot link here": copy instead."""
+    if isinstance(exc, FileExistsError | FileNotFoundError):
+        return False
+    winerror = getattr(exc, "winerror", None)
+    return exc.errno in _LINK_FALLBACK_ERRNOS or winerror == _WINDOWS_NO_SYMLINK_PRIVILEGE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -174,9 +196,32 @@ class _Record:
 # --- installing ----------------------------------------------------------------------------
 
 
+@dataclass(slots=True)
+class InstalledRecord:
+    """One freshly installed distribution's RECORD, kept to add compiled files to it."""
+
+    path: Path
+    record: _Record
+
+    def python_files(self) -> list[Path]:
+        """The ``.py`` files installed inside site-packages (scripts and data are not compiled)."""
+        return [
+            self.record.base / relative
+            for relative, _, _ in self.record.rows
+            if relative.endswith(".py") and not relative.startswith("../")
+        ]
+
+    def add_compiled(self, python_files: Sequence[Path]) -> None:
+        """Record the ``.pyc`` files compiling ``python_files`` left, and rewrite RECORD."""
+        for source in python_files:
+            for compiled in sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc")):
+                self.record.add(compiled, _record_hash(compiled.read_bytes()), _size(compiled))
+        _write_new(self.path, self.record.text(self.path), None)
+
+
 def install_wheel(
     tree: Path, wheel: SelectedWheel, *, scheme: Scheme, maker: ScriptMaker, linker: Linker
-) -> None:
+) -> InstalledRecord:
     """Install the unpacked wheel at ``tree`` (a verified store tree) into ``scheme``."""
     dist_info = _dist_info(tree, wheel)
     stem = dist_info.removesuffix(".dist-info")
@@ -197,7 +242,7 @@ def install_wheel(
         if linker.place(source, dest):
             record.add(dest, hash_field, size)
     _install_entry_points(tree / dist_info, scheme, maker, record, linker)
-    _write_dist_info(root / dist_info, wheel, record, linker)
+    return _write_dist_info(root / dist_info, wheel, record, linker)
 
 
 def _dist_info(tree: Path, wheel: SelectedWheel) -> str:
@@ -246,7 +291,7 @@ def _install_entry_points(
 
 def _write_dist_info(
     dist_info: Path, wheel: SelectedWheel, record: _Record, linker: Linker
-) -> None:
+) -> InstalledRecord:
     linker.parent(dist_info / "RECORD")
     _write_new(dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode(), record)
     if wheel.requested:
@@ -255,6 +300,7 @@ def _write_dist_info(
         (dist_info / "REQUESTED").unlink(missing_ok=True)
     record_path = dist_info / "RECORD"
     _write_new(record_path, record.text(record_path), None)
+    return InstalledRecord(path=record_path, record=record)
 
 
 def _write_new(
@@ -268,8 +314,44 @@ def _write_new(
     if executable:
         path.chmod(0o755)
     if record is not None:
-        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-        record.add(path, f"sha256={digest}", len(data))
+        record.add(path, _record_hash(data), len(data))
+
+
+def _record_hash(data: bytes) -> str:
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return f"sha256={digest}"
+
+
+def _size(path: Path) -> int:
+    return path.stat().st_size
+
+
+# --- compiling -----------------------------------------------------------------------------
+
+
+def compile_bytecode(python: Path, installed: Sequence[InstalledRecord]) -> None:
+    """Compile the installed ``.py`` files with ``python`` and add the ``.pyc`` to RECORDs.
+
+    Files that do not compile (test data in Python 2 syntax, templates) are skipped, as pip
+    does; only a failure to run the interpreter at all is an error.
+    """
+    files = [record.python_files() for record in installed]
+    listed = "\n".join(str(path) for group in files for path in group)
+    if not listed:
+        return
+    try:
+        subprocess.run(
+            [str(python), "-m", "compileall", "-q", "-i", "-"],
+            input=listed,
+            text=True,
+            capture_output=True,
+            timeout=COMPILE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InstallError(f"cannot compile bytecode with {python}: {exc}") from exc
+    for record, group in zip(installed, files, strict=True):
+        record.add_compiled(group)
 
 
 # --- removing ------------------------------------------------------------------------------
@@ -301,7 +383,12 @@ def _recorded_paths(dist_info: Path, root: Path) -> Iterator[Path]:
     # Compare real paths: the venv may sit behind a symlink (/tmp on macOS, lib64 -> lib).
     real_root = root.resolve()
     for relative, _, _ in rows:
-        path = Path(os.path.realpath(dist_info.parent / relative))
+        joined = dist_info.parent / relative
+        if joined.name in ("", ".", ".."):
+            continue
+        # The directory's real path, but not the file's: a symlinked file (``--link-mode
+        # symlink``) points into the store, and it is the link that goes, never its target.
+        path = Path(os.path.realpath(joined.parent)) / joined.name
         if path.is_relative_to(real_root) and path != real_root:
             yield path
 
@@ -352,16 +439,22 @@ def execute_plan(
     site_packages: Path,
     scheme: Scheme,
     maker: ScriptMaker,
+    link_mode: LinkMode = "hardlink",
+    compile_with: Path | None = None,
     on_fetched: Callable[[WheelSource, bool], None] | None = None,
 ) -> Executed:
-    """Fetch what the store lacks, remove what goes, link what comes — in that order."""
+    """Fetch what the store lacks, remove what goes, link what comes — in that order — then
+    compile the new files with the interpreter ``compile_with``, if given."""
     fetched = store.ensure_trees((w.source for w in plan.fetch), fetcher, on_done=on_fetched)
     for dist in plan.remove:
         remove_dist(dist, site_packages=site_packages, scheme=scheme)
-    linker = Linker()
+    linker = Linker(mode=link_mode)
+    installed = []
     for wheel in plan.link:
         tree = store.tree(wheel.source.sha256)
         if not tree.is_dir():  # listed as stored when planned, gone since (cache cleaned)
             store.ensure_tree(wheel.source, fetcher)
-        install_wheel(tree, wheel, scheme=scheme, maker=maker, linker=linker)
+        installed.append(install_wheel(tree, wheel, scheme=scheme, maker=maker, linker=linker))
+    if compile_with is not None:
+        compile_bytecode(compile_with, installed)
     return Executed(fetched=fetched, linked_files=linker.linked, copied_files=linker.copied)

@@ -29,6 +29,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import NormalizedName, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
+from omniwheel.env.layout import Origin
 from omniwheel.errors import LockFileError, TargetError
 from omniwheel.platform.host import Interpreter
 from omniwheel.platform.target import Target, target_from_name
@@ -62,14 +63,6 @@ class Selection:
     target: Target | None
     """The lock target this machine matched (omniwheel locks only)."""
     warnings: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Origin:
-    """What omniwheel recorded about a distribution it installed."""
-
-    sha256: str
-    requested: bool
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from omniwheel.env.venv import bin_dir
+from omniwheel.env.layout import bin_dir
 from omniwheel.errors import OmniwheelError
 
 

@@ -12,42 +12,35 @@ changes and written last.  A dry run stops after planning and changes nothing.
 from __future__ import annotations
 
 import hashlib
-import re
 import time
-import tomllib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from packaging.pylock import Pylock, PylockValidationError
-from packaging.specifiers import SpecifierSet
-from packaging.version import Version
-
-from omniwheel.env.install import Executed, Scheme, ScriptMaker, execute_plan
-from omniwheel.env.plan import Origin, Plan, Selection, make_plan, select_wheels
-from omniwheel.env.venv import (
-    VenvState,
-    clear_state,
-    create_venv,
-    installed_dists,
-    is_venv,
-    pyvenv_version,
-    read_state,
-    site_packages_of,
-    venv_python,
-    write_state,
-)
+from omniwheel.env.layout import LinkMode, VenvState, read_state, venv_python
 from omniwheel.errors import LockFileError
-from omniwheel.platform.host import Interpreter, probe_interpreter
-from omniwheel.python.discovery import find_interpreter, parse_version_request
-from omniwheel.store.store import Fetcher, Store, StoreError, WheelSource
+
+if TYPE_CHECKING:
+    from packaging.pylock import Pylock
+    from packaging.specifiers import SpecifierSet
+
+    from omniwheel.env.install import Executed
+    from omniwheel.env.plan import Plan, Selection
+    from omniwheel.platform.host import Interpreter
+    from omniwheel.store.store import Store, WheelSource
+
+# Only the no-op path runs on this module's own imports; everything a real sync needs is
+# imported when it starts, so a `run` whose environment is in sync stays fast.
 
 LOCK_FILENAME = "pylock.toml"
 
 
-class ClosableFetcher(Fetcher, Protocol):
-    """A fetcher holding resources (connections) to release when the sync is done."""
+class ClosableFetcher(Protocol):
+    """A :class:`~omniwheel.store.store.Fetcher` holding resources (connections) to release
+    when the sync is done."""
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]: ...
 
     def close(self) -> None: ...
 
@@ -61,6 +54,9 @@ class SyncRequest:
     dry_run: bool = False
     offline: bool = False
     """Use only the store (and local wheel paths); fail listing every wheel it lacks."""
+    link_mode: LinkMode = "hardlink"
+    compile_bytecode: bool = False
+    """Compile the newly installed ``.py`` files with the environment's interpreter."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,6 +73,8 @@ class SyncOutcome:
     dry_run: bool = False
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    entries: frozenset[str] = frozenset()
+    """The sha256s of the store entries the environment uses now (empty after a dry run)."""
 
 
 class _LazyFetcher:
@@ -109,17 +107,70 @@ def sync(
     started = time.perf_counter()
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
-    lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
     state = read_state(request.venv)
-    if _unchanged(state, lock_sha256, request):
+    if _unchanged(state, hashlib.sha256(lock_bytes).hexdigest(), request):
         assert state is not None
-        return SyncOutcome(
-            lock_path=lock_path,
-            venv=request.venv,
-            plan=None,
-            packages=len(state.dists),
-            seconds=time.perf_counter() - started,
-        )
+        return _no_op(request, lock_path, state, started)
+    return _sync_changes(
+        request,
+        lock_path=lock_path,
+        lock_bytes=lock_bytes,
+        state=state,
+        store=store,
+        open_fetcher=open_fetcher,
+        environ=environ,
+        home=home,
+        on_fetched=on_fetched,
+        started=started,
+    )
+
+
+def in_sync(request: SyncRequest) -> SyncOutcome | None:
+    """The no-op outcome when the environment already matches the lock exactly, else None.
+
+    Reads the lock and the state file only; callers use it to skip what a real sync needs
+    (locks, progress display) when nothing will change.
+    """
+    started = time.perf_counter()
+    lock_path = request.project / LOCK_FILENAME
+    lock_bytes = _read_lock(lock_path)
+    state = read_state(request.venv)
+    if not _unchanged(state, hashlib.sha256(lock_bytes).hexdigest(), request):
+        return None
+    assert state is not None
+    return _no_op(request, lock_path, state, started)
+
+
+def _no_op(request: SyncRequest, lock_path: Path, state: VenvState, started: float) -> SyncOutcome:
+    return SyncOutcome(
+        lock_path=lock_path,
+        venv=request.venv,
+        plan=None,
+        packages=len(state.dists),
+        seconds=time.perf_counter() - started,
+        entries=frozenset(origin.sha256 for origin in state.dists.values()),
+    )
+
+
+def _sync_changes(
+    request: SyncRequest,
+    *,
+    lock_path: Path,
+    lock_bytes: bytes,
+    state: VenvState | None,
+    store: Store,
+    open_fetcher: Callable[[], ClosableFetcher],
+    environ: Mapping[str, str],
+    home: Path,
+    on_fetched: Callable[[WheelSource, bool], None] | None,
+    started: float,
+) -> SyncOutcome:
+    """Everything after the no-op check: probe, select, plan, execute, write the state."""
+    from omniwheel.env.plan import make_plan, select_wheels
+    from omniwheel.env.venv import installed_dists, is_venv, site_packages_of, write_state
+    from omniwheel.platform.host import probe_interpreter
+
+    lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
     pylock = _parse_lock(lock_path, lock_bytes)
     python, created = _prepare_venv(request, pylock.requires_python, environ, home)
     interpreter = probe_interpreter(python)
@@ -152,6 +203,9 @@ def sync(
         dry_run=request.dry_run,
         seconds=time.perf_counter() - started,
         warnings=selection.warnings,
+        entries=frozenset()
+        if request.dry_run
+        else frozenset(wheel.source.sha256 for wheel in selection.wheels),
     )
 
 
@@ -168,6 +222,10 @@ def _read_lock(path: Path) -> bytes:
 
 
 def _parse_lock(path: Path, data: bytes) -> Pylock:
+    import tomllib
+
+    from packaging.pylock import Pylock, PylockValidationError
+
     try:
         return Pylock.from_dict(tomllib.loads(data.decode("utf-8")))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:
@@ -178,6 +236,8 @@ def _parse_lock(path: Path, data: bytes) -> Pylock:
 
 
 def _check_offline(plan: Plan) -> None:
+    from omniwheel.store.store import StoreError
+
     missing = [wheel for wheel in plan.fetch if wheel.source.path is None]
     if missing:
         listed = "\n".join(f"  - {w.source.describe()} from {w.source.origin}" for w in missing)
@@ -204,6 +264,9 @@ def _prepare_venv(
     home: Path,
 ) -> tuple[Path, bool]:
     """The interpreter to install for (the venv's), creating the venv when it must be."""
+    from omniwheel.env.venv import create_venv, is_venv
+    from omniwheel.python.discovery import find_interpreter
+
     if is_venv(request.venv) and _venv_fits(request, requires_python, environ, home):
         return venv_python(request.venv), False
     found = find_interpreter(
@@ -222,6 +285,13 @@ def _venv_fits(
     home: Path,
 ) -> bool:
     """Whether the existing venv's interpreter still runs and is the one asked for."""
+    import re
+
+    from packaging.version import Version
+
+    from omniwheel.env.venv import pyvenv_version
+    from omniwheel.python.discovery import find_interpreter, parse_version_request
+
     recorded = re.findall(r"\d+", pyvenv_version(request.venv) or "")[:3]
     if len(recorded) < 3 or not venv_python(request.venv).exists():
         return False
@@ -250,6 +320,9 @@ def _execute(
     interpreter: Interpreter,
     on_fetched: Callable[[WheelSource, bool], None] | None,
 ) -> Executed | None:
+    from omniwheel.env.install import Scheme, ScriptMaker, execute_plan
+    from omniwheel.env.venv import clear_state, site_packages_of
+
     if plan.is_empty:
         return None
     clear_state(request.venv)
@@ -265,6 +338,8 @@ def _execute(
             site_packages=site_packages_of(interpreter.paths),
             scheme=scheme,
             maker=ScriptMaker(python=venv_python(request.venv)),
+            link_mode=request.link_mode,
+            compile_with=venv_python(request.venv) if request.compile_bytecode else None,
             on_fetched=on_fetched,
         )
     finally:
@@ -274,6 +349,8 @@ def _execute(
 def _new_state(
     selection: Selection, lock_sha256: str, interpreter: Interpreter, request: SyncRequest
 ) -> VenvState:
+    from omniwheel.env.layout import Origin
+
     return VenvState(
         lock_sha256=lock_sha256,
         python=interpreter.full_version,

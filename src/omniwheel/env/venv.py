@@ -1,92 +1,64 @@
-"""The virtual environment itself: where it is, creating it, and omniwheel's state file in it.
+"""Creating and reading the virtual environment itself.
 
 The environment is a standard venv made by the chosen interpreter's own ``venv`` module
 (``--without-pip``: omniwheel installs, pip is not needed), so IDEs, Jupyter, PythonCall and
-PyCall recognise it.  Its default place is ``.venv`` next to the project; ``--venv PATH`` or
-``OMNIWHEEL_VENV`` choose another.
-
-``.omniwheel-state.json`` records what the last *completed* sync installed: the lock's sha256,
-the interpreter, and for each distribution the wheel's sha256.  It is removed before a sync
-changes anything and written last, so an interrupted sync leaves no state and the next one
-repairs the environment; a sync whose lock hash matches the state is a no-op.
+PyCall recognise it.  Where it is and the state file in it live in :mod:`omniwheel.env.layout`
+(re-exported here), which the no-op sync reads without importing this module.
 """
 
 from __future__ import annotations
 
 import configparser
-import json
 import subprocess
-import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from omniwheel._atomic import write_atomic
-from omniwheel.env.plan import InstalledDist, Origin
+from omniwheel.env.layout import (
+    STATE_FILENAME,
+    STATE_VERSION,
+    VENV_DIRNAME,
+    Origin,
+    VenvState,
+    bin_dir,
+    clear_state,
+    is_venv,
+    read_state,
+    venv_location,
+    venv_python,
+    write_state,
+)
+from omniwheel.env.plan import InstalledDist
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import remove_tree
 
-VENV_DIRNAME = ".venv"
-STATE_FILENAME = ".omniwheel-state.json"
-STATE_VERSION = 1
-"""Bump when the state file's meaning changes; a state of another version is ignored."""
+__all__ = [
+    "STATE_FILENAME",
+    "STATE_VERSION",
+    "VENV_DIRNAME",
+    "Origin",
+    "VenvError",
+    "VenvState",
+    "bin_dir",
+    "clear_state",
+    "create_venv",
+    "installed_dists",
+    "is_venv",
+    "pyvenv_version",
+    "read_state",
+    "remove_venv",
+    "site_packages_of",
+    "venv_location",
+    "venv_python",
+    "write_state",
+]
+
 VENV_TIMEOUT_SECONDS = 120
 
 
 class VenvError(OmniwheelError):
     """The environment could not be created, read or changed."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VenvState:
-    """What the last completed sync left: see this module's docstring."""
-
-    lock_sha256: str
-    python: str
-    """The interpreter's full version, ``3.12.4``."""
-    python_request: str | None
-    """``--python`` as given to that sync, if any."""
-    dists: Mapping[str, Origin]
-
-    def to_json(self) -> bytes:
-        data = {
-            "version": STATE_VERSION,
-            "lock-sha256": self.lock_sha256,
-            "python": self.python,
-            "python-request": self.python_request,
-            "dists": {
-                name: {"sha256": origin.sha256, "requested": origin.requested}
-                for name, origin in sorted(self.dists.items())
-            },
-        }
-        return (json.dumps(data, indent=2) + "\n").encode()
-
-
-def venv_location(project: Path, *, cli: Path | None, environ: Mapping[str, str]) -> Path:
-    """``--venv``, else ``OMNIWHEEL_VENV``, else ``<project>/.venv``; absolute."""
-    if cli is not None:
-        return cli.absolute()
-    configured = environ.get("OMNIWHEEL_VENV")
-    if configured:
-        return Path(configured).expanduser().absolute()
-    return project / VENV_DIRNAME
-
-
-def bin_dir(venv: Path) -> Path:
-    """Where the venv's executables and scripts live: ``bin`` (``Scripts`` on Windows)."""
-    return venv / ("Scripts" if sys.platform == "win32" else "bin")
-
-
-def venv_python(venv: Path) -> Path:
-    return bin_dir(venv) / ("python.exe" if sys.platform == "win32" else "python")
-
-
-def is_venv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
 
 
 def create_venv(venv: Path, python: Path) -> None:
@@ -119,42 +91,6 @@ def remove_venv(venv: Path) -> None:
     """Remove ``venv`` if it is a virtual environment (never any other directory)."""
     if is_venv(venv):
         remove_tree(venv)
-
-
-def read_state(venv: Path) -> VenvState | None:
-    """The state of the last completed sync, or None (none, unreadable, other version)."""
-    try:
-        data = json.loads((venv / STATE_FILENAME).read_bytes())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-        return None
-    try:
-        return _state_from(data)
-    except (KeyError, TypeError, AttributeError):
-        return None
-
-
-def _state_from(data: Mapping[str, Any]) -> VenvState:
-    dists = {
-        str(name): Origin(sha256=str(entry["sha256"]), requested=bool(entry["requested"]))
-        for name, entry in data["dists"].items()
-    }
-    request = data.get("python-request")
-    return VenvState(
-        lock_sha256=str(data["lock-sha256"]),
-        python=str(data["python"]),
-        python_request=None if request is None else str(request),
-        dists=MappingProxyType(dists),
-    )
-
-
-def write_state(venv: Path, state: VenvState) -> None:
-    write_atomic(venv / STATE_FILENAME, state.to_json())
-
-
-def clear_state(venv: Path) -> None:
-    (venv / STATE_FILENAME).unlink(missing_ok=True)
 
 
 def pyvenv_version(venv: Path) -> str | None:

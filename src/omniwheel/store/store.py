@@ -19,24 +19,26 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import ssl
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
-
-import httpx
-from filelock import FileLock
 
 from omniwheel import __version__
 from omniwheel.errors import OmniwheelError
-from omniwheel.index.discovery import IndexLocation, strip_credentials
-from omniwheel.store.unpack import UnpackLimits, unpack_wheel
+
+if TYPE_CHECKING:
+    import httpx
+
+    from omniwheel.index.discovery import IndexLocation
+    from omniwheel.store.unpack import UnpackLimits
+
+# httpx, the thread pool, file locks and the unpacker are imported where they are used: the
+# no-op sync builds a Store but never fetches or unpacks.
 
 STORE_DIR = "store-v1"
 # Bump the version when the layout above changes, or when what a tree holds or how it is
@@ -90,6 +92,8 @@ class WheelSource:
     @property
     def origin(self) -> str:
         """Where the bytes come from, fit for messages (credentials removed)."""
+        from omniwheel.index.discovery import strip_credentials
+
         if self.url is not None:
             return strip_credentials(self.url)
         return str(self.path)
@@ -130,6 +134,8 @@ class Store:
         self, wheel: WheelSource, fetcher: Fetcher, *, limits: UnpackLimits | None = None
     ) -> bool:
         """Make sure the wheel's tree exists; True when its bytes had to be fetched."""
+        from filelock import FileLock
+
         tree = self.tree(wheel.sha256)
         if tree.is_dir():
             return False
@@ -151,6 +157,7 @@ class Store:
         workers: int = WORKERS,
     ) -> frozenset[str]:
         """:meth:`ensure_tree` for many wheels at once; the sha256s that were fetched."""
+        from concurrent.futures import ThreadPoolExecutor
 
         def one(wheel: WheelSource) -> tuple[WheelSource, bool]:
             return wheel, self.ensure_tree(wheel, fetcher)
@@ -194,6 +201,8 @@ class Store:
             partial.unlink(missing_ok=True)
 
     def _unpack(self, wheel: WheelSource, limits: UnpackLimits | None) -> None:
+        from omniwheel.store.unpack import unpack_wheel
+
         workspace = Path(tempfile.mkdtemp(dir=self.root / "tmp", prefix=f"{wheel.sha256[:16]}-"))
         try:
             unpack_wheel(
@@ -270,6 +279,10 @@ class WheelFetcher:
     """
 
     def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
+        import ssl
+
+        import httpx
+
         self._auth = _index_credentials(index)
         verify: ssl.SSLContext | bool = True
         if index is not None and index.cert is not None:
@@ -303,6 +316,8 @@ class WheelFetcher:
         return self._http_chunks(wheel, wheel.url)
 
     def _http_chunks(self, wheel: WheelSource, url: str) -> Iterator[bytes]:
+        import httpx
+
         parts = urlsplit(url)
         auth = self._auth.get((parts.scheme, parts.netloc.rpartition("@")[2]))
         try:
@@ -355,6 +370,8 @@ def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
 
 
 def _index_credentials(index: IndexLocation | None) -> Mapping[tuple[str, str], httpx.BasicAuth]:
+    import httpx
+
     if index is None:
         return {}
     parts = urlsplit(index.url)

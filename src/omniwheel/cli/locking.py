@@ -1,0 +1,177 @@
+"""Locking on behalf of other commands: ``run``, ``sync``, ``add`` and ``remove``.
+
+``run`` and ``sync`` first make sure ``pylock.toml`` is current for ``pyproject.toml``, the way
+``uv run`` does: a lock whose recorded inputs (requirements, requires-python, targets, index,
+…) differ from what the project now says is relocked, keeping the versions it has unless
+``--upgrade`` / ``--upgrade-package`` say otherwise.  ``--locked`` turns a stale lock into an
+error that lists what changed; ``--frozen`` uses the lock as it is and reads no project file.
+A lock that omniwheel did not write (no ``[tool.omniwheel]`` inputs), or a directory with a
+lock and no ``pyproject.toml``, is used as it is.
+
+The check reads no index, but it does import the locker and parse both files — a few hundred
+milliseconds that the no-op ``run`` should not pay each time.  So once a lock is known to be
+current, a stamp under the cache root records a digest of both files and of the index settings
+the check used; while they are unchanged, the check is a digest comparison.  (pip's config
+files are not part of the digest: changing the index there is noticed at the next edit of
+either file, or by ``omniwheel lock``.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from omniwheel import __version__
+from omniwheel._atomic import write_atomic
+
+if TYPE_CHECKING:
+    from omniwheel.cli.output import Output
+    from omniwheel.lock.locker import LockOptions, LockOutcome
+    from omniwheel.project.pyproject import Project
+
+PYPROJECT = "pyproject.toml"
+LOCK_FILENAME = "pylock.toml"
+STAMP_DIR = "lock-checks-v1"
+# Bump the directory's version when what a stamp's digest covers changes.
+_INDEX_VARIABLES = ("OMNIWHEEL_INDEX_URL", "PIP_INDEX_URL", "PIP_CONFIG_FILE")
+
+Freshness = Literal["relock", "locked", "frozen"]
+"""What to do about a lock that is out of date with ``pyproject.toml``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockPolicy:
+    freshness: Freshness = "relock"
+    upgrade: bool = False
+    upgrade_packages: tuple[str, ...] = ()
+    index_url: str | None = None
+    """``--index-url`` as given."""
+
+    @property
+    def upgrading(self) -> bool:
+        return self.upgrade or bool(self.upgrade_packages)
+
+
+def relock(
+    project: Project,
+    options: LockOptions,
+    *,
+    index_url: str | None,
+    cache_root: Path,
+    output: Output,
+    check: bool = False,
+) -> LockOutcome:
+    """``omniwheel lock`` for another command: the same inputs, a short summary."""
+    from omniwheel.index.discovery import discover_index
+    from omniwheel.lock.locker import lock_project
+
+    location = discover_index(
+        cli_url=index_url,
+        tool_url=project.settings.index_url,
+        environ=os.environ,
+        home=Path.home(),
+    )
+    with output.status("Resolving"):
+        outcome = lock_project(
+            project, options, location=location, cache_root=cache_root, check=check
+        )
+    if outcome.changed:
+        packages = len({package.name for package in outcome.lock.packages})
+        output.plain(
+            f"Resolved {packages} packages in {outcome.seconds:.1f}s; updated {outcome.path.name}"
+        )
+        for change in outcome.changes[:20]:
+            output.plain(f"  {change}")
+    return outcome
+
+
+def ensure_current_lock(
+    root: Path, policy: LockPolicy, *, cache_root: Path, output: Output
+) -> None:
+    """Relock ``root``'s project if its lock is stale (or on upgrade), as ``policy`` says."""
+    if policy.freshness == "frozen" or not (root / PYPROJECT).is_file():
+        return
+    stamp = _stamp_path(cache_root, root)
+    digest = _digest(root, policy.index_url)
+    if not policy.upgrading and _read(stamp) == digest:
+        return
+    from omniwheel.lock.locker import LockOptions
+    from omniwheel.project.pyproject import load_project
+
+    project = load_project(root)
+    options: LockOptions | None = None
+    if policy.upgrading:
+        options = LockOptions(upgrade=policy.upgrade, upgrade_packages=policy.upgrade_packages)
+    else:
+        changes = _input_changes(project, policy.index_url)
+        if changes:
+            _refuse_if_locked(root, policy, changes)
+            options = LockOptions()
+    if options is not None:
+        relock(project, options, index_url=policy.index_url, cache_root=cache_root, output=output)
+    _write_stamp(stamp, _digest(root, policy.index_url))
+
+
+def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
+    from omniwheel.index.discovery import discover_index
+    from omniwheel.lock.locker import input_changes
+    from omniwheel.lock.pylock import read_pylock
+
+    existing = read_pylock(project.root / LOCK_FILENAME)
+    if existing is not None and not existing.inputs:
+        return ()  # another tool's lock: nothing recorded to compare, so use it as it is
+    location = discover_index(
+        cli_url=index_url,
+        tool_url=project.settings.index_url,
+        environ=os.environ,
+        home=Path.home(),
+    )
+    return input_changes(project, existing, location)
+
+
+def _refuse_if_locked(root: Path, policy: LockPolicy, changes: tuple[str, ...]) -> None:
+    if policy.freshness != "locked":
+        return
+    from omniwheel.lock.locker import StaleLockError
+
+    error = StaleLockError(root / LOCK_FILENAME, changes)
+    error.hint = (
+        "run `omniwheel lock` and commit the result, or drop --locked to relock "
+        "(--frozen uses the lock as it is)"
+    )
+    raise error
+
+
+def _stamp_path(cache_root: Path, root: Path) -> Path:
+    key = hashlib.sha256(str(root.absolute() / LOCK_FILENAME).encode()).hexdigest()
+    return cache_root / STAMP_DIR / key
+
+
+def _digest(root: Path, index_url: str | None) -> str:
+    digest = hashlib.sha256(f"omniwheel {__version__}\0".encode())
+    for name in (PYPROJECT, LOCK_FILENAME):
+        try:
+            data = (root / name).read_bytes()
+        except FileNotFoundError:
+            data = b"\0missing"
+        digest.update(hashlib.sha256(data).digest())
+    for value in (index_url, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
+        digest.update(f"{value}\0".encode())
+    return digest.hexdigest()
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _write_stamp(path: Path, digest: str) -> None:
+    # A read-only cache keeps no stamp: the next run checks again, which is only slower.
+    with contextlib.suppress(OSError):
+        write_atomic(path, f"{digest}\n".encode())
