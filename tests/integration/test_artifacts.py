@@ -605,3 +605,23 @@ def _this_machine() -> str:
     machine = probe_interpreter(Path(sys.executable)).machine
     return f"{machine.suggested_platform().name}@{PYTHON}"
 
+
+# --- through lock, sync and run ------------------------------------------------------------------
+
+
+def test_lock_with_artifacts_writes_them_after_locking(space: Space) -> None:
+    path = space.root / "elsewhere" / "Artifacts.toml"
+    space.lock("--artifacts", str(path))
+    check_selection(path.read_text(), space.lock_text, space.wheel_path)
+    assert (path.parent / ".pkg" / "select_artifacts.jl").is_file()
+    assert not space.artifacts.exists()
+
+
+def test_lock_writes_artifacts_when_the_project_asks(space: Space) -> None:
+    space.write_project(DEPENDENCIES, artifacts="Artifacts.toml")
+    space.lock()
+    check_selection(space.artifacts.read_text(), space.lock_text, space.wheel_path)
+    space.artifacts.unlink()
+    space.lock("--check")  # checking writes nothing
+    assert not space.artifacts.exists()
+

@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     lock.add_argument(
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )
+    lock.add_argument(
+        "--artifacts",
+        type=Path,
+        metavar="PATH",
+        help="then write the Julia Artifacts.toml at PATH (default: [tool.omniwheel] artifacts, "
+        "when set); not with --check",
+    )
     add_sync_commands(commands)
     add_project_commands(commands)
     add_cache_command(commands)
@@ -144,6 +151,13 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
             project, options, location=location, cache_root=cache_root(), check=args.check
         )
     output.lock_summary(outcome, index_source=location.source, check=args.check)
+    if not args.check and (args.artifacts is not None or project.settings.artifacts):
+        from omniwheel.cli.artifacts_commands import ArtifactsRequest, write_artifacts
+
+        request = ArtifactsRequest(
+            project=project.root, artifacts=args.artifacts, index_url=args.index_url
+        )
+        write_artifacts(request, output)
     return 0
 
 
