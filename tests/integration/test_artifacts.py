@@ -625,3 +625,27 @@ def test_lock_writes_artifacts_when_the_project_asks(space: Space) -> None:
     space.lock("--check")  # checking writes nothing
     assert not space.artifacts.exists()
 
+
+def test_sync_julia_depot_places_this_machines_trees(written: Space) -> None:
+    depot = written.root / "depot"
+    run = written.cli("sync", "--project", str(written.project), "--julia-depot", str(depot))
+    assert run.exit_code == 0, run.stderr
+    wanted = expected_trees(written.lock_text, _this_target(written), written.wheel_path)
+    assert {path.name for path in (depot / "artifacts").iterdir()} == set(wanted.values())
+    assert not (written.project / ".venv").exists()  # the depot instead of the environment
+    every = written.cli(
+        "sync", "--project", str(written.project), "--julia-depot", str(depot), "--all-targets"
+    )
+    assert every.exit_code == 0, every.stderr
+    assert len(list((depot / "artifacts").iterdir())) == 15
+
+
+def test_run_artifacts_runs_with_the_trees(
+    written: Space, capfd: pytest.CaptureFixture[str]
+) -> None:
+    code = "import native; print(native.BUILT)"
+    project = ["--project", str(written.project)]
+    run = written.cli("run", *project, "--artifacts", "--", "python", "-c", code)
+    assert run.exit_code == 0, run.stderr
+    assert capfd.readouterr().out == f"cp{PYTHON.replace('.', '')}-linux-x86_64\n"
+    assert not (written.project / ".venv").exists()

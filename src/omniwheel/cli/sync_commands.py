@@ -58,6 +58,18 @@ def add_sync_commands(commands: Any) -> None:
     sync_parser.add_argument(
         "--dry-run", action="store_true", help="print what would change, change nothing"
     )
+    sync_parser.add_argument(
+        "--julia-depot",
+        type=Path,
+        metavar="DIR",
+        help="instead of the environment, place this machine's Julia artifact trees (from "
+        "Artifacts.toml) at DIR/artifacts and record them in DIR/logs/artifact_usage.toml",
+    )
+    sync_parser.add_argument(
+        "--all-targets",
+        action="store_true",
+        help="with --julia-depot: the trees of every target of the lock",
+    )
     run_parser = commands.add_parser(
         "run",
         help="sync, then run a command inside the environment",
@@ -67,6 +79,12 @@ def add_sync_commands(commands: Any) -> None:
     )
     add_environment_options(run_parser)
     add_lock_policy_options(run_parser)
+    run_parser.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="instead of the environment, run CMD with this machine's Julia artifact trees "
+        "on sys.path (see `omniwheel artifacts run`)",
+    )
     run_parser.add_argument("argv", nargs=argparse.REMAINDER, metavar="-- CMD ...")
 
 
@@ -158,6 +176,11 @@ def lock_policy(args: argparse.Namespace) -> LockPolicy:
 
 
 def run_sync(args: argparse.Namespace, output: Output) -> int:
+    if args.julia_depot is not None:
+        from omniwheel.cli.artifacts_commands import ArtifactsRequest, install_depot
+
+        request = ArtifactsRequest.from_args(args)
+        return install_depot(request, output, depot=args.julia_depot, all_targets=args.all_targets)
     project = _project_dir(args)
     ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
     outcome = sync_environment(args, output, project=project, dry_run=args.dry_run)
@@ -171,6 +194,11 @@ def run_run(args: argparse.Namespace, output: Output) -> int:
     command = list(args.argv)
     if command[:1] == ["--"]:
         command = command[1:]
+    if args.artifacts:
+        from omniwheel.cli.artifacts_commands import ArtifactsRequest, run_with_artifacts
+
+        request = ArtifactsRequest.from_args(args)
+        return run_with_artifacts(request, output, command=command, depot=None)
     project = _project_dir(args)
     ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
     outcome = sync_environment(args, output, project=project, dry_run=False)
