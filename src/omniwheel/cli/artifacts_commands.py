@@ -235,6 +235,7 @@ def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
     from omniwheel.julia.treecache import TreeHashCache
     from omniwheel.julia.workflow import ArtifactsWorkflow
     from omniwheel.store.store import Fetcher, OfflineFetcher, Store, WheelFetcher
+    from omniwheel.store.usage import shared_lease
 
     root = _project_dir(request.project)
     cache = cache_root()
@@ -244,13 +245,15 @@ def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
     else:
         fetcher = WheelFetcher(index=_index_for_credentials(request.index_url))
     try:
-        yield ArtifactsWorkflow(
-            lock_path=root / LOCK_FILENAME,
-            artifacts_path=_artifacts_path(root, request.artifacts),
-            store=Store.in_cache(cache),
-            trees=TreeHashCache.in_cache(cache),
-            fetcher=fetcher,
-        )
+        # The store is read and filled: `cache clean` and `prune` wait, as for a sync.
+        with shared_lease(cache):
+            yield ArtifactsWorkflow(
+                lock_path=root / LOCK_FILENAME,
+                artifacts_path=_artifacts_path(root, request.artifacts),
+                store=Store.in_cache(cache),
+                trees=TreeHashCache.in_cache(cache),
+                fetcher=fetcher,
+            )
     finally:
         if isinstance(fetcher, WheelFetcher):
             fetcher.close()
