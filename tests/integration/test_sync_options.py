@@ -81,6 +81,19 @@ def test_upgrade_package_moves_one_package(space: Workspace, tmp_path: Path) -> 
     assert "--upgrade and --upgrade-package relock, which --locked forbids" in refused.stderr
 
 
+def test_a_dry_run_reports_a_stale_lock_and_writes_nothing(space: Workspace) -> None:
+    lock = (space.project / "pylock.toml").read_bytes()
+    space.write(["alpha"])
+    run = space.cli("sync", "--dry-run")
+    assert run.exit_code == 0, run.stderr
+    assert "note: pylock.toml is out of date with pyproject.toml (requirements:" in run.stderr
+    assert "+ gamma 1.0" in run.stdout
+    assert (space.project / "pylock.toml").read_bytes() == lock
+    refused = space.cli("sync", "--dry-run", "--upgrade")
+    assert refused.exit_code == 1
+    assert "which --dry-run does not do" in refused.stderr
+
+
 def test_locked_and_frozen_exclude_each_other(space: Workspace) -> None:
     run = space.cli("sync", "--locked", "--frozen")
     assert run.exit_code == 2

@@ -90,9 +90,11 @@ def relock(
 
 
 def ensure_current_lock(
-    root: Path, policy: LockPolicy, *, cache_root: Path, output: Output
+    root: Path, policy: LockPolicy, *, cache_root: Path, output: Output, dry_run: bool = False
 ) -> None:
-    """Relock ``root``'s project if its lock is stale (or on upgrade), as ``policy`` says."""
+    """Relock ``root``'s project if its lock is stale (or on upgrade), as ``policy`` says.
+
+    With ``dry_run`` nothing is written: a stale lock is only reported in a note."""
     if policy.freshness == "frozen" or not (root / PYPROJECT).is_file():
         return
     stamp = _stamp_path(cache_root, root)
@@ -110,6 +112,12 @@ def ensure_current_lock(
         changes = _input_changes(project, policy.index_url)
         if changes:
             _refuse_if_locked(root, policy, changes)
+            if dry_run:
+                output.note(
+                    f"{LOCK_FILENAME} is out of date with {PYPROJECT} ({'; '.join(changes)}); "
+                    "a dry run does not relock, so this plan is for the lock as it is"
+                )
+                return
             options = LockOptions()
     if options is not None:
         relock(project, options, index_url=policy.index_url, cache_root=cache_root, output=output)

@@ -182,7 +182,15 @@ def run_sync(args: argparse.Namespace, output: Output) -> int:
         request = ArtifactsRequest.from_args(args)
         return install_depot(request, output, depot=args.julia_depot, all_targets=args.all_targets)
     project = _project_dir(args)
-    ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
+    policy = lock_policy(args)
+    if args.dry_run and policy.upgrading:
+        raise UsageError(
+            "--upgrade and --upgrade-package relock, which --dry-run does not do",
+            hint="run `omniwheel lock --upgrade` (or --upgrade-package) first",
+        )
+    ensure_current_lock(
+        project, policy, cache_root=cache_root(), output=output, dry_run=args.dry_run
+    )
     outcome = sync_environment(args, output, project=project, dry_run=args.dry_run)
     report(outcome, output, quiet_when_unchanged=False)
     return 0
