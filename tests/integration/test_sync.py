@@ -275,6 +275,7 @@ def test_concurrent_syncs_share_one_store(space: Workspace) -> None:
 
 @pytest.mark.network
 def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
+    """Pure and binary wheels from the real index (numpy is the deliberate big download)."""
     project = tmp_path / "project"
     write_project(
         project,
@@ -282,7 +283,7 @@ def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
             "name": "net",
             "version": "0",
             "requires-python": f">={PYTHON}",
-            "dependencies": ["attrs", "idna"],
+            "dependencies": ["attrs", "idna", "markupsafe", "numpy"],
         },
     )
     with pytest.MonkeyPatch.context() as patch:
@@ -293,9 +294,16 @@ def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
         assert main(["sync", "--project", str(project)]) == 0
     python = project / ".venv" / "bin" / "python"
     done = subprocess.run(
-        [str(python), "-c", "import attrs, idna; print(attrs.__name__, idna.__name__)"],
+        [str(python), "-c", "import attrs, idna, markupsafe, numpy; print(numpy.ones(2).sum())"],
         capture_output=True,
         text=True,
         check=True,
     )
-    assert done.stdout == "attrs idna\n"
+    assert done.stdout == "2.0\n"
+    checked = subprocess.run(
+        [sys.executable, "-m", "pip", "--python", str(python), "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
