@@ -9,6 +9,7 @@ they exist but have no wheel for a target, which wheel tags do exist and what to
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Literal
 
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
@@ -17,7 +18,14 @@ from packaging.version import Version
 from omniwheel.errors import ResolutionError
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
-from omniwheel.resolve.candidates import FilePolicy, allows_prerelease, best_wheel, visible_wheels
+from omniwheel.project.timestamp import format_timestamp
+from omniwheel.resolve.candidates import (
+    FilePolicy,
+    allows_prerelease,
+    best_wheel,
+    is_pinned,
+    visible_wheels,
+)
 from omniwheel.resolve.provider import PYTHON, GroupProvider, RequirementInfo
 
 ROOT = "your project"
@@ -84,23 +92,30 @@ def _explain_project(
             hint="check the spelling of the requirement and the index URL",
         )
     specifiers = [info.requirement.specifier for info in infos]
-    matching = [
+    satisfying = [
         version
         for version in page.wheels_by_version.newest_first()
         if all(s.contains(version, prereleases=True) for s in specifiers)
-        and (not version.is_prerelease or allows_prerelease(specifiers, policy))
-        and visible_wheels(page.wheels_by_version[version], policy, pinned=True)
     ]
-    if not matching:
+    if not satisfying:
         return _no_version(name, specifiers, page.sdist_versions, chains, where)
-    return _no_wheel(
-        name,
-        matching=matching,
-        wheels_by_version=page.wheels_by_version,
-        provider=provider,
-        policy=policy,
-        chains=chains,
-    )
+    # The same files the resolver could see: pre-releases only when asked for, nothing newer
+    # than the cut-off, yanked files only when pinned.
+    prereleases = allows_prerelease(specifiers, policy)
+    visible = {
+        version: visible_wheels(
+            page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
+        )
+        for version in satisfying
+        if prereleases or not version.is_prerelease
+    }
+    matching = [version for version in satisfying if visible.get(version)]
+    if not matching:
+        hidden = [(v, page.wheels_by_version[v]) for v in satisfying]
+        return _all_hidden(
+            name, specifiers, hidden=hidden, policy=policy, chains=chains, where=where
+        )
+    return _no_wheel(name, matching=matching, visible=visible, provider=provider, chains=chains)
 
 
 def _no_version(
@@ -124,25 +139,69 @@ def _no_version(
     )
 
 
+def _all_hidden(
+    name: NormalizedName,
+    specifiers: list[SpecifierSet],
+    *,
+    hidden: list[tuple[Version, tuple[Wheel, ...]]],
+    policy: FilePolicy,
+    chains: str,
+    where: str,
+) -> ResolutionError:
+    """Versions match, but the lock's rules hide every one: say which rule hid each."""
+    wanted = " and ".join(str(s) or "any version" for s in specifiers)
+    prereleases = allows_prerelease(specifiers, policy)
+    reasons = [_why_hidden(v, wheels, policy, prereleases=prereleases) for v, wheels in hidden]
+    shown = "; ".join(text for text, _ in reasons[:3]) + ("; …" if len(reasons) > 3 else "")
+    newest, (_, rule) = hidden[0][0], reasons[0]
+    hints = {
+        "pre-release": "pass --prerelease, or name a pre-release in the requirement "
+        f"(e.g. `{name}>={newest}`)",
+        "cut-off": "move the exclude-newer cut-off later (--exclude-newer or "
+        "[tool.omniwheel] exclude-newer), or relax the requirement",
+        "yanked": f"relax the requirement, or pin the yanked release (`{name}=={newest}`) to "
+        "use it anyway",
+    }
+    return ResolutionError(
+        f"no usable version of `{name}` matches {wanted} ({where}): {shown}\n{chains}",
+        hint=hints[rule],
+    )
+
+
+def _why_hidden(
+    version: Version, wheels: tuple[Wheel, ...], policy: FilePolicy, *, prereleases: bool
+) -> tuple[str, Literal["pre-release", "cut-off", "yanked"]]:
+    """Why the resolver could not see this version, in words and as the rule that hid it."""
+    if version.is_prerelease and not prereleases:
+        return f"{version} is a pre-release", "pre-release"
+    cutoff = policy.exclude_newer
+    if cutoff is not None and not any(
+        w.file.upload_time is not None and w.file.upload_time <= cutoff for w in wheels
+    ):
+        when = format_timestamp(cutoff)
+        if any(w.file.upload_time is not None for w in wheels):
+            return f"{version} was uploaded after the exclude-newer cut-off {when}", "cut-off"
+        return f"{version} gives no upload time to check against the cut-off {when}", "cut-off"
+    reason = next((w.file.yanked_reason for w in wheels if w.file.yanked_reason), None)
+    return f"{version} is yanked" + (f" ({reason})" if reason else ""), "yanked"
+
+
 def _no_wheel(
     name: NormalizedName,
     *,
     matching: list[Version],
-    wheels_by_version: Mapping[Version, tuple[Wheel, ...]],
+    visible: Mapping[Version, list[Wheel]],
     provider: GroupProvider,
-    policy: FilePolicy,
     chains: str,
 ) -> NoCompatibleWheelError:
-    lacking: list[Target] = []
-    for target in provider.targets:
-        if not any(
-            best_wheel(visible_wheels(wheels_by_version[v], policy, pinned=True), target)
-            for v in matching
-        ):
-            lacking.append(target)
+    lacking = [
+        target
+        for target in provider.targets
+        if not any(best_wheel(visible[v], target) for v in matching)
+    ]
     blocked = tuple(lacking or provider.targets)
     newest = matching[0]
-    tags = sorted({str(tag) for wheel in wheels_by_version[newest] for tag in wheel.tags})
+    tags = sorted({str(tag) for wheel in visible[newest] for tag in wheel.tags})
     tried = tuple(str(v) for v in matching[:8])
     names = ", ".join(t.name for t in blocked)
     more = " …" if len(matching) > 8 else ""
