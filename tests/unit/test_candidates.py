@@ -88,7 +88,19 @@ def test_yanked_only_when_pinned_and_cutoff_hides_newer_files() -> None:
 
 @pytest.mark.parametrize(
     ("specifier", "expected"),
-    [("", False), (">=1", False), (">=2.0b1", True), ("==2.0rc1", True), ("==2.*", False)],
+    [
+        ("", False),
+        (">=1", False),
+        (">=2.0b1", True),
+        ("==2.0rc1", True),
+        ("<3.0a1", True),
+        ("==2.*", False),
+        # Excluding a pre-release is not asking for pre-releases.
+        ("!=2.0b1", False),
+        (">=1,!=2.0b1", False),
+        # Arbitrary equality may name something that is no PEP 440 version at all.
+        ("===1.0-custom", False),
+    ],
 )
 def test_prereleases_only_when_named(specifier: str, expected: bool) -> None:
     assert allows_prerelease([SpecifierSet(specifier)], OPEN) is expected

@@ -72,13 +72,12 @@ def visible_wheels(wheels: Sequence[Wheel], policy: FilePolicy, *, pinned: bool)
 
 
 def allows_prerelease(specifiers: Iterable[SpecifierSet], policy: FilePolicy) -> bool:
-    """Pre-releases only with ``--prerelease`` or when a specifier names one (e.g. ``>=2.0b1``)."""
-    return policy.allow_prereleases or any(
-        Version(spec.version).is_prerelease
-        for specifier in specifiers
-        for spec in specifier
-        if not spec.version.endswith(".*")
-    )
+    """Pre-releases only with ``--prerelease`` or when a specifier asks for one (``>=2.0b1``).
+
+    Which specifiers ask is packaging's rule (PEP 440): excluding a pre-release (``!=2.0b1``)
+    does not, nor does ``===`` with a string that is no version.
+    """
+    return policy.allow_prereleases or any(specifier.prereleases for specifier in specifiers)
 
 
 def is_pinned(specifiers: Iterable[SpecifierSet], version: Version) -> bool:
