@@ -8,6 +8,7 @@ local test index; retries are made instant so that the suite stays fast.
 from __future__ import annotations
 
 import hashlib
+import json
 import socket
 import tomllib
 from collections.abc import Iterator, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 import pytest
 
 from omniwheel.index import client
+from omniwheel.index.models import JSON_CONTENT_TYPE
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import LockRun, run_lock, write_project
 from tests.support.scenario_index import populate_index
@@ -270,6 +272,25 @@ def test_wrong_credentials_are_refused_without_echoing_them(workspace: Workspace
     run = workspace.lock("--platform", LINUX, index_url=url)
     assert_fails(run, "answered HTTP 401", "credentials")
     assert "wrong-guess" not in run.stderr
+
+
+def test_credentials_in_file_urls_are_never_written(workspace: Workspace, tmp_path: Path) -> None:
+    # Some indexes list their files under URLs that carry the caller's credentials.
+    wheel = build_wheel(tmp_path / "solo-files", "solo", "1.0")
+    workspace.server.add_file(wheel)
+    secret_url = workspace.server.file_url(wheel.name).replace("http://", "http://deploy:s3cret@")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    entry = {"filename": wheel.name, "url": secret_url, "hashes": {"sha256": digest}}
+    page = {"meta": {"api-version": "1.1"}, "name": "solo", "files": [entry]}
+    workspace.server.serve_garbage("/simple/solo/", json.dumps(page).encode(), JSON_CONTENT_TYPE)
+    workspace.write(["solo"])
+    run = workspace.lock("--platform", LINUX)
+    assert run.exit_code == 0, run.output
+    assert run.lock_text is not None
+    assert "s3cret" not in run.lock_text
+    assert "deploy" not in run.lock_text
+    wheels = [w for p in workspace.lock_data()["packages"] for w in p["wheels"]]
+    assert [w["url"] for w in wheels] == [workspace.server.file_url(wheel.name)]
 
 
 # -- recorded inputs, --check and relocking --------------------------------------------------

@@ -22,6 +22,7 @@ from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockVali
 from tomlkit.items import Table
 
 from omniwheel.errors import LockFileError
+from omniwheel.index.discovery import strip_credentials
 from omniwheel.lock.model import Lock, LockedPackage, LockInputs
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
@@ -88,7 +89,9 @@ def _package_table(
     for locked in package.wheels:
         wheel = tomlkit.table()
         dist = locked.file
-        wheel["url"] = dist.url
+        # Some indexes list files under URLs that carry the caller's credentials; a lock is
+        # shared, so it keeps only the address (sync sends the index's credentials again).
+        wheel["url"] = strip_credentials(dist.url)
         if dist.upload_time is not None:
             wheel["upload-time"] = dist.upload_time
         if dist.size is not None:
