@@ -13,10 +13,12 @@ import socket
 import tomllib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomlkit
 
 from omniwheel.index import client
 from omniwheel.index.models import JSON_CONTENT_TYPE
@@ -322,6 +324,42 @@ def test_check_on_a_stale_lock_lists_what_changed(workspace: Workspace) -> None:
     assert "added extra-lib 2.0" in run.stderr
     assert "hint: run `omniwheel lock`" in run.stderr
     assert run.lock_text == written, "--check must not rewrite the lock"
+
+
+def assert_refused_lock(run: LockRun, *fragments: str) -> None:
+    """A clean failure over a broken pylock.toml: error, the fragments, a hint to relock."""
+    assert run.exit_code == 1, run.output
+    assert run.stderr.startswith("error: "), run.output
+    assert "hint: delete it and run `omniwheel lock`" in run.stderr, run.output
+    for fragment in fragments:
+        assert fragment in run.stderr, f"{fragment!r} not in stderr\n{run.output}"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("targets", [1], "tool.omniwheel.targets: expected an array of target names"),
+        ("targets", ["nowhere-x86_64@3.12"], "tool.omniwheel.targets[0]: invalid target"),
+        ("extras", "more", "tool.omniwheel.extras: expected an array of extra names"),
+        ("extras", [1], "tool.omniwheel.extras: expected an array of extra names"),
+        ("targets-from-cli", "yes", "tool.omniwheel.targets-from-cli: expected true or false"),
+        ("exclude-newer", "soon", "tool.omniwheel.exclude-newer: expected a date-time with"),
+        (
+            "exclude-newer",
+            datetime(2026, 1, 1),  # a TOML local date-time: no offset
+            "tool.omniwheel.exclude-newer: expected a date-time with",
+        ),
+    ],
+)
+def test_recorded_inputs_of_the_wrong_shape_are_refused(
+    workspace: Workspace, key: str, value: object, fragment: str
+) -> None:
+    assert workspace.lock("--platform", LINUX, "--platform", WINDOWS).exit_code == 0
+    path = workspace.project_dir / "pylock.toml"
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    document["tool"]["omniwheel"][key] = value
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    assert_refused_lock(workspace.lock(), "pylock.toml", fragment)
 
 
 def test_check_without_a_lock_fails(workspace: Workspace) -> None:

@@ -10,7 +10,7 @@ from markers and tag ranking alone — must pick exactly the wheel the resolver 
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,11 +21,11 @@ from packaging.markers import Environment, Marker
 from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockValidationError
 from tomlkit.items import Table
 
-from omniwheel.errors import LockFileError
+from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.index.discovery import strip_credentials
 from omniwheel.lock.model import Lock, LockedPackage, LockInputs
 from omniwheel.platform.releases import environments_of
-from omniwheel.platform.target import Target
+from omniwheel.platform.target import Target, target_from_name
 
 LOCK_FILENAME = "pylock.toml"
 TOOL = "omniwheel"
@@ -208,23 +208,42 @@ class ExistingLock:
     """Target name → package → version, from each entry's ``[packages.tool.omniwheel] targets``."""
 
 
+_RELOCK_HINT = "delete it and run `omniwheel lock` to write a new one"
+
+
+class RecordedInputsError(ValidationError, LockFileError):
+    """The lock inputs recorded under ``[tool.omniwheel]`` are not what omniwheel writes."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        super().__init__(str(path), problems, hint=_RELOCK_HINT)
+        self.path = path
+
+
 def read_pylock(path: Path) -> ExistingLock | None:
-    """Read and validate a lock file; None when it does not exist."""
+    """Read and validate a lock file; None when it does not exist.
+
+    The inputs omniwheel recorded are read back by later relocks, so their shape is checked here
+    too (a hand-edited lock fails with the key paths, not deep inside the resolver).
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise LockFileError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise LockFileError(f"{path} is not UTF-8 text ({exc.reason})", hint=_RELOCK_HINT) from exc
     try:
         data = tomllib.loads(text)
         pylock = Pylock.from_dict(data)
     except (tomllib.TOMLDecodeError, PylockValidationError) as exc:
         raise LockFileError(
-            f"{path} is not a valid PEP 751 lock file: {exc}",
-            hint="delete it and run `omniwheel lock` to write a new one",
+            f"{path} is not a valid PEP 751 lock file: {exc}", hint=_RELOCK_HINT
         ) from exc
     tool = (pylock.tool or {}).get(TOOL, {})
+    problems = list(_recorded_input_problems(tool))
+    if problems:
+        raise RecordedInputsError(path, problems)
     versions: dict[str, list[str]] = {}
     by_target: dict[str, dict[str, str]] = {}
     for package in pylock.packages:
@@ -234,10 +253,38 @@ def read_pylock(path: Path) -> ExistingLock | None:
     return ExistingLock(
         path=path,
         text=text,
-        inputs=tool if isinstance(tool, Mapping) else {},
+        inputs=tool,
         versions={name: tuple(sorted(v)) for name, v in versions.items()},
         by_target=by_target,
     )
+
+
+def _recorded_input_problems(tool: object) -> Iterator[Problem]:
+    """What is wrong with the inputs that relocks read back (other keys are only compared)."""
+    where = f"tool.{TOOL}"
+    if not isinstance(tool, Mapping):
+        yield Problem(where=where, message="expected a table")
+        return
+    for key, noun in (("targets", "target names"), ("extras", "extra names")):
+        value = tool.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            yield Problem(where=f"{where}.{key}", message=f"expected an array of {noun}")
+        elif key == "targets":
+            yield from _target_problems(value, f"{where}.targets")
+    if not isinstance(tool.get("targets-from-cli", False), bool):
+        yield Problem(where=f"{where}.targets-from-cli", message="expected true or false")
+    cutoff = tool.get("exclude-newer")
+    if cutoff is not None and not (isinstance(cutoff, datetime) and cutoff.tzinfo is not None):
+        message = "expected a date-time with a UTC offset, as omniwheel writes it"
+        yield Problem(where=f"{where}.exclude-newer", message=message)
+
+
+def _target_problems(names: list[str], where: str) -> Iterator[Problem]:
+    for index, name in enumerate(names):
+        try:
+            target_from_name(name)
+        except TargetError as exc:
+            yield Problem(where=f"{where}[{index}]", message=exc.message)
 
 
 def _package_targets(tool: Mapping[str, Any] | None) -> list[str]:
