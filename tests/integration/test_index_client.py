@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -581,6 +582,54 @@ def test_slow_answer_times_out(index_server: IndexServer, cache_dir: Path) -> No
     assert time.monotonic() - started < ATTEMPTS * 0.5
 
 
+class _Misbehaving(BaseHTTPRequestHandler):
+    """Answers every GET with what ``server.mode`` says: a redirect to itself, or a body
+    that claims gzip and is not."""
+
+    def do_GET(self) -> None:
+        mode = getattr(self.server, "mode", "")
+        if mode == "redirect-loop":
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        body = b"this is not gzip"
+        self.send_response(200)
+        self.send_header("Content-Type", JSON_CONTENT_TYPE)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.usefixtures("no_backoff")
+@pytest.mark.parametrize(
+    ("mode", "reason"), [("redirect-loop", "TooManyRedirects"), ("bad-gzip", "DecodingError")]
+)
+def test_a_misbehaving_index_is_an_index_error_naming_the_url(
+    cache_dir: Path, mode: str, reason: str
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
+    server.mode = mode  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://user:{SECRET}@127.0.0.1:{server.server_address[1]}/simple/"
+    try:
+        with open_session(url, cache_dir) as session, pytest.raises(IndexAccessError) as error:
+            session.page(FOO)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert f"127.0.0.1:{server.server_address[1]}/simple/foo/" in str(error.value)
+    assert reason in str(error.value)
+    assert error.value.hint
+    assert SECRET not in messages(error.value)
+
+
 def _reset_faults_after_first_request(server: IndexServer) -> threading.Thread:
     def watch() -> None:
         deadline = time.monotonic() + 5
@@ -654,6 +703,22 @@ def test_credentials_in_file_urls_never_reach_error_messages(
             session.metadata(found)
     assert SECRET not in messages(error.value)
     assert f"/files/{wheel.name}" in str(error.value)
+
+
+def test_a_file_url_that_is_no_url_is_an_index_error(
+    index_server: IndexServer, wheel_dir: Path, cache_dir: Path
+) -> None:
+    wheel = foo_wheel(wheel_dir)
+    url = f"http://user:{SECRET}@[::1/files/{wheel.name}"  # an IPv6 host without its "]"
+    page = {"meta": {"api-version": "1.1"}, "name": "foo", "files": [_entry(wheel, url)]}
+    index_server.serve_garbage("/simple/foo/", json.dumps(page).encode(), JSON_CONTENT_TYPE)
+    with open_session(index_server.url, cache_dir) as session:
+        found = only_wheel(session.page(FOO))
+        with pytest.raises(IndexAccessError, match="is not a URL that can be fetched") as error:
+            session.metadata(found)
+    assert f"http://[::1/files/{wheel.name}" in str(error.value)
+    assert error.value.hint
+    assert SECRET not in messages(error.value)
 
 
 @pytest.mark.usefixtures("no_backoff")

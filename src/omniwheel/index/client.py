@@ -285,7 +285,8 @@ class IndexClient:
     async def _get(
         self, url: str, *, headers: dict[str, str] | None = None, accept: tuple[int, ...]
     ) -> httpx.Response:
-        """GET with retries on transient failures; other unexpected statuses fail at once."""
+        """GET with retries on failed requests (connection trouble, timeouts, a redirect loop, a
+        body that does not decode) and transient statuses; other statuses fail at once."""
         reason = ""
         for attempt in range(ATTEMPTS):
             if attempt:
@@ -293,9 +294,14 @@ class IndexClient:
             try:
                 async with self._limit:
                     response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 continue
+            except httpx.InvalidURL as exc:
+                raise IndexAccessError(
+                    f"{strip_credentials(url)} is not a URL that can be fetched ({exc})",
+                    hint="the index lists a malformed URL; report it to the index's operators",
+                ) from exc
             if response.status_code in accept:
                 return response
             if response.status_code in TRANSIENT_STATUSES:
