@@ -284,8 +284,11 @@ def test_html_malformed_sha256_fragment_is_refused() -> None:
 
 
 def test_hopeless_html_is_a_page_format_error() -> None:
-    with pytest.raises(PageFormatError, match=r"`foo` at https://mirror\.example/simple/foo/"):
+    with pytest.raises(
+        PageFormatError, match=r"`foo` at https://mirror\.example/simple/foo/"
+    ) as error:
         parse_html_page(FOO, b"<![bogus[ x ]]>", PAGE_URL)
+    assert error.value.hint == "check that --index-url points at a simple-API index (…/simple/)"
 
 
 # -- grouping ---------------------------------------------------------------------------
@@ -372,10 +375,16 @@ def test_core_metadata_without_requirements() -> None:
     assert metadata.provides_extra == frozenset()
 
 
+BROKEN_METADATA_HINT = (
+    "the package's metadata is broken: pin another version of it, or report it to its maintainers"
+)
+
+
 def test_invalid_requires_dist_names_the_file() -> None:
     data = b"Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: b >=>= 2\n"
-    with pytest.raises(MetadataError, match=r"a-1\.0-py3-none-any\.whl.*'b >=>= 2'"):
+    with pytest.raises(MetadataError, match=r"a-1\.0-py3-none-any\.whl.*'b >=>= 2'") as error:
         parse_core_metadata(data, source="a-1.0-py3-none-any.whl")
+    assert error.value.hint == BROKEN_METADATA_HINT
 
 
 @pytest.mark.parametrize(
@@ -389,5 +398,6 @@ def test_invalid_requires_dist_names_the_file() -> None:
     ],
 )
 def test_metadata_without_usable_name_or_version_names_the_file(data: bytes) -> None:
-    with pytest.raises(MetadataError, match=r"a-1\.0-py3-none-any\.whl"):
+    with pytest.raises(MetadataError, match=r"a-1\.0-py3-none-any\.whl") as error:
         parse_core_metadata(data, source="a-1.0-py3-none-any.whl")
+    assert error.value.hint == BROKEN_METADATA_HINT

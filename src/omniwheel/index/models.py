@@ -268,6 +268,9 @@ def parse_timestamp(text: str) -> datetime:
     return value.astimezone(UTC)
 
 
+_PAGE_HINT = "check that --index-url points at a simple-API index (…/simple/)"
+
+
 def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
     """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``.
 
@@ -284,7 +287,7 @@ def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> Project
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PageFormatError(
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
-            hint="check that --index-url points at a simple-API index (…/simple/)",
+            hint=_PAGE_HINT,
         ) from exc
     return ProjectPage.from_entries(name, tuple(entries), page_url, raw_json=body)
 
@@ -363,7 +366,8 @@ def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> Project
     # html.parser signals hopeless input with AssertionError; _html_file refuses bad hashes.
     except (AssertionError, ValueError) as exc:
         raise PageFormatError(
-            f"the index page for `{name}` at {page_url} is not valid PEP 503 HTML ({exc})"
+            f"the index page for `{name}` at {page_url} is not valid PEP 503 HTML ({exc})",
+            hint=_PAGE_HINT,
         ) from exc
     return ProjectPage.from_entries(name, tuple(_entry_of(d) for d in files), page_url)
 
@@ -412,6 +416,11 @@ class CoreMetadata:
     provides_extra: frozenset[NormalizedName]
 
 
+_BROKEN = (
+    "the package's metadata is broken: pin another version of it, or report it to its maintainers"
+)
+
+
 def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     """Parse METADATA leniently (real metadata is often imperfect); fail on bad requirements.
 
@@ -420,12 +429,12 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     raw, _unparsed = parse_email(data)
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:
-        raise MetadataError(f"the core metadata of {source} has no Name or Version")
+        raise MetadataError(f"the core metadata of {source} has no Name or Version", hint=_BROKEN)
     try:
         parsed_version = Version(version)
     except InvalidVersion as exc:
         raise MetadataError(
-            f"the core metadata of {source} has an invalid Version {version!r}"
+            f"the core metadata of {source} has an invalid Version {version!r}", hint=_BROKEN
         ) from exc
     requirements: list[Requirement] = []
     for text in raw.get("requires_dist", []):
@@ -433,7 +442,8 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
             requirements.append(Requirement(text))
         except InvalidRequirement as exc:
             raise MetadataError(
-                f"the core metadata of {source} has an invalid Requires-Dist {text!r}: {exc}"
+                f"the core metadata of {source} has an invalid Requires-Dist {text!r}: {exc}",
+                hint=_BROKEN,
             ) from exc
     return CoreMetadata(
         name=canonicalize_name(name),
