@@ -113,20 +113,9 @@ def _package_table(
 
 
 def _tool_table(lock: Lock) -> Table:
-    inputs = lock.inputs
     table = tomlkit.table()
-    table["targets"] = _multiline(list(inputs.targets))
-    table["targets-from-cli"] = inputs.targets_from_cli
-    table["index-url"] = inputs.index_url
-    if inputs.exclude_newer is not None:
-        table["exclude-newer"] = inputs.exclude_newer
-    table["extras"] = list(inputs.extras)
-    table["prerelease"] = inputs.prerelease
-    table["uniform"] = inputs.uniform
-    table["no-wheel"] = inputs.no_wheel
-    if inputs.requires_python:
-        table["requires-python"] = inputs.requires_python
-    table["requirements"] = _multiline(list(inputs.requirements))
+    for key, value in _recorded_inputs(lock.inputs).items():
+        table[key] = _multiline(value) if key in _ONE_PER_LINE else value
     if lock.skipped:
         skipped = tomlkit.array()
         for target, reason in lock.skipped:
@@ -298,25 +287,32 @@ def _package_targets(tool: Mapping[str, Any] | None) -> list[str]:
 
 def inputs_as_recorded(inputs: LockInputs) -> dict[str, Any]:
     """The inputs as they appear once written and read back, for comparing with a lock's."""
-    text = tomlkit.dumps({"x": _tool_inputs_only(inputs)})
+    text = tomlkit.dumps({"x": _recorded_inputs(inputs)})
     return cast(dict[str, Any], tomllib.loads(text)["x"])
 
 
-def _tool_inputs_only(inputs: LockInputs) -> dict[str, Any]:
+# Recorded lists that are written one item per line (targets and requirements grow long).
+_ONE_PER_LINE = frozenset({"targets", "requirements"})
+
+
+def _recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
+    """The ``[tool.omniwheel]`` inputs, in the order the lock writes them."""
     data: dict[str, Any] = {
         "targets": list(inputs.targets),
         "targets-from-cli": inputs.targets_from_cli,
         "index-url": inputs.index_url,
+    }
+    if inputs.exclude_newer is not None:
+        data["exclude-newer"] = inputs.exclude_newer
+    data |= {
         "extras": list(inputs.extras),
         "prerelease": inputs.prerelease,
         "uniform": inputs.uniform,
         "no-wheel": inputs.no_wheel,
-        "requirements": list(inputs.requirements),
     }
-    if inputs.exclude_newer is not None:
-        data["exclude-newer"] = inputs.exclude_newer
     if inputs.requires_python:
         data["requires-python"] = inputs.requires_python
+    data["requirements"] = list(inputs.requirements)
     return data
 
 
