@@ -379,6 +379,43 @@ def test_relock_without_platform_reuses_the_cli_targets(workspace: Workspace) ->
     assert recorded["targets"] == ["linux-x86_64-glibc2.28@3.12", "windows-x86_64@3.12"]
 
 
+@pytest.mark.parametrize("flag", ["--uniform", "--prerelease", "--exclude-newer=2026-02-01"])
+def test_relock_keeps_what_the_command_line_asked_for(workspace: Workspace, flag: str) -> None:
+    # `sync` and `run` relock without lock options: a lock made with --uniform must stay uniform.
+    first = workspace.lock("--platform", LINUX, "--platform", WINDOWS, flag)
+    assert first.exit_code == 0, first.output
+    check = workspace.lock("--check")
+    assert check.exit_code == 0, check.output
+    again = workspace.lock()
+    assert again.exit_code == 0, again.output
+    assert again.lock_text == first.lock_text
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("uniform", True), ("prerelease", True), ("exclude-newer", "2026-02-01")],
+)
+def test_a_setting_removed_from_pyproject_no_longer_applies(
+    workspace: Workspace, setting: str, value: object
+) -> None:
+    workspace.write(("app",), **{setting: value})
+    assert workspace.lock("--platform", LINUX).exit_code == 0
+    assert workspace.lock_data()["tool"]["omniwheel"][setting]
+    workspace.write()
+    run = workspace.lock("--check")
+    assert run.exit_code == 1, run.output
+    assert f"{setting}: " in run.stderr, run.output
+
+
+def test_the_command_line_beats_a_setting_once_and_then_stays(workspace: Workspace) -> None:
+    workspace.write(("app",), **{"exclude-newer": "2026-01-15"})
+    run = workspace.lock("--platform", LINUX, "--exclude-newer", "2026-02-01")
+    assert run.exit_code == 0, run.output
+    recorded = workspace.lock_data()["tool"]["omniwheel"]
+    assert recorded["exclude-newer"].isoformat() == "2026-02-01T00:00:00+00:00"
+    assert workspace.lock("--check").exit_code == 0
+
+
 def test_new_platforms_on_the_command_line_replace_the_recorded_ones(
     workspace: Workspace,
 ) -> None:

@@ -36,7 +36,7 @@ from omniwheel.lock.pylock import (
 )
 from omniwheel.platform.matrix import expand_targets
 from omniwheel.platform.target import Target, target_from_name
-from omniwheel.project.pyproject import Project
+from omniwheel.project.pyproject import Project, Settings
 from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.divergence import Divergence, find_divergences
 from omniwheel.resolve.matrix import resolve_matrix
@@ -185,19 +185,53 @@ def decide_inputs(
             settings.platforms, settings.python_versions, project.requires_python
         )
     extras = _extras(project, options, recorded)
+    chosen, options_from_cli = _options(options, settings, recorded)
     inputs = LockInputs(
         targets=tuple(t.name for t in targets),
         targets_from_cli=from_cli,
+        options_from_cli=options_from_cli,
         index_url=location.public_url,
-        exclude_newer=options.exclude_newer or settings.exclude_newer or exclude_newer_of(recorded),
+        exclude_newer=chosen["exclude-newer"],
         extras=extras,
-        prerelease=options.prerelease or settings.prerelease,
-        uniform=options.uniform or settings.uniform,
+        prerelease=bool(chosen["prerelease"]),
+        uniform=bool(chosen["uniform"]),
         no_wheel=settings.no_wheel,
         requirements=tuple(sorted(str(r) for r in _requirements(project, extras))),
         requires_python=str(project.requires_python) if project.requires_python else None,
     )
     return inputs, targets
+
+
+def _options(
+    options: LockOptions, settings: Settings, recorded: Mapping[str, Any]
+) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """``exclude-newer``, ``prerelease`` and ``uniform``, and which came from a command line.
+
+    Like targets: what the command line gives applies and is recorded, and later relocks
+    (``--check``, ``sync``, ``run``) keep it; otherwise ``[tool.omniwheel]`` decides, so a
+    setting removed from ``pyproject.toml`` stops applying.
+    """
+    earlier = set(recorded.get("options-from-cli", ()))
+    # key, from this command line, as recorded, from [tool.omniwheel]
+    rows = (
+        (
+            "exclude-newer",
+            options.exclude_newer,
+            exclude_newer_of(recorded),
+            settings.exclude_newer,
+        ),
+        ("prerelease", options.prerelease, recorded.get("prerelease", False), settings.prerelease),
+        ("uniform", options.uniform, recorded.get("uniform", False), settings.uniform),
+    )
+    chosen: dict[str, Any] = {}
+    from_cli: list[str] = []
+    for key, given, kept, configured in rows:
+        if given or key in earlier:
+            chosen[key] = given or kept
+            from_cli.append(key)
+        else:
+            chosen[key] = configured
+    return chosen, tuple(from_cli)
 
 
 def _extras(project: Project, options: LockOptions, recorded: Mapping[str, Any]) -> tuple[str, ...]:

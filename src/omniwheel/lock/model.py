@@ -28,6 +28,9 @@ class LockInputs:
     targets: tuple[str, ...]
     targets_from_cli: bool
     index_url: str
+    options_from_cli: tuple[str, ...] = ()
+    """Which of ``exclude-newer``, ``prerelease`` and ``uniform`` came from the command line
+    (now or for an earlier lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
     exclude_newer: datetime | None
     extras: tuple[str, ...]
     prerelease: bool

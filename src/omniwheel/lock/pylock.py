@@ -254,7 +254,12 @@ def _recorded_input_problems(tool: object) -> Iterator[Problem]:
     if not isinstance(tool, Mapping):
         yield Problem(where=where, message="expected a table")
         return
-    for key, noun in (("targets", "target names"), ("extras", "extra names")):
+    lists = (
+        ("targets", "target names"),
+        ("extras", "extra names"),
+        ("options-from-cli", "input names"),
+    )
+    for key, noun in lists:
         value = tool.get(key, [])
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             yield Problem(where=f"{where}.{key}", message=f"expected an array of {noun}")
@@ -300,8 +305,10 @@ def _recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     data: dict[str, Any] = {
         "targets": list(inputs.targets),
         "targets-from-cli": inputs.targets_from_cli,
-        "index-url": inputs.index_url,
     }
+    if inputs.options_from_cli:
+        data["options-from-cli"] = list(inputs.options_from_cli)
+    data["index-url"] = inputs.index_url
     if inputs.exclude_newer is not None:
         data["exclude-newer"] = inputs.exclude_newer
     data |= {
