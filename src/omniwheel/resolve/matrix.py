@@ -115,7 +115,7 @@ def resolve_group(
         caps=caps,
         locked=_locked_for(members, request),
     )
-    group = _pins_for_group(request, index, provider, caps=caps, earlier=earlier)
+    group = _pins_for_group(request, index, provider, earlier=earlier)
     conditions = patch_conditions(group.pins, provider, request.requirements)
     return dataclasses.replace(group, conditions=conditions) if conditions else group
 
@@ -125,14 +125,13 @@ def _pins_for_group(
     index: IndexSession,
     provider: GroupProvider,
     *,
-    caps: Mapping[NormalizedName, Version],
     earlier: Sequence[GroupResolution],
 ) -> GroupResolution:
     members = provider.targets
     roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
     index.prefetch_pages(root.name for root in roots)
     for previous in _reuse_candidates(earlier, members):
-        reused = reuse_resolution(previous, provider, roots, caps)
+        reused = reuse_resolution(previous, provider, roots)
         if reused is not None:
             return reused
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())

@@ -144,10 +144,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         if page is None:
             return []
         excluded = {candidate.version for candidate in incompatibilities[identifier]}
-        specifiers = [r.specifier for r in asked]
-        cap = self._caps.get(name)
-        if cap is not None:
-            specifiers.append(SpecifierSet(f"<={cap}"))
+        specifiers = self._capped(name, [r.specifier for r in asked])
 
         def generate() -> Iterator[Candidate]:
             kept = self._kept(page, specifiers, excluded)
@@ -169,14 +166,25 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         return generate
 
     def first_choice(
-        self, page: ProjectPage, specifiers: Sequence[SpecifierSet]
+        self, name: NormalizedName, specifiers: Sequence[SpecifierSet]
     ) -> tuple[Version, dict[Target, Wheel]] | None:
-        """What find_matches would offer first: the locked version if still usable, else the
-        newest usable one."""
-        kept = self._kept(page, specifiers, set())
+        """What find_matches would offer first under these requirements (and the cap): the
+        locked version if still usable, else the newest usable one; None if there is none."""
+        page = self._index.page(name)
+        if page is None:
+            return None
+        capped = self._capped(name, specifiers)
+        kept = self._kept(page, capped, set())
         if kept is not None:
             return kept
-        return next(iter_usable_versions(page, specifiers, self.targets, self.policy), None)
+        return next(iter_usable_versions(page, capped, self.targets, self.policy), None)
+
+    def _capped(
+        self, name: NormalizedName, specifiers: Iterable[SpecifierSet]
+    ) -> list[SpecifierSet]:
+        """The specifiers plus the ``--uniform`` cap on this project, if it has one."""
+        cap = self._caps.get(name)
+        return [*specifiers, *([SpecifierSet(f"<={cap}")] if cap is not None else [])]
 
     def _kept(
         self, page: ProjectPage, specifiers: Sequence[SpecifierSet], excluded: set[Version]

@@ -34,10 +34,7 @@ ROUNDS = 4
 
 
 def reuse_resolution(
-    previous: GroupResolution,
-    provider: GroupProvider,
-    roots: Sequence[Req],
-    caps: Mapping[NormalizedName, Version],
+    previous: GroupResolution, provider: GroupProvider, roots: Sequence[Req]
 ) -> GroupResolution | None:
     """The previous group's pins, adjusted, as this group's resolution; None if they do not hold.
 
@@ -47,11 +44,11 @@ def reuse_resolution(
     """
     versions = {name: pin.version for name, pin in previous.pins.items()}
     for _ in range(ROUNDS):
-        walk = _walk(versions, provider, roots, caps)
+        walk = _walk(versions, provider, roots)
         if walk is None:
             return None
         specifiers, children, requires_python = walk
-        newest = _newest_under(specifiers, provider, caps)
+        newest = _newest_under(specifiers, provider)
         if newest is None:
             return None
         changed = {name for name, (version, _) in newest.items() if version != versions[name]}
@@ -76,20 +73,12 @@ def reuse_resolution(
 
 
 def _newest_under(
-    specifiers: Mapping[NormalizedName, list[SpecifierSet]],
-    provider: GroupProvider,
-    caps: Mapping[NormalizedName, Version],
+    specifiers: Mapping[NormalizedName, list[SpecifierSet]], provider: GroupProvider
 ) -> dict[NormalizedName, tuple[Version, dict[Target, Wheel]]] | None:
     """For each package reached, the newest version the group can use under all requirements."""
     found: dict[NormalizedName, tuple[Version, dict[Target, Wheel]]] = {}
     for name, specs in specifiers.items():
-        page = provider.page(name)
-        if page is None:
-            return None
-        allowed = list(specs)
-        if name in caps:
-            allowed.append(SpecifierSet(f"<={caps[name]}"))
-        newest = provider.first_choice(page, allowed)
+        newest = provider.first_choice(name, specs)
         if newest is None:
             return None
         found[name] = newest
@@ -104,10 +93,7 @@ _Walk = tuple[
 
 
 def _walk(
-    versions: dict[NormalizedName, Version],
-    provider: GroupProvider,
-    roots: Sequence[Req],
-    caps: Mapping[NormalizedName, Version],
+    versions: dict[NormalizedName, Version], provider: GroupProvider, roots: Sequence[Req]
 ) -> _Walk | None:
     """Every requirement reachable from the roots under the previous versions, or None if one
     cannot be met by them.  A package the previous group did not need (a Windows-only
@@ -122,10 +108,10 @@ def _walk(
         requirement = queue.pop()
         version = versions.get(requirement.name)
         if version is None:
-            version = _newest(provider, requirement, caps)
-            if version is None:
+            newest = provider.first_choice(requirement.name, [requirement.specifier])
+            if newest is None:
                 return None
-            versions[requirement.name] = version
+            version = versions[requirement.name] = newest[0]
         if not requirement.specifier.contains(version, prereleases=True):
             return None
         specifiers.setdefault(requirement.name, []).append(requirement.specifier)
@@ -150,16 +136,3 @@ def _walk(
                 children.setdefault(requirement.name, set()).add(dependency.name)
             queue.append(dependency)
     return specifiers, children, requires_python
-
-
-def _newest(
-    provider: GroupProvider, requirement: Req, caps: Mapping[NormalizedName, Version]
-) -> Version | None:
-    page = provider.page(requirement.name)
-    if page is None:
-        return None
-    allowed = [requirement.specifier]
-    if requirement.name in caps:
-        allowed.append(SpecifierSet(f"<={caps[requirement.name]}"))
-    newest = provider.first_choice(page, allowed)
-    return None if newest is None else newest[0]
