@@ -19,10 +19,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
+from resolvelib.structs import DirectedGraph
 
 from omniwheel.errors import ResolutionError
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.conditions import patch_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.prefetch import crawl
@@ -30,9 +32,9 @@ from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as
 from omniwheel.resolve.resolution import (
     GroupResolution,
     MatrixResolution,
-    Pin,
     ResolveRequest,
     SkippedTarget,
+    group_resolution,
 )
 from omniwheel.resolve.reuse import reuse_resolution
 
@@ -134,43 +136,53 @@ def _pins_for_group(
         reused = reuse_resolution(previous, provider, roots)
         if reused is not None:
             return reused
+    return _backtrack(provider, roots, request.policy)
+
+
+def _backtrack(
+    provider: GroupProvider, roots: Sequence[Req], policy: FilePolicy
+) -> GroupResolution:
+    """Resolve the group with resolvelib; a failure becomes an explained ResolutionError."""
     resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
-        raise explain_failure(list(exc.causes), provider, request.policy) from None
+        raise explain_failure(list(exc.causes), provider, policy) from None
     except ResolutionTooDeep:
         raise ResolutionError(
-            f"resolution for {members[0].name} did not finish within {MAX_ROUNDS} rounds",
+            f"resolution for {provider.targets[0].name} did not finish within {MAX_ROUNDS} rounds",
             hint="pin some versions to narrow the search",
         ) from None
+    chosen = {
+        candidate.name: (candidate.version, candidate.wheels)
+        for key, candidate in result.mapping.items()
+        if key != PYTHON and not candidate.extras
+    }
+    return group_resolution(
+        provider.targets,
+        chosen,
+        children=_children(result.graph),
+        requires_python={
+            name: _requires_python(provider, name, v) for name, (v, _) in chosen.items()
+        },
+        roots=(root.name for root in roots),
+    )
+
+
+def _children(graph: DirectedGraph[str | None]) -> dict[NormalizedName, set[NormalizedName]]:
+    """Each project's dependencies from resolvelib's graph, extras folded into their project."""
     children: dict[NormalizedName, set[NormalizedName]] = {}
-    for key in result.graph:
+    for key in graph:
         if key is None or key == PYTHON:
             continue
         base = NormalizedName(key.split("[")[0])
-        for child in result.graph.iter_children(key):
+        for child in graph.iter_children(key):
             if child is None or child == PYTHON:
                 continue
             child_name = NormalizedName(child.split("[")[0])
             if child_name != base:
                 children.setdefault(base, set()).add(child_name)
-    pins = {
-        candidate.name: Pin(
-            name=candidate.name,
-            version=candidate.version,
-            wheels=candidate.wheels,
-            dependencies=tuple(sorted(children.get(candidate.name, ()))),
-            requires_python=_requires_python(provider, candidate),
-        )
-        for key, candidate in result.mapping.items()
-        if key != PYTHON and not candidate.extras
-    }
-    return GroupResolution(
-        targets=tuple(members),
-        pins=dict(sorted(pins.items())),
-        roots=tuple(sorted({root.name for root in roots})),
-    )
+    return children
 
 
 def _locked_for(
@@ -193,8 +205,8 @@ def _reuse_candidates(
     return list({id(group): group for group in chosen}.values())
 
 
-def _requires_python(provider: GroupProvider, candidate: Candidate) -> str | None:
-    metadata = provider.metadata.get((candidate.name, candidate.version))
+def _requires_python(provider: GroupProvider, name: NormalizedName, version: Version) -> str | None:
+    metadata = provider.metadata.get((name, version))
     if metadata is None or metadata.requires_python is None:
         return None
     return str(metadata.requires_python)

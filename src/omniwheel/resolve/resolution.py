@@ -6,7 +6,7 @@ divergence report.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from packaging.requirements import Requirement
@@ -51,6 +51,29 @@ class GroupResolution:
     roots: tuple[NormalizedName, ...]
     conditions: Mapping[NormalizedName, str] = field(default_factory=dict, hash=False)
     """Packages needed only on some patch releases of the group's Python: the marker saying when."""
+
+
+def group_resolution(
+    targets: tuple[Target, ...],
+    chosen: Mapping[NormalizedName, tuple[Version, Mapping[Target, Wheel]]],
+    *,
+    children: Mapping[NormalizedName, Iterable[NormalizedName]],
+    requires_python: Mapping[NormalizedName, str | None],
+    roots: Iterable[NormalizedName],
+) -> GroupResolution:
+    """A group's resolution from each package's version and wheels, everything sorted by name
+    (resolvelib's answer and a reused one must give the same lock)."""
+    pins = {
+        name: Pin(
+            name=name,
+            version=version,
+            wheels=wheels,
+            dependencies=tuple(sorted(children.get(name, ()))),
+            requires_python=requires_python.get(name),
+        )
+        for name, (version, wheels) in sorted(chosen.items())
+    }
+    return GroupResolution(targets=targets, pins=pins, roots=tuple(sorted(set(roots))))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

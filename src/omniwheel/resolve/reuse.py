@@ -28,7 +28,7 @@ from packaging.version import Version
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
 from omniwheel.resolve.provider import PYTHON, GroupProvider, Req
-from omniwheel.resolve.resolution import GroupResolution, Pin
+from omniwheel.resolve.resolution import GroupResolution, group_resolution
 
 ROUNDS = 4
 
@@ -53,20 +53,12 @@ def reuse_resolution(
             return None
         changed = {name for name, (version, _) in newest.items() if version != versions[name]}
         if not changed:
-            pins = {
-                name: Pin(
-                    name=name,
-                    version=version,
-                    wheels=wheels,
-                    dependencies=tuple(sorted(children.get(name, ()))),
-                    requires_python=requires_python.get(name),
-                )
-                for name, (version, wheels) in sorted(newest.items())
-            }
-            return GroupResolution(
-                targets=provider.targets,
-                pins=pins,
-                roots=tuple(sorted({root.name for root in roots})),
+            return group_resolution(
+                provider.targets,
+                newest,
+                children=children,
+                requires_python=requires_python,
+                roots=(root.name for root in roots),
             )
         versions.update({name: newest[name][0] for name in changed})
     return None
