@@ -13,11 +13,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from omniwheel.index.client import IndexClient
+from omniwheel.index.models import ProjectPage
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
 
@@ -25,10 +27,21 @@ from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metad
 class _Crawl:
     def __init__(self, client: IndexClient, targets: Sequence[Target], policy: FilePolicy) -> None:
         self._client = client
-        self._targets = tuple(targets)
         self._policy = policy
         self._environments = {t: t.marker_environment() for t in targets}
         self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName], Target]] = set()
+
+    def needing(
+        self, marker: Marker | None, targets: Sequence[Target], extras: Sequence[str]
+    ) -> list[Target]:
+        """The targets on which a requirement with this marker applies, for one of ``extras``."""
+        if marker is None:
+            return list(targets)
+        return [
+            t
+            for t in targets
+            if any(marker.evaluate({**self._environments[t], "extra": e}) for e in extras)
+        ]
 
     async def visit(self, requirement: Requirement, targets: Sequence[Target]) -> None:
         name = canonicalize_name(requirement.name)
@@ -49,32 +62,20 @@ class _Crawl:
             )
             if newest is not None:
                 chosen.setdefault(newest[0], []).append(target)
-        await asyncio.gather(
-            *(self._expand(page.name, v, ts, extras) for v, ts in chosen.items() if page)
-        )
+        await asyncio.gather(*(self._expand(page, v, ts, extras) for v, ts in chosen.items()))
 
     async def _expand(
         self,
-        name: NormalizedName,
+        page: ProjectPage,
         version: Version,
         targets: list[Target],
         extras: frozenset[NormalizedName],
     ) -> None:
-        page = await self._client.page(name)
-        assert page is not None
         metadata = await self._client.metadata(metadata_wheel(page, version, self._policy))
         active = [*extras, ""]
         visits = []
         for dependency in metadata.requires_dist:
-            needing = [
-                t
-                for t in targets
-                if dependency.marker is None
-                or any(
-                    dependency.marker.evaluate({**self._environments[t], "extra": e})
-                    for e in active
-                )
-            ]
+            needing = self.needing(dependency.marker, targets, active)
             if needing:
                 visits.append(self.visit(dependency, needing))
         await asyncio.gather(*visits)
@@ -88,15 +89,9 @@ async def crawl(
 ) -> None:
     """Fetch, concurrently, the pages and metadata a resolution of ``requirements`` will read."""
     walker = _Crawl(client, targets, policy)
-    environments = {t: t.marker_environment() for t in targets}
     visits = []
     for requirement in requirements:
-        needing = [
-            t
-            for t in targets
-            if requirement.marker is None
-            or requirement.marker.evaluate({**environments[t], "extra": ""})
-        ]
+        needing = walker.needing(requirement.marker, targets, [""])
         if needing:
             visits.append(walker.visit(requirement, needing))
     await asyncio.gather(*visits, return_exceptions=True)
