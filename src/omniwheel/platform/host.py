@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from packaging.tags import Tag, compatible_tags, cpython_tags, sys_tags
+from packaging.tags import Tag, sys_tags
 
 from omniwheel.errors import OmniwheelError, TargetError
 from omniwheel.platform.target import (
@@ -35,6 +35,7 @@ from omniwheel.platform.target import (
     Libc,
     Os,
     PlatformSpec,
+    cpython_wheel_tags,
     format_python,
 )
 
@@ -324,13 +325,7 @@ def computed_tags(
     if machine.os is Os.LINUX:
         # A wheel built on and for this very machine; packaging ranks it first, so do we.
         platforms.insert(0, f"linux_{machine.arch}")
-    interpreter = f"cp{python[0]}{python[1]}"
-    abi = f"{interpreter}t" if free_threaded else interpreter
-    tags = (
-        *cpython_tags(python_version=python, abis=[abi], platforms=platforms),
-        *compatible_tags(python_version=python, interpreter=interpreter, platforms=platforms),
-    )
-    return tuple(dict.fromkeys(tags))
+    return cpython_wheel_tags(python, platforms, free_threaded=free_threaded)
 
 
 def _is_running(executable: Path) -> bool:

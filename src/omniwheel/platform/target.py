@@ -649,16 +649,27 @@ def _musllinux_tags(arch: Arch, floor: Floor) -> Iterator[str]:
         yield f"musllinux_{floor[0]}_{minor}_{arch}"
 
 
+def cpython_wheel_tags(
+    python: tuple[int, int], platforms: list[str], *, free_threaded: bool = False
+) -> tuple[Tag, ...]:
+    """Every wheel tag a CPython ``python`` on these platform tags installs, best first.
+
+    Its own ABI (``cp312``, or ``cp313t`` when free-threaded), then abi3 and ``none``, then the
+    pure-Python tags; computed by :mod:`packaging.tags` from these values alone.
+    """
+    interpreter = f"cp{python[0]}{python[1]}"
+    abi = f"{interpreter}t" if free_threaded else interpreter
+    tags = (
+        *cpython_tags(python_version=python, abis=[abi], platforms=platforms),
+        *compatible_tags(python_version=python, interpreter=interpreter, platforms=platforms),
+    )
+    return tuple(dict.fromkeys(tags))
+
+
 @functools.cache
 def _target_tags(target: Target) -> tuple[Tag, ...]:
     minor = (target.python[0], target.python[1])
-    interpreter = f"cp{minor[0]}{minor[1]}"
-    platforms = list(target.platform.platform_tags())
-    tags = (
-        *cpython_tags(python_version=minor, abis=[interpreter], platforms=platforms),
-        *compatible_tags(python_version=minor, interpreter=interpreter, platforms=platforms),
-    )
-    return tuple(dict.fromkeys(tags))
+    return cpython_wheel_tags(minor, list(target.platform.platform_tags()))
 
 
 @functools.cache
