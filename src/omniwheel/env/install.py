@@ -12,23 +12,32 @@ into the store.  The new ``RECORD`` lists the installed paths, relative to site-
 pip writes them, so any installer can uninstall what omniwheel installed — and the reverse:
 :func:`remove_dist` removes what a ``RECORD`` lists, never anything outside the environment.
 
+:func:`install_wheels` first works out, for every wheel, where each file goes and which
+directories that needs (plain string work, no system calls but reading ``RECORD``), then places
+the files on a small thread pool (:mod:`omniwheel.env.linker`): wheels whose paths collide are
+installed one after the other in the plan's order, so the result never depends on timing.
+
 :func:`execute_plan` runs a :class:`~omniwheel.env.plan.Plan`: fetch first (a failed download
 leaves the environment untouched), then remove, then link, then (optionally) compile the new
 ``.py`` files with the environment's interpreter (``python -m compileall``), whose ``.pyc``
 files are added to each distribution's ``RECORD``.
 """
 
+# Installing works on str paths (see omniwheel.env.linker): os functions, not Path methods.
+# ruff: noqa: PTH101, PTH108, PTH118, PTH120, PTH123, PTH208
+
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
-import errno
+import functools
 import hashlib
 import io
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from pathlib import Path
@@ -38,6 +47,7 @@ from installer.scripts import Script
 from installer.utils import get_launcher_kind, parse_entrypoints
 
 from omniwheel.env.layout import LinkMode
+from omniwheel.env.linker import LINK_WORKERS, Directories, Linker, needed_directories, run_in_order
 from omniwheel.env.plan import INSTALLER_NAME, InstalledDist, Plan, SelectedWheel
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
@@ -49,8 +59,6 @@ if TYPE_CHECKING:
 SHEBANG_LIMIT = 127
 """Longest ``#!`` line the kernel is sure to honour; longer ones go through ``/bin/sh``."""
 _WRITTEN_BY_INSTALLER = frozenset({*UNHASHED, "INSTALLER", "REQUESTED"})
-_LINK_FALLBACK_ERRNOS = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP})
-_WINDOWS_NO_SYMLINK_PRIVILEGE = 1314
 COMPILE_TIMEOUT_SECONDS = 600
 
 
@@ -95,64 +103,6 @@ class Scheme:
         }[key]
 
 
-@dataclass(slots=True)
-class Linker:
-    """Places store files by ``mode``, switching to copies for good once links fail."""
-
-    mode: LinkMode = "hardlink"
-    copying: bool = False
-    linked: int = 0
-    copied: int = 0
-    _made: set[Path] = field(default_factory=set)
-
-    def place(self, source: Path, dest: Path) -> bool:
-        """Link (or copy) ``source`` to ``dest``, replacing it; False if ``source`` is absent."""
-        self.parent(dest)
-        try:
-            self._place(source, dest)
-        except FileExistsError:
-            dest.unlink()
-            self._place(source, dest)
-        except FileNotFoundError:
-            if source.exists():
-                raise
-            return False  # listed in the wheel's RECORD but not in the wheel: nothing to place
-        return True
-
-    def parent(self, path: Path) -> None:
-        if path.parent not in self._made:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._made.add(path.parent)
-
-    def _place(self, source: Path, dest: Path) -> None:
-        if self.mode != "copy" and not self.copying:
-            try:
-                if self.mode == "symlink":
-                    dest.symlink_to(source)
-                else:
-                    os.link(source, dest)
-                self.linked += 1
-                return
-            except OSError as exc:
-                if not _link_refused(exc):
-                    raise
-                self.copying = True
-        if dest.exists() or dest.is_symlink():
-            raise FileExistsError(dest)
-        shutil.copyfile(source, dest)
-        # A copy is the environment's own: writable by its owner, unlike the store's file.
-        dest.chmod((source.stat().st_mode & 0o777) | 0o200)
-        self.copied += 1
-
-
-def _link_refused(exc: OSError) -> bool:
-    """Whether a failed link means "this filesystem (or user) cannot link here": copy instead."""
-    if isinstance(exc, FileExistsError | FileNotFoundError):
-        return False
-    winerror = getattr(exc, "winerror", None)
-    return exc.errno in _LINK_FALLBACK_ERRNOS or winerror == _WINDOWS_NO_SYMLINK_PRIVILEGE
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScriptMaker:
     """Makes launchers and fixes ``#!python`` for one interpreter (the venv's)."""
@@ -174,6 +124,17 @@ class ScriptMaker:
             yield Script(name, module, attr, section).generate(str(self.python), self.kind)
 
 
+# --- installing ----------------------------------------------------------------------------
+
+_File = tuple[str, str, str, str, str, bool]
+"""One file of a wheel to place: its store path, its destination, its RECORD path, hash field and
+size, and whether it is a ``.data/scripts`` file (rewritten, not linked, if it starts with
+``#!python``)."""
+_Launcher = tuple[str, str, bytes]
+"""A console or GUI script to write: destination, RECORD path, content."""
+_POSIX = os.sep == "/"
+
+
 @dataclass(slots=True)
 class _Record:
     """The RECORD being built for one installed distribution."""
@@ -191,9 +152,6 @@ class _Record:
         writer.writerows(sorted(self.rows))
         writer.writerow((os.path.relpath(record_path, self.base).replace(os.sep, "/"), "", ""))
         return out.getvalue().encode()
-
-
-# --- installing ----------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
@@ -216,37 +174,157 @@ class InstalledRecord:
         for source in python_files:
             for compiled in sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc")):
                 self.record.add(compiled, _record_hash(compiled.read_bytes()), _size(compiled))
-        _write_new(self.path, self.record.text(self.path), None)
+        _write_new(str(self.path), self.record.text(self.path))
 
 
-def install_wheel(
-    tree: Path, wheel: SelectedWheel, *, scheme: Scheme, maker: ScriptMaker, linker: Linker
-) -> InstalledRecord:
-    """Install the unpacked wheel at ``tree`` (a verified store tree) into ``scheme``."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstalledWheels:
+    """What installing a plan's wheels did."""
+
+    records: tuple[InstalledRecord, ...]
+    linked: int
+    copied: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _WheelPlan:
+    """Everything installing one wheel writes, worked out before anything is written."""
+
+    wheel: SelectedWheel
+    root: Path
+    """purelib or platlib, as the wheel's ``Root-Is-Purelib`` says."""
+    dist_info: str
+    """The dist-info directory's name."""
+    files: list[_File]
+    launchers: list[_Launcher]
+    directories: list[str]
+    """The directories to make, parents first (those that existed before the sync left out)."""
+
+    def dist_info_file(self, name: str) -> str:
+        return os.path.join(self.root, self.dist_info, name)
+
+    def destinations(self) -> Iterator[str]:
+        yield from (file[1] for file in self.files)
+        yield from (launcher[0] for launcher in self.launchers)
+        yield from (self.dist_info_file(name) for name in ("INSTALLER", "REQUESTED", "RECORD"))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Placed:
+    record: InstalledRecord
+    linked: int
+    copied: int
+
+
+def install_wheels(
+    wheels: Sequence[tuple[Path, SelectedWheel]],
+    *,
+    scheme: Scheme,
+    maker: ScriptMaker,
+    link_mode: LinkMode = "hardlink",
+    workers: int = LINK_WORKERS,
+) -> InstalledWheels:
+    """Install each unpacked wheel (a verified store tree, with the wheel it holds) into
+    ``scheme``, on up to ``workers`` threads.
+
+    Wheels whose files collide (two wheels writing the same path, or a file where another
+    wheel needs a directory) are installed one after the other in the given order, the later
+    one replacing the earlier one's file, as a sequential install would; all the others in
+    parallel.  The first wheel (in the given order) that fails decides the error.
+    """
+    existing = _existing_directories(scheme)
+    plans = [
+        _plan_wheel(tree, wheel, scheme=scheme, maker=maker, existing=existing)
+        for tree, wheel in wheels
+    ]
+    linker = Linker(mode=link_mode)
+    directories = Directories(made=set(existing))
+
+    def install_group(members: list[int]) -> list[_Placed]:
+        return [
+            _install_planned(plans[i], maker=maker, linker=linker, directories=directories)
+            for i in members
+        ]
+
+    groups = _colliding_groups(plans)
+    results = run_in_order(
+        [functools.partial(install_group, group) for group in groups],
+        weights=[sum(len(plans[i].files) for i in group) for group in groups],
+        workers=workers,
+    )
+    placed: dict[int, _Placed] = {}
+    for group, group_results in zip(groups, results, strict=True):
+        placed.update(zip(group, group_results, strict=True))
+    ordered = [placed[i] for i in range(len(plans))]
+    return InstalledWheels(
+        records=tuple(p.record for p in ordered),
+        linked=sum(p.linked for p in ordered),
+        copied=sum(p.copied for p in ordered),
+    )
+
+
+def _existing_directories(scheme: Scheme) -> set[str]:
+    candidates = (scheme.root, scheme.purelib, scheme.platlib, scheme.scripts, scheme.data)
+    return {str(path) for path in candidates if path.is_dir()}
+
+
+def _colliding_groups(plans: Sequence[_WheelPlan]) -> list[list[int]]:
+    """The plans' indexes grouped so that no two groups write the same path, each in order."""
+    leader = list(range(len(plans)))
+
+    def find(index: int) -> int:
+        while leader[index] != index:
+            leader[index] = leader[leader[index]]
+            index = leader[index]
+        return index
+
+    def join(first: int, second: int) -> None:
+        leader[find(second)] = find(first)
+
+    owner: dict[str, int] = {}
+    for index, plan in enumerate(plans):
+        for dest in plan.destinations():
+            if owner.setdefault(dest, index) != index:
+                join(owner[dest], index)
+    for index, plan in enumerate(plans):
+        for directory in plan.directories:
+            if owner.get(directory, index) != index:
+                join(owner[directory], index)
+    groups: dict[int, list[int]] = {}
+    for index in range(len(plans)):
+        groups.setdefault(find(index), []).append(index)
+    return list(groups.values())
+
+
+# -- planning one wheel ----------------------------------------------------------------------
+
+
+def _plan_wheel(
+    tree: Path,
+    wheel: SelectedWheel,
+    *,
+    scheme: Scheme,
+    maker: ScriptMaker,
+    existing: Collection[str],
+) -> _WheelPlan:
     dist_info = _dist_info(tree, wheel)
-    stem = dist_info.removesuffix(".dist-info")
     root = scheme.purelib if _root_is_purelib(tree / dist_info) else scheme.platlib
-    record = _Record(base=root)
-    for archive_path, hash_field, size in _tree_record(tree / dist_info / "RECORD"):
-        parts = archive_path.split("/")
-        if parts[0] == dist_info and parts[-1] in _WRITTEN_BY_INSTALLER and len(parts) == 2:
-            continue
-        source = tree.joinpath(*parts)
-        if parts[0] == f"{stem}.data":
-            dest = scheme.directory(parts[1], wheel.name).joinpath(*parts[2:])
-            if parts[1] == "scripts" and _starts_with_python_shebang(source):
-                _write_new(dest, _fixed_script(source, maker), record, executable=True)
-                continue
-        else:
-            dest = root.joinpath(*parts)
-        if linker.place(source, dest):
-            record.add(dest, hash_field, size)
-    _install_entry_points(tree / dist_info, scheme, maker, record, linker)
-    return _write_dist_info(root / dist_info, wheel, record, linker)
+    files, parents = _files(tree, dist_info, wheel, scheme, str(root))
+    launchers = list(_launchers(tree / dist_info, scheme, maker, root))
+    parents.update(os.path.dirname(launcher[0]) for launcher in launchers)
+    parents.add(os.path.join(root, dist_info))
+    return _WheelPlan(
+        wheel=wheel,
+        root=root,
+        dist_info=dist_info,
+        files=files,
+        launchers=launchers,
+        directories=needed_directories(parents, existing),
+    )
 
 
 def _dist_info(tree: Path, wheel: SelectedWheel) -> str:
-    names = [entry.name for entry in tree.iterdir() if entry.name.endswith(".dist-info")]
+    names = [name for name in os.listdir(tree) if name.endswith(".dist-info")]
     if len(names) != 1:
         raise InstallError(f"{wheel.describe()}: its store tree {tree} is damaged (no dist-info)")
     return names[0]
@@ -258,63 +336,152 @@ def _root_is_purelib(dist_info: Path) -> bool:
     return str(message.get("Root-Is-Purelib", "false")).strip().lower() == "true"
 
 
-def _tree_record(path: Path) -> Iterator[tuple[str, str, str]]:
+def _files(
+    tree: Path, dist_info: str, wheel: SelectedWheel, scheme: Scheme, root: str
+) -> tuple[list[_File], set[str]]:
+    """The files RECORD lists (but those the installer writes), where each one goes; and the
+    directories they go in.  (The hottest loop of a warm sync: kept to plain string work.)"""
+    prefix, sep = f"{tree}{os.sep}", os.sep
+    data = f"{dist_info.removesuffix('.dist-info')}.data/"
+    skipped = {f"{dist_info}/{name}" for name in _WRITTEN_BY_INSTALLER}
+    data_directories: dict[str, tuple[str, str]] = {}
+    files: list[_File] = []
+    parents: set[str] = set()
+    for row in _tree_record(tree / dist_info / "RECORD"):
+        archive_path, hash_field, size = row
+        if archive_path in skipped:
+            continue
+        native = archive_path if _POSIX else archive_path.replace("/", sep)
+        if archive_path.startswith(data):
+            key, _, rest = archive_path.removeprefix(data).partition("/")
+            if key not in data_directories:
+                data_directories[key] = _data_directory(scheme, key, wheel.name, root)
+            directory, relative = data_directories[key]
+            dest = f"{directory}{sep}{rest if _POSIX else rest.replace('/', sep)}"
+            script = key == "scripts"
+            files.append((prefix + native, dest, relative + rest, hash_field, size, script))
+        else:
+            dest = f"{root}{sep}{native}"
+            files.append((prefix + native, dest, archive_path, hash_field, size, False))
+        parents.add(dest.rpartition(sep)[0])
+    return files, parents
+
+
+def _data_directory(scheme: Scheme, key: str, name: str, root: str) -> tuple[str, str]:
+    """Where a ``.data/<key>`` directory goes, and that place's RECORD path prefix."""
+    directory = str(scheme.directory(key, name))
+    relative = os.path.relpath(directory, root).replace(os.sep, "/")
+    return directory, "" if relative == "." else f"{relative}/"
+
+
+def _tree_record(path: Path) -> list[list[str]]:
+    """RECORD's rows (those with three fields)."""
     with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.reader(handle):
-            if len(row) == 3:
-                yield row[0], row[1], row[2]
+        return [row for row in csv.reader(handle) if len(row) == 3]
 
 
-def _starts_with_python_shebang(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(8) == b"#!python"
-
-
-def _fixed_script(source: Path, maker: ScriptMaker) -> bytes:
-    content = source.read_bytes()
-    _, newline, rest = content.partition(b"\n")
-    return maker.shebang() + newline + rest
-
-
-def _install_entry_points(
-    dist_info: Path, scheme: Scheme, maker: ScriptMaker, record: _Record, linker: Linker
-) -> None:
+def _launchers(
+    dist_info: Path, scheme: Scheme, maker: ScriptMaker, root: Path
+) -> Iterator[_Launcher]:
     try:
         text = (dist_info / "entry_points.txt").read_text(encoding="utf-8")
     except FileNotFoundError:
         return
     for filename, content in maker.console_scripts(text):
         dest = scheme.scripts / filename
-        linker.parent(dest)
-        _write_new(dest, content, record, executable=True)
+        yield str(dest), os.path.relpath(dest, root).replace(os.sep, "/"), content
 
 
-def _write_dist_info(
-    dist_info: Path, wheel: SelectedWheel, record: _Record, linker: Linker
-) -> InstalledRecord:
-    linker.parent(dist_info / "RECORD")
-    _write_new(dist_info / "INSTALLER", f"{INSTALLER_NAME}\n".encode(), record)
-    if wheel.requested:
-        _write_new(dist_info / "REQUESTED", b"", record)
+# -- installing one wheel --------------------------------------------------------------------
+
+
+def _install_planned(
+    plan: _WheelPlan, *, maker: ScriptMaker, linker: Linker, directories: Directories
+) -> _Placed:
+    """Make the plan's directories, place its files, write its scripts and dist-info files."""
+    try:
+        directories.make(plan.directories)
+    except OSError as exc:
+        raise _cannot_install(plan.wheel, "its directories", exc) from exc
+    record = _Record(base=plan.root)
+    rows = record.rows
+    linked = copied = 0
+    relative = ""
+    try:
+        for source, dest, relative, hash_field, size, script in plan.files:
+            if script and _starts_with_python_shebang(source):
+                rows.append(
+                    _write_new(dest, _fixed_script(source, maker), relative, executable=True)
+                )
+                continue
+            placed = linker.place(source, dest)
+            if placed == "absent":
+                continue
+            rows.append((relative, hash_field, size))
+            if placed == "linked":
+                linked += 1
+            else:
+                copied += 1
+        for dest, relative, content in plan.launchers:
+            rows.append(_write_new(dest, content, relative, executable=True))
+        relative = f"{plan.dist_info}/RECORD"
+        installed = _write_dist_info(plan, record)
+    except OSError as exc:
+        raise _cannot_install(plan.wheel, f"`{relative}`", exc) from exc
+    return _Placed(record=installed, linked=linked, copied=copied)
+
+
+def _cannot_install(wheel: SelectedWheel, what: str, exc: OSError) -> InstallError:
+    path = exc.filename2 if exc.filename2 is not None else exc.filename
+    reason = exc.strerror or str(exc)
+    return InstallError(
+        f"{wheel.describe()}: cannot install {what}: {reason}"
+        + (f" ({path})" if path is not None else ""),
+        hint="check that the environment is writable and its disk has room; the next "
+        "`omniwheel sync` repairs what this one left unfinished",
+    )
+
+
+def _starts_with_python_shebang(path: str) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(8) == b"#!python"
+
+
+def _fixed_script(source: str, maker: ScriptMaker) -> bytes:
+    with open(source, "rb") as handle:
+        content = handle.read()
+    _, newline, rest = content.partition(b"\n")
+    return maker.shebang() + newline + rest
+
+
+def _write_dist_info(plan: _WheelPlan, record: _Record) -> InstalledRecord:
+    installer = f"{INSTALLER_NAME}\n".encode()
+    rows = record.rows
+    rows.append(
+        _write_new(plan.dist_info_file("INSTALLER"), installer, f"{plan.dist_info}/INSTALLER")
+    )
+    requested = plan.dist_info_file("REQUESTED")
+    if plan.wheel.requested:
+        rows.append(_write_new(requested, b"", f"{plan.dist_info}/REQUESTED"))
     else:
-        (dist_info / "REQUESTED").unlink(missing_ok=True)
-    record_path = dist_info / "RECORD"
-    _write_new(record_path, record.text(record_path), None)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(requested)
+    record_path = Path(plan.dist_info_file("RECORD"))
+    _write_new(str(record_path), record.text(record_path))
     return InstalledRecord(path=record_path, record=record)
 
 
 def _write_new(
-    path: Path, data: bytes, record: _Record | None, *, executable: bool = False
-) -> None:
-    """Write ``data`` as a new file (never through an existing link) and record it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.unlink(missing_ok=True)
-    with path.open("xb") as handle:
+    path: str, data: bytes, relative: str = "", *, executable: bool = False
+) -> tuple[str, str, str]:
+    """Write ``data`` as a new file (never through an existing link); its RECORD row."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    with open(path, "xb") as handle:
         handle.write(data)
     if executable:
-        path.chmod(0o755)
-    if record is not None:
-        record.add(path, _record_hash(data), len(data))
+        os.chmod(path, 0o755)
+    return relative, _record_hash(data), str(len(data))
 
 
 def _record_hash(data: bytes) -> str:
@@ -377,7 +544,7 @@ def remove_dist(dist: InstalledDist, *, site_packages: Path, scheme: Scheme) -> 
 def _recorded_paths(dist_info: Path, root: Path) -> Iterator[Path]:
     """The files RECORD lists, resolved; those outside the environment are skipped."""
     try:
-        rows = list(_tree_record(dist_info / "RECORD"))
+        rows = _tree_record(dist_info / "RECORD")
     except (FileNotFoundError, UnicodeDecodeError):
         return
     # Compare real paths: the venv may sit behind a symlink (/tmp on macOS, lib64 -> lib).
@@ -448,13 +615,13 @@ def execute_plan(
     fetched = store.ensure_trees((w.source for w in plan.fetch), fetcher, on_done=on_fetched)
     for dist in plan.remove:
         remove_dist(dist, site_packages=site_packages, scheme=scheme)
-    linker = Linker(mode=link_mode)
-    installed = []
+    trees = []
     for wheel in plan.link:
         tree = store.tree(wheel.source.sha256)
         if not tree.is_dir():  # listed as stored when planned, gone since (cache cleaned)
             store.ensure_tree(wheel.source, fetcher)
-        installed.append(install_wheel(tree, wheel, scheme=scheme, maker=maker, linker=linker))
+        trees.append((tree, wheel))
+    installed = install_wheels(trees, scheme=scheme, maker=maker, link_mode=link_mode)
     if compile_with is not None:
-        compile_bytecode(compile_with, installed)
-    return Executed(fetched=fetched, linked_files=linker.linked, copied_files=linker.copied)
+        compile_bytecode(compile_with, installed.records)
+    return Executed(fetched=fetched, linked_files=installed.linked, copied_files=installed.copied)
