@@ -11,7 +11,6 @@ range to fetch next.
 from __future__ import annotations
 
 import io
-import struct
 import zipfile
 from typing import TYPE_CHECKING
 
@@ -21,11 +20,6 @@ if TYPE_CHECKING:
 # How much of the end of a wheel to ask for first: enough for the central directory of most wheels.
 TAIL_SIZE = 64 * 1024
 
-_EOCD_SIGNATURE = b"PK\x05\x06"
-_EOCD_SIZE = 22
-_ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
-_ZIP64_LOCATOR_SIZE = 20
-_ZIP64_EOCD_SIZE = 56
 _LOCAL_HEADER_SIZE = 30
 
 
@@ -79,26 +73,6 @@ class SparseFile(io.RawIOBase):
                 self._position = end
                 return len(chunk)
         raise MissingRange(self._position, end)
-
-
-def central_directory_start(tail: bytes, size: int) -> int:
-    """Where the central directory starts, read from the end-of-central-directory records in
-    ``tail`` (the last ``len(tail)`` bytes of a zip of ``size`` bytes)."""
-    where = tail.rfind(_EOCD_SIGNATURE)
-    if where < 0 or len(tail) - where < _EOCD_SIZE:
-        raise zipfile.BadZipFile("no end of central directory record in the tail")
-    (offset,) = struct.unpack_from("<I", tail, where + 16)
-    if offset != 0xFFFFFFFF:
-        return int(offset)
-    locator = where - _ZIP64_LOCATOR_SIZE
-    if locator < 0 or tail[locator : locator + 4] != _ZIP64_LOCATOR_SIGNATURE:
-        raise zipfile.BadZipFile("zip64 end of central directory locator missing")
-    (eocd64,) = struct.unpack_from("<Q", tail, locator + 8)
-    tail_start = size - len(tail)
-    if eocd64 < tail_start:
-        raise zipfile.BadZipFile("zip64 end of central directory record outside the tail")
-    (offset64,) = struct.unpack_from("<Q", tail, eocd64 - tail_start + 48)
-    return int(offset64)
 
 
 def member_range(info: zipfile.ZipInfo) -> tuple[int, int]:
