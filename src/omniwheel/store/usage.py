@@ -27,6 +27,7 @@ exclusively and refuse, with a clear error, while anything else holds it.  (On P
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import tomllib
@@ -34,7 +35,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from omniwheel._atomic import write_atomic
 from omniwheel.store.store import STORE_DIR, StoreError, remove_tree
@@ -45,6 +46,7 @@ USAGE_VERSION = 1
 LEASE_FILE = ".omniwheel-cache.lock"
 """The lease's lock file; ``clean`` keeps it, so every process locks the same file."""
 _USAGE_LOCK = "usage-v1.lock"
+_USAGE_COMMENT = "Which environments use which store entries (cache prune)."
 
 
 class CacheBusyError(StoreError):
@@ -193,8 +195,6 @@ def record_usage(
     now: datetime | None = None,
 ) -> None:
     """Record that ``venv`` (synced from ``lock``) uses ``entries``, replacing its old record."""
-    from filelock import FileLock
-
     record = UsageRecord(
         lock=lock.absolute(),
         venv=venv.absolute(),
@@ -202,7 +202,7 @@ def record_usage(
         entries=frozenset(entries),
     )
     cache_root.mkdir(parents=True, exist_ok=True)
-    with FileLock(cache_root / _USAGE_LOCK):
+    with _exclusive(cache_root / _USAGE_LOCK):
         others = [
             old
             for old in read_usage(cache_root)
@@ -211,23 +211,52 @@ def record_usage(
         _write_usage(cache_root, [*others, record])
 
 
-def _write_usage(cache_root: Path, records: Sequence[UsageRecord]) -> None:
-    import tomlkit
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[None]:
+    """Hold the lock file ``path`` alone, waiting for it (``flock``, as ``filelock`` does on
+    POSIX — without importing it, which a warm sync would notice)."""
+    if sys.platform == "win32":
+        from filelock import FileLock
 
-    document = tomlkit.document()
-    document.add(tomlkit.comment("Which environments use which store entries (cache prune)."))
-    document["version"] = USAGE_VERSION
-    tables = tomlkit.aot()
+        with FileLock(path):
+            yield
+        return
+    import fcntl
+
+    with path.open("a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        yield
+
+
+def _write_usage(cache_root: Path, records: Sequence[UsageRecord]) -> None:
+    write_atomic(cache_root / USAGE_FILE, usage_toml(records).encode())
+
+
+def usage_toml(records: Sequence[UsageRecord]) -> str:
+    """The usage file's text: written directly (it is a few fixed keys per record), since
+    building it with ``tomlkit`` took most of a warm sync's bookkeeping time."""
+    lines = [f"# {_USAGE_COMMENT}", f"version = {USAGE_VERSION}"]
     for record in sorted(records, key=lambda r: (str(r.lock), str(r.venv))):
-        table: dict[str, Any] = {
-            "lock": str(record.lock),
-            "venv": str(record.venv),
-            "last-used": record.last_used,
-            "entries": sorted(record.entries),
-        }
-        tables.append(tomlkit.item(table))
-    document["environment"] = tables
-    write_atomic(cache_root / USAGE_FILE, tomlkit.dumps(document).encode())
+        entries = ", ".join(_toml_string(sha) for sha in sorted(record.entries))
+        lines += [
+            "",
+            "[[environment]]",
+            f"lock = {_toml_string(str(record.lock))}",
+            f"venv = {_toml_string(str(record.venv))}",
+            f"last-used = {_toml_datetime(record.last_used)}",
+            f"entries = [{entries}]",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML escapes too."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
+
+
+def _toml_datetime(when: datetime) -> str:
+    text = when.isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
 
 
 # --- prune and clean -----------------------------------------------------------------------
