@@ -7,8 +7,9 @@ here is computed from those fields alone and never from the machine omniwheel ru
 on Linux.  Tags come from :mod:`packaging.tags` called with explicit arguments only.
 
 Names users type are read by :func:`parse_target` / :func:`parse_platform` with the grammar
-``os-arch[-libc[floor]][-macosfloor][@X.Y[.Z]]`` (aliases and Julia triplets accepted); a target
-always prints in one canonical form with explicit floors, e.g. ``linux-x86_64-glibc2.28@3.12``.
+``os-arch[-libc[floor]][-macosfloor][@X.Y[.Z]]`` (aliases and Julia triplets accepted; the text
+grammar itself lives in ``_grammar.py``); a target always prints in one canonical form with
+explicit floors, e.g. ``linux-x86_64-glibc2.28@3.12``.
 
 A target's Python ``3.X`` stands for every release ``3.X.y``; ``3.X.Z`` stands for every
 ``3.X.y`` with ``y >= Z`` (a patch floor).  That is what :meth:`Target.fits_requires_python`
@@ -30,6 +31,13 @@ from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.version import Version
 
 from omniwheel.errors import TargetError
+from omniwheel.platform._grammar import (
+    GRAMMAR_HINT,
+    OS_DISPLAY,
+    PlatformParts,
+    extra_part_hint,
+    parse_platform_text,
+)
 
 PythonVersion: TypeAlias = tuple[int, int] | tuple[int, int, int]
 """A CPython minor ``(3, X)``, or a minor with a patch floor ``(3, X, Z)`` (``Z > 0``)."""
@@ -108,7 +116,6 @@ _MACHINE: Mapping[tuple[Os, Arch], str] = MappingProxyType(
 )
 _SYS_PLATFORM = MappingProxyType({Os.LINUX: "linux", Os.MACOS: "darwin", Os.WINDOWS: "win32"})
 _SYSTEM = MappingProxyType({Os.LINUX: "Linux", Os.MACOS: "Darwin", Os.WINDOWS: "Windows"})
-_DISPLAY = MappingProxyType({Os.LINUX: "Linux", Os.MACOS: "macOS", Os.WINDOWS: "Windows"})
 _WINDOWS_TAG = MappingProxyType(
     {Arch.X86_64: "win_amd64", Arch.AARCH64: "win_arm64", Arch.I686: "win32"}
 )
@@ -119,44 +126,7 @@ _LEGACY_MANYLINUX = MappingProxyType({17: "manylinux2014", 12: "manylinux2010", 
 # The oldest macOS floor that has tags for an architecture: Apple silicon arrived with 11.0.
 _OLDEST_MACOS = MappingProxyType({Arch.X86_64: (10, 9), Arch.AARCH64: (11, 0)})
 
-_OS_ALIASES = MappingProxyType(
-    {
-        "linux": Os.LINUX,
-        "macos": Os.MACOS,
-        "darwin": Os.MACOS,
-        "osx": Os.MACOS,
-        "mac": Os.MACOS,
-        "windows": Os.WINDOWS,
-        "win": Os.WINDOWS,
-        "win32": Os.WINDOWS,
-    }
-)
-_ARCH_ALIASES = MappingProxyType(
-    {
-        "x86_64": Arch.X86_64,
-        "amd64": Arch.X86_64,
-        "x64": Arch.X86_64,
-        "aarch64": Arch.AARCH64,
-        "arm64": Arch.AARCH64,
-        "i686": Arch.I686,
-        "i386": Arch.I686,
-        "x86": Arch.I686,
-    }
-)
-_LIBC_ALIASES = MappingProxyType({"glibc": Libc.GLIBC, "gnu": Libc.GLIBC, "musl": Libc.MUSL})
-
-_LIBC_PART = re.compile(r"(?P<libc>[a-z]+?)(?P<floor>[0-9]+\.[0-9]+)?", re.ASCII)
-_FLOOR_PART = re.compile(r"(?P<major>[0-9]+)(?:\.(?P<minor>[0-9]+))?", re.ASCII)
 _PYTHON_PART = re.compile(r"[0-9]+(?:\.[0-9]+)*", re.ASCII)
-
-GRAMMAR_HINT = (
-    "write a target as os-arch[-libc[floor]][-macosfloor][@3.X[.Y]], e.g. linux-x86_64, "
-    "linux-aarch64-musl, linux-x86_64-glibc2.17, macos-arm64, macos-x86_64-12.0, "
-    "windows-x86_64@3.12; Julia triplets such as x86_64-linux-gnu, aarch64-apple-darwin or "
-    "x86_64-w64-mingw32 work too"
-)
-_OS_HINT = "known OSes: linux, macos (or darwin, osx, mac), windows (or win, win32)"
-_ARCH_HINT = "known architectures: x86_64 (or amd64, x64), aarch64 (or arm64), i686 (or x86, i386)"
 _PYTHON_HINT = "write a CPython version as 3.X or 3.X.Y, e.g. 3.12 or 3.11.5 (3.8 and newer)"
 
 
@@ -178,7 +148,7 @@ class PlatformSpec:
     def __post_init__(self) -> None:
         os, arch = _checked_member(Os, self.os, "OS"), _checked_member(Arch, self.arch, "arch")
         if (os, arch) not in _ARCH_SPELLING:
-            raise TargetError(f"{_DISPLAY[os]} has no {arch} targets", hint=_supported_arches(os))
+            raise TargetError(f"{OS_DISPLAY[os]} has no {arch} targets", hint=_supported_arches(os))
         libc, libc_floor = _checked_libc(os, arch, self.libc, self.libc_floor)
         macos_floor = _checked_macos_floor(os, arch, self.macos_floor)
         _assign(self, os=os, arch=arch, libc=libc, libc_floor=libc_floor, macos_floor=macos_floor)
@@ -422,7 +392,7 @@ def parse_target(text: str) -> tuple[PlatformSpec, PythonVersion | None]:
         if not head:
             raise TargetError("no platform before `@`" if at else "empty target")
         python = parse_python_version(python_text) if at else None
-        return _parse_platform_text(head), python
+        return _platform_of(parse_platform_text(head)), python
     except TargetError as error:
         raise TargetError(
             f"invalid target `{text}`: {error.message}", hint=error.hint or GRAMMAR_HINT
@@ -452,94 +422,18 @@ def target_from_name(text: str) -> Target:
     return spec.at(python)
 
 
-# --- parsing -------------------------------------------------------------------------------
-
-
-def _parse_platform_text(text: str) -> PlatformSpec:
-    parts = text.split("-")
-    if "" in parts:
-        raise TargetError("empty part (a doubled dash, or a dash at an end)")
-    if len(parts) >= 2 and parts[1] in ("linux", "apple", "w64"):
-        return _parse_julia_triplet(parts)
-    os = _lookup(_OS_ALIASES, parts[0], "OS", _OS_HINT)
-    if len(parts) == 1:
-        raise TargetError(f"no architecture after `{parts[0]}`", hint=_ARCH_HINT)
-    arch = _lookup(_ARCH_ALIASES, parts[1], "architecture", _ARCH_HINT)
-    if len(parts) > 3:
-        raise TargetError(f"too many parts after the architecture: `{'-'.join(parts[2:])}`")
-    if len(parts) == 2:
-        return PlatformSpec(os=os, arch=arch)
-    return _with_extra_part(os, arch, parts[2])
-
-
-def _with_extra_part(os: Os, arch: Arch, part: str) -> PlatformSpec:
-    """The platform with its third part: a libc (Linux) or a macOS floor."""
-    if floor := _FLOOR_PART.fullmatch(part):
-        if os is Os.LINUX:
-            raise TargetError(
-                f"a Linux floor goes with its libc: `glibc{part}` or `musl{part}`, not `{part}`",
-                hint=_extra_hint(os),
-            )
-        if os is Os.WINDOWS:
-            raise TargetError(f"Windows targets take no floor (`{part}`)", hint=_extra_hint(os))
-        return PlatformSpec(os=os, arch=arch, macos_floor=_floor_of(floor))
-    libc_part = _LIBC_PART.fullmatch(part)
-    if libc_part is None or libc_part["libc"] not in _LIBC_ALIASES:
-        raise TargetError(f"unknown part `{part}`", hint=_extra_hint(os))
-    if os is not Os.LINUX:
-        raise TargetError(f"{_DISPLAY[os]} targets have no libc (`{part}`)", hint=_extra_hint(os))
-    libc = _LIBC_ALIASES[libc_part["libc"]]
-    libc_floor = _floor_of(_FLOOR_PART.fullmatch(libc_part["floor"] or ""))
-    return PlatformSpec(os=os, arch=arch, libc=libc, libc_floor=libc_floor)
-
-
-def _parse_julia_triplet(parts: list[str]) -> PlatformSpec:
-    """``arch-linux-{gnu,musl}``, ``arch-apple-darwin[N]``, ``arch-w64-mingw32``."""
-    arch = _lookup(_ARCH_ALIASES, parts[0], "architecture", _ARCH_HINT)
-    if len(parts) != 3:
-        raise TargetError(
-            "a Julia triplet has exactly three parts here (no libgfortran/cxx/julia tags)",
-            hint="e.g. x86_64-linux-gnu, x86_64-linux-musl, aarch64-apple-darwin, "
-            "x86_64-w64-mingw32",
-        )
-    vendor, system = parts[1], parts[2]
-    if vendor == "linux" and system in ("gnu", "musl"):
-        return PlatformSpec(os=Os.LINUX, arch=arch, libc=_LIBC_ALIASES[system])
-    if vendor == "apple" and re.fullmatch(r"darwin[0-9.]*", system):
-        return PlatformSpec(os=Os.MACOS, arch=arch)
-    if vendor == "w64" and system == "mingw32":
-        return PlatformSpec(os=Os.WINDOWS, arch=arch)
-    raise TargetError(
-        f"unknown Julia triplet ending `{vendor}-{system}`",
-        hint="Julia triplets end in linux-gnu, linux-musl, apple-darwin or w64-mingw32",
+def _platform_of(parts: PlatformParts) -> PlatformSpec:
+    """The platform a parsed name describes (checked, floors filled, as on construction)."""
+    return PlatformSpec(
+        os=Os(parts.os),
+        arch=Arch(parts.arch),
+        libc=None if parts.libc is None else Libc(parts.libc),
+        libc_floor=parts.libc_floor,
+        macos_floor=parts.macos_floor,
     )
 
 
 _Enum = TypeVar("_Enum", Os, Arch, Libc)
-
-
-def _lookup(aliases: Mapping[str, _Enum], word: str, what: str, hint: str) -> _Enum:
-    try:
-        return aliases[word]
-    except KeyError:
-        raise TargetError(f"unknown {what} `{word}`", hint=hint) from None
-
-
-def _floor_of(match: re.Match[str] | None) -> Floor | None:
-    if match is None:
-        return None
-    return (int(match["major"]), int(match["minor"] or 0))
-
-
-def _extra_hint(os: Os) -> str:
-    if os is Os.LINUX:
-        return (
-            "after a Linux architecture comes a libc, optionally with its floor: glibc, musl, "
-            "glibc2.17, musl1.1"
-        )
-    if os is Os.MACOS:
-        return "after a macOS architecture comes only a macOS floor, e.g. macos-x86_64-12.0"
-    return "Windows targets are just windows-ARCH, e.g. windows-x86_64 or windows-arm64"
 
 
 # --- validation ----------------------------------------------------------------------------
@@ -558,7 +452,7 @@ def _checked_libc(
 ) -> tuple[Libc | None, Floor | None]:
     if os is not Os.LINUX:
         if libc is not None or floor is not None:
-            raise TargetError(f"{_DISPLAY[os]} targets have no libc", hint=_extra_hint(os))
+            raise TargetError(f"{OS_DISPLAY[os]} targets have no libc", hint=extra_part_hint(os))
         return None, None
     libc = Libc.GLIBC if libc is None else _checked_member(Libc, libc, "libc")
     floor = DEFAULT_LIBC_FLOORS[libc] if floor is None else floor
@@ -580,7 +474,9 @@ def _checked_libc(
 def _checked_macos_floor(os: Os, arch: Arch, floor: Floor | None) -> Floor | None:
     if os is not Os.MACOS:
         if floor is not None:
-            raise TargetError(f"{_DISPLAY[os]} targets have no macOS floor", hint=_extra_hint(os))
+            raise TargetError(
+                f"{OS_DISPLAY[os]} targets have no macOS floor", hint=extra_part_hint(os)
+            )
         return None
     floor = DEFAULT_MACOS_FLOOR if floor is None else floor
     oldest = _OLDEST_MACOS[arch]
@@ -614,7 +510,7 @@ def _checked_python(version: tuple[int, ...]) -> PythonVersion:
 
 def _supported_arches(os: Os) -> str:
     names = [spelling for (each, _), spelling in _ARCH_SPELLING.items() if each is os]
-    return f"{_DISPLAY[os]} targets exist for: {', '.join(names)}"
+    return f"{OS_DISPLAY[os]} targets exist for: {', '.join(names)}"
 
 
 def _assign(obj: object, **fields: object) -> None:
