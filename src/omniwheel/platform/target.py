@@ -353,9 +353,11 @@ class Target:
         )
 
 
+@functools.cache
 def releases_of(python: PythonVersion) -> tuple[Version, ...]:
     """Every release a target Python stands for: 3.X.0 (or the patch floor) to 3.X.99."""
-    return _releases(python)
+    first = python[2] if len(python) == 3 else 0
+    return tuple(Version(f"{python[0]}.{python[1]}.{y}") for y in range(first, LAST_PATCH + 1))
 
 
 def format_python(python: tuple[int, ...]) -> str:
@@ -574,12 +576,6 @@ def _target_tag_ranks(target: Target) -> Mapping[Tag, int]:
 
 
 @functools.cache
-def _releases(python: PythonVersion) -> tuple[Version, ...]:
-    first = python[2] if len(python) == 3 else 0
-    return tuple(Version(f"{python[0]}.{python[1]}.{y}") for y in range(first, LAST_PATCH + 1))
-
-
-@functools.cache
 def _fits(spec_text: str, python: PythonVersion) -> bool:
     spec = SpecifierSet(spec_text)
-    return all(spec.contains(release, prereleases=False) for release in _releases(python))
+    return all(spec.contains(release, prereleases=False) for release in releases_of(python))
