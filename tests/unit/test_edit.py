@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,30 @@ def test_dynamic_dependencies_are_not_edited() -> None:
     text = '[project]\nname = "x"\nversion = "1"\ndynamic = ["dependencies"]\n'
     with pytest.raises(EditError, match="dynamic"):
         add_requirements(text, ["attrs"])
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda: init_text("-bad-", (3, 12)), "invalid project name"),
+        (lambda: add_requirements("[project\n", ["httpx"]), "is not valid TOML"),
+        (
+            lambda: add_requirements(
+                "[project]\noptional-dependencies = 1\n", ["pytest"], group="test"
+            ),
+            "optional-dependencies is not a table",
+        ),
+        (
+            lambda: add_requirements('[project]\ndependencies = "httpx"\n', ["idna"]),
+            "is not an array of requirement strings",
+        ),
+        (
+            lambda: remove_requirements("[project]\ndependencies = []\n", ["-bad-"]),
+            "invalid package name",
+        ),
+    ],
+)
+def test_every_refused_edit_says_what_to_do(edit: Callable[[], object], message: str) -> None:
+    with pytest.raises(EditError, match=message) as caught:
+        edit()
+    assert caught.value.hint

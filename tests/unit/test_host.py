@@ -142,8 +142,9 @@ def test_an_interpreter_that_does_not_answer_is_a_probe_error(tmp_path: Path, an
     script = tmp_path / "python"
     script.write_text(f"#!/bin/sh\n{answer if answer.startswith('exit') else 'echo ' + answer}\n")
     script.chmod(0o755)
-    with pytest.raises(InterpreterProbeError, match=str(script)):
+    with pytest.raises(InterpreterProbeError, match=str(script)) as error:
         probe_interpreter(script)
+    assert "--python PATH" in (error.value.hint or "")
 
 
 def test_a_missing_interpreter_is_a_probe_error(tmp_path: Path) -> None:

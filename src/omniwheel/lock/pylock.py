@@ -34,6 +34,11 @@ TOOL = "omniwheel"
 class LockConsistencyError(LockFileError):
     """The written lock would make an installer pick other files than the resolver chose."""
 
+    def __init__(self, message: str) -> None:
+        super().__init__(
+            message, hint="this is a bug in omniwheel; please report it with the pyproject.toml"
+        )
+
 
 def render_pylock(lock: Lock) -> str:
     """The pylock.toml text for a lock, after proving it selects the resolved wheels."""
@@ -180,8 +185,7 @@ def _verify_target(
         differences = sorted(set(chosen.items()) ^ set(expected.items()))
         raise LockConsistencyError(
             f"on {target.name} (Python {environment['python_full_version']}) an installer "
-            f"would pick other wheels than the resolver chose: {differences[:6]}",
-            hint="this is a bug in omniwheel; please report it with the pyproject.toml",
+            f"would pick other wheels than the resolver chose: {differences[:6]}"
         )
 
 
@@ -219,7 +223,9 @@ def read_pylock(path: Path) -> ExistingLock | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise LockFileError(f"cannot read {path}: {exc.strerror}") from exc
+        raise LockFileError(
+            f"cannot read {path}: {exc.strerror}", hint="check the file's permissions"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise LockFileError(f"{path} is not UTF-8 text ({exc.reason})", hint=_RELOCK_HINT) from exc
     try:

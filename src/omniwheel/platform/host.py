@@ -103,6 +103,15 @@ _ARCH_OF_MACHINE = MappingProxyType(
 class InterpreterProbeError(OmniwheelError):
     """An interpreter could not be run, or answered something unusable."""
 
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint or _PROBE_HINT)
+
+
+_PROBE_HINT = (
+    "check that it is a working CPython (run it with `--version`), or choose another with "
+    "`--python PATH`"
+)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Machine:

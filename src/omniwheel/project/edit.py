@@ -75,7 +75,8 @@ def init_text(name: str, python: tuple[int, int]) -> str:
         canonicalize_name(name, validate=True)
     except InvalidName:
         raise EditError(
-            f"invalid project name {name!r}: use letters, digits, `-`, `_` and `.`"
+            f"invalid project name {name!r}: use letters, digits, `-`, `_` and `.`",
+            hint="give another with `omniwheel init --name NAME`",
         ) from None
     project = tomlkit.document()
     table = tomlkit.table()
@@ -153,7 +154,10 @@ def _parse(text: str) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(text)
     except TOMLKitError as exc:
-        raise EditError(f"pyproject.toml is not valid TOML: {exc}") from None
+        raise EditError(
+            f"pyproject.toml is not valid TOML: {exc}",
+            hint="fix the TOML syntax at the position shown, then run the command again",
+        ) from None
 
 
 def _where(group: str | None) -> str:
@@ -196,7 +200,11 @@ def _requirement_array(
         project["optional-dependencies"] = extras
         return array
     if not isinstance(extras, dict):
-        raise EditError("[project].optional-dependencies is not a table")
+        raise EditError(
+            "[project].optional-dependencies is not a table",
+            hint="make it a table of arrays: `[project.optional-dependencies]` with, e.g., "
+            '`test = ["pytest"]`',
+        )
     key = _group_key(extras, group)
     return _array_in(extras, key, _where(group), create=create)
 
@@ -219,7 +227,10 @@ def _array_in(table: Any, key: str, where: str, *, create: bool) -> Array | None
         table[key] = value
         return value
     if not isinstance(value, Array):
-        raise EditError(f"{where} is not an array of requirement strings")
+        raise EditError(
+            f"{where} is not an array of requirement strings",
+            hint='make it an array of PEP 508 strings, e.g. `["httpx>=0.27"]`',
+        )
     if not value:
         value.multiline(True)  # `dependencies = []` grows into one entry per line
     return value
@@ -265,7 +276,9 @@ def _normalized(name: str, *, what: str = "package name") -> NormalizedName:
     try:
         return canonicalize_name(name, validate=True)
     except InvalidName:
-        raise EditError(f"invalid {what} {name!r}") from None
+        raise EditError(
+            f"invalid {what} {name!r}", hint="use letters, digits, `-`, `_` and `.`"
+        ) from None
 
 
 def _elsewhere_hint(

@@ -174,7 +174,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         raise ProjectNotFoundError(path) from None
     except OSError as error:
-        raise ProjectError(f"cannot read {path}: {error.strerror}") from None
+        raise ProjectError(
+            f"cannot read {path}: {error.strerror}", hint="check the file's permissions"
+        ) from None
     try:
         return tomllib.loads(data.decode("utf-8"))
     except UnicodeDecodeError as error:
