@@ -188,6 +188,19 @@ def test_unreachable_index_names_the_url(workspace: Workspace) -> None:
     assert_fails(run, f"could not fetch {url}app/ after {client.ATTEMPTS} attempts")
 
 
+def test_a_ca_bundle_that_is_no_pem_is_a_clear_error(workspace: Workspace) -> None:
+    bundle = workspace.root / "not-a-bundle.pem"
+    bundle.write_text("not a certificate\n", encoding="utf-8")
+    run = run_lock(
+        workspace.project_dir,
+        ["--platform", LINUX],
+        index_url=workspace.server.url,
+        cache_dir=workspace.root / "cache",
+        environ={"SSL_CERT_FILE": str(bundle)},
+    )
+    assert_fails(run, str(bundle), "SSL_CERT_FILE")
+
+
 def test_project_missing_from_the_index(workspace: Workspace) -> None:
     workspace.write(["app", "ghost>=1"])
     run = workspace.lock("--platform", LINUX)

@@ -105,12 +105,9 @@ class IndexClient:
         # the first probes (some old wheels lack the file even on indexes that serve it).
         self._probe_successes = 0
         self._probe_failures = 0
-        verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=str(location.cert)) if location.cert else True
-        )
         self._http = httpx.AsyncClient(
             http2=True,
-            verify=verify,
+            verify=_tls_verification(location),
             timeout=httpx.Timeout(timeout, connect=10.0),
             follow_redirects=True,
             headers={"User-Agent": f"omniwheel/{__version__}"},
@@ -325,6 +322,21 @@ class IndexClient:
         if self._auth is None or urlsplit(url).netloc.lower() != self._host:
             return None
         return self._auth
+
+
+def _tls_verification(location: IndexLocation) -> ssl.SSLContext | bool:
+    """The configured CA bundle as a TLS context, or True for the default trust store."""
+    if location.cert is None:
+        return True
+    try:
+        return ssl.create_default_context(cafile=str(location.cert))
+    except (ssl.SSLError, ValueError) as exc:
+        source = location.cert_source or "the configuration"
+        raise IndexAccessError(
+            f"the certificate bundle {location.cert} (from {source}) holds no usable CA "
+            f"certificates ({exc})",
+            hint=f"point {source} at a PEM file of CA certificates, or unset it",
+        ) from exc
 
 
 def _memoised(

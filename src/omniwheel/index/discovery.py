@@ -70,6 +70,8 @@ class IndexLocation:
     """Where the URL came from, for messages: ``--index-url``, ``PIP_INDEX_URL``, …"""
     cert: Path | None
     """CA bundle to verify TLS with, or None for the default trust store."""
+    cert_source: str | None = None
+    """Where :attr:`cert` came from, for messages: ``SSL_CERT_FILE``, ``PIP_CERT``, …"""
     notes: tuple[str, ...] = ()
     """Configuration found but deliberately not used, one sentence each (no credentials)."""
 
@@ -110,10 +112,12 @@ def discover_index(
     files = pip_config_files(environ, home) if config_files is None else config_files
     pip = _PipSettings(environ, _read_pip_config(files))
     url, source = _choose_url(cli_url, tool_url, environ, pip)
+    cert, cert_source = _cert(environ, pip, home)
     return IndexLocation(
         url=_normalise_url(url, source),
         source=source,
-        cert=_cert(environ, pip, home),
+        cert=cert,
+        cert_source=cert_source,
         notes=tuple(_ignored_notes(pip)),
     )
 
@@ -213,15 +217,18 @@ def _redacted(text: str) -> str:
 # --- TLS and the notes ---------------------------------------------------------------------
 
 
-def _cert(environ: Mapping[str, str], pip: _PipSettings, home: Path) -> Path | None:
-    """``SSL_CERT_FILE``, else pip's ``cert`` (env ``PIP_CERT``, then config files)."""
+def _cert(
+    environ: Mapping[str, str], pip: _PipSettings, home: Path
+) -> tuple[Path | None, str | None]:
+    """``SSL_CERT_FILE``, else pip's ``cert`` (env ``PIP_CERT``, then config files), with
+    where it came from."""
     chosen = (
         (environ["SSL_CERT_FILE"], "SSL_CERT_FILE")
         if environ.get("SSL_CERT_FILE")
         else pip.get("cert")
     )
     if chosen is None:
-        return None
+        return None, None
     value, source = chosen
     path = _expand_home(value.strip(), home)
     if not path.is_file():
@@ -230,7 +237,7 @@ def _cert(environ: Mapping[str, str], pip: _PipSettings, home: Path) -> Path | N
             source=source,
             hint=f"point {source} at an existing PEM file, or unset it",
         )
-    return path
+    return path, source
 
 
 def _expand_home(value: str, home: Path) -> Path:
