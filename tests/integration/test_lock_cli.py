@@ -156,6 +156,18 @@ def test_unknown_platform_is_a_target_error(workspace: Workspace) -> None:
     assert_fails(run, "invalid target `linux-sparc64@3.12`", "known architectures")
 
 
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [("platforms", ["linux-sparc64"]), ("python-versions", ["3"])],
+)
+def test_a_bad_target_setting_names_its_key(
+    workspace: Workspace, setting: str, value: list[str]
+) -> None:
+    workspace.write(("app",), **{setting: value})
+    run = workspace.lock()
+    assert_fails(run, f"[tool.omniwheel] {setting}", f"`{value[0]}`")
+
+
 def test_platform_outside_requires_python_is_refused(workspace: Workspace) -> None:
     run = workspace.lock("--platform", "linux-x86_64@3.10")
     assert_fails(run, "`linux-x86_64-glibc2.28@3.10` is outside requires-python `>=3.11`")

@@ -170,20 +170,7 @@ def decide_inputs(
     """The lock inputs: command line first, then the existing lock's, then the project's."""
     settings = project.settings
     recorded: Mapping[str, Any] = existing.inputs if existing is not None else {}
-    from_cli = bool(options.platforms or options.python_versions)
-    if from_cli:
-        targets = expand_targets(
-            options.platforms or settings.platforms,
-            options.python_versions or settings.python_versions,
-            project.requires_python,
-        )
-    elif recorded.get("targets-from-cli") and recorded.get("targets"):
-        from_cli = True
-        targets = tuple(target_from_name(name) for name in recorded["targets"])
-    else:
-        targets = expand_targets(
-            settings.platforms, settings.python_versions, project.requires_python
-        )
+    targets, from_cli = _targets(project, options, recorded)
     extras = _extras(project, options, recorded)
     chosen, options_from_cli = _options(options, settings, recorded)
     inputs = LockInputs(
@@ -200,6 +187,34 @@ def decide_inputs(
         requires_python=str(project.requires_python) if project.requires_python else None,
     )
     return inputs, targets
+
+
+def _targets(
+    project: Project, options: LockOptions, recorded: Mapping[str, Any]
+) -> tuple[tuple[Target, ...], bool]:
+    """The targets, and whether they come from a command line (this one or the lock's)."""
+    settings = project.settings
+    from_cli = bool(options.platforms or options.python_versions)
+    if not from_cli and recorded.get("targets-from-cli") and recorded.get("targets"):
+        return tuple(target_from_name(name) for name in recorded["targets"]), True
+    platforms, platforms_from = (
+        (options.platforms, "--platform")
+        if options.platforms
+        else (settings.platforms, "[tool.omniwheel] platforms")
+    )
+    versions, versions_from = (
+        (options.python_versions, "--python-version")
+        if options.python_versions
+        else (settings.python_versions, "[tool.omniwheel] python-versions")
+    )
+    targets = expand_targets(
+        platforms,
+        versions,
+        project.requires_python,
+        platforms_from=platforms_from,
+        versions_from=versions_from,
+    )
+    return targets, from_cli
 
 
 def _options(

@@ -9,7 +9,8 @@ later step (resolution, lock, Julia artifacts) walks the targets in the same ord
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from packaging.specifiers import SpecifierSet
 
@@ -29,6 +30,8 @@ from omniwheel.platform.target import (
 # CPython minors supported upstream when this omniwheel was released: 3.10 reached end of life
 # in October 2026.  Bump with each release (add the new minor, drop the one past end of life).
 SUPPORTED_PYTHONS: tuple[tuple[int, int], ...] = ((3, 11), (3, 12), (3, 13), (3, 14), (3, 15))
+
+_Parsed = TypeVar("_Parsed")
 
 # The platforms most projects ship to, each with the default floors (see target.py).
 DEFAULT_PLATFORMS: tuple[PlatformSpec, ...] = (
@@ -66,6 +69,9 @@ def expand_targets(
     platforms: Sequence[str],
     python_versions: Sequence[str],
     requires_python: SpecifierSet | None,
+    *,
+    platforms_from: str | None = None,
+    versions_from: str | None = None,
 ) -> tuple[Target, ...]:
     """Every target to lock for, deduplicated and sorted by :meth:`Target.sort_key`.
 
@@ -74,10 +80,12 @@ def expand_targets(
     that ``requires_python`` admits (see :func:`admitted_python`).  No platforms means
     :data:`DEFAULT_PLATFORMS`.  Raises :class:`TargetError` for a bad name, for a target
     ``requires_python`` does not admit entirely, and when nothing is left to lock.
+    ``platforms_from`` / ``versions_from`` say where the names came from (``--platform``,
+    ``[tool.omniwheel] platforms``), for the message when one does not parse.
     """
-    parsed = [parse_target(text) for text in platforms]
+    parsed = [_read(parse_target, text, platforms_from) for text in platforms]
     specs = parsed or [(spec, None) for spec in DEFAULT_PLATFORMS]
-    given = [parse_python_version(text) for text in python_versions]
+    given = [_read(parse_python_version, text, versions_from) for text in python_versions]
     defaults = _default_pythons(requires_python)
     targets: set[Target] = set()
     for spec, python in specs:
@@ -90,6 +98,16 @@ def expand_targets(
     if not targets:
         raise _nothing_to_lock(requires_python)
     return tuple(sorted(targets, key=Target.sort_key))
+
+
+def _read(parse: Callable[[str], _Parsed], text: str, where: str | None) -> _Parsed:
+    """``parse(text)``; a TargetError also says where ``text`` was written."""
+    try:
+        return parse(text)
+    except TargetError as error:
+        if where is None:
+            raise
+        raise TargetError(f"{error.message} (in {where})", hint=error.hint) from None
 
 
 def _default_pythons(requires_python: SpecifierSet | None) -> list[PythonVersion]:
