@@ -1,0 +1,6 @@
+"""The lock: one in-memory model of a matrix resolution, and its PEP 751 ``pylock.toml`` form.
+
+``model`` builds the model (entries, markers, inputs) from a resolution; ``markers`` writes the
+markers that select each entry's targets; ``pylock`` renders, verifies and reads the file;
+``locker`` is the ``omniwheel lock`` orchestration over project, index, resolver and writer.
+"""
