@@ -99,14 +99,7 @@ def lock_project(
     path = project.root / LOCK_FILENAME
     existing = read_pylock(path)
     inputs, targets = decide_inputs(project, options, existing, location)
-    request = ResolveRequest(
-        requirements=_requirements(project, inputs.extras),
-        targets=targets,
-        policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
-        uniform=inputs.uniform,
-        skip_targets_without_wheels=inputs.no_wheel == "skip-target",
-        locked=locked_versions(existing, targets, options),
-    )
+    request = _request(project, inputs, targets, locked_versions(existing, targets, options))
     cache = IndexCache(cache_root, location.public_url)
 
     def client() -> IndexClient:
@@ -139,6 +132,23 @@ def lock_project(
         seconds=time.monotonic() - started,
         changed=changed,
         changes=changes,
+    )
+
+
+def _request(
+    project: Project,
+    inputs: LockInputs,
+    targets: tuple[Target, ...],
+    locked: Mapping[Target, Mapping[NormalizedName, Version]],
+) -> ResolveRequest:
+    """What the resolver is asked: the inputs as requirements, targets and file rules."""
+    return ResolveRequest(
+        requirements=_requirements(project, inputs.extras),
+        targets=targets,
+        policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
+        uniform=inputs.uniform,
+        skip_targets_without_wheels=inputs.no_wheel == "skip-target",
+        locked=locked,
     )
 
 

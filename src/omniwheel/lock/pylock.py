@@ -23,6 +23,7 @@ from tomlkit.items import Table
 
 from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.index.discovery import strip_credentials
+from omniwheel.index.models import DistFile
 from omniwheel.lock.model import Lock, LockedPackage, LockInputs
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target, target_from_name
@@ -92,29 +93,33 @@ def _package_table(
     table["index"] = index_url
     wheels = tomlkit.aot()
     for locked in package.wheels:
-        wheel = tomlkit.table()
-        dist = locked.file
-        # Some indexes list files under URLs that carry the caller's credentials; a lock is
-        # shared, so it keeps only the address (sync sends the index's credentials again).
-        wheel["url"] = strip_credentials(dist.url)
-        if dist.upload_time is not None:
-            wheel["upload-time"] = dist.upload_time
-        if dist.size is not None:
-            wheel["size"] = dist.size
-        hashes = tomlkit.inline_table()
-        if dist.sha256 is None:
-            raise LockFileError(
-                f"the index gives no sha256 for {dist.filename}",
-                hint="omniwheel locks only files with a published sha256; use another index",
-            )
-        hashes["sha256"] = dist.sha256
-        wheel["hashes"] = hashes
-        wheels.append(wheel)
+        wheels.append(_wheel_table(locked.file))
     table["wheels"] = wheels
     tool = tomlkit.table()
     tool["targets"] = _multiline([t.name for t in package.targets])
     table["tool"] = {TOOL: tool}
     return table
+
+
+def _wheel_table(dist: DistFile) -> Table:
+    """One ``[[packages.wheels]]`` entry: where the file is, when it was uploaded, its hash."""
+    if dist.sha256 is None:
+        raise LockFileError(
+            f"the index gives no sha256 for {dist.filename}",
+            hint="omniwheel locks only files with a published sha256; use another index",
+        )
+    wheel = tomlkit.table()
+    # Some indexes list files under URLs that carry the caller's credentials; a lock is
+    # shared, so it keeps only the address (sync sends the index's credentials again).
+    wheel["url"] = strip_credentials(dist.url)
+    if dist.upload_time is not None:
+        wheel["upload-time"] = dist.upload_time
+    if dist.size is not None:
+        wheel["size"] = dist.size
+    hashes = tomlkit.inline_table()
+    hashes["sha256"] = dist.sha256
+    wheel["hashes"] = hashes
+    return wheel
 
 
 def _tool_table(lock: Lock) -> Table:
