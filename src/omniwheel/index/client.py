@@ -132,8 +132,8 @@ class IndexClient:
 
     async def _fetch_page(self, name: NormalizedName) -> ProjectPage | None:
         page = await self._load_page(name)
-        undated = page is not None and page.has_undated_files()
-        if undated and self._exclude_newer is not None:
+        # Only a cut-off leaves undated files out, so only then is the page scanned for them.
+        if self._exclude_newer is not None and page is not None and page.has_undated_files():
             self.stats.projects_without_upload_time.append(name)
         return page
 
