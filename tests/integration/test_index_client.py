@@ -721,6 +721,21 @@ def test_a_file_url_that_is_no_url_is_an_index_error(
     assert SECRET not in messages(error.value)
 
 
+def test_a_client_that_cannot_start_leaves_no_thread_behind(
+    index_server: IndexServer, tmp_path: Path, cache_dir: Path
+) -> None:
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text("no certificate here\n", encoding="utf-8")
+    location = IndexLocation(
+        url=index_server.url, source="--index-url", cert=bundle, cert_source="SSL_CERT_FILE"
+    )
+    cache = IndexCache(cache_dir, location.public_url)
+    before = threading.active_count()
+    with pytest.raises(IndexAccessError, match="SSL_CERT_FILE"):
+        IndexSession(lambda: IndexClient(location=location, cache=cache, exclude_newer=None))
+    assert threading.active_count() == before
+
+
 @pytest.mark.usefixtures("no_backoff")
 def test_ipv6_index_url_with_credentials_keeps_its_brackets(cache_dir: Path) -> None:
     # Nothing listens on port 9 of ::1: the error shows the URL the client really asked.

@@ -29,7 +29,11 @@ class IndexSession:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self._client: IndexClient = self._call(_make(make_client))
+        try:
+            self._client: IndexClient = self._call(_make(make_client))
+        except BaseException:
+            self._stop_loop()  # no client, so no session: leave no thread behind
+            raise
         self._pages: dict[str, ProjectPage | None] = {}
         self._metadata: dict[str, CoreMetadata] = {}
 
@@ -72,6 +76,9 @@ class IndexSession:
         if self._loop.is_closed():
             return
         self._call(_shut_down(self._client))
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
