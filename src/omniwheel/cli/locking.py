@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from omniwheel import __version__
-from omniwheel._atomic import write_atomic
 
 if TYPE_CHECKING:
     from omniwheel.cli.output import Output
@@ -180,6 +179,8 @@ def _read(path: Path) -> str | None:
 
 
 def _write_stamp(path: Path, digest: str) -> None:
+    from omniwheel._atomic import write_atomic  # tempfile and its imports: not for the no-op
+
     # A read-only cache keeps no stamp: the next run checks again, which is only slower.
     with contextlib.suppress(OSError):
         write_atomic(path, f"{digest}\n".encode())

@@ -10,31 +10,62 @@ Exit codes: 0 success; 1 a deliberate failure (the message says what and what to
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.artifacts_commands import add_artifacts_commands, run_artifacts
-from omniwheel.cli.cache_commands import add_cache_command, run_cache
 from omniwheel.cli.output import Output
-from omniwheel.cli.project_commands import add_project_commands, run_add, run_init, run_remove
-from omniwheel.cli.sync_commands import add_sync_commands, run_run, run_sync
 from omniwheel.errors import OmniwheelError
 
 # Commands import what they need when they run (see the ruff ignore of PLC0415): `run` on an
-# environment that is already in sync must not pay for the resolver and index client.
+# environment that is already in sync must not pay for the resolver and index client.  For the
+# same reason the modules of the other commands are imported only to run them, or when the whole
+# parser is needed (`omniwheel --help`, a mistyped command).
+
+Runner = Callable[[argparse.Namespace, Output], int]
+_GROUPS = {
+    # module: the function registering its commands, then each command (and alias) -> its runner
+    "omniwheel.cli.sync_commands": (
+        "add_sync_commands",
+        {"sync": "run_sync", "instantiate": "run_sync", "run": "run_run"},
+    ),
+    "omniwheel.cli.project_commands": (
+        "add_project_commands",
+        {"init": "run_init", "add": "run_add", "remove": "run_remove"},
+    ),
+    "omniwheel.cli.cache_commands": ("add_cache_command", {"cache": "run_cache"}),
+    "omniwheel.cli.artifacts_commands": ("add_artifacts_commands", {"artifacts": "run_artifacts"}),
+}
+"""Every command but ``lock`` (registered here), in the order ``--help`` lists them."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _module_of(command: str) -> str | None:
+    return next((module for module, (_, runners) in _GROUPS.items() if command in runners), None)
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; given ``command``, only that command's group is registered
+    (it parses that command's arguments exactly as the whole parser does)."""
     parser = argparse.ArgumentParser(
         prog="omniwheel",
         description="Lock Python dependencies once for every platform; install them anywhere.",
     )
     parser.add_argument("--version", action="version", version=f"omniwheel {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if command is None or command == "lock":
+        _add_lock_command(commands)
+    for module, (register, _) in _GROUPS.items():
+        if command is None or _module_of(command) == module:
+            getattr(importlib.import_module(module), register)(commands)
+    return parser
+
+
+def _add_lock_command(commands: Any) -> None:
     lock = commands.add_parser(
         "lock",
         help="resolve the project for its target platforms and write pylock.toml",
@@ -95,11 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="then write the Julia Artifacts.toml at PATH (default: [tool.omniwheel] artifacts, "
         "when set); not with --check",
     )
-    add_sync_commands(commands)
-    add_project_commands(commands)
-    add_cache_command(commands)
-    add_artifacts_commands(commands)
-    return parser
 
 
 def _add_project_options(parser: argparse.ArgumentParser) -> None:
@@ -162,28 +188,28 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    first = arguments[0] if arguments else None
+    known = first is not None and (first == "lock" or _module_of(first) is not None)
+    args = build_parser(first if known else None).parse_args(arguments)
     output = Output.for_terminal()
-    runners: dict[str, Callable[[argparse.Namespace, Output], int]] = {
-        "lock": run_lock,
-        "sync": run_sync,
-        "instantiate": run_sync,
-        "run": run_run,
-        "init": run_init,
-        "add": run_add,
-        "remove": run_remove,
-        "cache": run_cache,
-        "artifacts": run_artifacts,
-    }
     try:
-        return runners[args.command](args, output)
+        return _runner(args.command)(args, output)
     except OmniwheelError as exc:
         output.error(exc)
         return 1
     except KeyboardInterrupt:
         output.plain("interrupted")
         return 130
+
+
+def _runner(command: str) -> Runner:
+    if command == "lock":
+        return run_lock
+    module = _module_of(command)
+    assert module is not None  # argparse accepted only registered commands
+    runner: Runner = getattr(importlib.import_module(module), _GROUPS[module][1][command])
+    return runner
 
 
 if __name__ == "__main__":

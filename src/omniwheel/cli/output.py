@@ -8,6 +8,8 @@ printed literally).
 from __future__ import annotations
 
 import contextlib
+import os
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -27,9 +29,20 @@ def _stderr_console() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def _stderr_is_plain() -> bool:
+    """Stderr is surely no terminal for ``rich``: no variable forcing one, ``isatty()`` False."""
+    if os.environ.get("TTY_COMPATIBLE") or os.environ.get("FORCE_COLOR") is not None:
+        return False
+    try:
+        return not sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 @dataclass(slots=True)
 class Output:
-    """Made cheaply: ``rich`` is imported on the first message (a quiet ``run`` shows none)."""
+    """Made cheaply: ``rich`` is imported on the first message that needs it (a quiet ``run``
+    shows none; plain text to a stderr that is no terminal is written as it is)."""
 
     make_console: Callable[[], Console] = _stderr_console
     _console: Console | None = field(default=None, repr=False)
@@ -45,6 +58,10 @@ class Output:
         return self._console
 
     def plain(self, text: str) -> None:
+        if self._as_is(text):
+            sys.stderr.write(f"{text}\n")
+            sys.stderr.flush()
+            return
         self.console.print(text, markup=False)
 
     def note(self, text: str) -> None:
@@ -59,9 +76,23 @@ class Output:
             self.console.print()
             self.console.print(f"hint: {exc.hint}", markup=False, style="cyan")
 
+    def _as_is(self, text: str) -> bool:
+        """Whether ``rich`` would write ``text`` to stderr unchanged, so it need not be imported:
+        the default console, stderr no terminal and nothing saying it is one, and a text with
+        nothing ``rich`` rewrites (control characters, tabs, ``:emoji:`` codes)."""
+        return (
+            self._console is None
+            and self.make_console is _stderr_console
+            and _stderr_is_plain()
+            and text.isprintable()
+            and ":" not in text
+        )
+
     @contextlib.contextmanager
     def status(self, text: str) -> Iterator[None]:
-        if self.console.is_terminal and not self.console.is_dumb_terminal:
+        if self._console is None and self.make_console is _stderr_console and _stderr_is_plain():
+            yield  # no spinner off a terminal, and no `rich` import to find that out
+        elif self.console.is_terminal and not self.console.is_dumb_terminal:
             with self.console.status(text):
                 yield
         else:

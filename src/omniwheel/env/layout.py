@@ -23,8 +23,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
-from omniwheel._atomic import write_atomic
-
 VENV_DIRNAME = ".venv"
 STATE_FILENAME = ".omniwheel-state.json"
 STATE_VERSION = 1
@@ -120,6 +118,8 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
 
 
 def write_state(venv: Path, state: VenvState) -> None:
+    from omniwheel._atomic import write_atomic  # tempfile and its imports: not for the no-op
+
     write_atomic(venv / STATE_FILENAME, state.to_json())
 
 
