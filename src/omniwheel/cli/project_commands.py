@@ -132,7 +132,7 @@ def _apply(
     pyproject = root / PYPROJECT
     project = _validated(pyproject, edited.text)
     with _restored_on_failure(output, pyproject, root / LOCK_FILENAME):
-        write_atomic(pyproject, edited.text.encode())
+        write_atomic(pyproject, edited.text.encode(), durable=True)
         for change in edited.changes:
             output.plain(f" {change}")
         if args.frozen:
@@ -208,5 +208,5 @@ def _restore(path: Path, data: bytes | None) -> bool:
     if data is None:
         path.unlink(missing_ok=True)
     else:
-        write_atomic(path, data)
+        write_atomic(path, data, durable=True)
     return True

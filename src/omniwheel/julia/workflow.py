@@ -190,7 +190,7 @@ class ArtifactsWorkflow:
         text = merge_artifacts(existing, doc, source=str(path))
         changed = text != existing
         if changed:
-            write_atomic(path, text.encode())
+            write_atomic(path, text.encode(), durable=True)
         pkg_files = write_pkg_files(path)
         return WriteOutcome(
             path=path, doc=doc, changed=changed, fetched=fetched, pkg_files=pkg_files
@@ -274,7 +274,7 @@ def write_pkg_files(artifacts_toml: Path) -> tuple[Path, ...]:
             )
     for path, text in files.items():
         if _read_text(path) != text:
-            write_atomic(path, text.encode())
+            write_atomic(path, text.encode(), durable=True)
     return tuple(files)
 
 

@@ -121,7 +121,7 @@ def lock_project(
     if check and changed:
         raise StaleLockError(path, changes or ("the file's text differs from a fresh lock",))
     if changed and not check:
-        write_atomic(path, text.encode())
+        write_atomic(path, text.encode(), durable=True)
     return LockOutcome(
         lock=lock,
         text=text,
