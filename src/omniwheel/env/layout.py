@@ -43,13 +43,18 @@ def venv_location(project: Path, *, cli: Path | None, environ: Mapping[str, str]
     return project / VENV_DIRNAME
 
 
-def bin_dir(venv: Path) -> Path:
-    """Where the venv's executables and scripts live: ``bin`` (``Scripts`` on Windows)."""
-    return venv / ("Scripts" if sys.platform == "win32" else "bin")
+def bin_dir(venv: Path, *, platform: str = sys.platform) -> Path:
+    """Where the venv's executables and scripts live: ``bin`` (``Scripts`` on Windows).
+
+    ``platform`` is ``sys.platform`` of the machine the venv is for (a parameter so the Windows
+    layout can be tested on other machines)."""
+    return venv / ("Scripts" if platform == "win32" else "bin")
 
 
-def venv_python(venv: Path) -> Path:
-    return bin_dir(venv) / ("python.exe" if sys.platform == "win32" else "python")
+def venv_python(venv: Path, *, platform: str = sys.platform) -> Path:
+    """The venv's interpreter: ``bin/python``, or ``Scripts\\python.exe`` on Windows."""
+    executable = "python.exe" if platform == "win32" else "python"
+    return bin_dir(venv, platform=platform) / executable
 
 
 def is_venv(path: Path) -> bool:
