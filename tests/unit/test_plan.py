@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -312,8 +313,17 @@ def test_two_copies_of_one_distribution_are_both_replaced() -> None:
     assert plan.describe() == ["- a 0.9", "- a 1.0", "+ a 1.0"]
 
 
-def test_leftovers_are_removed_only_when_omniwheel_installed_them() -> None:
+def test_leftovers_are_removed_whoever_installed_them() -> None:
     ours, theirs = _installed("old"), _installed("local-tool", installer="pip", sha=None)
     plan = make_plan([], [ours, theirs], stored=set())
-    assert plan.remove == (ours,)
-    assert plan.foreign == (theirs,)
+    assert plan.remove == (ours, theirs)
+    assert plan.foreign == ()
+
+
+def test_a_leftover_without_record_is_reported_not_removed() -> None:
+    unrecorded = dataclasses.replace(
+        _installed("egg-era", installer=None, sha=None), has_record=False
+    )
+    plan = make_plan([], [unrecorded], stored=set())
+    assert plan.remove == ()
+    assert plan.foreign == (unrecorded,)

@@ -321,8 +321,8 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         output.plain(f"{verb} {outcome.venv} with {outcome.interpreter}")
     for dist in plan.foreign:
         output.note(
-            f"{dist.describe()} is not in the lock but was installed by "
-            f"{dist.installer or 'an unknown installer'}; left alone"
+            f"{dist.describe()} is not in the lock, but has no RECORD to remove it by "
+            f"(installed by {dist.installer or 'an unknown installer'}); left alone"
         )
     if outcome.dry_run:
         _report_dry_run(outcome, output)

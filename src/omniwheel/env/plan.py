@@ -75,6 +75,8 @@ class InstalledDist:
     """The directory's name, inside site-packages."""
     installer: str | None
     origin: Origin | None = None
+    has_record: bool = True
+    """Whether its RECORD lists its files, so that it can be removed cleanly."""
 
     def describe(self) -> str:
         return f"{self.name} {self.version}"
@@ -289,9 +291,11 @@ def make_plan(
         else:
             link.append(wheel)
             remove.extend(present)
+    # Sync is exact: whatever the lock does not hold goes, whoever installed it — except a
+    # distribution without a RECORD, whose files cannot be told apart; it is reported instead.
     leftovers = [dist for dists in by_name.values() for dist in dists]
-    remove.extend(dist for dist in leftovers if dist.installer == INSTALLER_NAME)
-    foreign = tuple(dist for dist in leftovers if dist.installer != INSTALLER_NAME)
+    remove.extend(dist for dist in leftovers if dist.has_record)
+    foreign = tuple(dist for dist in leftovers if not dist.has_record)
     return Plan(
         link=tuple(link),
         fetch=tuple(w for w in link if w.source.sha256 not in stored),

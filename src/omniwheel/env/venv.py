@@ -126,6 +126,7 @@ def installed_dists(site_packages: Path, state: VenvState | None) -> list[Instal
                 dist_info=entry.name,
                 installer=_installer(entry),
                 origin=origins.get(name),
+                has_record=(entry / "RECORD").is_file(),
             )
         )
     return found
