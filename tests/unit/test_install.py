@@ -3,6 +3,7 @@ resolved in the plan's order, and the first failing wheel (in that order) named 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import threading
@@ -16,6 +17,7 @@ from packaging.utils import canonicalize_name
 from omniwheel.env.install import InstallError, Scheme, ScriptMaker, install_wheels
 from omniwheel.env.linker import Directories, needed_directories, run_in_order
 from omniwheel.env.plan import SelectedWheel
+from omniwheel.store.manifest import TreeManifest, load_manifest
 from omniwheel.store.store import WheelSource, remove_tree
 from omniwheel.store.unpack import unpack_wheel
 from tests.support.wheelbuilder import build_wheel
@@ -40,7 +42,7 @@ WHEELS: list[WheelSpec] = [
 ]
 
 
-def _trees(tmp_path: Path, specs: list[WheelSpec]) -> list[tuple[Path, SelectedWheel]]:
+def _trees(tmp_path: Path, specs: list[WheelSpec]) -> list[tuple[TreeManifest, SelectedWheel]]:
     """Each wheel built, unpacked as the store would, and selected (requested if the first)."""
     result = []
     for index, (name, files) in enumerate(specs):
@@ -54,7 +56,8 @@ def _trees(tmp_path: Path, specs: list[WheelSpec]) -> list[tuple[Path, SelectedW
         selected = SelectedWheel(
             name=canonicalize_name(name), version="1.0", requested=index == 0, source=source
         )
-        result.append((tree, selected))
+        manifest = load_manifest(tree, tmp_path / "manifests" / f"{sha256}.json", label=name)
+        result.append((manifest, selected))
     return result
 
 
@@ -196,3 +199,31 @@ def test_a_file_where_a_directory_must_go_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "a").write_bytes(b"")
     with pytest.raises(FileExistsError):
         Directories().make([str(tmp_path / "a")])
+
+
+def test_a_filesystem_refusing_links_gets_copies_from_then_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_link = os.link
+    calls = {"count": 0}
+    lock = threading.Lock()
+
+    def link_then_refuse(source: str, dest: str) -> None:
+        with lock:
+            calls["count"] += 1
+            refuse = calls["count"] > 20
+        if refuse:
+            raise OSError(errno.EXDEV, "Invalid cross-device link", source, None, dest)
+        real_link(source, dest)
+
+    monkeypatch.setattr(os, "link", link_then_refuse)
+    venv = tmp_path / "venv"
+    scheme = _scheme(venv)
+    maker = ScriptMaker(python=venv / "bin" / "python")
+    done = install_wheels(_trees(tmp_path, WHEELS), scheme=scheme, maker=maker, workers=4)
+    files = sum(len(files) - 1 for _, files in WHEELS)  # less the rewritten #!python script
+    files += 3 * len(WHEELS)  # each wheel's __init__.py, METADATA and WHEEL
+    assert (done.linked, done.linked + done.copied) == (20, files)
+    copies = [path for path in venv.rglob("*.py") if path.stat().st_nlink == 1]
+    assert copies
+    assert all(path.stat().st_mode & 0o200 for path in copies)

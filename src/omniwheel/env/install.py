@@ -24,7 +24,7 @@ files are added to each distribution's ``RECORD``.
 """
 
 # Installing works on str paths (see omniwheel.env.linker): os functions, not Path methods.
-# ruff: noqa: PTH101, PTH108, PTH118, PTH120, PTH123, PTH208
+# ruff: noqa: PTH101, PTH108, PTH123
 
 from __future__ import annotations
 
@@ -37,28 +37,41 @@ import io
 import os
 import shutil
 import subprocess
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from email.parser import BytesParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from installer.scripts import Script
-from installer.utils import get_launcher_kind, parse_entrypoints
-
+from omniwheel.env.destinations import (
+    Scheme,
+    ScriptMaker,
+    WheelPlan,
+    colliding_groups,
+    existing_directories,
+    plan_wheel,
+)
 from omniwheel.env.layout import LinkMode
-from omniwheel.env.linker import LINK_WORKERS, Directories, Linker, needed_directories, run_in_order
+from omniwheel.env.linker import LINK_WORKERS, Directories, Linker, run_in_order
 from omniwheel.env.plan import INSTALLER_NAME, InstalledDist, Plan, SelectedWheel
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
-from omniwheel.store.unpack import UNHASHED
 
 if TYPE_CHECKING:
-    from installer.scripts import LauncherKind  # a typing-only alias
+    from omniwheel.store.manifest import TreeManifest
 
-SHEBANG_LIMIT = 127
-"""Longest ``#!`` line the kernel is sure to honour; longer ones go through ``/bin/sh``."""
-_WRITTEN_BY_INSTALLER = frozenset({*UNHASHED, "INSTALLER", "REQUESTED"})
+__all__ = [
+    "Executed",
+    "InstallError",
+    "InstalledRecord",
+    "InstalledWheels",
+    "Scheme",
+    "ScriptMaker",
+    "compile_bytecode",
+    "execute_plan",
+    "install_wheels",
+    "remove_dist",
+]
+
 COMPILE_TIMEOUT_SECONDS = 600
 
 
@@ -66,73 +79,7 @@ class InstallError(OmniwheelError):
     """A wheel could not be installed into, or a distribution removed from, the environment."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Scheme:
-    """Where each part of a wheel goes in one environment (its sysconfig paths)."""
-
-    root: Path
-    """The environment: nothing outside it is ever written or removed."""
-    purelib: Path
-    platlib: Path
-    scripts: Path
-    data: Path
-    headers_base: Path
-    """``<venv>/include/site/pythonX.Y``; each distribution's headers go in a subdirectory."""
-
-    @classmethod
-    def from_paths(cls, paths: Mapping[str, str], *, root: Path, python_version: str) -> Scheme:
-        data = Path(paths["data"])
-        return cls(
-            root=root,
-            purelib=Path(paths["purelib"]),
-            platlib=Path(paths["platlib"]),
-            scripts=Path(paths["scripts"]),
-            data=data,
-            headers_base=data / "include" / "site" / f"python{python_version}",
-        )
-
-    def directory(self, key: str, name: str) -> Path:
-        """The directory for a ``.data/<key>`` subdirectory of distribution ``name``."""
-        if key == "headers":
-            return self.headers_base / name
-        return {
-            "scripts": self.scripts,
-            "data": self.data,
-            "purelib": self.purelib,
-            "platlib": self.platlib,
-        }[key]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScriptMaker:
-    """Makes launchers and fixes ``#!python`` for one interpreter (the venv's)."""
-
-    python: Path
-    kind: LauncherKind = field(default_factory=get_launcher_kind)
-
-    def shebang(self) -> bytes:
-        executable = str(self.python)
-        line = f"#!{executable}"
-        if " " not in executable and len(line) <= SHEBANG_LIMIT:
-            return line.encode()
-        # Too long or with spaces for the kernel: /bin/sh runs the interpreter; Python reads
-        # the second line as the start of a string and ignores it.
-        return f"#!/bin/sh\n'''exec' '{executable}' \"$0\" \"$@\"\n' '''".encode()
-
-    def console_scripts(self, entry_points: str) -> Iterator[tuple[str, bytes]]:
-        for name, module, attr, section in parse_entrypoints(entry_points):
-            yield Script(name, module, attr, section).generate(str(self.python), self.kind)
-
-
 # --- installing ----------------------------------------------------------------------------
-
-_File = tuple[str, str, str, str, str, bool]
-"""One file of a wheel to place: its store path, its destination, its RECORD path, hash field and
-size, and whether it is a ``.data/scripts`` file (rewritten, not linked, if it starts with
-``#!python``)."""
-_Launcher = tuple[str, str, bytes]
-"""A console or GUI script to write: destination, RECORD path, content."""
-_POSIX = os.sep == "/"
 
 
 @dataclass(slots=True)
@@ -147,11 +94,25 @@ class _Record:
         self.rows.append((relative, hash_field, str(size)))
 
     def text(self, record_path: Path) -> bytes:
+        rows = sorted(self.rows)
+        rows.append((os.path.relpath(record_path, self.base).replace(os.sep, "/"), "", ""))
+        # What csv.writer writes when no field needs quoting, at a fifth of its cost.
+        text = "".join([f"{path},{hash_field},{size}\n" for path, hash_field, size in rows])
+        if _needs_no_quoting(text, len(rows)):
+            return text.encode()
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerows(sorted(self.rows))
-        writer.writerow((os.path.relpath(record_path, self.base).replace(os.sep, "/"), "", ""))
+        csv.writer(out, lineterminator="\n").writerows(rows)
         return out.getvalue().encode()
+
+
+def _needs_no_quoting(text: str, rows: int) -> bool:
+    """Whether no field of these three-field CSV lines holds a comma, quote or line break."""
+    return (
+        '"' not in text
+        and "\r" not in text
+        and text.count(",") == 2 * rows
+        and text.count("\n") == rows
+    )
 
 
 @dataclass(slots=True)
@@ -187,29 +148,6 @@ class InstalledWheels:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _WheelPlan:
-    """Everything installing one wheel writes, worked out before anything is written."""
-
-    wheel: SelectedWheel
-    root: Path
-    """purelib or platlib, as the wheel's ``Root-Is-Purelib`` says."""
-    dist_info: str
-    """The dist-info directory's name."""
-    files: list[_File]
-    launchers: list[_Launcher]
-    directories: list[str]
-    """The directories to make, parents first (those that existed before the sync left out)."""
-
-    def dist_info_file(self, name: str) -> str:
-        return os.path.join(self.root, self.dist_info, name)
-
-    def destinations(self) -> Iterator[str]:
-        yield from (file[1] for file in self.files)
-        yield from (launcher[0] for launcher in self.launchers)
-        yield from (self.dist_info_file(name) for name in ("INSTALLER", "REQUESTED", "RECORD"))
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class _Placed:
     record: InstalledRecord
     linked: int
@@ -217,25 +155,25 @@ class _Placed:
 
 
 def install_wheels(
-    wheels: Sequence[tuple[Path, SelectedWheel]],
+    wheels: Sequence[tuple[TreeManifest, SelectedWheel]],
     *,
     scheme: Scheme,
     maker: ScriptMaker,
     link_mode: LinkMode = "hardlink",
     workers: int = LINK_WORKERS,
 ) -> InstalledWheels:
-    """Install each unpacked wheel (a verified store tree, with the wheel it holds) into
-    ``scheme``, on up to ``workers`` threads.
+    """Install each unpacked wheel (a verified store tree's manifest, with the wheel it holds)
+    into ``scheme``, on up to ``workers`` threads.
 
     Wheels whose files collide (two wheels writing the same path, or a file where another
     wheel needs a directory) are installed one after the other in the given order, the later
     one replacing the earlier one's file, as a sequential install would; all the others in
     parallel.  The first wheel (in the given order) that fails decides the error.
     """
-    existing = _existing_directories(scheme)
+    existing = existing_directories(scheme)
     plans = [
-        _plan_wheel(tree, wheel, scheme=scheme, maker=maker, existing=existing)
-        for tree, wheel in wheels
+        plan_wheel(manifest, wheel, scheme=scheme, maker=maker, existing=existing)
+        for manifest, wheel in wheels
     ]
     linker = Linker(mode=link_mode)
     directories = Directories(made=set(existing))
@@ -246,7 +184,7 @@ def install_wheels(
             for i in members
         ]
 
-    groups = _colliding_groups(plans)
+    groups = colliding_groups(plans)
     results = run_in_order(
         [functools.partial(install_group, group) for group in groups],
         weights=[sum(len(plans[i].files) for i in group) for group in groups],
@@ -263,140 +201,11 @@ def install_wheels(
     )
 
 
-def _existing_directories(scheme: Scheme) -> set[str]:
-    candidates = (scheme.root, scheme.purelib, scheme.platlib, scheme.scripts, scheme.data)
-    return {str(path) for path in candidates if path.is_dir()}
-
-
-def _colliding_groups(plans: Sequence[_WheelPlan]) -> list[list[int]]:
-    """The plans' indexes grouped so that no two groups write the same path, each in order."""
-    leader = list(range(len(plans)))
-
-    def find(index: int) -> int:
-        while leader[index] != index:
-            leader[index] = leader[leader[index]]
-            index = leader[index]
-        return index
-
-    def join(first: int, second: int) -> None:
-        leader[find(second)] = find(first)
-
-    owner: dict[str, int] = {}
-    for index, plan in enumerate(plans):
-        for dest in plan.destinations():
-            if owner.setdefault(dest, index) != index:
-                join(owner[dest], index)
-    for index, plan in enumerate(plans):
-        for directory in plan.directories:
-            if owner.get(directory, index) != index:
-                join(owner[directory], index)
-    groups: dict[int, list[int]] = {}
-    for index in range(len(plans)):
-        groups.setdefault(find(index), []).append(index)
-    return list(groups.values())
-
-
-# -- planning one wheel ----------------------------------------------------------------------
-
-
-def _plan_wheel(
-    tree: Path,
-    wheel: SelectedWheel,
-    *,
-    scheme: Scheme,
-    maker: ScriptMaker,
-    existing: Collection[str],
-) -> _WheelPlan:
-    dist_info = _dist_info(tree, wheel)
-    root = scheme.purelib if _root_is_purelib(tree / dist_info) else scheme.platlib
-    files, parents = _files(tree, dist_info, wheel, scheme, str(root))
-    launchers = list(_launchers(tree / dist_info, scheme, maker, root))
-    parents.update(os.path.dirname(launcher[0]) for launcher in launchers)
-    parents.add(os.path.join(root, dist_info))
-    return _WheelPlan(
-        wheel=wheel,
-        root=root,
-        dist_info=dist_info,
-        files=files,
-        launchers=launchers,
-        directories=needed_directories(parents, existing),
-    )
-
-
-def _dist_info(tree: Path, wheel: SelectedWheel) -> str:
-    names = [name for name in os.listdir(tree) if name.endswith(".dist-info")]
-    if len(names) != 1:
-        raise InstallError(f"{wheel.describe()}: its store tree {tree} is damaged (no dist-info)")
-    return names[0]
-
-
-def _root_is_purelib(dist_info: Path) -> bool:
-    with (dist_info / "WHEEL").open("rb") as handle:
-        message = BytesParser().parse(handle, headersonly=True)
-    return str(message.get("Root-Is-Purelib", "false")).strip().lower() == "true"
-
-
-def _files(
-    tree: Path, dist_info: str, wheel: SelectedWheel, scheme: Scheme, root: str
-) -> tuple[list[_File], set[str]]:
-    """The files RECORD lists (but those the installer writes), where each one goes; and the
-    directories they go in.  (The hottest loop of a warm sync: kept to plain string work.)"""
-    prefix, sep = f"{tree}{os.sep}", os.sep
-    data = f"{dist_info.removesuffix('.dist-info')}.data/"
-    skipped = {f"{dist_info}/{name}" for name in _WRITTEN_BY_INSTALLER}
-    data_directories: dict[str, tuple[str, str]] = {}
-    files: list[_File] = []
-    parents: set[str] = set()
-    for row in _tree_record(tree / dist_info / "RECORD"):
-        archive_path, hash_field, size = row
-        if archive_path in skipped:
-            continue
-        native = archive_path if _POSIX else archive_path.replace("/", sep)
-        if archive_path.startswith(data):
-            key, _, rest = archive_path.removeprefix(data).partition("/")
-            if key not in data_directories:
-                data_directories[key] = _data_directory(scheme, key, wheel.name, root)
-            directory, relative = data_directories[key]
-            dest = f"{directory}{sep}{rest if _POSIX else rest.replace('/', sep)}"
-            script = key == "scripts"
-            files.append((prefix + native, dest, relative + rest, hash_field, size, script))
-        else:
-            dest = f"{root}{sep}{native}"
-            files.append((prefix + native, dest, archive_path, hash_field, size, False))
-        parents.add(dest.rpartition(sep)[0])
-    return files, parents
-
-
-def _data_directory(scheme: Scheme, key: str, name: str, root: str) -> tuple[str, str]:
-    """Where a ``.data/<key>`` directory goes, and that place's RECORD path prefix."""
-    directory = str(scheme.directory(key, name))
-    relative = os.path.relpath(directory, root).replace(os.sep, "/")
-    return directory, "" if relative == "." else f"{relative}/"
-
-
-def _tree_record(path: Path) -> list[list[str]]:
-    """RECORD's rows (those with three fields)."""
-    with path.open(encoding="utf-8", newline="") as handle:
-        return [row for row in csv.reader(handle) if len(row) == 3]
-
-
-def _launchers(
-    dist_info: Path, scheme: Scheme, maker: ScriptMaker, root: Path
-) -> Iterator[_Launcher]:
-    try:
-        text = (dist_info / "entry_points.txt").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return
-    for filename, content in maker.console_scripts(text):
-        dest = scheme.scripts / filename
-        yield str(dest), os.path.relpath(dest, root).replace(os.sep, "/"), content
-
-
 # -- installing one wheel --------------------------------------------------------------------
 
 
 def _install_planned(
-    plan: _WheelPlan, *, maker: ScriptMaker, linker: Linker, directories: Directories
+    plan: WheelPlan, *, maker: ScriptMaker, linker: Linker, directories: Directories
 ) -> _Placed:
     """Make the plan's directories, place its files, write its scripts and dist-info files."""
     try:
@@ -404,8 +213,27 @@ def _install_planned(
     except OSError as exc:
         raise _cannot_install(plan.wheel, "its directories", exc) from exc
     record = _Record(base=plan.root)
-    rows = record.rows
+    linked, copied = _place_files(plan, maker, linker, record.rows)
+    relative = ""
+    try:
+        for dest, relative, content in plan.launchers:
+            record.rows.append(_write_new(dest, content, relative, executable=True))
+        relative = f"{plan.dist_info}/RECORD"
+        installed = _write_dist_info(plan, record)
+    except OSError as exc:
+        raise _cannot_install(plan.wheel, f"`{relative}`", exc) from exc
+    return _Placed(record=installed, linked=linked, copied=copied)
+
+
+def _place_files(
+    plan: WheelPlan, maker: ScriptMaker, linker: Linker, rows: list[tuple[str, str, str]]
+) -> tuple[int, int]:
+    """Link (or copy) the plan's files, adding their RECORD rows; how many were linked, copied.
+
+    Most files take the first branch, a bare ``link``; anything unusual (the file exists, the
+    filesystem refuses links, the store lacks it) goes through :meth:`Linker.place`."""
     linked = copied = 0
+    hardlinks = linker.mode == "hardlink"
     relative = ""
     try:
         for source, dest, relative, hash_field, size, script in plan.files:
@@ -414,21 +242,23 @@ def _install_planned(
                     _write_new(dest, _fixed_script(source, maker), relative, executable=True)
                 )
                 continue
+            if hardlinks and not linker.copying:
+                try:
+                    os.link(source, dest)
+                except OSError:
+                    pass  # decided (and retried) below
+                else:
+                    rows.append((relative, hash_field, size))
+                    linked += 1
+                    continue
             placed = linker.place(source, dest)
-            if placed == "absent":
-                continue
-            rows.append((relative, hash_field, size))
-            if placed == "linked":
-                linked += 1
-            else:
-                copied += 1
-        for dest, relative, content in plan.launchers:
-            rows.append(_write_new(dest, content, relative, executable=True))
-        relative = f"{plan.dist_info}/RECORD"
-        installed = _write_dist_info(plan, record)
+            if placed != "absent":
+                rows.append((relative, hash_field, size))
+                linked += placed == "linked"
+                copied += placed == "copied"
     except OSError as exc:
         raise _cannot_install(plan.wheel, f"`{relative}`", exc) from exc
-    return _Placed(record=installed, linked=linked, copied=copied)
+    return linked, copied
 
 
 def _cannot_install(wheel: SelectedWheel, what: str, exc: OSError) -> InstallError:
@@ -454,7 +284,7 @@ def _fixed_script(source: str, maker: ScriptMaker) -> bytes:
     return maker.shebang() + newline + rest
 
 
-def _write_dist_info(plan: _WheelPlan, record: _Record) -> InstalledRecord:
+def _write_dist_info(plan: WheelPlan, record: _Record) -> InstalledRecord:
     installer = f"{INSTALLER_NAME}\n".encode()
     rows = record.rows
     rows.append(
@@ -560,6 +390,12 @@ def _recorded_paths(dist_info: Path, root: Path) -> Iterator[Path]:
             yield path
 
 
+def _tree_record(path: Path) -> list[list[str]]:
+    """RECORD's rows (those with three fields)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.reader(handle) if len(row) == 3]
+
+
 def _remove_file(path: Path) -> None:
     try:
         path.unlink()
@@ -615,13 +451,12 @@ def execute_plan(
     fetched = store.ensure_trees((w.source for w in plan.fetch), fetcher, on_done=on_fetched)
     for dist in plan.remove:
         remove_dist(dist, site_packages=site_packages, scheme=scheme)
-    trees = []
+    manifests = []
     for wheel in plan.link:
-        tree = store.tree(wheel.source.sha256)
-        if not tree.is_dir():  # listed as stored when planned, gone since (cache cleaned)
+        if not store.has_tree(wheel.source.sha256):  # stored when planned, gone since (cleaned)
             store.ensure_tree(wheel.source, fetcher)
-        trees.append((tree, wheel))
-    installed = install_wheels(trees, scheme=scheme, maker=maker, link_mode=link_mode)
+        manifests.append((store.manifest(wheel.source), wheel))
+    installed = install_wheels(manifests, scheme=scheme, maker=maker, link_mode=link_mode)
     if compile_with is not None:
         compile_bytecode(compile_with, installed.records)
     return Executed(fetched=fetched, linked_files=installed.linked, copied_files=installed.copied)

@@ -4,6 +4,8 @@ Layout under ``<cache root>/store-v1/`` (see :data:`STORE_DIR`)::
 
     wheels/<sha256>.whl   the wheel, placed only after its size and sha256 matched the lock
     trees/<sha256>/       the wheel unpacked by :mod:`omniwheel.store.unpack` (read-only files)
+    manifests-v1/<sha256>.json   what installing needs to know about the tree, derived once
+                          from it by :mod:`omniwheel.store.manifest`
     locks/<sha256>.lock   one file lock per entry, so concurrent syncs never collide
     tmp/                  downloads and unpacks in progress
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     import httpx
 
     from omniwheel.index.discovery import IndexLocation
+    from omniwheel.store.manifest import TreeManifest
     from omniwheel.store.unpack import UnpackLimits
 
 # httpx, the thread pool, file locks and the unpacker are imported where they are used: the
@@ -43,6 +46,8 @@ if TYPE_CHECKING:
 STORE_DIR = "store-v1"
 # Bump the version when the layout above changes, or when what a tree holds or how it is
 # checked changes so that trees written before can no longer be trusted as they are.
+MANIFESTS_DIR = "manifests-v1"
+# Bump with omniwheel.store.manifest.MANIFEST_VERSION.
 
 ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
@@ -129,6 +134,16 @@ class Store:
 
     def has_tree(self, sha256: str) -> bool:
         return self.tree(sha256).is_dir()
+
+    def manifest_file(self, sha256: str) -> Path:
+        return self.root / MANIFESTS_DIR / f"{_checked_sha256(sha256)}.json"
+
+    def manifest(self, wheel: WheelSource) -> TreeManifest:
+        """What installing needs to know about the wheel's tree (which must exist), cached."""
+        from omniwheel.store.manifest import load_manifest
+
+        tree, cached = self.tree(wheel.sha256), self.manifest_file(wheel.sha256)
+        return load_manifest(tree, cached, label=wheel.describe())
 
     def ensure_tree(
         self, wheel: WheelSource, fetcher: Fetcher, *, limits: UnpackLimits | None = None

@@ -30,13 +30,12 @@ from pathlib import Path
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from omniwheel.errors import OmniwheelError
+from omniwheel.store.manifest import UNHASHED
 
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 CHUNK = MIB
 
-UNHASHED = frozenset({"RECORD", "RECORD.jws", "RECORD.p7s"})
-"""dist-info files RECORD lists without a hash: RECORD itself and its signatures."""
 WEAK_HASHES = frozenset({"md5", "sha1"})
 DATA_KEYS = frozenset({"scripts", "headers", "data", "purelib", "platlib"})
 """The subdirectories a wheel's ``.data`` directory may have (the install scheme keys)."""

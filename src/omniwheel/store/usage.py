@@ -13,9 +13,10 @@ entries (wheel sha256s) the environment now uses::
     entries = ["0a1b…", "…"]
 
 ``omniwheel cache prune`` keeps the entries of every record whose lock file and environment
-still exist, and removes every other store entry (unpacked tree, wheel file and entry lock),
-every leftover of an interrupted download or unpack under the store's ``tmp/``, and the records
-of locks or environments that are gone.  ``omniwheel cache clean`` removes the whole cache.
+still exist, and removes every other store entry (unpacked tree, its manifest, wheel file and
+entry lock), every leftover of an interrupted download or unpack under the store's ``tmp/`` (and
+of an interrupted manifest write), and the records of locks or environments that are gone.
+``omniwheel cache clean`` removes the whole cache.
 
 Both must not pull the store from under a running sync, so the cache has a lease: a sync holds
 it shared for as long as it reads or writes the cache, ``prune`` and ``clean`` take it
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import IO
 
 from omniwheel._atomic import write_atomic
-from omniwheel.store.store import STORE_DIR, StoreError, remove_tree
+from omniwheel.store.store import MANIFESTS_DIR, STORE_DIR, StoreError, remove_tree
 
 USAGE_FILE = "usage-v1.toml"
 # Bump the name's version when the records' meaning changes; an old file is then ignored.
@@ -287,7 +288,7 @@ def prune(cache_root: Path) -> PruneResult:
         plan = plan_prune(records, _present_entries(store))
         try:
             freed = sum(_remove_entry(store, sha256) for sha256 in plan.remove)
-            leftovers = _clear_directory(store / "tmp")
+            leftovers = _clear_directory(store / "tmp") + _clear_temporary(store / MANIFESTS_DIR)
             if len(plan.live) != len(records):
                 _write_usage(cache_root, plan.live)
         except OSError as exc:
@@ -325,7 +326,8 @@ def clean(cache_root: Path) -> int:
 
 def _present_entries(store: Path) -> set[str]:
     present: set[str] = set()
-    for part, suffix in (("trees", ""), ("wheels", ".whl"), ("locks", ".lock")):
+    parts = (("trees", ""), ("wheels", ".whl"), ("locks", ".lock"), (MANIFESTS_DIR, ".json"))
+    for part, suffix in parts:
         directory = store / part
         if directory.is_dir():
             present.update(
@@ -341,6 +343,7 @@ def _remove_entry(store: Path, sha256: str) -> int:
         store / "trees" / sha256,
         store / "wheels" / f"{sha256}.whl",
         store / "locks" / f"{sha256}.lock",
+        store / MANIFESTS_DIR / f"{sha256}.json",
     )
     freed = 0
     for path in paths:
@@ -353,6 +356,18 @@ def _clear_directory(directory: Path) -> int:
     if not directory.is_dir():
         return 0
     children = list(directory.iterdir())
+    for child in children:
+        _remove(child)
+    return len(children)
+
+
+def _clear_temporary(directory: Path) -> int:
+    """Remove what interrupted atomic writes left in ``directory`` (``.<name>.<random>.tmp``)."""
+    if not directory.is_dir():
+        return 0
+    children = [
+        c for c in directory.iterdir() if c.name.startswith(".") and c.name.endswith(".tmp")
+    ]
     for child in children:
         _remove(child)
     return len(children)
