@@ -265,10 +265,11 @@ def _prepare_venv(
 ) -> tuple[Path, bool]:
     """The interpreter to install for (the venv's), creating the venv when it must be."""
     from omniwheel.env.venv import create_venv, is_venv
-    from omniwheel.python.discovery import find_interpreter
 
     if is_venv(request.venv) and _venv_fits(request, requires_python, environ, home):
         return venv_python(request.venv), False
+    from omniwheel.python.discovery import find_interpreter  # only when the venv will not do
+
     found = find_interpreter(
         request=request.python, requires_python=requires_python, environ=environ, home=home
     )
@@ -290,7 +291,6 @@ def _venv_fits(
     from packaging.version import Version
 
     from omniwheel.env.venv import pyvenv_version
-    from omniwheel.python.discovery import find_interpreter, parse_version_request
 
     recorded = re.findall(r"\d+", pyvenv_version(request.venv) or "")[:3]
     if len(recorded) < 3 or not venv_python(request.venv).exists():
@@ -302,6 +302,8 @@ def _venv_fits(
         return False
     if request.python is None:
         return True
+    from omniwheel.python.discovery import find_interpreter, parse_version_request
+
     wanted = parse_version_request(request.python)
     if wanted is not None:
         return version[: len(wanted)] == wanted
