@@ -12,13 +12,14 @@ changes and written last.  A dry run stops after planning and changes nothing.
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from omniwheel.env.layout import LinkMode, VenvState, read_state, venv_python
+from omniwheel.env.layout import LinkMode, VenvState, is_venv, read_state, venv_python
 from omniwheel.errors import LockFileError
 
 if TYPE_CHECKING:
@@ -166,14 +167,15 @@ def _sync_changes(
     started: float,
 ) -> SyncOutcome:
     """Everything after the no-op check: probe, select, plan, execute, write the state."""
+    probe = _EarlyProbe.of(request.venv)  # runs while the imports below and the parse happen
     from omniwheel.env.plan import make_plan, select_wheels
     from omniwheel.env.venv import installed_dists, is_venv, site_packages_of, write_state
-    from omniwheel.platform.host import probe_interpreter
 
     lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
     pylock = _parse_lock(lock_path, lock_bytes)
+    probe.wait()
     python, created = _prepare_venv(request, pylock.requires_python, environ, home)
-    interpreter = probe_interpreter(python)
+    interpreter = probe.interpreter(python, created=created)
     selection = select_wheels(pylock, lock_path=lock_path, interpreter=interpreter)
     site_packages = site_packages_of(interpreter.paths)
     installed = installed_dists(site_packages, state) if is_venv(request.venv) else []
@@ -207,6 +209,52 @@ def _sync_changes(
         if request.dry_run
         else frozenset(wheel.source.sha256 for wheel in selection.wheels),
     )
+
+
+class _EarlyProbe:
+    """The venv's own interpreter, probed on a thread as soon as a sync knows it must change
+    something: the probe is a subprocess (~25 ms of waiting), which then overlaps the imports
+    and the parsing of the lock.  Its result is used only if the sync keeps that interpreter."""
+
+    def __init__(self, python: Path | None) -> None:
+        self._python = python
+        self._result: Interpreter | None = None
+        self._error: Exception | None = None
+        self._thread = None
+        if python is not None:
+            self._thread = threading.Thread(target=self._run, name="probe", daemon=True)
+            self._thread.start()
+
+    @classmethod
+    def of(cls, venv: Path) -> _EarlyProbe:
+        python = venv_python(venv)
+        return cls(python if is_venv(venv) and python.exists() else None)
+
+    def _run(self) -> None:
+        from omniwheel.platform.host import probe_interpreter
+
+        assert self._python is not None
+        try:
+            self._result = probe_interpreter(self._python)
+        except Exception as exc:  # handed to the main thread if it uses this interpreter
+            self._error = exc
+
+    def wait(self) -> None:
+        """Wait for the probe: it must be done before the venv may be replaced."""
+        if self._thread is not None:
+            self._thread.join()
+
+    def interpreter(self, python: Path, *, created: bool) -> Interpreter:
+        """``python`` probed: the early probe's answer when it is the interpreter probed."""
+        from omniwheel.platform.host import probe_interpreter
+
+        self.wait()
+        if created or python != self._python:
+            return probe_interpreter(python)
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
 
 
 def _read_lock(path: Path) -> bytes:
