@@ -14,6 +14,12 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
+from omniwheel.env.destinations import (
+    colliding_groups,
+    existing_directories,
+    plan_wheel,
+    real_directories,
+)
 from omniwheel.env.install import InstallError, Scheme, ScriptMaker, install_wheels
 from omniwheel.env.linker import Directories, needed_directories, run_in_order
 from omniwheel.env.plan import SelectedWheel
@@ -23,6 +29,8 @@ from omniwheel.store.unpack import unpack_wheel
 from tests.support.wheelbuilder import build_wheel
 
 WheelSpec = tuple[str, Mapping[str, bytes]]
+BINARY = "binary"
+"""A wheel named so is built for a platform (``Root-Is-Purelib: false``): it goes to platlib."""
 # Five wheels with nested packages, a shared namespace directory, .data scripts and headers.
 WHEELS: list[WheelSpec] = [
     (f"pkg{index}", _files)
@@ -46,7 +54,10 @@ def _trees(tmp_path: Path, specs: list[WheelSpec]) -> list[tuple[TreeManifest, S
     """Each wheel built, unpacked as the store would, and selected (requested if the first)."""
     result = []
     for index, (name, files) in enumerate(specs):
-        wheel = build_wheel(tmp_path / "wheels", name, "1.0", files=files)
+        tags = (
+            ["cp311-cp311-manylinux_2_17_x86_64"] if name.startswith(BINARY) else ["py3-none-any"]
+        )
+        wheel = build_wheel(tmp_path / "wheels", name, "1.0", files=files, tags=tags)
         sha256 = hashlib.sha256(wheel.read_bytes()).hexdigest()
         tree = tmp_path / "trees" / sha256
         tree.parent.mkdir(parents=True, exist_ok=True)
@@ -227,3 +238,33 @@ def test_a_filesystem_refusing_links_gets_copies_from_then_on(
     copies = [path for path in venv.rglob("*.py") if path.stat().st_nlink == 1]
     assert copies
     assert all(path.stat().st_mode & 0o200 for path in copies)
+
+
+def _aliased_scheme(venv: Path) -> Scheme:
+    """A venv whose platlib is spelled ``lib64/...``, a link to purelib's ``lib``."""
+    site = venv / "lib" / "site-packages"
+    for directory in (site, venv / "bin"):
+        directory.mkdir(parents=True)
+    (venv / "lib64").symlink_to("lib")
+    paths = {
+        "purelib": str(site),
+        "platlib": str(venv / "lib64" / "site-packages"),
+        "scripts": str(venv / "bin"),
+        "data": str(venv),
+    }
+    return Scheme.from_paths(paths, root=venv, python_version="3.99")
+
+
+def test_a_platlib_that_links_to_purelib_is_one_directory_for_collisions(tmp_path: Path) -> None:
+    pure = ("pure", {"common/same.py": b"pure\n", "pure/__init__.py": b""})
+    binary = (f"{BINARY}-ext", {"common/same.py": b"binary\n", "binary_ext/__init__.py": b""})
+    venv = tmp_path / "venv"
+    scheme = _aliased_scheme(venv)
+    maker = ScriptMaker(python=venv / "bin" / "python")
+    wheels = _trees(tmp_path, [binary, *WHEELS[:2], pure])
+    existing = existing_directories(scheme)
+    plans = [plan_wheel(m, w, scheme=scheme, maker=maker, existing=existing) for m, w in wheels]
+    assert colliding_groups(plans) == [[0], [1], [2], [3]]  # as spelled, nothing collides
+    assert colliding_groups(plans, real_directories(scheme)) == [[0, 3], [1], [2]]
+    install_wheels(wheels, scheme=scheme, maker=maker, workers=4)
+    assert (venv / "lib" / "site-packages" / "common" / "same.py").read_bytes() == b"pure\n"

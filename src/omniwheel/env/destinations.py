@@ -4,7 +4,7 @@
 one stored wheel (its :class:`~omniwheel.store.manifest.TreeManifest`) onto a scheme: each file's
 store path, destination and ``RECORD`` path, the console scripts to write (made by
 :class:`ScriptMaker`) and the directories to make.  :func:`colliding_groups` then finds the wheels
-that write the same paths, which must be installed one after the other.
+that write the same files, which must be installed one after the other.
 
 This runs for every file of every wheel a sync installs (18,000 for a 100-package environment),
 so it works on plain ``str`` paths: building ``Path`` objects, or calling ``relpath`` per file,
@@ -121,10 +121,12 @@ class WheelPlan:
     def dist_info_file(self, name: str) -> str:
         return os.path.join(self.root, self.dist_info, name)
 
-    def destinations(self) -> Iterator[str]:
-        yield from (file[1] for file in self.files)
-        yield from (launcher[0] for launcher in self.launchers)
-        yield from (self.dist_info_file(name) for name in ("INSTALLER", "REQUESTED", "RECORD"))
+    def destinations(self) -> list[str]:
+        """Every path this plan writes (its files, its scripts, its dist-info files)."""
+        written = [file[1] for file in self.files]
+        written += [launcher[0] for launcher in self.launchers]
+        written += [self.dist_info_file(name) for name in ("INSTALLER", "REQUESTED", "RECORD")]
+        return written
 
 
 # --- planning -----------------------------------------------------------------------------
@@ -135,8 +137,23 @@ def existing_directories(scheme: Scheme) -> set[str]:
     return {str(path) for path in candidates if path.is_dir()}
 
 
-def colliding_groups(plans: Sequence[WheelPlan]) -> list[list[int]]:
-    """The plans' indexes grouped so that no two groups write the same path, each in order."""
+def real_directories(scheme: Scheme) -> list[tuple[str, str]]:
+    """The scheme's directories that are not their real path (``lib64`` linking to ``lib``, a
+    venv behind a symlink), with that real path: longest first, to compare paths for real."""
+    directories = {scheme.root, scheme.purelib, scheme.platlib, scheme.scripts, scheme.data}
+    aliased = {(str(path), os.path.realpath(path)) for path in directories}
+    pairs = [(given, real) for given, real in aliased if given != real]
+    return sorted(pairs, key=lambda pair: len(pair[0]), reverse=True)
+
+
+def colliding_groups(
+    plans: Sequence[WheelPlan], real: Sequence[tuple[str, str]] = ()
+) -> list[list[int]]:
+    """The plans' indexes grouped so that no two groups write the same file, each in order.
+
+    Two plans collide when they write the same path, or one writes a file where the other
+    needs a directory; paths are compared as their real paths (see :func:`real_directories`),
+    so two spellings of one directory are one."""
     leader = list(range(len(plans)))
 
     def find(index: int) -> int:
@@ -150,17 +167,31 @@ def colliding_groups(plans: Sequence[WheelPlan]) -> list[list[int]]:
 
     owner: dict[str, int] = {}
     for index, plan in enumerate(plans):
-        for dest in plan.destinations():
-            if owner.setdefault(dest, index) != index:
-                join(owner[dest], index)
+        mine = dict.fromkeys(_real_paths(plan.destinations(), real), index)
+        for path in owner.keys() & mine.keys():
+            join(owner[path], index)
+        owner.update(mine)  # colliding paths now name the later plan, in the same group
     for index, plan in enumerate(plans):
-        for directory in plan.directories:
+        for directory in _real_paths(plan.directories, real):
             if owner.get(directory, index) != index:
                 join(owner[directory], index)
     groups: dict[int, list[int]] = {}
     for index in range(len(plans)):
         groups.setdefault(find(index), []).append(index)
     return list(groups.values())
+
+
+def _real_paths(paths: list[str], real: Sequence[tuple[str, str]]) -> list[str]:
+    if not real:
+        return paths  # every scheme directory is its real path: compare paths as they are
+    return [_real_path(path, real) for path in paths]
+
+
+def _real_path(path: str, real: Sequence[tuple[str, str]]) -> str:
+    for given, resolved in real:
+        if path == given or path.startswith(f"{given}{os.sep}"):
+            return resolved + path[len(given) :]
+    return path
 
 
 def plan_wheel(

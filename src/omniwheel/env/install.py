@@ -49,6 +49,7 @@ from omniwheel.env.destinations import (
     colliding_groups,
     existing_directories,
     plan_wheel,
+    real_directories,
 )
 from omniwheel.env.layout import LinkMode
 from omniwheel.env.linker import LINK_WORKERS, Directories, Linker, run_in_order
@@ -184,7 +185,7 @@ def install_wheels(
             for i in members
         ]
 
-    groups = colliding_groups(plans)
+    groups = colliding_groups(plans, real_directories(scheme))
     results = run_in_order(
         [functools.partial(install_group, group) for group in groups],
         weights=[sum(len(plans[i].files) for i in group) for group in groups],
