@@ -119,7 +119,8 @@ def _from_json(tree: Path, data: dict[str, Any]) -> TreeManifest:
         and isinstance(data["root-is-purelib"], bool)
         and (entry_points is None or isinstance(entry_points, str))
         and isinstance(files, list)
-        and all(isinstance(row, list) and len(row) == 3 for row in files)
+        and set(map(type, files)) <= {list}
+        and set(map(len, files)) <= {3}
         and isinstance(directories, list)
     ):
         raise TypeError("not a manifest")

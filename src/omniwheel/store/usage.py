@@ -252,6 +252,8 @@ def usage_toml(records: Sequence[UsageRecord]) -> str:
 
 def _toml_string(text: str) -> str:
     """A TOML basic string: JSON's escapes are TOML's, but for DEL, which TOML escapes too."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'  # nothing to escape (every sha256, most paths)
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
