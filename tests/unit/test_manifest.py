@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from omniwheel.store.manifest import MANIFEST_VERSION, derive_manifest, load_manifest
-from omniwheel.store.store import MANIFESTS_DIR, STORE_DIR, Store, StoreError, WheelSource
+from omniwheel.store.store import (
+    MANIFESTS_DIR,
+    STORE_DIR,
+    Store,
+    StoreError,
+    WheelSource,
+    remove_tree,
+)
 from omniwheel.store.unpack import unpack_wheel
 from omniwheel.store.usage import prune
 from tests.support.wheelbuilder import build_wheel
@@ -89,6 +96,17 @@ def test_a_tree_without_dist_info_is_named_as_damaged(tmp_path: Path) -> None:
     (tmp_path / "tree").mkdir()
     with pytest.raises(StoreError, match=r"demo 1\.0: its store tree .* is damaged"):
         load_manifest(tmp_path / "tree", tmp_path / "manifest.json", label="demo 1.0")
+
+
+def test_a_tree_that_lost_its_dist_info_since_is_damaged_despite_its_manifest(
+    tmp_path: Path,
+) -> None:
+    tree, source = _tree(tmp_path)
+    store = Store.in_cache(tmp_path / "cache")
+    store.manifest(source)
+    remove_tree(tree / "demo-1.0.dist-info")
+    with pytest.raises(StoreError, match="is damaged"):
+        store.manifest(source)
 
 
 def test_prune_removes_manifests_with_their_entries_and_unfinished_writes(tmp_path: Path) -> None:

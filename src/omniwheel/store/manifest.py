@@ -59,7 +59,9 @@ def load_manifest(tree: Path, cached: Path, *, label: str) -> TreeManifest:
     try:
         data = json.loads(cached.read_bytes())
         if data["version"] == MANIFEST_VERSION:
-            return _from_json(tree, data)
+            manifest = _from_json(tree, data)
+            if (tree / manifest.dist_info).is_dir():  # else the tree is damaged: say so below
+                return manifest
     except (OSError, ValueError, KeyError, TypeError):
         pass  # missing, unreadable or of another shape: derive it again
     manifest = derive_manifest(tree, label=label)
