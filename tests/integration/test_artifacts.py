@@ -9,9 +9,7 @@ them — and every test goes through the real command line (:func:`omniwheel.cli
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -24,7 +22,6 @@ from pathlib import Path
 import pytest
 from packaging.pylock import PackageWheel
 
-from omniwheel.cli.main import main
 from omniwheel.julia.artifacts_toml import parse_artifacts
 from omniwheel.julia.depot import read_usage
 from omniwheel.julia.pack import tarball_tree_sha1
@@ -36,6 +33,7 @@ from omniwheel.store.store import STORE_DIR
 from tests.support.artifacts_proof import check_selection, expected_trees, lock_targets, ours
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import ISOLATED_VARIABLES, run_lock, write_project
+from tests.support.sync_space import CliRun, run_cli
 from tests.support.wheelbuilder import build_wheel
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -72,13 +70,6 @@ pytestmark = pytest.mark.skipif(
     sys.platform != "linux" or PYTHON not in PYTHONS,
     reason="the matrix covers this machine only on Linux with Python 3.11 or 3.12",
 )
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CliRun:
-    exit_code: int
-    stdout: str
-    stderr: str
 
 
 @dataclass(slots=True)
@@ -124,38 +115,19 @@ class Space:
         assert run.exit_code == 0, run.output
 
     def cli(self, *args: str, environ: Mapping[str, str] | None = None) -> CliRun:
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with (
-            _isolated(self, environ or {}),
-            contextlib.redirect_stdout(stdout),
-            contextlib.redirect_stderr(stderr),
-        ):
-            try:
-                code = main(list(args))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-        return CliRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
+        return run_cli(
+            args,
+            server_url=self.server.url,
+            cache=self.cache,
+            environ={"OMNIWHEEL_PYTHON_VERSION": PYTHON, **(environ or {})},
+            unset=("PYTHON", "JULIA_PYTHONCALL_EXE"),
+        )
 
     def artifacts_cli(self, action: str, *args: str, **kwargs: Mapping[str, str]) -> CliRun:
         return self.cli("artifacts", action, "--project", str(self.project), *args, **kwargs)
 
     def wheel_path(self, wheel: PackageWheel) -> Path:
         return self.wheels / wheel.filename
-
-
-@contextlib.contextmanager
-def _isolated(space: Space, environ: Mapping[str, str]) -> Iterator[None]:
-    with pytest.MonkeyPatch.context() as patch:
-        for name in (*ISOLATED_VARIABLES, "OMNIWHEEL_VENV", "PYTHON", "JULIA_PYTHONCALL_EXE"):
-            patch.delenv(name, raising=False)
-        patch.setenv("OMNIWHEEL_INDEX_URL", space.server.url)
-        patch.setenv("OMNIWHEEL_CACHE_DIR", str(space.cache))
-        patch.setenv("PIP_CONFIG_FILE", os.devnull)
-        patch.setenv("NO_COLOR", "1")
-        patch.setenv("OMNIWHEEL_PYTHON_VERSION", PYTHON)
-        for name, value in environ.items():
-            patch.setenv(name, value)
-        yield
 
 
 def _publish(server: IndexServer, directory: Path, *, native_version: str = "1.0") -> None:

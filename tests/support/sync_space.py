@@ -98,17 +98,7 @@ class Workspace:
 
     def omniwheel(self, *argv: str, environ: Mapping[str, str] | None = None) -> CliRun:
         """``omniwheel ARGV`` in-process, exactly as given."""
-        stdout, stderr = io.StringIO(), io.StringIO()
-        with (
-            isolated(self, environ or {}),
-            contextlib.redirect_stdout(stdout),
-            contextlib.redirect_stderr(stderr),
-        ):
-            try:
-                code = main(list(argv))
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-        return CliRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
+        return run_cli(argv, server_url=self.server.url, cache=self.cache, environ=environ or {})
 
     def python(self, code: str) -> str:
         done = subprocess.run(
@@ -153,13 +143,38 @@ class Workspace:
         ]
 
 
+def run_cli(
+    argv: Sequence[str],
+    *,
+    server_url: str,
+    cache: Path,
+    environ: Mapping[str, str],
+    unset: Sequence[str] = (),
+) -> CliRun:
+    """``omniwheel ARGV`` in-process against the local index, output captured; argparse's usage
+    errors become exit code 2 as in a shell.  ``unset`` names further variables to clear."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with (
+        isolated(server_url, cache, environ, unset=unset),
+        contextlib.redirect_stdout(stdout),
+        contextlib.redirect_stderr(stderr),
+    ):
+        try:
+            code = main(list(argv))
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return CliRun(exit_code=code, stdout=stdout.getvalue(), stderr=stderr.getvalue())
+
+
 @contextlib.contextmanager
-def isolated(space: Workspace, environ: Mapping[str, str]) -> Iterator[None]:
+def isolated(
+    server_url: str, cache: Path, environ: Mapping[str, str], *, unset: Sequence[str] = ()
+) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
-        for name in (*ISOLATED_VARIABLES, "OMNIWHEEL_VENV"):
+        for name in (*ISOLATED_VARIABLES, "OMNIWHEEL_VENV", *unset):
             patch.delenv(name, raising=False)
-        patch.setenv("OMNIWHEEL_INDEX_URL", space.server.url)
-        patch.setenv("OMNIWHEEL_CACHE_DIR", str(space.cache))
+        patch.setenv("OMNIWHEEL_INDEX_URL", server_url)
+        patch.setenv("OMNIWHEEL_CACHE_DIR", str(cache))
         patch.setenv("PIP_CONFIG_FILE", os.devnull)
         patch.setenv("NO_COLOR", "1")
         for name, value in environ.items():
