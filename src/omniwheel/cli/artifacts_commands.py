@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
+from omniwheel.cli.options import add_project_option
 from omniwheel.cli.output import Output
 
 if TYPE_CHECKING:
@@ -128,13 +129,7 @@ def add_artifacts_commands(commands: Any) -> None:
 
 
 def _add_common_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--project",
-        type=Path,
-        metavar="DIR",
-        help="the directory holding pylock.toml (default: the nearest one holding "
-        "pylock.toml or pyproject.toml)",
-    )
+    add_project_option(parser)
     parser.add_argument(
         "--artifacts",
         type=Path,

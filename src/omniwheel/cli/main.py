@@ -19,6 +19,7 @@ from typing import Any
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
+from omniwheel.cli.options import add_upgrade_options
 from omniwheel.cli.output import Output
 from omniwheel.errors import OmniwheelError
 
@@ -104,18 +105,7 @@ def _add_lock_command(commands: Any) -> None:
         action="store_true",
         help="do not write; exit 1 saying what changed if pylock.toml is out of date",
     )
-    lock.add_argument(
-        "--upgrade",
-        action="store_true",
-        help="take the newest allowed versions instead of keeping those pylock.toml has",
-    )
-    lock.add_argument(
-        "--upgrade-package",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="take the newest allowed version of this package only (repeatable)",
-    )
+    add_upgrade_options(lock, relock=False)
     lock.add_argument(
         "--refresh", action="store_true", help="ask the index again instead of using cached pages"
     )

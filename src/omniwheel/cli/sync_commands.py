@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.locking import LockPolicy, ensure_current_lock
+from omniwheel.cli.options import add_project_option, add_upgrade_options
 from omniwheel.cli.output import Output
 from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
 from omniwheel.errors import OmniwheelError
@@ -90,13 +91,7 @@ def add_sync_commands(commands: Any) -> None:
 
 def add_environment_options(parser: argparse.ArgumentParser) -> None:
     """Where the environment is, which interpreter, and how it is filled."""
-    parser.add_argument(
-        "--project",
-        type=Path,
-        metavar="DIR",
-        help="the directory holding pylock.toml (default: the nearest one holding "
-        "pylock.toml or pyproject.toml)",
-    )
+    add_project_option(parser)
     parser.add_argument(
         "--python",
         metavar="VERSION|PATH",
@@ -145,18 +140,7 @@ def add_lock_policy_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="use pylock.toml as it is, without reading pyproject.toml or any index",
     )
-    parser.add_argument(
-        "--upgrade",
-        action="store_true",
-        help="relock taking the newest allowed versions instead of the locked ones",
-    )
-    parser.add_argument(
-        "--upgrade-package",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="relock taking the newest allowed version of this package (repeatable)",
-    )
+    add_upgrade_options(parser, relock=True)
 
 
 def lock_policy(args: argparse.Namespace) -> LockPolicy:

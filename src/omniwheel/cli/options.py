@@ -1,0 +1,37 @@
+"""Command-line options that several commands share, defined once so they read the same."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_project_option(parser: argparse.ArgumentParser) -> None:
+    """``--project DIR``, for commands that work from pylock.toml."""
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="the directory holding pylock.toml (default: the nearest one holding "
+        "pylock.toml or pyproject.toml)",
+    )
+
+
+def add_upgrade_options(parser: argparse.ArgumentParser, *, relock: bool) -> None:
+    """``--upgrade`` and ``--upgrade-package``; ``relock``: the command relocks on the way
+    (sync, run) rather than being the lock itself."""
+    verb = "relock taking" if relock else "take"
+    parser.add_argument(
+        "--upgrade",
+        action="store_true",
+        help=f"{verb} the newest allowed versions instead of "
+        + ("the locked ones" if relock else "keeping those pylock.toml has"),
+    )
+    parser.add_argument(
+        "--upgrade-package",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"{verb} the newest allowed version of this package"
+        + (" (repeatable)" if relock else " only (repeatable)"),
+    )
