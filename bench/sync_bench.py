@@ -272,6 +272,7 @@ def measure(
     """Time one contender into ``venv``; a sync (not a no-op) is then verified, untimed."""
     command = tuple(part.replace(VENV_TOKEN, str(venv)) for part in contender.command)
     environ = environment_for(contender.family, cache)
+    settle()
     seconds, output, failure = lock_bench.run_command(command, setup.bench, setup.project, environ)
     if failure is None and case != "no-op":
         failure = verify(setup, venv)
@@ -287,6 +288,32 @@ def measure(
     )
     progress(result)
     return result
+
+
+def settle() -> None:
+    """Flush every dirty page before a timed run, so no tool pays for the writeback of what ran
+    before it (deleted venvs, a previous sync's links): the timings otherwise depend on the order
+    the tools run in more than on the tools."""
+    os.sync()
+
+
+def compile_omniwheel(tools: lock_bench.Tools) -> None:
+    """Compile omniwheel's modules, untimed, as installing it from a wheel does.
+
+    The development install is editable, and with ``PYTHONDONTWRITEBYTECODE`` set (as on these
+    machines) every run would compile omniwheel from source again — a cost a user's install does
+    not have.  The bytecode goes to ``__pycache__`` beside the sources (ignored by git)."""
+    script = (
+        "import compileall, omniwheel, pathlib; "
+        "compileall.compile_dir(pathlib.Path(omniwheel.__file__).parent, quiet=1)"
+    )
+    subprocess.run([str(tools.omniwheel_python), "-c", script], check=True)
+
+
+def rotated(contenders: Sequence[Contender], run: int) -> list[Contender]:
+    """The contenders in the order of round ``run``: each goes first in turn."""
+    shift = run % len(contenders)
+    return [*contenders[shift:], *contenders[:shift]]
 
 
 def summary_lines(output: str) -> tuple[str, ...]:
@@ -352,7 +379,7 @@ def run_warm(
     results = []
     for run in range(1, runs + 1):
         synced: dict[str, Path] = {}
-        for contender in cases["warm"]:
+        for contender in rotated(cases["warm"], run - 1):
             venv = new_venv(setup, f"warm-{run}-{len(synced)}")
             cache = caches[contender.family]
             results.append(
@@ -615,6 +642,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project, lock = prepare_project(bench, args.workload, args.lock)
         locked = locked_packages(project / "pylock.toml")
         setup = Setup(bench=bench, project=project, python=python, locked=locked)
+        compile_omniwheel(tools)
         results = run_all(setup, cases, args.runs, args.cold_runs)
     finally:
         if not args.keep:
