@@ -15,7 +15,6 @@ import asyncio
 import hashlib
 import io
 import re
-import ssl
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from omniwheel.index.remote_zip import (
     find_metadata_member,
     member_range,
 )
+from omniwheel.index.tls import tls_verification
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
@@ -107,7 +107,7 @@ class IndexClient:
         self._probe_failures = 0
         self._http = httpx.AsyncClient(
             http2=True,
-            verify=_tls_verification(location),
+            verify=tls_verification(location, error=IndexAccessError),
             timeout=httpx.Timeout(timeout, connect=10.0),
             follow_redirects=True,
             headers={"User-Agent": f"omniwheel/{__version__}"},
@@ -322,21 +322,6 @@ class IndexClient:
         if self._auth is None or urlsplit(url).netloc.lower() != self._host:
             return None
         return self._auth
-
-
-def _tls_verification(location: IndexLocation) -> ssl.SSLContext | bool:
-    """The configured CA bundle as a TLS context, or True for the default trust store."""
-    if location.cert is None:
-        return True
-    try:
-        return ssl.create_default_context(cafile=str(location.cert))
-    except (ssl.SSLError, ValueError) as exc:
-        source = location.cert_source or "the configuration"
-        raise IndexAccessError(
-            f"the certificate bundle {location.cert} (from {source}) holds no usable CA "
-            f"certificates ({exc})",
-            hint=f"point {source} at a PEM file of CA certificates, or unset it",
-        ) from exc
 
 
 def _memoised(

@@ -19,6 +19,7 @@ so a read-only store that holds every entry still works.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 import sys
@@ -79,6 +80,13 @@ class HashMismatchError(StoreError):
 
 class TransientFetchError(StoreError):
     """A fetch that failed in a way worth retrying (connection trouble, 5xx, cut-off body)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Raised to the user once the retries are used up: the hint is for then.
+        super().__init__(message, hint=hint or _RETRY_HINT)
+
+
+_RETRY_HINT = "this may be a passing network or server problem: run the command again"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -290,26 +298,29 @@ class WheelFetcher:
     """Fetches wheels by the lock's URLs (HTTP(S), ``file:``) or local paths.
 
     Credentials of the configured index are sent only to that index's own scheme and host;
-    they never appear in messages.
+    they never appear in messages.  Every failure, from a CA bundle that cannot be loaded to
+    any httpx error while streaming, is a :class:`StoreError` with a hint (a
+    :class:`TransientFetchError`, which the store retries, when trying again may help).
     """
 
     def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
-        import ssl
-
         import httpx
 
+        from omniwheel.index.tls import tls_verification
+
         self._auth = _index_credentials(index)
-        verify: ssl.SSLContext | bool = True
-        if index is not None and index.cert is not None:
-            verify = ssl.create_default_context(cafile=str(index.cert))
-        self._http = httpx.Client(
-            http2=True,
-            verify=verify,
-            timeout=httpx.Timeout(timeout, connect=10.0),
-            follow_redirects=True,
-            headers={"User-Agent": f"omniwheel/{__version__}"},
-            limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
-        )
+        verify = tls_verification(index, error=StoreError)
+        try:
+            self._http = httpx.Client(
+                http2=True,
+                verify=verify,
+                timeout=httpx.Timeout(timeout, connect=10.0),
+                follow_redirects=True,
+                headers={"User-Agent": f"omniwheel/{__version__}"},
+                limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
+            )
+        except OSError as exc:
+            raise _environment_bundle_error(exc) from exc
 
     def close(self) -> None:
         self._http.close()
@@ -325,7 +336,10 @@ class WheelFetcher:
             return _file_chunks(wheel, wheel.path)
         if wheel.url is None:
             raise StoreError(f"{wheel.describe()}: the lock gives neither a URL nor a path")
-        parts = urlsplit(wheel.url)
+        try:
+            parts = urlsplit(wheel.url)
+        except ValueError as exc:  # e.g. an IPv6 host without its "]"
+            raise _download_error(wheel, exc) from exc
         if parts.scheme == "file":
             return _file_chunks(wheel, Path(unquote(parts.path)))
         return self._http_chunks(wheel, wheel.url)
@@ -339,10 +353,8 @@ class WheelFetcher:
             with self._http.stream("GET", url, auth=auth) as response:
                 _check_status(wheel, response)
                 yield from response.iter_bytes(CHUNK)
-        except httpx.TransportError as exc:
-            raise TransientFetchError(
-                f"{wheel.describe()}: downloading {wheel.origin} failed: {type(exc).__name__}"
-            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise _download_error(wheel, exc) from exc
 
 
 class OfflineFetcher:
@@ -373,6 +385,79 @@ def _check_status(wheel: WheelSource, response: httpx.Response) -> None:
     elif response.status_code == 404:
         hint = "the file is gone from the index; run `omniwheel lock` again"
     raise StoreError(message, hint=hint)
+
+
+def _download_error(wheel: WheelSource, exc: Exception) -> StoreError:
+    """The store's error for an httpx failure while downloading ``wheel``.
+
+    Trouble on the way (timeouts, refused, dropped or cut-off connections, a proxy) is
+    transient and retried; a redirect loop, a body that does not decode, a URL that cannot be
+    fetched or a client-side protocol error would fail the same way again, so it is final.
+    """
+    import httpx
+
+    message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
+    host = _authority(wheel.origin) or wheel.origin
+    on_the_way = (
+        httpx.TimeoutException,
+        httpx.NetworkError,
+        httpx.RemoteProtocolError,
+        httpx.ProxyError,
+    )
+    if isinstance(exc, on_the_way):
+        return TransientFetchError(
+            message, hint=f"check the network connection to {host}, then run the command again"
+        )
+    if isinstance(exc, httpx.TooManyRedirects):
+        hint = f"{host} redirects in a loop; check the index URL, or tell the index's operators"
+    elif isinstance(exc, httpx.DecodingError):
+        hint = (
+            f"{host} (or a proxy on the way) sent a body that does not match its "
+            "Content-Encoding; tell the index's operators, or try another network"
+        )
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | ValueError):
+        hint = (
+            "the lock (or a redirect) names a URL that cannot be downloaded over http(s); "
+            "run `omniwheel lock` again"
+        )
+    else:
+        hint = "run the command again; if it keeps failing, report it with this message"
+    return StoreError(message, hint=hint)
+
+
+def _reason(wheel: WheelSource, exc: Exception) -> str:
+    """The exception's type and text, the text left out when it might show credentials."""
+    text = str(exc)
+    userinfo = _authority(wheel.url or "").rpartition("@")[0]
+    secrets = {s for raw in userinfo.split(":") if raw for s in (raw, unquote(raw))}
+    if not text or any(secret in text for secret in secrets):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _authority(url: str) -> str:
+    """The ``user:password@host:port`` part of ``url``; works on URLs urlsplit rejects."""
+    rest = url.partition("://")[2]
+    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
+    return rest[: min(ends, default=len(rest))]
+
+
+def _environment_bundle_error(exc: OSError) -> StoreError:
+    # With no bundle configured, httpx itself loads SSL_CERT_FILE (else SSL_CERT_DIR) and
+    # lets the error out.  The index's discovery rejects a bad SSL_CERT_FILE, but a fetcher may
+    # be built without an index (none configured, or discovery failed).
+    reason = exc.strerror or str(exc)
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if bundle := os.environ.get(variable):
+            return StoreError(
+                f"the certificate bundle {bundle} (from {variable}) cannot be used for "
+                f"downloading wheels ({reason})",
+                hint=f"point {variable} at a PEM file of CA certificates, or unset it",
+            )
+    return StoreError(
+        f"cannot set up TLS for downloading wheels ({reason})",
+        hint="reinstall omniwheel: the default CA bundle it ships with cannot be read",
+    )
 
 
 def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
