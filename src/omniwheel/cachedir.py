@@ -6,6 +6,9 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
+SELECTIONS_DIR = "selections-v1"
+"""Remembered selections (:mod:`omniwheel.env.selection_memo`); dropped by ``cache prune``."""
+
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     """The cache root; each part keeps its data in a versioned subdirectory of it."""

@@ -10,8 +10,8 @@ from typing import Any, cast
 import pytest
 
 from omniwheel.env import sync as sync_module
-from omniwheel.platform import host
-from omniwheel.platform.host import InterpreterProbeError
+from omniwheel.platform import probe as probe_module
+from omniwheel.platform.probe import InterpreterProbeError
 
 OLD, NEW = Path("/venv/bin/python"), Path("/other/bin/python")
 
@@ -29,14 +29,14 @@ def probes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Path, str]]:
             raise InterpreterProbeError(f"{executable} is broken")
         return f"interpreter at {executable}"
 
-    monkeypatch.setattr(host, "probe_interpreter", fake_probe)
+    monkeypatch.setattr(probe_module, "run_probe", fake_probe)
     return made
 
 
 def test_the_early_answer_serves_the_interpreter_kept(probes: list[tuple[Path, str]]) -> None:
     probe = sync_module._EarlyProbe(OLD)
     probe.wait()
-    assert cast(Any, probe.interpreter(OLD, created=False)) == f"interpreter at {OLD}"
+    assert cast(Any, probe.facts(OLD, created=False)) == f"interpreter at {OLD}"
     assert probes == [(OLD, "probe")]
 
 
@@ -46,7 +46,7 @@ def test_a_replaced_venv_or_another_interpreter_is_probed_again(
 ) -> None:
     probe = sync_module._EarlyProbe(OLD)
     probe.wait()
-    assert cast(Any, probe.interpreter(python, created=created)) == f"interpreter at {python}"
+    assert cast(Any, probe.facts(python, created=created)) == f"interpreter at {python}"
     assert probes == [(OLD, "probe"), (python, threading.current_thread().name)]
 
 
@@ -56,10 +56,10 @@ def test_an_early_failure_counts_only_when_that_interpreter_is_used(
     broken = Path("/broken/bin/python")
     probe = sync_module._EarlyProbe(broken)
     probe.wait()
-    assert cast(Any, probe.interpreter(broken, created=True)) == f"interpreter at {broken}"
+    assert cast(Any, probe.facts(broken, created=True)) == f"interpreter at {broken}"
     probe = sync_module._EarlyProbe(broken)
     with pytest.raises(InterpreterProbeError, match="is broken"):
-        probe.interpreter(broken, created=False)
+        probe.facts(broken, created=False)
 
 
 def test_without_a_venv_nothing_is_probed_early(
@@ -68,4 +68,12 @@ def test_without_a_venv_nothing_is_probed_early(
     probe = sync_module._EarlyProbe.of(tmp_path / "no-venv")
     probe.wait()
     assert probes == []
-    assert cast(Any, probe.interpreter(NEW, created=True)) == f"interpreter at {NEW}"
+    assert cast(Any, probe.facts(NEW, created=True)) == f"interpreter at {NEW}"
+
+
+def test_the_early_facts_are_none_without_a_venv_or_after_a_failure(
+    probes: list[tuple[Path, str]], tmp_path: Path
+) -> None:
+    assert sync_module._EarlyProbe.of(tmp_path / "no-venv").early_facts() is None
+    assert sync_module._EarlyProbe(Path("/broken/bin/python")).early_facts() is None
+    assert cast(Any, sync_module._EarlyProbe(OLD).early_facts()) == f"interpreter at {OLD}"

@@ -60,6 +60,8 @@ def run_cache(args: argparse.Namespace, output: Output) -> int:
             output.plain(f"Removed {result.leftovers} leftovers of interrupted syncs")
         if result.dropped_records:
             output.plain(f"Forgot {result.dropped_records} environments whose lock or venv is gone")
+        if result.forgotten_selections:
+            output.plain(f"Forgot {result.forgotten_selections} remembered selections")
     return 0
 
 

@@ -221,6 +221,7 @@ def sync_environment(
 
 
 def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output) -> SyncOutcome:
+    from omniwheel.env.selection_memo import SelectionMemo
     from omniwheel.env.sync import sync
     from omniwheel.store.store import Store
     from omniwheel.store.usage import shared_lease
@@ -240,6 +241,7 @@ def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output
             open_fetcher=open_fetcher,
             environ=os.environ,
             home=Path.home(),
+            memo=SelectionMemo.in_cache(root),
         )
         if outcome.plan is not None and not outcome.dry_run:
             _record_usage(root, outcome, output)

@@ -3,10 +3,14 @@
 Steps: read ``pylock.toml``; if the environment's state file names the same lock hash, stop
 (the no-op sync reads two small files).  Otherwise choose the interpreter (the venv's own when it
 still fits, else :func:`~omniwheel.python.discovery.find_interpreter`) and create the venv if
-needed, probe it once, select the wheels (:func:`~omniwheel.env.plan.select_wheels`), plan
+needed, probe it once, select the wheels (:func:`~omniwheel.env.select.select_wheels`), plan
 against what is installed and stored (:func:`~omniwheel.env.plan.make_plan`), and execute the
 plan (:func:`~omniwheel.env.install.execute_plan`).  The state file is removed before anything
 changes and written last.  A dry run stops after planning and changes nothing.
+
+When the venv's interpreter, kept as it is, has synced this very lock before (in any venv), the
+selection is taken from :class:`~omniwheel.env.selection_memo.SelectionMemo` instead: the lock is
+not parsed and ``packaging`` not loaded — a third of a warm sync's fixed cost.
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ if TYPE_CHECKING:
 
     from omniwheel.env.install import Executed
     from omniwheel.env.plan import Plan, Selection
-    from omniwheel.platform.host import Interpreter
+    from omniwheel.env.selection_memo import SelectionMemo
+    from omniwheel.platform.probe import ProbeFacts
     from omniwheel.store.store import Store, WheelSource
 
 # Only the no-op path runs on this module's own imports; everything a real sync needs is
@@ -103,8 +108,11 @@ def sync(
     environ: Mapping[str, str],
     home: Path,
     on_fetched: Callable[[WheelSource, bool], None] | None = None,
+    memo: SelectionMemo | None = None,
 ) -> SyncOutcome:
-    """Make ``request.venv`` match the lock in ``request.project``; see the module docstring."""
+    """Make ``request.venv`` match the lock in ``request.project``; see the module docstring.
+
+    ``memo``: where selections are remembered (none: always select)."""
     started = time.perf_counter()
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
@@ -123,6 +131,7 @@ def sync(
         home=home,
         on_fetched=on_fetched,
         started=started,
+        memo=memo,
     )
 
 
@@ -165,19 +174,25 @@ def _sync_changes(
     home: Path,
     on_fetched: Callable[[WheelSource, bool], None] | None,
     started: float,
+    memo: SelectionMemo | None,
 ) -> SyncOutcome:
     """Everything after the no-op check: probe, select, plan, execute, write the state."""
     probe = _EarlyProbe.of(request.venv)  # runs while the imports below and the parse happen
-    from omniwheel.env.plan import make_plan, select_wheels
+    from omniwheel.env.plan import make_plan
     from omniwheel.env.venv import installed_dists, is_venv, site_packages_of, write_state
 
     lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
-    pylock = _parse_lock(lock_path, lock_bytes)
-    probe.wait()
-    python, created = _prepare_venv(request, pylock.requires_python, environ, home)
-    interpreter = probe.interpreter(python, created=created)
-    selection = select_wheels(pylock, lock_path=lock_path, interpreter=interpreter)
-    site_packages = site_packages_of(interpreter.paths)
+    remembered = _remembered(request, probe, memo, lock_sha256=lock_sha256, lock_path=lock_path)
+    if remembered is not None:
+        facts, selection = remembered
+        created = False
+    else:
+        facts, selection, created = _select(
+            request, probe, lock_path=lock_path, lock_bytes=lock_bytes, environ=environ, home=home
+        )
+        if memo is not None:
+            memo.put(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts), selection)
+    site_packages = site_packages_of(facts.paths)
     installed = installed_dists(site_packages, state) if is_venv(request.venv) else []
     stored = {w.source.sha256 for w in selection.wheels if store.has_tree(w.source.sha256)}
     plan = make_plan(selection.wheels, installed, stored=stored)
@@ -190,16 +205,16 @@ def _sync_changes(
             plan,
             store=store,
             open_fetcher=open_fetcher,
-            interpreter=interpreter,
+            facts=facts,
             on_fetched=on_fetched,
         )
-        write_state(request.venv, _new_state(selection, lock_sha256, interpreter, request))
+        write_state(request.venv, _new_state(selection, lock_sha256, facts, request))
     return SyncOutcome(
         lock_path=lock_path,
         venv=request.venv,
         plan=plan,
         packages=len(selection.wheels),
-        interpreter=interpreter.describe(),
+        interpreter=facts.describe(),
         fetched=len(executed.fetched) if executed else len(plan.fetch),
         created_venv=created,
         dry_run=request.dry_run,
@@ -211,6 +226,49 @@ def _sync_changes(
     )
 
 
+def _remembered(
+    request: SyncRequest,
+    probe: _EarlyProbe,
+    memo: SelectionMemo | None,
+    *,
+    lock_sha256: str,
+    lock_path: Path,
+) -> tuple[ProbeFacts, Selection] | None:
+    """The venv's interpreter and the selection remembered for it and this lock, if any.
+
+    Only for the venv's own interpreter, kept as it is (no ``--python``): a remembered selection
+    says that interpreter satisfied the lock, so the venv needs no other check."""
+    if memo is None or request.python is not None:
+        return None
+    facts = probe.early_facts()
+    if facts is None:
+        return None
+    selection = memo.get(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts))
+    return None if selection is None else (facts, selection)
+
+
+def _select(
+    request: SyncRequest,
+    probe: _EarlyProbe,
+    *,
+    lock_path: Path,
+    lock_bytes: bytes,
+    environ: Mapping[str, str],
+    home: Path,
+) -> tuple[ProbeFacts, Selection, bool]:
+    """Parse the lock, settle the interpreter (creating the venv if needed), select the wheels:
+    the interpreter's facts, the selection, whether the venv was created."""
+    from omniwheel.env.select import select_wheels
+    from omniwheel.platform.host import interpreter_from
+
+    pylock = _parse_lock(lock_path, lock_bytes)
+    probe.wait()
+    python, created = _prepare_venv(request, pylock.requires_python, environ, home)
+    facts = probe.facts(python, created=created)
+    selection = select_wheels(pylock, lock_path=lock_path, interpreter=interpreter_from(facts))
+    return facts, selection, created
+
+
 class _EarlyProbe:
     """The venv's own interpreter, probed on a thread as soon as a sync knows it must change
     something: the probe is a subprocess (~25 ms of waiting), which then overlaps the imports
@@ -218,7 +276,7 @@ class _EarlyProbe:
 
     def __init__(self, python: Path | None) -> None:
         self._python = python
-        self._result: Interpreter | None = None
+        self._result: ProbeFacts | None = None
         self._error: Exception | None = None
         self._thread = None
         if python is not None:
@@ -231,11 +289,11 @@ class _EarlyProbe:
         return cls(python if is_venv(venv) and python.exists() else None)
 
     def _run(self) -> None:
-        from omniwheel.platform.host import probe_interpreter
+        from omniwheel.platform import probe
 
         assert self._python is not None
         try:
-            self._result = probe_interpreter(self._python)
+            self._result = probe.run_probe(self._python)
         except Exception as exc:  # handed to the main thread if it uses this interpreter
             self._error = exc
 
@@ -244,13 +302,18 @@ class _EarlyProbe:
         if self._thread is not None:
             self._thread.join()
 
-    def interpreter(self, python: Path, *, created: bool) -> Interpreter:
+    def early_facts(self) -> ProbeFacts | None:
+        """The venv's interpreter's facts; None without a venv or when its probe failed."""
+        self.wait()
+        return self._result
+
+    def facts(self, python: Path, *, created: bool) -> ProbeFacts:
         """``python`` probed: the early probe's answer when it is the interpreter probed."""
-        from omniwheel.platform.host import probe_interpreter
+        from omniwheel.platform import probe
 
         self.wait()
         if created or python != self._python:
-            return probe_interpreter(python)
+            return probe.run_probe(python)
         if self._error is not None:
             raise self._error
         assert self._result is not None
@@ -367,7 +430,7 @@ def _execute(
     *,
     store: Store,
     open_fetcher: Callable[[], ClosableFetcher],
-    interpreter: Interpreter,
+    facts: ProbeFacts,
     on_fetched: Callable[[WheelSource, bool], None] | None,
 ) -> Executed | None:
     from omniwheel.env.install import Scheme, ScriptMaker, execute_plan
@@ -376,16 +439,14 @@ def _execute(
     if plan.is_empty:
         return None
     clear_state(request.venv)
-    scheme = Scheme.from_paths(
-        interpreter.paths, root=request.venv, python_version=interpreter.python_version
-    )
+    scheme = Scheme.from_paths(facts.paths, root=request.venv, python_version=facts.python_version)
     fetcher = _LazyFetcher(open_fetcher)
     try:
         return execute_plan(
             plan,
             store=store,
             fetcher=fetcher,
-            site_packages=site_packages_of(interpreter.paths),
+            site_packages=site_packages_of(facts.paths),
             scheme=scheme,
             maker=ScriptMaker(python=venv_python(request.venv)),
             link_mode=request.link_mode,
@@ -397,13 +458,13 @@ def _execute(
 
 
 def _new_state(
-    selection: Selection, lock_sha256: str, interpreter: Interpreter, request: SyncRequest
+    selection: Selection, lock_sha256: str, facts: ProbeFacts, request: SyncRequest
 ) -> VenvState:
     from omniwheel.env.layout import Origin
 
     return VenvState(
         lock_sha256=lock_sha256,
-        python=interpreter.full_version,
+        python=facts.full_version,
         python_request=request.python,
         dists={
             wheel.name: Origin(sha256=wheel.source.sha256, requested=wheel.requested)

@@ -13,8 +13,6 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-from packaging.utils import canonicalize_name
-
 from omniwheel.env.layout import (
     STATE_FILENAME,
     STATE_VERSION,
@@ -114,6 +112,10 @@ def installed_dists(site_packages: Path, state: VenvState | None) -> list[Instal
         entries = sorted(site_packages.glob("*.dist-info"))
     except OSError:
         return []
+    if not entries:
+        return []  # a new venv: nothing to name, and packaging need not be loaded
+    from packaging.utils import canonicalize_name
+
     for entry in entries:
         stem, _, version = entry.name.removesuffix(".dist-info").rpartition("-")
         if not stem or not entry.is_dir():

@@ -3,8 +3,9 @@
 Installing needs facts only the real machine has: its OS, CPU architecture, C library and
 version, and — for the interpreter the environment will use — its PEP 508 marker values, wheel
 tags and install scheme.  All of them are read by running that interpreter once with a small
-stdlib-only script (:data:`PROBE`), so an x86_64 Python under Rosetta, a 32-bit Python on a 64-bit
-OS or a free-threaded build report what *they* can load, not what the kernel says.
+stdlib-only script (:mod:`omniwheel.platform.probe`), so an x86_64 Python under Rosetta, a
+32-bit Python on a 64-bit OS or a free-threaded build report what *they* can load, not what the
+kernel says.
 
 Tags come from :mod:`packaging.tags`: for the interpreter running omniwheel (same executable)
 ``sys_tags()`` itself; for any other interpreter they are computed from the probed values
@@ -15,8 +16,6 @@ plain data.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +25,14 @@ from typing import Any
 
 from packaging.tags import Tag, sys_tags
 
-from omniwheel.errors import OmniwheelError, TargetError
+from omniwheel.errors import TargetError
+from omniwheel.platform.probe import (
+    InterpreterProbeError,
+    ProbeFacts,
+    describe_python,
+    python_text,
+    run_probe,
+)
 from omniwheel.platform.target import (
     DEFAULT_LIBC_FLOORS,
     DEFAULT_MACOS_FLOOR,
@@ -36,55 +42,18 @@ from omniwheel.platform.target import (
     Os,
     PlatformSpec,
     cpython_wheel_tags,
-    format_python,
 )
 
-PROBE_TIMEOUT_SECONDS = 30.0
-
-# Runs inside the probed interpreter: stdlib only, valid on Python 3.8+.  The marker values
-# are those of PEP 508 (what packaging.markers.default_environment computes), taken from
-# `platform` and `sys` because the probed interpreter may not have packaging installed.
-PROBE = r"""
-import json, os, platform, struct, sys, sysconfig
-
-def version(info):
-    text = "%d.%d.%d" % (info.major, info.minor, info.micro)
-    if info.releaselevel != "final":
-        text += info.releaselevel[0] + str(info.serial)
-    return text
-
-def libc():
-    try:
-        text = os.confstr("CS_GNU_LIBC_VERSION") or ""
-    except (AttributeError, OSError, ValueError):
-        text = ""
-    parts = text.split()
-    return parts[1] if len(parts) == 2 and parts[0] == "glibc" else None
-
-print(json.dumps({
-    "executable": sys.executable,
-    "version": list(sys.version_info[:3]),
-    "implementation": sys.implementation.name,
-    "free_threaded": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
-    "pointer_bits": struct.calcsize("P") * 8,
-    "glibc": libc(),
-    "mac_version": platform.mac_ver()[0],
-    "paths": sysconfig.get_paths(),
-    "markers": {
-        "implementation_name": sys.implementation.name,
-        "implementation_version": version(sys.implementation.version),
-        "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
-        "python_full_version": platform.python_version(),
-        "platform_python_implementation": platform.python_implementation(),
-        "python_version": ".".join(platform.python_version_tuple()[:2]),
-        "sys_platform": sys.platform,
-    },
-}))
-"""
+__all__ = [
+    "Interpreter",
+    "InterpreterProbeError",
+    "Machine",
+    "computed_tags",
+    "interpreter_from",
+    "probe_interpreter",
+    "running_executable",
+    "running_version",
+]
 
 _OS_OF_SYS_PLATFORM = MappingProxyType({"linux": Os.LINUX, "darwin": Os.MACOS, "win32": Os.WINDOWS})
 _ARCH_OF_MACHINE = MappingProxyType(
@@ -97,19 +66,6 @@ _ARCH_OF_MACHINE = MappingProxyType(
         "i386": Arch.I686,
         "x86": Arch.I686,
     }
-)
-
-
-class InterpreterProbeError(OmniwheelError):
-    """An interpreter could not be run, or answered something unusable."""
-
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint or _PROBE_HINT)
-
-
-_PROBE_HINT = (
-    "check that it is a working CPython (run it with `--version`), or choose another with "
-    "`--python PATH`"
 )
 
 
@@ -176,27 +132,31 @@ class Interpreter:
     @property
     def python_version(self) -> str:
         """``"3.12"``."""
-        return format_python(self.version[:2])
+        return python_text(self.version[:2])
 
     @property
     def full_version(self) -> str:
         """``"3.12.4"`` (pre-release suffixes dropped)."""
-        return format_python(self.version)
+        return python_text(self.version)
 
     def describe(self) -> str:
         """``CPython 3.12.4 at /usr/bin/python3.12``: for messages."""
-        name = "CPython" if self.implementation == "cpython" else self.implementation
-        return f"{name} {self.full_version} at {self.executable}"
+        return describe_python(self.implementation, self.version, self.executable)
 
 
 def probe_interpreter(executable: Path) -> Interpreter:
     """Run ``executable`` once and describe it; :class:`InterpreterProbeError` if it fails."""
-    data = _run_probe(executable)
+    return interpreter_from(run_probe(executable))
+
+
+def interpreter_from(facts: ProbeFacts) -> Interpreter:
+    """The interpreter these probe facts describe: its machine and wheel tags worked out."""
     try:
-        return _interpreter_from(executable, data)
+        running = facts.is_running_interpreter()
+        return _interpreter_from(facts.executable, facts.data, running=running)
     except (KeyError, TypeError, ValueError) as exc:
         raise InterpreterProbeError(
-            f"{executable} answered the interpreter probe with unusable data ({exc!r})"
+            f"{facts.executable} answered the interpreter probe with unusable data ({exc!r})"
         ) from exc
 
 
@@ -210,39 +170,14 @@ def running_version() -> tuple[int, int, int]:
     return (sys.version_info.major, sys.version_info.minor, sys.version_info.micro)
 
 
-def _run_probe(executable: Path) -> Mapping[str, Any]:
-    # -I: isolated (no user site, no PYTHON* variables, no cwd on sys.path) so a stray
-    # `platform.py` or PYTHONPATH cannot change the answer.
-    command = [str(executable), "-I", "-c", PROBE]
-    try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InterpreterProbeError(f"cannot run {executable}: {exc}") from exc
-    if done.returncode != 0:
-        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise InterpreterProbeError(
-            f"{executable} failed the interpreter probe (exit {done.returncode}): {detail}"
-        )
-    try:
-        data = json.loads(done.stdout)
-    except json.JSONDecodeError as exc:
-        raise InterpreterProbeError(f"{executable} printed no probe result: {exc}") from exc
-    if not isinstance(data, dict):
-        raise InterpreterProbeError(f"{executable} printed an unexpected probe result")
-    return data
-
-
-def _interpreter_from(executable: Path, data: Mapping[str, Any]) -> Interpreter:
+def _interpreter_from(executable: Path, data: Mapping[str, Any], *, running: bool) -> Interpreter:
     major, minor, micro = (int(part) for part in data["version"])
     markers = {str(key): str(value) for key, value in data["markers"].items()}
     machine = _machine(data, markers)
     implementation = str(data["implementation"])
     free_threaded = bool(data["free_threaded"])
-    tags = _tags(
-        Path(str(data["executable"])), implementation, (major, minor), free_threaded, machine
-    )
+    python = (major, minor)
+    tags = _tags(executable, implementation, python, free_threaded, machine, running=running)
     return Interpreter(
         executable=executable,
         version=(major, minor, micro),
@@ -315,8 +250,10 @@ def _tags(
     python: tuple[int, int],
     free_threaded: bool,
     machine: Machine,
+    *,
+    running: bool,
 ) -> tuple[Tag, ...]:
-    if _is_running(executable):
+    if running:
         return tuple(sys_tags())
     if implementation != "cpython":
         raise InterpreterProbeError(
@@ -335,10 +272,3 @@ def computed_tags(
         # A wheel built on and for this very machine; packaging ranks it first, so do we.
         platforms.insert(0, f"linux_{machine.arch}")
     return cpython_wheel_tags(python, platforms, free_threaded=free_threaded)
-
-
-def _is_running(executable: Path) -> bool:
-    try:
-        return executable.samefile(sys.executable)
-    except OSError:
-        return False

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import IO
 
 from omniwheel._atomic import write_atomic
+from omniwheel.cachedir import SELECTIONS_DIR
 from omniwheel.store.store import MANIFESTS_DIR, STORE_DIR, StoreError, remove_tree
 
 USAGE_FILE = "usage-v1.toml"
@@ -84,6 +85,8 @@ class PruneResult:
     """Interrupted downloads and unpacks removed from the store's ``tmp/``."""
     dropped_records: int
     freed_bytes: int
+    forgotten_selections: int = 0
+    """Remembered selections dropped (each is redone by the next sync that needs it)."""
 
 
 # --- the lease -----------------------------------------------------------------------------
@@ -291,6 +294,7 @@ def prune(cache_root: Path) -> PruneResult:
         try:
             freed = sum(_remove_entry(store, sha256) for sha256 in plan.remove)
             leftovers = _clear_directory(store / "tmp") + _clear_temporary(store / MANIFESTS_DIR)
+            forgotten = _clear_directory(cache_root / SELECTIONS_DIR)
             if len(plan.live) != len(records):
                 _write_usage(cache_root, plan.live)
         except OSError as exc:
@@ -304,6 +308,7 @@ def prune(cache_root: Path) -> PruneResult:
         leftovers=leftovers,
         dropped_records=len(records) - len(plan.live),
         freed_bytes=freed,
+        forgotten_selections=forgotten,
     )
 
 
