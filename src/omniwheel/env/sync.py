@@ -181,6 +181,13 @@ def _sync_changes(
     from omniwheel.env.plan import make_plan
     from omniwheel.env.venv import installed_dists, is_venv, site_packages_of, write_state
 
+    if not request.dry_run:
+        # What executing the plan needs, loaded now, while the probe's subprocess runs: with a
+        # remembered selection, nothing else would overlap it.
+        import installer.scripts  # noqa: F401
+
+        import omniwheel.env.install  # noqa: F401
+
     lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
     remembered = _remembered(request, probe, memo, lock_sha256=lock_sha256, lock_path=lock_path)
     if remembered is not None:
