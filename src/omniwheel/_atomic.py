@@ -18,7 +18,9 @@ def _current_umask() -> int:
     return mask
 
 
-_UMASK = _current_umask()
+UMASK = _current_umask()
+"""The process's umask, read once at import (reading it means setting it, which is not
+thread-safe)."""
 
 
 def write_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:
@@ -32,7 +34,7 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:
     try:
         mode = path.stat().st_mode & 0o7777
     except OSError:
-        mode = 0o666 & ~_UMASK
+        mode = 0o666 & ~UMASK
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -74,7 +76,7 @@ def create_exclusive(path: Path, data: bytes) -> bool:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(temporary).chmod(0o666 & ~_UMASK)
+        Path(temporary).chmod(0o666 & ~UMASK)
         try:
             os.link(temporary, path)
         except FileExistsError:

@@ -20,6 +20,7 @@ import base64
 import csv
 import hashlib
 import io
+import os
 import re
 import stat
 import zipfile
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from omniwheel._atomic import UMASK
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.manifest import UNHASHED
 
@@ -43,6 +45,7 @@ DATA_KEYS = frozenset({"scripts", "headers", "data", "purelib", "platlib"})
 _DRIVE = re.compile(r"[A-Za-z]:")
 _READ_ONLY = 0o444
 _EXECUTABLE = 0o555
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,8 +99,9 @@ def unpack_wheel(
             record = _read_record(filename, archive, dist_info)
             _check_coverage(filename, files, record, dist_info)
             dest.mkdir()
-            for info in infos:
-                _extract(filename, archive, info, dest, record)
+            _make_directories(dest, infos)
+            for info in files:
+                _extract(filename, archive, info, str(dest), record)
     except zipfile.BadZipFile as exc:
         raise UnsafeWheelError(filename, None, f"not a valid zip archive ({exc})") from exc
 
@@ -273,22 +277,44 @@ def _check_coverage(
 # --- writing ---------------------------------------------------------------------------------
 
 
+def _make_directories(dest: Path, infos: Iterable[zipfile.ZipInfo]) -> None:
+    """Every directory the entries are or are in, each made once, parents first."""
+    needed: set[str] = set()
+    for info in infos:
+        parts = info.filename.removesuffix("/").split("/")
+        for depth in range(1, len(parts) + info.is_dir()):
+            needed.add("/".join(parts[:depth]))
+    for directory in sorted(needed):  # a parent is a prefix of its children: it sorts first
+        path = dest.joinpath(*directory.split("/"))
+        try:
+            path.mkdir()
+        except FileExistsError:  # two spellings of one name on a case-insensitive filesystem
+            if not path.is_dir():
+                raise
+
+
 def _extract(
     filename: str,
     archive: zipfile.ZipFile,
     info: zipfile.ZipInfo,
-    dest: Path,
+    dest: str,
     record: Mapping[str, _Expected | None],
 ) -> None:
-    target = dest.joinpath(*info.filename.removesuffix("/").split("/"))
-    if info.is_dir():
-        target.mkdir(parents=True, exist_ok=True)
-        return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write one file entry (its directory exists), checking it against RECORD as it goes.
+
+    Hot: a cold sync of a hundred packages writes some 18,000 files.  The file is created with
+    its final, read-only mode (the descriptor stays writable), so no ``chmod`` follows unless
+    the umask took a bit away; paths are plain strings."""
+    target = os.path.join(dest, *info.filename.split("/"))  # noqa: PTH118 - a str path
     expected = record[info.filename]
-    digest = hashlib.new(expected.algorithm if expected else "sha256")
+    algorithm = expected.algorithm if expected else "sha256"
+    digest = hashlib.sha256() if algorithm == "sha256" else hashlib.new(algorithm)
+    mode = _EXECUTABLE if _is_executable(info) else _READ_ONLY
     size = 0
-    with archive.open(info) as source, target.open("xb") as out:
+    with (
+        archive.open(info) as source,
+        open(os.open(target, _CREATE, mode), "wb") as out,  # noqa: PTH123 - a descriptor
+    ):
         while chunk := source.read(CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -296,7 +322,8 @@ def _extract(
     if expected is not None:
         actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
         _compare(filename, info.filename, expected, actual, size)
-    target.chmod(_EXECUTABLE if _is_executable(info) else _READ_ONLY)
+    if mode & UMASK:
+        os.chmod(target, mode)  # noqa: PTH101 - a str path
 
 
 def _compare(filename: str, name: str, expected: _Expected, actual: str, size: int) -> None:
