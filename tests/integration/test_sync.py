@@ -14,12 +14,14 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from omniwheel.cli.main import main
 from omniwheel.env.layout import STATE_FILENAME
 from omniwheel.store import store as store_module
+from omniwheel.store import unpack_pool
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import ISOLATED_VARIABLES, write_project
 from tests.support.sync_space import PYTHON, Workspace, publish, this_platform
@@ -307,3 +309,24 @@ def test_sync_a_lock_made_against_the_real_index(tmp_path: Path) -> None:
         check=False,
     )
     assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_cold_sync_unpacking_on_worker_processes_installs_the_same(
+    space: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(unpack_pool, "PROCESS_MIN_BYTES", 0)  # three small wheels are enough
+    started: list[int | None] = []
+    real = unpack_pool.process_unpacker
+
+    def counting(processes: int | None = None) -> Any:
+        started.append(processes)
+        return real(processes)
+
+    monkeypatch.setattr(unpack_pool, "process_unpacker", counting)
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert started == [None]
+    assert space.versions() == {"alpha": "1.0", "beta": "1.0", "gamma": "1.0"}
+    trees = sorted((space.store / "trees").iterdir())
+    assert len(trees) == 3
+    assert all(not (path.stat().st_mode & 0o222) for path in trees[0].rglob("*.py"))

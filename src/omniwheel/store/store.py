@@ -18,6 +18,7 @@ so a read-only store that holds every entry still works.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from omniwheel.index.discovery import IndexLocation
     from omniwheel.store.manifest import TreeManifest
     from omniwheel.store.unpack import UnpackLimits
+    from omniwheel.store.unpack_pool import Unpacker
 
 # httpx, the thread pool, file locks and the unpacker are imported where they are used: the
 # no-op sync builds a Store but never fetches or unpacks.
@@ -154,9 +156,16 @@ class Store:
         return load_manifest(tree, cached, label=wheel.describe())
 
     def ensure_tree(
-        self, wheel: WheelSource, fetcher: Fetcher, *, limits: UnpackLimits | None = None
+        self,
+        wheel: WheelSource,
+        fetcher: Fetcher,
+        *,
+        limits: UnpackLimits | None = None,
+        unpacker: Unpacker | None = None,
     ) -> bool:
-        """Make sure the wheel's tree exists; True when its bytes had to be fetched."""
+        """Make sure the wheel's tree exists; True when its bytes had to be fetched.
+
+        ``unpacker``: where the wheel is unpacked (default: in this process)."""
         from filelock import FileLock
 
         tree = self.tree(wheel.sha256)
@@ -168,7 +177,7 @@ class Store:
             if tree.is_dir():
                 return False  # another process finished it while we waited
             fetched = self._ensure_wheel(wheel, fetcher)
-            self._unpack(wheel, limits)
+            self._unpack(wheel, limits, unpacker)
         return fetched
 
     def ensure_trees(
@@ -179,19 +188,31 @@ class Store:
         on_done: Callable[[WheelSource, bool], None] | None = None,
         workers: int = WORKERS,
     ) -> frozenset[str]:
-        """:meth:`ensure_tree` for many wheels at once; the sha256s that were fetched."""
+        """:meth:`ensure_tree` for many wheels at once; the sha256s that were fetched.
+
+        Downloads run on ``workers`` threads; unpacking, CPU work, on worker processes when
+        there is enough of it (:mod:`omniwheel.store.unpack_pool`)."""
         from concurrent.futures import ThreadPoolExecutor
 
-        def one(wheel: WheelSource) -> tuple[WheelSource, bool]:
-            return wheel, self.ensure_tree(wheel, fetcher)
+        from omniwheel.store.unpack_pool import process_unpacker, unpack_here, worth_processes
 
+        wheels = list(wheels)
+        missing = [wheel.size for wheel in wheels if not self.has_tree(wheel.sha256)]
+        unpacking = (
+            process_unpacker() if worth_processes(missing) else contextlib.nullcontext(unpack_here)
+        )
         fetched = set()
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for wheel, was_fetched in pool.map(one, list(wheels)):
-                if was_fetched:
-                    fetched.add(wheel.sha256)
-                if on_done is not None:
-                    on_done(wheel, was_fetched)
+        with unpacking as unpacker:
+
+            def one(wheel: WheelSource) -> tuple[WheelSource, bool]:
+                return wheel, self.ensure_tree(wheel, fetcher, unpacker=unpacker)
+
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                for wheel, was_fetched in pool.map(one, wheels):
+                    if was_fetched:
+                        fetched.add(wheel.sha256)
+                    if on_done is not None:
+                        on_done(wheel, was_fetched)
         return frozenset(fetched)
 
     # -- under the entry's lock ------------------------------------------------------------
@@ -223,12 +244,14 @@ class Store:
         finally:
             partial.unlink(missing_ok=True)
 
-    def _unpack(self, wheel: WheelSource, limits: UnpackLimits | None) -> None:
-        from omniwheel.store.unpack import unpack_wheel
+    def _unpack(
+        self, wheel: WheelSource, limits: UnpackLimits | None, unpacker: Unpacker | None
+    ) -> None:
+        from omniwheel.store.unpack_pool import unpack_here
 
         workspace = Path(tempfile.mkdtemp(dir=self.root / "tmp", prefix=f"{wheel.sha256[:16]}-"))
         try:
-            unpack_wheel(
+            (unpacker or unpack_here)(
                 self.wheel_file(wheel.sha256),
                 workspace / "tree",
                 filename=wheel.filename,

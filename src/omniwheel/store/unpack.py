@@ -74,6 +74,10 @@ class UnsafeWheelError(OmniwheelError):
         self.entry = entry
         self.problem = problem
 
+    def __reduce__(self) -> tuple[type[UnsafeWheelError], tuple[str, str | None, str]]:
+        # Rebuilt from its fields when it crosses from an unpacking worker process.
+        return type(self), (self.wheel, self.entry, self.problem)
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Expected:
