@@ -32,7 +32,7 @@ def _facts(venv: str = "/venv", **changes: Any) -> ProbeFacts:
         "markers": {"sys_platform": "linux", "platform_machine": "x86_64"},
     }
     data.update(changes)
-    return ProbeFacts(Path(f"{venv}/bin/python"), data)
+    return ProbeFacts.from_data(Path(f"{venv}/bin/python"), data)
 
 
 def _selection() -> Selection:

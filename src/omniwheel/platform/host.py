@@ -29,8 +29,7 @@ from omniwheel.errors import TargetError
 from omniwheel.platform.probe import (
     InterpreterProbeError,
     ProbeFacts,
-    describe_python,
-    python_text,
+    PythonIdentity,
     run_probe,
 )
 from omniwheel.platform.target import (
@@ -113,7 +112,7 @@ class Machine:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Interpreter:
+class Interpreter(PythonIdentity):
     """One Python interpreter on this machine, with everything installing for it needs."""
 
     executable: Path
@@ -128,20 +127,6 @@ class Interpreter:
     """``sysconfig.get_paths()`` of its default scheme (in a venv: the venv's own paths)."""
     tags: tuple[Tag, ...]
     """The wheel tags it installs, best first."""
-
-    @property
-    def python_version(self) -> str:
-        """``"3.12"``."""
-        return python_text(self.version[:2])
-
-    @property
-    def full_version(self) -> str:
-        """``"3.12.4"`` (pre-release suffixes dropped)."""
-        return python_text(self.version)
-
-    def describe(self) -> str:
-        """``CPython 3.12.4 at /usr/bin/python3.12``: for messages."""
-        return describe_python(self.implementation, self.version, self.executable)
 
 
 def probe_interpreter(executable: Path) -> Interpreter:

@@ -81,27 +81,15 @@ _PROBE_HINT = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class ProbeFacts:
-    """What one interpreter said about itself (:data:`PROBE`'s JSON), probed at ``executable``."""
+class PythonIdentity:
+    """How messages and install layouts name an interpreter, for classes holding its
+    ``executable``, ``version`` and ``implementation`` (the probe's facts, the full
+    :class:`~omniwheel.platform.host.Interpreter`)."""
 
+    __slots__ = ()
     executable: Path
-    """The path it was probed as (a venv's ``bin/python`` stays that, unresolved)."""
-    data: Mapping[str, Any]
-
-    @property
-    def version(self) -> tuple[int, int, int]:
-        major, minor, micro = (int(part) for part in self.data["version"])
-        return major, minor, micro
-
-    @property
-    def implementation(self) -> str:
-        return str(self.data["implementation"])
-
-    @property
-    def paths(self) -> Mapping[str, str]:
-        """``sysconfig.get_paths()`` of its default scheme (in a venv: the venv's own paths)."""
-        return {str(key): str(value) for key, value in self.data["paths"].items()}
+    version: tuple[int, int, int]
+    implementation: str
 
     @property
     def python_version(self) -> str:
@@ -115,19 +103,42 @@ class ProbeFacts:
 
     def describe(self) -> str:
         """``CPython 3.12.4 at /usr/bin/python3.12``: for messages."""
-        return describe_python(self.implementation, self.version, self.executable)
+        name = "CPython" if self.implementation == "cpython" else self.implementation
+        return f"{name} {self.full_version} at {self.executable}"
 
-    def checked(self) -> ProbeFacts:
-        """These facts, once the fields every caller reads are known to have their types."""
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProbeFacts(PythonIdentity):
+    """What one interpreter said about itself (:data:`PROBE`'s JSON), probed at ``executable``."""
+
+    executable: Path
+    """The path it was probed as (a venv's ``bin/python`` stays that, unresolved)."""
+    version: tuple[int, int, int]
+    implementation: str
+    paths: Mapping[str, str]
+    """``sysconfig.get_paths()`` of its default scheme (in a venv: the venv's own paths)."""
+    data: Mapping[str, Any]
+    """Everything it answered."""
+
+    @classmethod
+    def from_data(cls, executable: Path, data: Mapping[str, Any]) -> ProbeFacts:
+        """The facts in ``data``; :class:`InterpreterProbeError` when a field every caller
+        reads is missing or of another type."""
         try:
-            self.version, self.paths, self.implementation  # noqa: B018  # read to check
-            if not isinstance(self.data["markers"], dict):
+            major, minor, micro = (int(part) for part in data["version"])
+            if not isinstance(data["markers"], dict):
                 raise TypeError("markers is not a table")
+            return cls(
+                executable=executable,
+                version=(major, minor, micro),
+                implementation=str(data["implementation"]),
+                paths={str(key): str(value) for key, value in data["paths"].items()},
+                data=data,
+            )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise InterpreterProbeError(
-                f"{self.executable} answered the interpreter probe with unusable data ({exc!r})"
+                f"{executable} answered the interpreter probe with unusable data ({exc!r})"
             ) from exc
-        return self
 
     def is_running_interpreter(self) -> bool:
         """Whether this is the interpreter running omniwheel (its own wheel tags then apply)."""
@@ -142,14 +153,9 @@ def python_text(version: tuple[int, ...]) -> str:
     return ".".join(str(part) for part in version)
 
 
-def describe_python(implementation: str, version: tuple[int, ...], executable: Path) -> str:
-    name = "CPython" if implementation == "cpython" else implementation
-    return f"{name} {python_text(version)} at {executable}"
-
-
 def run_probe(executable: Path) -> ProbeFacts:
     """Run ``executable`` once; its facts, or :class:`InterpreterProbeError`."""
-    return ProbeFacts(executable, _run_probe(executable)).checked()
+    return ProbeFacts.from_data(executable, _run_probe(executable))
 
 
 def _run_probe(executable: Path) -> Mapping[str, Any]:
