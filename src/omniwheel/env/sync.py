@@ -84,16 +84,32 @@ class SyncOutcome:
 
 
 class _LazyFetcher:
-    """Opens the real fetcher (an HTTP client) only when a wheel must actually be fetched."""
+    """Opens the real fetcher (an HTTP client) only when a wheel must actually be fetched.
+
+    The store's download threads call :meth:`chunks` at once: the fetcher is opened once, under
+    a lock, and when opening it fails (a CA bundle that cannot be read) every thread gets that
+    one error rather than trying again."""
 
     def __init__(self, factory: Callable[[], ClosableFetcher]) -> None:
         self._factory = factory
         self._fetcher: ClosableFetcher | None = None
+        self._error: Exception | None = None
+        self._lock = threading.Lock()
 
     def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
-        if self._fetcher is None:
-            self._fetcher = self._factory()
-        return self._fetcher.chunks(wheel)
+        return self._opened().chunks(wheel)
+
+    def _opened(self) -> ClosableFetcher:
+        with self._lock:
+            if self._fetcher is None and self._error is None:
+                try:
+                    self._fetcher = self._factory()
+                except Exception as exc:  # raised again to every caller
+                    self._error = exc
+            if self._error is not None:
+                raise self._error
+            assert self._fetcher is not None
+            return self._fetcher
 
     def close(self) -> None:
         if self._fetcher is not None:
