@@ -192,11 +192,13 @@ class Store:
 
         Downloads run on ``workers`` threads; unpacking, CPU work, on worker processes when
         there is enough of it (:mod:`omniwheel.store.unpack_pool`)."""
+        wheels = list(wheels)
+        if not wheels:
+            return frozenset()  # a warm sync: loads neither thread nor process pools
         from concurrent.futures import ThreadPoolExecutor
 
         from omniwheel.store.unpack_pool import process_unpacker, unpack_here, worth_processes
 
-        wheels = list(wheels)
         missing = [wheel.size for wheel in wheels if not self.has_tree(wheel.sha256)]
         unpacking = (
             process_unpacker() if worth_processes(missing) else contextlib.nullcontext(unpack_here)

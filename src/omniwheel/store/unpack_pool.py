@@ -17,12 +17,9 @@ stopped by this process, which waits for the unpacks under way.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -67,6 +64,10 @@ def process_unpacker(processes: int | None = None, *, job: Job | None = None) ->
     falling back to this process once the pool breaks; the pool is shut down on exit.
 
     ``job`` replaces the worker's function (a module-level function, for tests)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     count = processes or os.cpu_count() or 1
     pool = ProcessPoolExecutor(
         max_workers=count,
