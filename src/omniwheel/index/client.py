@@ -48,7 +48,7 @@ from omniwheel.index.remote_zip import (
     find_metadata_member,
     member_range,
 )
-from omniwheel.index.tls import tls_verification
+from omniwheel.index.tls import tls_verification, untrusted_certificate
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
@@ -283,7 +283,8 @@ class IndexClient:
         self, url: str, *, headers: dict[str, str] | None = None, accept: tuple[int, ...]
     ) -> httpx.Response:
         """GET with retries on failed requests (connection trouble, timeouts, a redirect loop, a
-        body that does not decode) and transient statuses; other statuses fail at once."""
+        body that does not decode) and transient statuses; other statuses, and a certificate
+        the CA bundle does not verify, fail at once."""
         reason = ""
         for attempt in range(ATTEMPTS):
             if attempt:
@@ -292,6 +293,9 @@ class IndexClient:
                 async with self._limit:
                     response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
             except httpx.RequestError as exc:
+                untrusted = untrusted_certificate(exc, url=url, location=self.location)
+                if untrusted is not None:  # the same on every try: final at once
+                    raise IndexAccessError(untrusted.message, hint=untrusted.hint) from exc
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 continue
             except httpx.InvalidURL as exc:

@@ -333,6 +333,7 @@ class WheelFetcher:
 
         from omniwheel.index.tls import tls_verification
 
+        self._index = index
         self._auth = _index_credentials(index)
         verify = tls_verification(index, error=StoreError)
         try:
@@ -364,7 +365,7 @@ class WheelFetcher:
         try:
             parts = urlsplit(wheel.url)
         except ValueError as exc:  # e.g. an IPv6 host without its "]"
-            raise _download_error(wheel, exc) from exc
+            raise _download_error(wheel, exc, index=self._index) from exc
         if parts.scheme == "file":
             return _file_chunks(wheel, Path(unquote(parts.path)))
         return self._http_chunks(wheel, wheel.url)
@@ -379,7 +380,7 @@ class WheelFetcher:
                 _check_status(wheel, response)
                 yield from response.iter_bytes(CHUNK)
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise _download_error(wheel, exc) from exc
+            raise _download_error(wheel, exc, index=self._index) from exc
 
 
 class OfflineFetcher:
@@ -412,15 +413,23 @@ def _check_status(wheel: WheelSource, response: httpx.Response) -> None:
     raise StoreError(message, hint=hint)
 
 
-def _download_error(wheel: WheelSource, exc: Exception) -> StoreError:
+def _download_error(
+    wheel: WheelSource, exc: Exception, *, index: IndexLocation | None
+) -> StoreError:
     """The store's error for an httpx failure while downloading ``wheel``.
 
     Trouble on the way (timeouts, refused, dropped or cut-off connections, a proxy) is
-    transient and retried; a redirect loop, a body that does not decode, a URL that cannot be
+    transient and retried; a certificate that the CA bundle (``index``'s, else the default)
+    does not verify, a redirect loop, a body that does not decode, a URL that cannot be
     fetched or a client-side protocol error would fail the same way again, so it is final.
     """
     import httpx
 
+    from omniwheel.index.tls import untrusted_certificate
+
+    untrusted = untrusted_certificate(exc, url=wheel.origin, location=index)
+    if untrusted is not None:
+        return StoreError(f"{wheel.describe()}: {untrusted.message}", hint=untrusted.hint)
     message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
     host = _authority(wheel.origin) or wheel.origin
     on_the_way = (
