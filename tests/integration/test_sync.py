@@ -315,6 +315,8 @@ def test_a_cold_sync_unpacking_on_worker_processes_installs_the_same(
     space: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(unpack_pool, "PROCESS_MIN_BYTES", 0)  # three small wheels are enough
+    # pytest's main module, which the workers import again, does nothing on import either.
+    monkeypatch.setattr(unpack_pool, "spawning_is_safe", lambda: True)
     started: list[int | None] = []
     real = unpack_pool.process_unpacker
 

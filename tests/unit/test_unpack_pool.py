@@ -3,14 +3,23 @@ falls back to this process when the pool breaks."""
 
 from __future__ import annotations
 
+import importlib.machinery
+import sys
+import types
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from omniwheel.cli import main as cli_main
 from omniwheel.store import unpack_pool
 from omniwheel.store.unpack import UnsafeWheelError
-from omniwheel.store.unpack_pool import process_unpacker, unpack_here, worth_processes
+from omniwheel.store.unpack_pool import (
+    process_unpacker,
+    spawning_is_safe,
+    unpack_here,
+    worth_processes,
+)
 from tests.support import crashing_unpack
 from tests.support.wheelbuilder import build_wheel
 
@@ -93,3 +102,43 @@ def test_a_broken_pool_falls_back_to_this_process(wheel_dir: Path, tmp_path: Pat
 def test_processes_start_only_for_enough_work(sizes: list[int | None], worth: bool) -> None:
     assert worth_processes(sizes) is worth
     assert unpack_pool.PROCESS_MIN_BYTES == 16 * MIB
+
+
+def _main_module(monkeypatch: pytest.MonkeyPatch, **attributes: object) -> None:
+    module = types.ModuleType("__main__")
+    module.__spec__ = None
+    for name, value in attributes.items():
+        setattr(module, name, value)
+    monkeypatch.setitem(sys.modules, "__main__", module)
+
+
+def test_workers_start_under_omniwheels_console_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    _main_module(monkeypatch, __file__="/venv/bin/omniwheel", main=cli_main.main)
+    assert spawning_is_safe()
+
+
+def test_workers_start_under_python_dash_m(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.machinery.ModuleSpec("omniwheel.cli.main", None)
+    _main_module(monkeypatch, __file__=cli_main.__file__, __spec__=spec)
+    assert spawning_is_safe()
+
+
+def test_workers_start_in_an_embedded_interpreter(monkeypatch: pytest.MonkeyPatch) -> None:
+    _main_module(monkeypatch)  # no file, no spec: Julia's PythonCall, an interactive session
+    assert spawning_is_safe()
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"__file__": "/home/me/install.py"},
+        {"__file__": "/home/me/install.py", "main": lambda: 0},  # another main()
+        {"__spec__": importlib.machinery.ModuleSpec("mytool.__main__", None)},
+    ],
+    ids=["a-script", "a-script-with-its-own-main", "another-module-run-with-dash-m"],
+)
+def test_workers_do_not_start_under_a_users_script(
+    monkeypatch: pytest.MonkeyPatch, attributes: dict[str, object]
+) -> None:
+    _main_module(monkeypatch, **attributes)
+    assert not spawning_is_safe()

@@ -197,11 +197,18 @@ class Store:
             return frozenset()  # a warm sync: loads neither thread nor process pools
         from concurrent.futures import ThreadPoolExecutor
 
-        from omniwheel.store.unpack_pool import process_unpacker, unpack_here, worth_processes
+        from omniwheel.store.unpack_pool import (
+            process_unpacker,
+            spawning_is_safe,
+            unpack_here,
+            worth_processes,
+        )
 
         missing = [wheel.size for wheel in wheels if not self.has_tree(wheel.sha256)]
         unpacking = (
-            process_unpacker() if worth_processes(missing) else contextlib.nullcontext(unpack_here)
+            process_unpacker()
+            if worth_processes(missing) and spawning_is_safe()
+            else contextlib.nullcontext(unpack_here)
         )
         fetched = set()
         with unpacking as unpacker:

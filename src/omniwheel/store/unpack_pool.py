@@ -5,7 +5,8 @@ A cold sync of the reference workload unpacks 111 wheels — 18,000 files, 476 M
 core that alone took about 3 s of CPU (measured on tmpfs, where the disk costs nothing); two
 worker processes did it in 1.6 s, starting them included.  Below :data:`PROCESS_MIN_BYTES` of
 wheels (and for a single wheel) starting processes costs more than it saves, so the unpacking
-stays in the calling process.
+stays in the calling process, as it does under a main module that a worker could not import
+safely (:func:`spawning_is_safe`).
 
 Each job is :func:`~omniwheel.store.unpack.unpack_wheel` into a directory the store chose; the
 store renames the result into place itself, so a worker killed half-way leaves only a temporary
@@ -19,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -46,6 +48,26 @@ def unpack_here(wheel: Path, dest: Path, *, filename: str, limits: UnpackLimits 
     from omniwheel.store.unpack import unpack_wheel
 
     unpack_wheel(wheel, dest, filename=filename, limits=limits)
+
+
+def spawning_is_safe() -> bool:
+    """Whether worker processes may be started from this process.
+
+    A spawned worker imports the main module again, so the main module must be one known to do
+    nothing on import: omniwheel's command line (its console script, or ``python -m
+    omniwheel.cli.main``), or none (an embedded or interactive interpreter, as under Julia's
+    PythonCall).  A script of the user's that calls omniwheel from its top level would run again
+    in every worker, so under any other main module the unpacking stays in this process."""
+    main = sys.modules.get("__main__")
+    if main is None:
+        return True
+    spec = getattr(main, "__spec__", None)
+    if spec is not None:
+        return bool(spec.name == "omniwheel.cli.main")
+    if getattr(main, "__file__", None) is None:
+        return True
+    cli = sys.modules.get("omniwheel.cli.main")
+    return cli is not None and getattr(main, "main", None) is getattr(cli, "main", object())
 
 
 def worth_processes(sizes: list[int | None]) -> bool:
