@@ -198,10 +198,8 @@ def _sync_changes(
     from omniwheel.env.venv import installed_dists, is_venv, site_packages_of, write_state
 
     if not request.dry_run:
-        # What executing the plan needs, loaded now, while the probe's subprocess runs: with a
-        # remembered selection, nothing else would overlap it.
-        import installer.scripts  # noqa: F401
-
+        # What executing the plan needs (installer among it), loaded now, while the probe's
+        # subprocess runs: with a remembered selection, nothing else would overlap it.
         import omniwheel.env.install  # noqa: F401
 
     lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
