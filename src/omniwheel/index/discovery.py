@@ -200,6 +200,14 @@ def strip_credentials(url: str) -> str:
     return f"{scheme}{separator}{host}{rest[end:]}"
 
 
+def url_authority(url: str) -> str:
+    """The ``user:password@host:port`` part of ``url`` (of the whole text when it has no
+    scheme); works on text that is not a valid URL too."""
+    rest = url.partition("://")[2] or url
+    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
+    return rest[: min(ends, default=len(rest))]
+
+
 def _redacted(text: str) -> str:
     """Configured text fit for an error message: credentials gone even if it is no URL.
 

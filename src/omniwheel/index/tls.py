@@ -18,7 +18,7 @@ import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from omniwheel.index.discovery import strip_credentials
+from omniwheel.index.discovery import strip_credentials, url_authority
 
 if TYPE_CHECKING:
     from omniwheel.errors import OmniwheelError
@@ -112,10 +112,7 @@ def _requested_url(exc: BaseException) -> str | None:
 
 def _host(url: str) -> str:
     """``host[:port]`` of ``url``, without credentials (also for text urlsplit rejects)."""
-    public = strip_credentials(url)
-    rest = public.partition("://")[2] or public
-    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
-    return rest[: min(ends, default=len(rest))]
+    return url_authority(strip_credentials(url))
 
 
 def _bundle_hint(host: str, location: IndexLocation | None) -> str:

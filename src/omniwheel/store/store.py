@@ -432,13 +432,14 @@ def _download_error(
     """
     import httpx
 
+    from omniwheel.index.discovery import url_authority
     from omniwheel.index.tls import untrusted_certificate
 
     untrusted = untrusted_certificate(exc, url=wheel.origin, location=index)
     if untrusted is not None:
         return StoreError(f"{wheel.describe()}: {untrusted.message}", hint=untrusted.hint)
     message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
-    host = _authority(wheel.origin) or wheel.origin
+    host = url_authority(wheel.origin) or wheel.origin
     on_the_way = (
         httpx.TimeoutException,
         httpx.NetworkError,
@@ -468,19 +469,14 @@ def _download_error(
 
 def _reason(wheel: WheelSource, exc: Exception) -> str:
     """The exception's type and text, the text left out when it might show credentials."""
+    from omniwheel.index.discovery import url_authority
+
     text = str(exc)
-    userinfo = _authority(wheel.url or "").rpartition("@")[0]
+    userinfo = url_authority(wheel.url or "").rpartition("@")[0]
     secrets = {s for raw in userinfo.split(":") if raw for s in (raw, unquote(raw))}
     if not text or any(secret in text for secret in secrets):
         return type(exc).__name__
     return f"{type(exc).__name__}: {text}"
-
-
-def _authority(url: str) -> str:
-    """The ``user:password@host:port`` part of ``url``; works on URLs urlsplit rejects."""
-    rest = url.partition("://")[2]
-    ends = [index for index in (rest.find(mark) for mark in "/?#") if index >= 0]
-    return rest[: min(ends, default=len(rest))]
 
 
 def _environment_bundle_error(exc: OSError) -> StoreError:
