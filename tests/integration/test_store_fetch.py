@@ -26,14 +26,8 @@ from omniwheel.index.cache import IndexCache
 from omniwheel.index.client import IndexClient
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.store import store as store_module
-from omniwheel.store.store import (
-    ATTEMPTS,
-    Store,
-    StoreError,
-    TransientFetchError,
-    WheelFetcher,
-    WheelSource,
-)
+from omniwheel.store.download import WheelFetcher
+from omniwheel.store.store import ATTEMPTS, Store, StoreError, TransientFetchError, WheelSource
 from tests.support.index_server import IndexServer
 from tests.support.sync_space import Workspace
 from tests.support.wheelbuilder import build_wheel

@@ -32,7 +32,8 @@ from omniwheel.index.client import IndexClient
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.models import JSON_CONTENT_TYPE, ProjectPage
 from omniwheel.store import store as store_module
-from omniwheel.store.store import Store, StoreError, TransientFetchError, WheelFetcher, WheelSource
+from omniwheel.store.download import WheelFetcher
+from omniwheel.store.store import Store, StoreError, TransientFetchError, WheelSource
 from tests.support.wheelbuilder import build_wheel
 
 SECRET = "s3cret-tls-token"

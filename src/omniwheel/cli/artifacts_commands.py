@@ -229,7 +229,8 @@ def run_with_artifacts(
 def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
     from omniwheel.julia.treecache import TreeHashCache
     from omniwheel.julia.workflow import ArtifactsWorkflow
-    from omniwheel.store.store import Fetcher, OfflineFetcher, Store, WheelFetcher
+    from omniwheel.store.download import OfflineFetcher, WheelFetcher
+    from omniwheel.store.store import Fetcher, Store
     from omniwheel.store.usage import shared_lease
 
     root = _project_dir(request.project)

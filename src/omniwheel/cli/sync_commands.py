@@ -227,7 +227,7 @@ def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output
     from omniwheel.store.usage import shared_lease
 
     def open_fetcher() -> ClosableFetcher:
-        from omniwheel.store.store import OfflineFetcher, WheelFetcher
+        from omniwheel.store.download import OfflineFetcher, WheelFetcher
 
         if args.offline:
             return OfflineFetcher()

@@ -1,0 +1,222 @@
+"""Downloading wheels for the store: the :class:`~omniwheel.store.store.Fetcher` it is given.
+
+:class:`WheelFetcher` streams a wheel from the lock's URL (HTTP(S) through one shared httpx
+client, or ``file:``) or local path; :class:`OfflineFetcher` allows local files only.  The store
+checks size and hash and retries a :class:`~omniwheel.store.store.TransientFetchError`; this
+module decides which failures are worth retrying and turns every httpx error into a
+:class:`~omniwheel.store.store.StoreError` with a hint, never a traceback.
+
+httpx is imported when a fetcher is opened: a sync with nothing to fetch never opens one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+from omniwheel import __version__
+from omniwheel.store.store import CHUNK, WORKERS, StoreError, TransientFetchError, WheelSource
+
+if TYPE_CHECKING:
+    import httpx
+
+    from omniwheel.index.discovery import IndexLocation
+
+_TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
+"""HTTP statuses worth another try."""
+
+
+class WheelFetcher:
+    """Fetches wheels by the lock's URLs (HTTP(S), ``file:``) or local paths.
+
+    Credentials of the configured index are sent only to that index's own scheme and host;
+    they never appear in messages.  Every failure, from a CA bundle that cannot be loaded to
+    any httpx error while streaming, is a :class:`StoreError` with a hint (a
+    :class:`TransientFetchError`, which the store retries, when trying again may help).
+    """
+
+    def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
+        import httpx
+
+        from omniwheel.index.tls import tls_verification
+
+        self._index = index
+        self._auth = _index_credentials(index)
+        verify = tls_verification(index, error=StoreError)
+        try:
+            self._http = httpx.Client(
+                http2=True,
+                verify=verify,
+                timeout=httpx.Timeout(timeout, connect=10.0),
+                follow_redirects=True,
+                headers={"User-Agent": f"omniwheel/{__version__}"},
+                limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
+            )
+        except OSError as exc:
+            raise _environment_bundle_error(exc) from exc
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WheelFetcher:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        if wheel.path is not None:
+            return _file_chunks(wheel, wheel.path)
+        if wheel.url is None:
+            raise StoreError(f"{wheel.describe()}: the lock gives neither a URL nor a path")
+        try:
+            parts = urlsplit(wheel.url)
+        except ValueError as exc:  # e.g. an IPv6 host without its "]"
+            raise _download_error(wheel, exc, index=self._index) from exc
+        if parts.scheme == "file":
+            return _file_chunks(wheel, Path(unquote(parts.path)))
+        return self._http_chunks(wheel, wheel.url)
+
+    def _http_chunks(self, wheel: WheelSource, url: str) -> Iterator[bytes]:
+        import httpx
+
+        parts = urlsplit(url)
+        auth = self._auth.get((parts.scheme, parts.netloc.rpartition("@")[2]))
+        try:
+            with self._http.stream("GET", url, auth=auth) as response:
+                _check_status(wheel, response)
+                yield from response.iter_bytes(CHUNK)
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise _download_error(wheel, exc, index=self._index) from exc
+
+
+class OfflineFetcher:
+    """A fetcher for ``--offline``: local files only; anything remote is an error."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def chunks(self, wheel: WheelSource) -> Iterator[bytes]:
+        if wheel.path is not None:
+            return _file_chunks(wheel, wheel.path)
+        raise StoreError(
+            f"{wheel.describe()} is not in the store, and --offline forbids downloading "
+            f"{wheel.origin}",
+            hint="run `omniwheel sync` once with network access",
+        )
+
+
+def _check_status(wheel: WheelSource, response: httpx.Response) -> None:
+    if response.status_code == 200:
+        return
+    message = f"{wheel.describe()}: {wheel.origin} answered HTTP {response.status_code}"
+    if response.status_code in _TRANSIENT:
+        raise TransientFetchError(message)
+    hint = None
+    if response.status_code in (401, 403):
+        hint = "give credentials for the index, e.g. in OMNIWHEEL_INDEX_URL or ~/.netrc"
+    elif response.status_code == 404:
+        hint = "the file is gone from the index; run `omniwheel lock` again"
+    raise StoreError(message, hint=hint)
+
+
+def _download_error(
+    wheel: WheelSource, exc: Exception, *, index: IndexLocation | None
+) -> StoreError:
+    """The store's error for an httpx failure while downloading ``wheel``.
+
+    Trouble on the way (timeouts, refused, dropped or cut-off connections, a proxy) is
+    transient and retried; a certificate that the CA bundle (``index``'s, else the default)
+    does not verify, a redirect loop, a body that does not decode, a URL that cannot be
+    fetched or a client-side protocol error would fail the same way again, so it is final.
+    """
+    import httpx
+
+    from omniwheel.index.discovery import url_authority
+    from omniwheel.index.tls import untrusted_certificate
+
+    untrusted = untrusted_certificate(exc, url=wheel.origin, location=index)
+    if untrusted is not None:
+        return StoreError(f"{wheel.describe()}: {untrusted.message}", hint=untrusted.hint)
+    message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
+    host = url_authority(wheel.origin) or wheel.origin
+    on_the_way = (
+        httpx.TimeoutException,
+        httpx.NetworkError,
+        httpx.RemoteProtocolError,
+        httpx.ProxyError,
+    )
+    if isinstance(exc, on_the_way):
+        return TransientFetchError(
+            message, hint=f"check the network connection to {host}, then run the command again"
+        )
+    if isinstance(exc, httpx.TooManyRedirects):
+        hint = f"{host} redirects in a loop; check the index URL, or tell the index's operators"
+    elif isinstance(exc, httpx.DecodingError):
+        hint = (
+            f"{host} (or a proxy on the way) sent a body that does not match its "
+            "Content-Encoding; tell the index's operators, or try another network"
+        )
+    elif isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL | ValueError):
+        hint = (
+            "the lock (or a redirect) names a URL that cannot be downloaded over http(s); "
+            "run `omniwheel lock` again"
+        )
+    else:
+        hint = "run the command again; if it keeps failing, report it with this message"
+    return StoreError(message, hint=hint)
+
+
+def _reason(wheel: WheelSource, exc: Exception) -> str:
+    """The exception's type and text, the text left out when it might show credentials."""
+    from omniwheel.index.discovery import url_authority
+
+    text = str(exc)
+    userinfo = url_authority(wheel.url or "").rpartition("@")[0]
+    secrets = {s for raw in userinfo.split(":") if raw for s in (raw, unquote(raw))}
+    if not text or any(secret in text for secret in secrets):
+        return type(exc).__name__
+    return f"{type(exc).__name__}: {text}"
+
+
+def _environment_bundle_error(exc: OSError) -> StoreError:
+    # With no bundle configured, httpx itself loads SSL_CERT_FILE (else SSL_CERT_DIR) and
+    # lets the error out.  The index's discovery rejects a bad SSL_CERT_FILE, but a fetcher may
+    # be built without an index (none configured, or discovery failed).
+    reason = exc.strerror or str(exc)
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        if bundle := os.environ.get(variable):
+            return StoreError(
+                f"the certificate bundle {bundle} (from {variable}) cannot be used for "
+                f"downloading wheels ({reason})",
+                hint=f"point {variable} at a PEM file of CA certificates, or unset it",
+            )
+    return StoreError(
+        f"cannot set up TLS for downloading wheels ({reason})",
+        hint="reinstall omniwheel: the default CA bundle it ships with cannot be read",
+    )
+
+
+def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(CHUNK):
+                yield chunk
+    except OSError as exc:
+        raise StoreError(f"{wheel.describe()}: cannot read {path}: {exc.strerror}") from exc
+
+
+def _index_credentials(index: IndexLocation | None) -> Mapping[tuple[str, str], httpx.BasicAuth]:
+    import httpx
+
+    if index is None:
+        return {}
+    parts = urlsplit(index.url)
+    if parts.username is None:
+        return {}
+    host = parts.netloc.rpartition("@")[2]
+    auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    return {(parts.scheme, host): auth}
