@@ -5,5 +5,6 @@ resolvelib's questions for one group; ``matrix`` resolves the groups in a fixed 
 earlier group's answer where ``reuse`` proves it holds; ``conditions`` finds packages needed
 only on some patch releases; ``explain`` and ``divergence`` put failures and differences into
 words; ``prefetch`` warms the index client ahead of the resolver.  Nothing here does I/O itself:
-pages and metadata come through the index session it is given.
+pages and metadata come through the ``index_reader.IndexReader`` it is given (the index session,
+or in-memory data in tests).
 """

@@ -17,7 +17,6 @@ from packaging.version import Version
 
 from omniwheel.errors import ResolutionError
 from omniwheel.index.models import Wheel
-from omniwheel.platform.target import Target
 from omniwheel.project.timestamp import format_timestamp
 from omniwheel.resolve.candidates import (
     FilePolicy,
@@ -26,7 +25,8 @@ from omniwheel.resolve.candidates import (
     is_pinned,
     visible_wheels,
 )
-from omniwheel.resolve.provider import PYTHON, GroupProvider, RequirementInfo
+from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, RequirementInfo
+from omniwheel.resolve.resolution import MissingWheel
 
 ROOT = "your project"
 
@@ -34,19 +34,9 @@ ROOT = "your project"
 class NoCompatibleWheelError(ResolutionError):
     """Versions of a package exist, but none has a wheel that a target can install."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        package: NormalizedName,
-        targets: tuple[Target, ...],
-        versions_tried: tuple[str, ...],
-        hint: str,
-    ) -> None:
+    def __init__(self, message: str, *, missing: MissingWheel, hint: str) -> None:
         super().__init__(message, hint=hint)
-        self.package = package
-        self.targets = targets
-        self.versions_tried = versions_tried
+        self.missing = missing
 
 
 class ConflictError(ResolutionError):
@@ -199,24 +189,22 @@ def _no_wheel(
         for target in provider.targets
         if not any(best_wheel(visible[v], target) for v in matching)
     ]
-    blocked = tuple(lacking or provider.targets)
     newest = matching[0]
     tags = sorted({str(tag) for wheel in visible[newest] for tag in wheel.tags})
-    tried = tuple(str(v) for v in matching[:8])
-    names = ", ".join(t.name for t in blocked)
+    missing = MissingWheel(
+        package=name, targets=tuple(lacking or provider.targets), versions_tried=tuple(matching[:8])
+    )
     more = " …" if len(matching) > 8 else ""
     message = (
-        f"no version of `{name}` has a wheel for {names}:\n{chains}\n"
-        f"  versions tried: {', '.join(tried)}{more}\n"
+        f"{missing.describe()}:\n{chains}\n"
+        f"  versions tried: {', '.join(map(str, missing.versions_tried))}{more}\n"
         f"  wheel tags of {name} {newest}: {', '.join(tags[:12])}{' …' if len(tags) > 12 else ''}"
     )
     hint = (
         f"drop the target (--platform), pin a version of `{name}` that has a wheel for it, or set "
         '`[tool.omniwheel] no-wheel = "skip-target"` to leave such targets out of the lock'
     )
-    return NoCompatibleWheelError(
-        message, package=name, targets=blocked, versions_tried=tried, hint=hint
-    )
+    return NoCompatibleWheelError(message, missing=missing, hint=hint)
 
 
 def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
@@ -231,19 +219,14 @@ def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
 
 def _via(name: NormalizedName, provider: GroupProvider) -> str:
     """`` (required by x 1.0 ← your project)``: the first asker of each link, back to the root."""
-    path: list[str] = []
+    path: list[Candidate] = []
     seen = {name}
     current = name
-    while True:
-        askers = provider.required_by.get(current)
-        if not askers:
-            path.append(ROOT)
-            break
+    while askers := provider.required_by.get(current):
         asker = askers[0]
         path.append(asker)
-        parent = NormalizedName(asker.split(" ")[0].split("[")[0])
-        if parent in seen:
-            break
-        seen.add(parent)
-        current = parent
-    return f" (required by {' ← '.join(path)})"
+        if asker.name in seen:
+            return f" (required by {' ← '.join(map(str, path))})"
+        seen.add(asker.name)
+        current = asker.name
+    return f" (required by {' ← '.join([*map(str, path), ROOT])})"

@@ -22,11 +22,11 @@ from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Re
 from resolvelib.structs import DirectedGraph
 
 from omniwheel.errors import ResolutionError
-from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.conditions import patch_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
+from omniwheel.resolve.index_reader import IndexReader
 from omniwheel.resolve.prefetch import crawl
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
 from omniwheel.resolve.resolution import (
@@ -49,14 +49,20 @@ def group_targets(targets: Iterable[Target]) -> list[tuple[Target, ...]]:
     return [tuple(members) for members in groups.values()]
 
 
-def resolve_matrix(request: ResolveRequest, index: IndexSession) -> MatrixResolution:
-    """Resolve every group; with ``uniform``, repeat with caps until versions agree."""
+def resolve_matrix(
+    request: ResolveRequest, index: IndexReader, *, reuse: bool = True
+) -> MatrixResolution:
+    """Resolve every group; with ``uniform``, repeat with caps until versions agree.
+
+    ``reuse=False`` runs resolvelib for every group instead of first trying an earlier group's
+    pins: slower, and the lock must be the same (tests compare the two).
+    """
     index.prefetch(
         lambda client: crawl(client, request.requirements, request.targets, request.policy)
     )
     caps: dict[NormalizedName, Version] = {}
     while True:
-        result = _resolve_all(request, index, caps)
+        result = _resolve_all(request, index, caps, reuse=reuse)
         if not request.uniform:
             return result
         lowered = _uniform_caps(result, caps)
@@ -66,21 +72,25 @@ def resolve_matrix(request: ResolveRequest, index: IndexSession) -> MatrixResolu
 
 
 def _resolve_all(
-    request: ResolveRequest, index: IndexSession, caps: Mapping[NormalizedName, Version]
+    request: ResolveRequest,
+    index: IndexReader,
+    caps: Mapping[NormalizedName, Version],
+    *,
+    reuse: bool,
 ) -> MatrixResolution:
     groups: list[GroupResolution] = []
     skipped: list[SkippedTarget] = []
     preferred: dict[NormalizedName, Version] = {}
     for members in group_targets(request.targets):
         try:
+            earlier = groups if reuse else ()
             group = resolve_group(
-                members, request, index, preferred=preferred, caps=caps, earlier=groups
+                members, request, index, preferred=preferred, caps=caps, earlier=earlier
             )
         except NoCompatibleWheelError as exc:
             if not request.skip_targets_without_wheels:
                 raise
-            reason = exc.message.splitlines()[0].rstrip(":")
-            skipped.extend(SkippedTarget(target=t, reason=reason) for t in members)
+            skipped.extend(SkippedTarget(target=t, missing=exc.missing) for t in members)
             continue
         except ResolutionError as exc:
             if caps:
@@ -100,7 +110,7 @@ def _resolve_all(
 def resolve_group(
     members: Sequence[Target],
     request: ResolveRequest,
-    index: IndexSession,
+    index: IndexReader,
     *,
     preferred: Mapping[NormalizedName, Version],
     caps: Mapping[NormalizedName, Version],
@@ -108,7 +118,8 @@ def resolve_group(
 ) -> GroupResolution:
     """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
     provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib; then find
-    the packages needed only on some patch releases (see :mod:`omniwheel.resolve.conditions`)."""
+    the packages needed only on some patch releases (see :mod:`omniwheel.resolve.conditions`).
+    With no ``earlier`` groups, resolvelib decides."""
     provider = GroupProvider(
         targets=members,
         index=index,
@@ -124,7 +135,7 @@ def resolve_group(
 
 def _pins_for_group(
     request: ResolveRequest,
-    index: IndexSession,
+    index: IndexReader,
     provider: GroupProvider,
     *,
     earlier: Sequence[GroupResolution],
@@ -161,25 +172,28 @@ def _backtrack(
     return group_resolution(
         provider.targets,
         chosen,
-        children=_children(result.graph),
+        children=_children(result.graph, result.mapping),
         requires_python={
             name: _requires_python(provider, name, v) for name, (v, _) in chosen.items()
         },
         roots=(root.name for root in roots),
+        resolved_by="resolvelib",
     )
 
 
-def _children(graph: DirectedGraph[str | None]) -> dict[NormalizedName, set[NormalizedName]]:
+def _children(
+    graph: DirectedGraph[str | None], mapping: Mapping[str, Candidate]
+) -> dict[NormalizedName, set[NormalizedName]]:
     """Each project's dependencies from resolvelib's graph, extras folded into their project."""
     children: dict[NormalizedName, set[NormalizedName]] = {}
     for key in graph:
         if key is None or key == PYTHON:
             continue
-        base = NormalizedName(key.split("[")[0])
+        base = mapping[key].name
         for child in graph.iter_children(key):
             if child is None or child == PYTHON:
                 continue
-            child_name = NormalizedName(child.split("[")[0])
+            child_name = mapping[child].name
             if child_name != base:
                 children.setdefault(base, set()).add(child_name)
     return children

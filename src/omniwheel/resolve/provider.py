@@ -27,7 +27,6 @@ from resolvelib.structs import RequirementInformation
 
 from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
-from omniwheel.index.session import IndexSession
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import (
@@ -36,6 +35,7 @@ from omniwheel.resolve.candidates import (
     metadata_wheel,
     usable_at,
 )
+from omniwheel.resolve.index_reader import IndexReader
 
 PYTHON = "<python>"
 
@@ -80,13 +80,13 @@ RequirementInfo = RequirementInformation[Req, Candidate]
 
 
 class GroupProvider(AbstractProvider[Req, Candidate, str]):
-    """Provider for one group of targets over a shared index session."""
+    """Provider for one group of targets over a shared index reader."""
 
     def __init__(
         self,
         *,
         targets: Sequence[Target],
-        index: IndexSession,
+        index: IndexReader,
         policy: FilePolicy,
         preferred: Mapping[NormalizedName, Version],
         caps: Mapping[NormalizedName, Version],
@@ -102,7 +102,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._environments = [environment for pair in self._env_pairs for environment in pair]
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
-        self.required_by: dict[NormalizedName, list[str]] = {}
+        self.required_by: dict[NormalizedName, list[Candidate]] = {}
         self._satisfied: dict[tuple[str, Version], bool] = {}
         self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
 
@@ -226,8 +226,8 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         dependencies.extend(self.dependencies_of(metadata, active))
         for dep in dependencies:
             askers = self.required_by.setdefault(dep.name, [])
-            if str(candidate) not in askers:
-                askers.append(str(candidate))
+            if candidate not in askers:
+                askers.append(candidate)
         self._index.prefetch_pages(dep.name for dep in dependencies if dep.name != PYTHON)
         return dependencies
 

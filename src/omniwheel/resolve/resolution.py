@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
@@ -42,6 +43,11 @@ class Pin:
     requires_python: str | None = None
 
 
+ResolvedBy = Literal["resolvelib", "reuse"]
+"""How a group's pins were found: by backtracking, or by reusing an earlier group's pins where
+:mod:`omniwheel.resolve.reuse` proved them to hold."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GroupResolution:
     """The resolution shared by targets that markers cannot tell apart."""
@@ -51,6 +57,8 @@ class GroupResolution:
     roots: tuple[NormalizedName, ...]
     conditions: Mapping[NormalizedName, str] = field(default_factory=dict, hash=False)
     """Packages needed only on some patch releases of the group's Python: the marker saying when."""
+    resolved_by: ResolvedBy = field(default="resolvelib", compare=False)
+    """Not part of the answer (both ways must give the same pins), so not compared."""
 
 
 def group_resolution(
@@ -60,6 +68,7 @@ def group_resolution(
     children: Mapping[NormalizedName, Iterable[NormalizedName]],
     requires_python: Mapping[NormalizedName, str | None],
     roots: Iterable[NormalizedName],
+    resolved_by: ResolvedBy,
 ) -> GroupResolution:
     """A group's resolution from each package's version and wheels, everything sorted by name
     (resolvelib's answer and a reused one must give the same lock)."""
@@ -73,13 +82,38 @@ def group_resolution(
         )
         for name, (version, wheels) in sorted(chosen.items())
     }
-    return GroupResolution(targets=targets, pins=pins, roots=tuple(sorted(set(roots))))
+    return GroupResolution(
+        targets=targets, pins=pins, roots=tuple(sorted(set(roots))), resolved_by=resolved_by
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MissingWheel:
+    """A package with versions that satisfy the requirements, none with a wheel for ``targets``."""
+
+    package: NormalizedName
+    targets: tuple[Target, ...]
+    """The targets of the group that no satisfying version has a wheel for."""
+    versions_tried: tuple[Version, ...]
+    """The satisfying versions, newest first (the first few, as the message lists them)."""
+
+    def describe(self) -> str:
+        """``no version of `name` has a wheel for linux-x86_64@3.12, …``."""
+        names = ", ".join(target.name for target in self.targets)
+        return f"no version of `{self.package}` has a wheel for {names}"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SkippedTarget:
+    """A target left out of the lock (``no-wheel = "skip-target"``) and the wheel it lacked."""
+
     target: Target
-    reason: str
+    missing: MissingWheel
+
+    @property
+    def reason(self) -> str:
+        """The reason as the lock's ``skipped-targets`` and the warning write it."""
+        return self.missing.describe()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

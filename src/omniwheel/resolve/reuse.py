@@ -59,6 +59,7 @@ def reuse_resolution(
                 children=children,
                 requires_python=requires_python,
                 roots=(root.name for root in roots),
+                resolved_by="reuse",
             )
         versions.update({name: newest[name][0] for name in changed})
     return None
