@@ -81,7 +81,8 @@ def _explain_project(
             f"`{name}` is not on the index ({where}):\n{chains}",
             hint="check the spelling of the requirement and the index URL",
         )
-    specifiers = [info.requirement.specifier for info in infos]
+    # The --uniform cap is a requirement too: without it, a cap would read as a missing wheel.
+    specifiers = provider.capped(name, [info.requirement.specifier for info in infos])
     satisfying = [
         version
         for version in page.wheels_by_version.newest_first()

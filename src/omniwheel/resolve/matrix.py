@@ -87,12 +87,10 @@ def _resolve_all(
             group = resolve_group(
                 members, request, index, preferred=preferred, caps=caps, earlier=earlier
             )
-        except NoCompatibleWheelError as exc:
-            if not request.skip_targets_without_wheels:
-                raise
-            skipped.extend(SkippedTarget(target=t, missing=exc.missing) for t in members)
-            continue
         except ResolutionError as exc:
+            if isinstance(exc, NoCompatibleWheelError) and request.skip_targets_without_wheels:
+                skipped.extend(SkippedTarget(target=t, missing=exc.missing) for t in members)
+                continue
             if caps:
                 raise _uniform_error(exc, members, caps) from exc
             raise

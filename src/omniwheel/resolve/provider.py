@@ -144,7 +144,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         if page is None:
             return []
         excluded = {candidate.version for candidate in incompatibilities[identifier]}
-        specifiers = self._capped(name, [r.specifier for r in asked])
+        specifiers = self.capped(name, [r.specifier for r in asked])
 
         def generate() -> Iterator[Candidate]:
             kept = self._kept(page, specifiers, excluded)
@@ -173,13 +173,13 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         page = self._index.page(name)
         if page is None:
             return None
-        capped = self._capped(name, specifiers)
+        capped = self.capped(name, specifiers)
         kept = self._kept(page, capped, set())
         if kept is not None:
             return kept
         return next(iter_usable_versions(page, capped, self.targets, self.policy), None)
 
-    def _capped(
+    def capped(
         self, name: NormalizedName, specifiers: Iterable[SpecifierSet]
     ) -> list[SpecifierSet]:
         """The specifiers plus the ``--uniform`` cap on this project, if it has one."""
