@@ -1,8 +1,9 @@
 """The ``omniwheel`` command: argument parsing, wiring of real adapters, and error rendering.
 
-Domain code never prints; this module turns results into a short summary on stderr (data, such as
-``--json`` output, goes to stdout) and every :class:`OmniwheelError` into ``error: …`` plus
-``hint: …`` with a non-zero exit and no traceback.
+Domain code never prints; this module turns results into a short summary on stderr (data goes to
+stdout: ``lock --json`` and ``sync --json`` write a report there instead of the summary, see
+:mod:`omniwheel.cli.json_report`) and every :class:`OmniwheelError` into ``error: …`` plus
+``hint: …`` on stderr with a non-zero exit and no traceback.
 
 Exit codes: 0 success; 1 a deliberate failure (the message says what and what to do); 2 bad usage.
 """
@@ -19,7 +20,7 @@ from typing import Any
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.options import add_upgrade_options
+from omniwheel.cli.options import add_json_option, add_upgrade_options
 from omniwheel.cli.output import Output
 from omniwheel.errors import OmniwheelError
 
@@ -116,6 +117,7 @@ def _add_lock_command(commands: Any) -> None:
         help="then write the Julia Artifacts.toml at PATH (default: [tool.omniwheel] artifacts, "
         "when set); not with --check",
     )
+    add_json_option(lock)
 
 
 def _add_project_options(parser: argparse.ArgumentParser) -> None:
@@ -166,7 +168,10 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         outcome = lock_project(
             project, options, location=location, cache_root=cache_root(), check=args.check
         )
-    output.lock_summary(outcome, index_source=location.source, check=args.check)
+    if args.json:
+        output.lock_warnings(outcome)
+    else:
+        output.lock_summary(outcome, index_source=location.source, check=args.check)
     if not args.check and (args.artifacts is not None or project.settings.artifacts):
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, write_artifacts
 
@@ -174,6 +179,10 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
             project=project.root, artifacts=args.artifacts, index_url=args.index_url
         )
         write_artifacts(request, output)
+    if args.json:
+        from omniwheel.cli.json_report import lock_report, write_report
+
+        write_report(lock_report(outcome, check=args.check))
     return 0
 
 

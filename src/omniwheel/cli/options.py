@@ -35,3 +35,13 @@ def add_upgrade_options(parser: argparse.ArgumentParser, *, relock: bool) -> Non
         help=f"{verb} the newest allowed version of this package"
         + (" (repeatable)" if relock else " only (repeatable)"),
     )
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    """``--json``: a report for machines on stdout (:mod:`omniwheel.cli.json_report`)."""
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="write what was done as JSON on stdout, instead of the summary on stderr "
+        "(warnings and errors stay on stderr)",
+    )

@@ -108,14 +108,7 @@ class Output:
             f"in {outcome.seconds:.1f}s"
         )
         self.plain(f"Targets: {describe_targets(lock.targets)}")
-        for target, reason in lock.skipped:
-            self.warning(f"skipped {target.name}: {reason}")
-        undated = outcome.stats.projects_without_upload_time
-        if undated:
-            self.warning(
-                f"files without an upload time were left out by exclude-newer: "
-                f"{', '.join(sorted(set(undated)))}"
-            )
+        self.lock_warnings(outcome)
         if outcome.divergences:
             self.plain("Versions that differ between targets:")
             for divergence in outcome.divergences:
@@ -129,6 +122,17 @@ class Output:
                 self.plain(f"  {change}")
         else:
             self.plain(f"{outcome.path.name} unchanged")
+
+    def lock_warnings(self, outcome: LockOutcome) -> None:
+        """What the lock left out: skipped targets, files without an upload time."""
+        for target, reason in outcome.lock.skipped:
+            self.warning(f"skipped {target.name}: {reason}")
+        undated = outcome.stats.projects_without_upload_time
+        if undated:
+            self.warning(
+                f"files without an upload time were left out by exclude-newer: "
+                f"{', '.join(sorted(set(undated)))}"
+            )
 
 
 def _count(number: int, noun: str) -> str:

@@ -4,8 +4,10 @@
 :func:`run_run`; the work itself is :func:`omniwheel.cli.locking.ensure_current_lock` (relock
 when ``pyproject.toml`` changed), :func:`omniwheel.env.sync.sync` and
 :func:`omniwheel.env.run.run_in_venv`.  ``add`` and ``remove`` reuse :func:`sync_environment`.
-Summaries and warnings go to stderr; a dry run's plan (data) goes to stdout.  ``run`` stays
-quiet when the environment was already in sync, so the command's own output is all a user sees.
+Summaries and warnings go to stderr; a dry run's plan (data) goes to stdout (with ``sync
+--json``, the report of :mod:`omniwheel.cli.json_report` replaces plan and summary).  ``run``
+stays quiet when the environment was already in sync, so the command's own output is all a user
+sees.
 
 A sync holds the cache's shared lease (:func:`omniwheel.store.usage.shared_lease`) while it
 works, and records which store entries the environment uses, for ``omniwheel cache prune``.
@@ -23,14 +25,17 @@ from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.locking import LockPolicy, ensure_current_lock
-from omniwheel.cli.options import add_project_option, add_upgrade_options
+from omniwheel.cli.options import add_json_option, add_project_option, add_upgrade_options
 from omniwheel.cli.output import Output
 from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
 from omniwheel.errors import OmniwheelError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
     from omniwheel.index.discovery import IndexLocation
+    from omniwheel.store.store import WheelSource
 
 PYPROJECT = "pyproject.toml"
 LOCK_FILENAME = "pylock.toml"
@@ -71,6 +76,7 @@ def add_sync_commands(commands: Any) -> None:
         action="store_true",
         help="with --julia-depot: the trees of every target of the lock",
     )
+    add_json_option(sync_parser)
     run_parser = commands.add_parser(
         "run",
         help="sync, then run a command inside the environment",
@@ -160,6 +166,11 @@ def lock_policy(args: argparse.Namespace) -> LockPolicy:
 
 
 def run_sync(args: argparse.Namespace, output: Output) -> int:
+    if args.json and args.julia_depot is not None:
+        raise UsageError(
+            "--json reports a sync of the environment, not of a Julia depot",
+            hint="drop --json, or --julia-depot",
+        )
     if args.julia_depot is not None:
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, install_depot
 
@@ -175,8 +186,24 @@ def run_sync(args: argparse.Namespace, output: Output) -> int:
     ensure_current_lock(
         project, policy, cache_root=cache_root(), output=output, dry_run=args.dry_run
     )
+    if args.json:
+        return _sync_json(args, output, project=project)
     outcome = sync_environment(args, output, project=project, dry_run=args.dry_run)
     report(outcome, output, quiet_when_unchanged=False)
+    return 0
+
+
+def _sync_json(args: argparse.Namespace, output: Output, *, project: Path) -> int:
+    """``sync --json``: the report on stdout instead of the summary; warnings stay on stderr."""
+    from omniwheel.cli.json_report import FetchLog, sync_report, write_report
+
+    fetch_log = FetchLog()
+    outcome = sync_environment(
+        args, output, project=project, dry_run=args.dry_run, on_fetched=fetch_log
+    )
+    for warning in outcome.warnings:
+        output.warning(warning)
+    write_report(sync_report(outcome, fetched=fetch_log.wheels))
     return 0
 
 
@@ -199,9 +226,15 @@ def run_run(args: argparse.Namespace, output: Output) -> int:
 
 
 def sync_environment(
-    args: argparse.Namespace, output: Output, *, project: Path, dry_run: bool
+    args: argparse.Namespace,
+    output: Output,
+    *,
+    project: Path,
+    dry_run: bool,
+    on_fetched: Callable[[WheelSource, bool], None] | None = None,
 ) -> SyncOutcome:
-    """Sync ``project``'s environment as the environment options in ``args`` say."""
+    """Sync ``project``'s environment as the environment options in ``args`` say;
+    ``on_fetched``: called for each wheel the store ensured, and whether it was downloaded."""
     from omniwheel.env.sync import SyncRequest, in_sync
 
     request = SyncRequest(
@@ -217,10 +250,15 @@ def sync_environment(
         unchanged = in_sync(request)
         if unchanged is not None:
             return unchanged
-    return _sync_changes(request, args, output)
+    return _sync_changes(request, args, output, on_fetched)
 
 
-def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output) -> SyncOutcome:
+def _sync_changes(
+    request: SyncRequest,
+    args: argparse.Namespace,
+    output: Output,
+    on_fetched: Callable[[WheelSource, bool], None] | None,
+) -> SyncOutcome:
     from omniwheel.env.selection_memo import SelectionMemo
     from omniwheel.env.sync import sync
     from omniwheel.store.store import Store
@@ -241,6 +279,7 @@ def _sync_changes(request: SyncRequest, args: argparse.Namespace, output: Output
             open_fetcher=open_fetcher,
             environ=os.environ,
             home=Path.home(),
+            on_fetched=on_fetched,
             memo=SelectionMemo.in_cache(root),
         )
         if outcome.plan is not None and not outcome.dry_run:
