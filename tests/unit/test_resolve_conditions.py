@@ -1,0 +1,179 @@
+"""Packages needed only on some patch releases, and the marker saying when (resolve/conditions.py).
+
+Target ``3.12`` stands for every ``3.12.y``; a dependency behind ``python_full_version >=
+"3.12.4"`` is locked with that marker so that the installer decides on the real interpreter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+
+from omniwheel.platform.target import target_from_name
+from omniwheel.resolve import conditions
+from omniwheel.resolve.conditions import MAX_CONDITION, patch_conditions
+from omniwheel.resolve.matrix import resolve_group, resolve_matrix
+from omniwheel.resolve.provider import GroupProvider
+from tests.support.memory_index import MemoryIndex, Release, resolve_request
+
+LATE = 'python_full_version >= "3.12.4"'
+EARLY = 'python_full_version < "3.12.2"'
+BEFORE_8 = 'python_full_version < "3.12.8"'
+
+
+def index_of(app: tuple[str, ...], **dependencies: tuple[str, ...]) -> MemoryIndex:
+    """``app`` with these Requires-Dist; every other project named has one release, 1.0."""
+    projects = {"app": [Release("1.0", requires_dist=app)]}
+    for name, requires in dependencies.items():
+        projects[name] = [Release("1.0", requires_dist=requires)]
+    for name in ("late", "early", "leaf", "other"):
+        projects.setdefault(name, [Release("1.0")])
+    return MemoryIndex(projects)
+
+
+@pytest.mark.parametrize(
+    ("index", "target", "expected"),
+    [
+        pytest.param(
+            index_of((f"late; {LATE}",)),
+            "linux-x86_64@3.12",
+            {"late": LATE},
+            id="patch-dependent-edge",
+        ),
+        pytest.param(
+            index_of((f"late; {LATE}",)),
+            "linux-x86_64@3.12.5",
+            {},
+            id="patch-floor-makes-it-always-hold",
+        ),
+        pytest.param(
+            index_of(("leaf",)),
+            "linux-x86_64@3.12",
+            {},
+            id="plain-edge",
+        ),
+        pytest.param(
+            index_of(("mid",), mid=(f"late; {LATE}",)),
+            "linux-x86_64@3.12",
+            {"late": LATE},
+            id="deeper-edge",
+        ),
+        pytest.param(
+            index_of((f"mid; {LATE}",), mid=("leaf",)),
+            "linux-x86_64@3.12",
+            {"mid": LATE, "leaf": LATE},
+            id="inherited-along-the-path",
+        ),
+        pytest.param(
+            index_of((f"mid; {LATE}",), mid=(f"leaf; {BEFORE_8}",)),
+            "linux-x86_64@3.12",
+            {"mid": LATE, "leaf": f"({LATE}) and ({BEFORE_8})"},
+            id="joined-along-a-path",
+        ),
+        pytest.param(
+            index_of((f"late; {LATE}", f"early; {EARLY}"), late=("leaf",), early=("leaf",)),
+            "linux-x86_64@3.12",
+            {"late": LATE, "early": EARLY, "leaf": f"({EARLY}) or ({LATE})"},
+            id="joined-across-paths",
+        ),
+        pytest.param(
+            index_of((f"late; {LATE}", "leaf"), late=("leaf",)),
+            "linux-x86_64@3.12",
+            {"late": LATE},
+            id="one-plain-path-makes-it-always-needed",
+        ),
+        pytest.param(
+            index_of((f"mid; {LATE}",), mid=(f"leaf; {LATE}",)),
+            "linux-x86_64@3.12",
+            {"mid": LATE, "leaf": LATE},
+            id="same-condition-not-repeated",
+        ),
+        pytest.param(
+            index_of((f"late; {LATE} and sys_platform == 'linux'",)),
+            "linux-x86_64@3.12",
+            {"late": 'python_full_version >= "3.12.4" and sys_platform == "linux"'},
+            id="whole-marker-kept",
+        ),
+    ],
+)
+def test_conditions(index: MemoryIndex, target: str, expected: Mapping[str, str]) -> None:
+    result = resolve_matrix(resolve_request(["app"], [target]), index)
+    (group,) = result.groups
+    assert dict(group.conditions) == expected
+    assert set(expected) <= set(group.pins)
+
+
+def test_a_minor_that_never_reaches_the_patch_needs_nothing() -> None:
+    result = resolve_matrix(
+        resolve_request(["app"], ["linux-x86_64@3.11"]), index_of((f"late; {LATE}",))
+    )
+    assert "late" not in result.groups[0].pins
+    assert result.groups[0].conditions == {}
+
+
+def test_a_root_requirement_can_be_conditional() -> None:
+    result = resolve_matrix(
+        resolve_request(["app", f"late; {LATE}"], ["linux-x86_64@3.12"]), index_of(())
+    )
+    assert result.groups[0].conditions == {"late": LATE}
+
+
+def test_markers_about_extras_are_not_carried() -> None:
+    """The lock's marker language has no ``extra``: such a package stays unconditional."""
+    index = MemoryIndex(
+        {
+            "app": [
+                Release(
+                    "1.0",
+                    requires_dist=(f'late; {LATE} and extra == "x"',),
+                    provides_extra=("x",),
+                )
+            ],
+            "late": [Release("1.0")],
+        }
+    )
+    result = resolve_matrix(resolve_request(["app[x]"], ["linux-x86_64@3.12"]), index)
+    assert "late" in result.groups[0].pins
+    assert result.groups[0].conditions == {}
+
+
+def test_a_condition_too_long_to_carry_makes_the_package_always_needed() -> None:
+    bounds = [f'python_full_version >= "3.12.{patch}"' for patch in range(1, 13)]
+    mids = {f"mid{n}": ("leaf",) for n in range(len(bounds))}
+    index = index_of(tuple(f"mid{n}; {bound}" for n, bound in enumerate(bounds)), **mids)
+    request = resolve_request(["app"], ["linux-x86_64@3.12"])
+    group = resolve_group(request.targets, request, index, preferred={}, caps={})
+    assert {name: group.conditions.get(name) for name in mids} == dict(
+        zip(mids, bounds, strict=True)
+    )
+    assert "leaf" in group.pins
+    assert "leaf" not in group.conditions
+
+
+def test_the_length_limit_is_what_drops_a_long_condition(monkeypatch: pytest.MonkeyPatch) -> None:
+    bounds = [f'python_full_version >= "3.12.{patch}"' for patch in range(1, 13)]
+    mids = {f"mid{n}": ("leaf",) for n in range(len(bounds))}
+    index = index_of(tuple(f"mid{n}; {bound}" for n, bound in enumerate(bounds)), **mids)
+    request = resolve_request(["app"], ["linux-x86_64@3.12"])
+    monkeypatch.setattr(conditions, "MAX_CONDITION", 10 * MAX_CONDITION)
+    group = resolve_group(request.targets, request, index, preferred={}, caps={})
+    assert all(f"({bound})" in group.conditions["leaf"] for bound in bounds)
+
+
+def test_patch_conditions_walks_only_the_pins_it_is_given() -> None:
+    index = index_of((f"late; {LATE}", "leaf"))
+    request = resolve_request(["app"], ["linux-x86_64@3.12"])
+    group = resolve_group(request.targets, request, index, preferred={}, caps={})
+    provider = GroupProvider(
+        targets=[target_from_name("linux-x86_64@3.12")],
+        index=index,
+        policy=request.policy,
+        preferred={},
+        caps={},
+    )
+    without_late = {k: v for k, v in group.pins.items() if k != canonicalize_name("late")}
+    assert patch_conditions(without_late, provider, [Requirement("app")]) == {}
+    assert patch_conditions(group.pins, provider, [Requirement("app")]) == {"late": LATE}
