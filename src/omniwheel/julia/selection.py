@@ -9,8 +9,10 @@ host.  :class:`JuliaPlatform`, :func:`platforms_match` and :func:`select_platfor
 - construction lowercases ``os``, tag names and values, normalises ``arch`` aliases (``amd64``
   → ``x86_64``, ``arm64`` → ``aarch64``, …), fills ``libc = glibc`` on Linux and ``call_abi =
   eabihf`` on 32-bit ARM Linux, writes ``libgfortran_version``/``libstdcxx_version``/
-  ``os_version`` as full versions (``5`` → ``5.0.0``), and refuses a name or value holding any
-  of ``+ - space / < > : " ' \\ | ? *``;
+  ``os_version`` as Julia prints the ``VersionNumber`` they parse to (``5``, ``05``, ``V5`` →
+  ``5.0.0``; a value that does not parse is kept as it is, and fails only where Julia later
+  reads it as a version: a cap, ``julia_version``, a triplet), and refuses a name or value
+  holding any of ``+ - space / < > : " ' \\ | ? *`` (so any pre-release or build);
 - two platforms match when every key that *both* carry compares equal (a key only one side has
   is skipped: a wildcard).  ``julia_version`` compares major.minor; on a host platform
   (:meth:`JuliaPlatform.host`) ``os_version`` and ``libstdcxx_version`` are caps the other side
@@ -44,6 +46,7 @@ and Pkg picks the same entries at install time through ``.pkg/select_artifacts.j
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -87,7 +90,32 @@ _ARCH_ALIASES = {
     "arm64": "aarch64",
     "ppc64le": "powerpc64le",
 }
-_VERSION = re.compile(r"v?(\d+)(?:\.(\d+))?(?:\.(\d+))?")
+# Julia's `VERSION_REGEX` (base/version.jl), compiled there with the `i` and `x` flags and
+# PCRE's UTF and UCP options.  Case-insensitive `[a-z]` there matches the 52 ASCII letters,
+# U+017F (long s) and U+212A (Kelvin sign); `\d` matches any Unicode decimal digit, as in Python;
+# `$` also matches before a final newline, as in Python.  Group numbers follow Julia's captures:
+# major, minor, patch, a bare `-`, the pre-release, a bare `+`, the build.
+_LETTER = "A-Za-z\u017f\u212a"
+_IDENT = f"[0-9{_LETTER}-]"
+_VERSION_NUMBER = re.compile(
+    rf"""^
+    [vV]?
+    (\d+)
+    (?:\.(\d+))?
+    (?:\.(\d+))?
+    (?:(-)|
+    ([{_LETTER}]{_IDENT}*(?:\.{_IDENT}+)*|-(?:{_IDENT}+\.)*{_IDENT}+)?
+    (?:(\+)|
+    (?:\+((?:{_IDENT}+\.)*{_IDENT}+))?
+    ))
+    $""",
+    re.VERBOSE,
+)
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+_VINT_MAX = 2**32 - 1
+"""Julia's version parts are `UInt32`s (`VInt`); a larger part throws `OverflowError`."""
+_IDENT_MAX = 2**64 - 1
+"""Numeric pre-release and build identifiers are `UInt64`s."""
 # Tags triplet() spells in its fixed part; every other tag is appended as `-key+value`.
 _TRIPLET_FIXED = frozenset(
     {
@@ -107,6 +135,44 @@ _Value = TypeVar("_Value")
 
 class PlatformTagError(ArtifactError):
     """A tag name or value Julia would refuse."""
+
+
+_Ident = int | str
+_IdentsOrder = tuple[int, tuple[tuple[int, int, str], ...]]
+_VersionOrder = tuple[int, int, int, _IdentsOrder, _IdentsOrder]
+
+
+@dataclass(frozen=True, slots=True)
+class _JuliaVersion:
+    """A Julia ``VersionNumber``: what the version tags are parsed to, compared and printed as."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[_Ident, ...] = ()
+    build: tuple[_Ident, ...] = ()
+
+    def __str__(self) -> str:
+        """Julia's ``print(io, v)``: ``∞`` for ``typemax``, else ``M.m.p[-pre][+build]``."""
+        if self == _TYPEMAX:
+            return "∞"
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(str(ident) for ident in self.prerelease)
+        if self.build:
+            text += "+" + ".".join(str(ident) for ident in self.build)
+        return text
+
+    def order(self) -> _VersionOrder:
+        """A key sorting as Julia's ``isless`` does (and equal exactly when ``==`` holds): a
+        pre-release sorts below its release, an empty build (``1.0+``) above every build, and
+        identifiers compare empty string < number < other string."""
+        pre = (0, tuple(map(_ident_order, self.prerelease))) if self.prerelease else (1, ())
+        build = (1, ()) if self.build == ("",) else (0, tuple(map(_ident_order, self.build)))
+        return (self.major, self.minor, self.patch, pre, build)
+
+
+_TYPEMAX = _JuliaVersion(major=_VINT_MAX, minor=_VINT_MAX, patch=_VINT_MAX, build=("",))
 
 
 class Strategy(StrEnum):
@@ -179,11 +245,11 @@ class JuliaPlatform:
         tags = self.as_dict()
         text = tags["arch"] + _os_part(tags) + _libc_part(tags) + tags.get("call_abi", "")
         if "libgfortran_version" in tags:
-            text += f"-libgfortran{_version_parts(tags['libgfortran_version'])[0]}"
+            text += f"-libgfortran{_version(tags['libgfortran_version']).major}"
         if "cxxstring_abi" in tags:
             text += f"-{tags['cxxstring_abi']}"
         if "libstdcxx_version" in tags:
-            text += f"-libstdcxx{_version_parts(tags['libstdcxx_version'])[2]}"
+            text += f"-libstdcxx{_version(tags['libstdcxx_version']).patch}"
         extras = sorted((k, v) for k, v in tags.items() if k not in _TRIPLET_FIXED)
         return text + "".join(f"-{key}+{value}" for key, value in extras)
 
@@ -222,9 +288,15 @@ def select_platform(
     matches = [platform for platform in candidates if platforms_match(platform, host)]
     if not matches:
         return None
-    matches.sort(key=JuliaPlatform.triplet, reverse=True)
-    matches.sort(key=lambda platform: match_loss(platform, host))
-    return candidates[matches[0]]
+    losses = {platform: match_loss(platform, host) for platform in matches}
+    shared = Counter(losses.values())
+    # Julia's sort asks for a triplet only to break a tie in loss, and a comparison sort must
+    # compare every tied match with a neighbour: exactly these triplets are computed, so a
+    # triplet Julia cannot print (an unreadable version tag) fails here when it fails there.
+    triplets = {p: p.triplet() for p in matches if shared[losses[p]] > 1}
+    best = min(losses.values())
+    tied = [platform for platform in matches if losses[platform] == best]
+    return candidates[max(tied, key=lambda platform: triplets.get(platform, ""))]
 
 
 # --- omniwheel's tags --------------------------------------------------------------------------
@@ -356,19 +428,63 @@ def _normal_arch(arch: str) -> str:
 
 
 def _normal_version(value: str) -> str:
-    """``VersionNumber(value)`` printed back, when it parses (``"5"`` → ``"5.0.0"``)."""
-    match = _VERSION.fullmatch(value)
-    if match is None:
-        return value
-    return ".".join(part or "0" for part in match.groups())
+    """What ``Platform()`` stores for a version tag before ``add_tag!``: ``string(v)`` when
+    ``tryparse(VersionNumber, value)`` gives a ``v`` (``"05"`` → ``"5.0.0"``), else ``value``."""
+    version = _tryparse_version(value)
+    return value if version is None else str(version)
 
 
-def _version_parts(value: str) -> tuple[int, int, int]:
-    match = _VERSION.fullmatch(value)
+def _tryparse_version(value: str) -> _JuliaVersion | None:
+    """Julia's ``tryparse(VersionNumber, value)``: None where it returns ``nothing``.
+
+    Where Julia's ``tryparse`` *throws* instead — a part too large for its integer type, or a
+    non-ASCII digit its regex accepts but ``parse`` refuses — this raises
+    :class:`PlatformTagError`, since the ``Platform`` (and so the whole artifact lookup) fails.
+    """
+    if value == "∞":
+        return _TYPEMAX
+    match = _VERSION_NUMBER.match(value)
     if match is None:
-        raise PlatformTagError(f"`{value}` is not a version number")
-    major, minor, patch = (int(part or 0) for part in match.groups())
-    return (major, minor, patch)
+        return None
+    major, minor, patch, minus, prerelease, plus, build = match.groups()
+    parts = [_version_int(value, part or "0", _VINT_MAX) for part in (major, minor, patch)]
+    if prerelease is not None and prerelease.startswith("-"):
+        prerelease = prerelease[1:]
+    pre = _split_idents(value, prerelease) if prerelease is not None else ("",) if minus else ()
+    built = _split_idents(value, build) if build is not None else ("",) if plus else ()
+    return _JuliaVersion(
+        major=parts[0], minor=parts[1], patch=parts[2], prerelease=pre, build=built
+    )
+
+
+def _split_idents(value: str, text: str) -> tuple[_Ident, ...]:
+    return tuple(
+        _version_int(value, ident, _IDENT_MAX) if ident.isdecimal() else ident
+        for ident in text.split(".")
+    )
+
+
+def _version_int(value: str, digits: str, limit: int) -> int:
+    if _ASCII_DIGITS.fullmatch(digits) is None:
+        raise PlatformTagError(f"`{value}`: Julia cannot read the digits `{digits}` of a version")
+    number = int(digits)
+    if number > limit:
+        raise PlatformTagError(f"`{value}`: the version part `{digits}` overflows in Julia")
+    return number
+
+
+def _ident_order(ident: _Ident) -> tuple[int, int, str]:
+    if isinstance(ident, int):
+        return (1, ident, "")
+    return (0, 0, "") if ident == "" else (2, 0, ident)
+
+
+def _version(value: str) -> _JuliaVersion:
+    """Julia's ``VersionNumber(value)``, which throws where ``tryparse`` gives ``nothing``."""
+    version = _tryparse_version(value)
+    if version is None:
+        raise PlatformTagError(f"`{value}` is not a version number Julia can read")
+    return version
 
 
 def _checked_tag(key: str, value: str) -> str:
@@ -384,12 +500,13 @@ def _checked_tag(key: str, value: str) -> str:
 
 def _compare(strategy: Strategy, a: str, b: str, *, a_asks: bool, b_asks: bool) -> bool:
     if strategy is Strategy.JULIA_VERSION:
-        return _version_parts(a)[:2] == _version_parts(b)[:2]
+        a_version, b_version = _version(a), _version(b)
+        return (a_version.major, a_version.minor) == (b_version.major, b_version.minor)
     if strategy is Strategy.VERSION_CAP:
-        a_version, b_version = _version_parts(a), _version_parts(b)
+        a_order, b_order = _version(a).order(), _version(b).order()
         if a_asks and b_asks:
-            return a_version == b_version
-        return b_version <= a_version if a_asks else a_version <= b_version
+            return a_order == b_order
+        return b_order <= a_order if a_asks else a_order <= b_order
     return a == b
 
 
@@ -399,11 +516,12 @@ def _os_part(tags: Mapping[str, str]) -> str:
     if os == "linux":
         return "-linux"
     if os == "macos":
-        return f"-apple-darwin{_version_parts(version)[0] if version else ''}"
+        return f"-apple-darwin{_version(version).major if version else ''}"
     if os == "windows":
         return "-w64-mingw32"
     if os == "freebsd":
-        suffix = ".".join(str(part) for part in _version_parts(version)[:2]) if version else ""
+        parsed = _version(version) if version else None
+        suffix = f"{parsed.major}.{parsed.minor}" if parsed else ""
         return f"-unknown-freebsd{suffix}"
     if os == "openbsd":
         return "-unknown-openbsd"
