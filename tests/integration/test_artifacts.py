@@ -2,9 +2,10 @@
 
 The project needs a pure wheel (with a ``.pth`` file, a console script and a ``#!python`` script),
 a platform wheel built per Python and platform, an abi3 wheel shared by both Pythons, a
-Windows-only dependency and a dependency only Python 3.11 needs.  It is locked for Linux
-x86_64/aarch64, Windows and macOS on Python 3.11 and 3.12 — eight targets, this machine's among
-them — and every test goes through the real command line (:func:`omniwheel.cli.main.main`).
+Windows-only dependency and a dependency only the older Python needs.  It is locked for Linux
+x86_64/aarch64, Windows and macOS on the running Python's minor and the next one — eight targets,
+this machine's among them — and every test goes through the real command line
+(:func:`omniwheel.cli.main.main`).
 """
 
 from __future__ import annotations
@@ -37,7 +38,10 @@ from tests.support.sync_space import CliRun, run_cli
 from tests.support.wheelbuilder import build_wheel
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
-PYTHONS = ("3.11", "3.12")
+NEWER = f"{sys.version_info.major}.{sys.version_info.minor + 1}"
+# This interpreter's minor, so that the matrix holds this machine, and the next one, which need
+# not be installed: locking for it needs only tags and markers.
+PYTHONS = (PYTHON, NEWER)
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-x86_64", "macos-arm64")
 PLATFORM_TAGS = {
     "linux-x86_64": "manylinux_2_17_x86_64",
@@ -66,9 +70,11 @@ os = "linux"  # glibc
     url = "https://example.org/LibFoo.v1.x86_64-linux-gnu.tar.gz"
 """
 
+HOST_PLATFORM = f"linux-{os.uname().machine}"
+
 pytestmark = pytest.mark.skipif(
-    sys.platform != "linux" or PYTHON not in PYTHONS,
-    reason="the matrix covers this machine only on Linux with Python 3.11 or 3.12",
+    sys.platform != "linux" or HOST_PLATFORM not in PLATFORMS,
+    reason="the matrix covers this machine only on Linux x86_64 or aarch64",
 )
 
 
@@ -101,7 +107,7 @@ class Space:
         project = {
             "name": "demo",
             "version": "0.1",
-            "requires-python": ">=3.11",
+            "requires-python": f">={PYTHON}",
             "dependencies": list(dependencies),
         }
         write_project(self.project, project, dict(tool) or None)
@@ -130,6 +136,11 @@ class Space:
         return self.wheels / wheel.filename
 
 
+def _cpython(python: str) -> str:
+    """The interpreter tag of CPython ``python``: ``3.12`` → ``cp312``."""
+    return f"cp{python.replace('.', '')}"
+
+
 def _publish(server: IndexServer, directory: Path, *, native_version: str = "1.0") -> None:
     pure_files = {
         "purepkg/__init__.py": PUREPKG_INIT,
@@ -155,12 +166,12 @@ def _publish(server: IndexServer, directory: Path, *, native_version: str = "1.0
                 directory,
                 "abi3pkg",
                 "1.0",
-                tags=[f"cp311-abi3-{tag}"],
+                tags=[f"{_cpython(PYTHON)}-abi3-{tag}"],
                 files={"abi3pkg/__init__.py": f"PLATFORM = {platform!r}\n".encode()},
             )
         )
         for python in PYTHONS:
-            cp = f"cp{python.replace('.', '')}"
+            cp = _cpython(python)
             files = {"native/__init__.py": f"BUILT = '{cp}-{platform}'\n".encode()}
             wheels.append(
                 build_wheel(
@@ -176,7 +187,7 @@ DEPENDENCIES = (
     "native",
     "abi3pkg",
     "winonly; sys_platform == 'win32'",
-    "oldpy; python_version < '3.12'",
+    f"oldpy; python_version < '{NEWER}'",
 )
 
 
@@ -201,7 +212,7 @@ def _this_target(space: Space) -> Target:
     return next(
         t
         for t in lock_targets(space.lock_text)
-        if t.name.startswith("linux-x86_64") and (t.python_version == PYTHON)
+        if t.name.startswith(HOST_PLATFORM) and (t.python_version == PYTHON)
     )
 
 
@@ -225,11 +236,11 @@ def test_write_shapes_entries_as_julia_needs_them(written: Space) -> None:
     assert doc.artifacts["omniwheel_purepkg"].platform_free
     assert len(doc.artifacts["omniwheel_native"].entries) == 8
     assert len(doc.artifacts["omniwheel_winonly"].entries) == 2
-    assert len(doc.artifacts["omniwheel_oldpy"].entries) == 4  # needed on 3.11 only
+    assert len(doc.artifacts["omniwheel_oldpy"].entries) == 4  # needed on the older Python only
     abi3 = doc.artifacts["omniwheel_abi3pkg"].entries
     assert len({entry.git_tree_sha1 for entry in abi3}) == 4  # one tree per platform
     first = doc.artifacts["omniwheel_native"].entries[0]
-    assert first.platform == {"arch": "x86_64", "libc": "glibc", "os": "linux", "python": "3.11"}
+    assert first.platform == {"arch": "x86_64", "libc": "glibc", "os": "linux", "python": PYTHON}
 
 
 def test_write_downloads_every_targets_wheels_once_and_caches_the_hashes(space: Space) -> None:
@@ -475,7 +486,7 @@ def test_concurrent_depot_runs_share_the_depot(written: Space) -> None:
 def test_depot_for_a_machine_the_lock_lacks_says_how_to_add_it(space: Space) -> None:
     run = run_lock(
         space.project,
-        ["--platform", "windows-x86_64@3.12"],
+        ["--platform", f"windows-x86_64@{NEWER}"],
         index_url=space.server.url,
         cache_dir=space.cache,
     )
@@ -484,8 +495,8 @@ def test_depot_for_a_machine_the_lock_lacks_says_how_to_add_it(space: Space) -> 
     missing = space.artifacts_cli("depot", str(space.root / "depot"))
     assert missing.exit_code == 1
     assert "has no target for this machine" in missing.stderr
-    assert "its targets: windows-x86_64@3.12" in missing.stderr
-    wanted = f"`omniwheel lock --platform windows-x86_64@3.12 --platform {_this_machine()}`"
+    assert f"its targets: windows-x86_64@{NEWER}" in missing.stderr
+    wanted = f"`omniwheel lock --platform windows-x86_64@{NEWER} --platform {_this_machine()}`"
     assert f"hint: add it: {wanted}" in missing.stderr
     assert not (space.root / "depot").exists()
 
@@ -517,7 +528,7 @@ def test_run_puts_the_trees_on_sys_path_and_passes_the_exit_code(
     code = "import native, purepkg, sys; print(native.BUILT); sys.exit(purepkg.CODE)"
     run = written.artifacts_cli("run", "--", "python", "-c", code)
     assert run.exit_code == 3, run.stderr
-    assert capfd.readouterr().out == f"cp{PYTHON.replace('.', '')}-linux-x86_64\n"
+    assert capfd.readouterr().out == f"{_cpython(PYTHON)}-{HOST_PLATFORM}\n"
 
 
 def test_run_honours_pth_files_in_trees(written: Space, capfd: pytest.CaptureFixture[str]) -> None:
@@ -556,7 +567,7 @@ def test_run_puts_the_trees_scripts_on_path(
     assert written.artifacts_cli("run", "--", "purepkg-raw").exit_code == 0
     assert capfd.readouterr().out == "raw 3\n"
     assert written.artifacts_cli("run", "--", "purepkg-hello").exit_code == 0
-    built = f"cp{PYTHON.replace('.', '')}-linux-x86_64"
+    built = f"{_cpython(PYTHON)}-{HOST_PLATFORM}"
     assert capfd.readouterr().out == f"hello from purepkg with native {built}\n"
 
 
@@ -619,5 +630,5 @@ def test_run_artifacts_runs_with_the_trees(
     project = ["--project", str(written.project)]
     run = written.cli("run", *project, "--artifacts", "--", "python", "-c", code)
     assert run.exit_code == 0, run.stderr
-    assert capfd.readouterr().out == f"cp{PYTHON.replace('.', '')}-linux-x86_64\n"
+    assert capfd.readouterr().out == f"{_cpython(PYTHON)}-{HOST_PLATFORM}\n"
     assert not (written.project / ".venv").exists()
