@@ -30,7 +30,8 @@ from omniwheel.julia.artifacts_toml import (
     render_artifacts,
     with_downloads,
 )
-from omniwheel.lock.model import Lock, LockedPackage, LockedWheel, LockInputs
+from omniwheel.lock.model import Lock, LockedPackage, LockedWheel
+from omniwheel.lock.tool_table import LockInputs
 from omniwheel.platform.target import Target, target_from_name
 
 PLATFORMS = ("linux-x86_64", "linux-aarch64", "linux-x86_64-musl", "macos-arm64", "windows-x86_64")
@@ -92,14 +93,14 @@ def package(name: str, version: str, wheels: Mapping[Target, str]) -> LockedPack
 
 def lock_of(targets: Sequence[Target], packages: Iterable[LockedPackage]) -> Lock:
     inputs = LockInputs(
-        targets=tuple(t.name for t in targets),
+        targets=tuple(targets),
         targets_from_cli=False,
         index_url="https://index.example.org/simple/",
         exclude_newer=None,
         extras=(),
         prerelease=False,
         uniform=False,
-        no_wheel="",
+        no_wheel="error",
         requirements=(),
         requires_python=">=3.10",
     )

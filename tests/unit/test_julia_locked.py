@@ -8,6 +8,7 @@ import pytest
 
 from omniwheel.errors import LockFileError
 from omniwheel.julia.locked import ForeignLockError, read_locked_wheels
+from omniwheel.lock.tool_table import ToolTableError
 from omniwheel.platform.target import target_from_name
 
 LINUX = "linux-x86_64-glibc2.28@3.12"
@@ -92,7 +93,7 @@ def test_sources_carry_what_the_store_verifies(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        ((f'[tool.omniwheel]\ntargets = ["{LINUX}", "{SKIPPED}", "{WINDOWS}"]', ""), "no `[tool"),
+        ((LOCK[LOCK.index("[tool.omniwheel]") :], ""), "no `[tool"),
         (
             (f'[packages.tool.omniwheel]\ntargets = ["{WINDOWS}"]\n', ""),
             "package `pure` has no `[packages.tool.omniwheel] targets`",
@@ -119,8 +120,12 @@ def test_a_package_naming_an_unknown_target_is_an_error(tmp_path: Path) -> None:
     text = LOCK.replace(
         f'targets = ["{WINDOWS}"]\n\n[tool', 'targets = ["linux-aarch64@3.9"]\n\n[tool'
     )
-    with pytest.raises(LockFileError, match="names targets the lock does not have"):
+    with pytest.raises(ToolTableError) as caught:
         read_locked_wheels(_write(tmp_path, text))
+    assert [str(problem) for problem in caught.value.problems] == [
+        "packages[1].tool.omniwheel.targets[0]: `linux-aarch64-glibc2.28@3.9` is not one of "
+        "the lock's targets (tool.omniwheel.targets)"
+    ]
 
 
 def test_a_missing_or_invalid_lock_says_what_to_do(tmp_path: Path) -> None:

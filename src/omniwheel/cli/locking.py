@@ -129,7 +129,7 @@ def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
     from omniwheel.lock.pylock import read_pylock
 
     existing = read_pylock(project.root / LOCK_FILENAME)
-    if existing is not None and not existing.inputs:
+    if existing is not None and existing.tool is None:
         return ()  # another tool's lock: nothing recorded to compare, so use it as it is
     location = discover_index(
         cli_url=index_url,

@@ -182,8 +182,8 @@ def _extras_with(root: Path, project: Project, group: str | None) -> tuple[str, 
     from omniwheel.lock.pylock import read_pylock
 
     existing = read_pylock(root / LOCK_FILENAME)
-    recorded = existing.inputs.get("extras", []) if existing is not None else []
-    wanted = {str(extra) for extra in recorded if isinstance(extra, str)} | {group}
+    tool = existing.tool if existing is not None else None
+    wanted = {*(tool.inputs.extras if tool is not None else ()), group}
     return tuple(sorted(extra for extra in wanted if extra))
 
 

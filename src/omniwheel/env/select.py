@@ -5,7 +5,8 @@ marker environment and tags — so any valid PEP 751 lock works, whoever wrote i
 omniwheel wrote, the result is cross-checked against the target recorded under
 ``[tool.omniwheel]`` that this machine satisfies with the highest floor: a disagreement becomes a
 warning.  A machine the lock does not cover is an error naming the lock's targets, this machine
-and the command that adds it.
+and the command that adds it.  omniwheel's tables are read (and checked: a hand-edited value is an
+error naming its key path) by :func:`~omniwheel.lock.tool_table.read_tool_tables`.
 
 Pure: it takes the parsed lock and the probed interpreter and returns plain data
 (:class:`~omniwheel.env.plan.Selection`).  It is the part of a sync that needs ``packaging``;
@@ -16,17 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import cast
 
 from packaging.markers import Environment
 from packaging.pylock import Package, PackageWheel, Pylock, PylockSelectError
-from packaging.requirements import InvalidRequirement, Requirement
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from omniwheel.env.plan import TOOL, SelectedWheel, Selection
-from omniwheel.errors import LockFileError, TargetError
+from omniwheel.env.plan import SelectedWheel, Selection
+from omniwheel.errors import LockFileError
+from omniwheel.lock.tool_table import LockToolTable, ToolTables, read_tool_tables
 from omniwheel.platform.host import Interpreter
-from omniwheel.platform.target import Target, target_from_name
+from omniwheel.platform.target import Target
 from omniwheel.store.store import WheelSource
 
 
@@ -35,8 +37,9 @@ class LockNotForThisMachineError(LockFileError):
 
 
 def select_wheels(pylock: Pylock, *, lock_path: Path, interpreter: Interpreter) -> Selection:
-    """The wheels ``pylock`` selects for ``interpreter``; raises when it covers no such machine."""
-    tool = _tool_table(pylock.tool)
+    """The wheels ``pylock`` selects for ``interpreter``; raises when it covers no such machine,
+    or when omniwheel's tables in it hold values omniwheel does not write."""
+    tables = read_tool_tables(pylock, path=lock_path)
     try:
         chosen = list(
             pylock.select(
@@ -45,10 +48,10 @@ def select_wheels(pylock: Pylock, *, lock_path: Path, interpreter: Interpreter) 
             )
         )
     except PylockSelectError as exc:
-        raise _not_covered(lock_path, tool, interpreter, str(exc)) from exc
-    requested = _requested_names(pylock, tool)
+        raise _not_covered(lock_path, tables.lock, interpreter, str(exc)) from exc
+    requested = _requested_names(pylock, tables.lock)
     wheels = tuple(_selected(package, source, lock_path, requested) for package, source in chosen)
-    return Selection(wheels=wheels, warnings=_cross_check(pylock, tool, interpreter, wheels))
+    return Selection(wheels=wheels, warnings=_cross_check(pylock, tables, interpreter, wheels))
 
 
 def _selected(
@@ -85,11 +88,12 @@ def _selected(
     )
 
 
-def _requested_names(pylock: Pylock, tool: Mapping[str, Any]) -> frozenset[str]:
+def _requested_names(pylock: Pylock, tool: LockToolTable | None) -> frozenset[str]:
     """The direct requirements: omniwheel's recorded ones, else the dependency graph's roots."""
-    recorded = tool.get("requirements")
-    if isinstance(recorded, list):
-        return frozenset(_requirement_name(text) for text in recorded if isinstance(text, str))
+    if tool is not None and tool.inputs.requirements:
+        return frozenset(
+            canonicalize_name(Requirement(text).name) for text in tool.inputs.requirements
+        )
     depended_on = {
         canonicalize_name(str(dep["name"]))
         for package in pylock.packages
@@ -99,36 +103,14 @@ def _requested_names(pylock: Pylock, tool: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(p.name for p in pylock.packages if p.name not in depended_on)
 
 
-def _requirement_name(text: str) -> str:
-    try:
-        return canonicalize_name(Requirement(text).name)
-    except InvalidRequirement:
-        return canonicalize_name(text.split("[", maxsplit=1)[0].strip())
-
-
-def _tool_table(tool: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    table = (tool or {}).get(TOOL)
-    return table if isinstance(table, Mapping) else {}
-
-
-def _lock_targets(tool: Mapping[str, Any]) -> list[Target]:
-    targets = []
-    for name in tool.get("targets", ()):
-        try:
-            targets.append(target_from_name(str(name)))
-        except TargetError:
-            continue  # a newer omniwheel's name; the cross-check is advisory
-    return targets
-
-
 def _this_machine(interpreter: Interpreter) -> str:
     return f"{interpreter.machine.name} with CPython {interpreter.full_version}"
 
 
 def _not_covered(
-    lock_path: Path, tool: Mapping[str, Any], interpreter: Interpreter, reason: str
+    lock_path: Path, tool: LockToolTable | None, interpreter: Interpreter, reason: str
 ) -> LockNotForThisMachineError:
-    targets = [str(name) for name in tool.get("targets", ())]
+    targets = [target.name for target in tool.inputs.targets] if tool is not None else []
     listed = "; ".join(targets) if targets else "not recorded (not written by omniwheel)"
     platform = f"{interpreter.machine.suggested_platform().name}@{interpreter.python_version}"
     command = " ".join(f"--platform {name}" for name in [*targets, platform])
@@ -158,13 +140,13 @@ def covering_target(targets: Iterable[Target], interpreter: Interpreter) -> Targ
 
 def _cross_check(
     pylock: Pylock,
-    tool: Mapping[str, Any],
+    tables: ToolTables,
     interpreter: Interpreter,
     wheels: Sequence[SelectedWheel],
 ) -> tuple[str, ...]:
     """Warnings when this machine is none of the lock's targets, or the markers select other
     packages here than the lock recorded for the target it is."""
-    targets = _lock_targets(tool)
+    targets = tables.lock.inputs.targets if tables.lock is not None else ()
     if not targets:
         return ()
     target = covering_target(targets, interpreter)
@@ -176,8 +158,8 @@ def _cross_check(
         )
     expected = {
         (package.name, str(package.version))
-        for package in pylock.packages
-        if target.name in _package_targets(package)
+        for package, table in zip(pylock.packages, tables.packages, strict=True)
+        if table is not None and target in table.targets
     }
     selected = {(wheel.name, wheel.version) for wheel in wheels}
     if expected == selected:
@@ -190,8 +172,3 @@ def _cross_check(
         f"the lock's markers select other packages here than it recorded for {target.name} "
         f"({differences}); installing what the markers select",
     )
-
-
-def _package_targets(package: Package) -> list[str]:
-    recorded = _tool_table(package.tool).get("targets", [])
-    return [str(name) for name in recorded] if isinstance(recorded, list) else []

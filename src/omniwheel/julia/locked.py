@@ -11,7 +11,8 @@ reader can check:
   choice on every target.
 
 Another tool's lock has no such records: it cannot say which targets need what, so it is a
-:class:`ForeignLockError`.  Each wheel also comes back as the
+:class:`ForeignLockError`.  The records are read, and checked, by
+:func:`~omniwheel.lock.tool_table.read_tool_tables`.  Each wheel also comes back as the
 :class:`~omniwheel.store.store.WheelSource` the store fetches and verifies it by.
 """
 
@@ -22,20 +23,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from packaging.pylock import Package, PackageWheel, Pylock, PylockValidationError
 from packaging.tags import Tag, create_compatible_tags_selector
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
-from omniwheel.errors import LockFileError, TargetError
+from omniwheel.errors import LockFileError
 from omniwheel.index.models import DistFile
-from omniwheel.lock.model import Lock, LockedPackage, LockedWheel, LockInputs
-from omniwheel.platform.target import Target, target_from_name
+from omniwheel.lock.model import Lock, LockedPackage, LockedWheel
+from omniwheel.lock.tool_table import LockToolTable, PackageToolTable, read_tool_tables
+from omniwheel.platform.target import Target
 from omniwheel.store.store import WheelSource
-
-TOOL = "omniwheel"
 
 
 class ForeignLockError(LockFileError):
@@ -73,28 +72,22 @@ class LockedWheels:
 def read_locked_wheels(path: Path) -> LockedWheels:
     """Read ``path`` (an omniwheel ``pylock.toml``); see the module docstring."""
     pylock = _load(path)
-    targets = _lock_targets(path, _tool(pylock.tool))
-    by_name = {target.name: target for target in targets}
+    tables = read_tool_tables(pylock, path=path)
+    tool = _lock_table(path, tables.lock)
+    targets = tool.locked_targets
     packages: list[LockedPackage] = []
     sources: dict[str, WheelSource] = {}
-    for package in pylock.packages:
-        locked, package_sources = _package(path, package, by_name)
+    for package, table in zip(pylock.packages, tables.packages, strict=True):
+        locked, package_sources = _package(path, package, _package_table(path, package, table))
         packages.append(locked)
         sources.update(package_sources)
-    inputs = LockInputs(
-        targets=tuple(by_name),
-        targets_from_cli=False,
-        index_url="",
-        exclude_newer=None,
-        extras=(),
-        prerelease=False,
-        uniform=False,
-        no_wheel="error",
-        requirements=(),
-        requires_python=None,
-    )  # the inputs are not read back: nothing built from this model looks at them
+    skipped = tuple((entry.target, entry.reason) for entry in tool.skipped)
     lock = Lock(
-        inputs=inputs, targets=targets, skipped=(), environments=(), packages=tuple(packages)
+        inputs=tool.inputs,
+        targets=targets,
+        skipped=skipped,
+        environments=(),
+        packages=tuple(packages),
     )
     return LockedWheels(path=path, lock=lock, sources=MappingProxyType(sources))
 
@@ -118,39 +111,27 @@ def _load(path: Path) -> Pylock:
         ) from exc
 
 
-def _tool(tool: Mapping[str, Any] | None) -> Mapping[str, Any]:
-    table = (tool or {}).get(TOOL)
-    return table if isinstance(table, Mapping) else {}
-
-
-def _lock_targets(path: Path, tool: Mapping[str, Any]) -> tuple[Target, ...]:
-    names = tool.get("targets")
-    if not isinstance(names, list) or not names:
+def _lock_table(path: Path, table: LockToolTable | None) -> LockToolTable:
+    if table is None or not table.inputs.targets:
         raise ForeignLockError(path, "it has no `[tool.omniwheel] targets`")
-    skipped = {
-        entry.get("target")
-        for entry in tool.get("skipped-targets", ())
-        if isinstance(entry, Mapping)
-    }
-    targets = [_target(path, str(name)) for name in names if name not in skipped]
-    return tuple(sorted(dict.fromkeys(targets), key=Target.sort_key))
+    return table
 
 
-def _target(path: Path, name: str) -> Target:
-    try:
-        return target_from_name(name)
-    except TargetError as exc:
-        raise LockFileError(
-            f"{path}: target `{name}` cannot be read: {exc.message}",
-            hint="the lock was written by a newer omniwheel; upgrade, or relock with this one",
-        ) from exc
+def _package_table(
+    path: Path, package: Package, table: PackageToolTable | None
+) -> PackageToolTable:
+    if table is None:
+        raise ForeignLockError(
+            path, f"package `{package.name}` has no `[packages.tool.omniwheel] targets`"
+        )
+    return table
 
 
 def _package(
-    path: Path, package: Package, targets: Mapping[str, Target]
+    path: Path, package: Package, table: PackageToolTable
 ) -> tuple[LockedPackage, dict[str, WheelSource]]:
     version = package.version or Version("0")
-    users = _package_targets(path, package, targets)
+    users = tuple(sorted(set(table.targets), key=Target.sort_key))
     chosen: dict[str, tuple[PackageWheel, list[Target]]] = {}
     for target in users:
         best = _best_wheel(path, package, target)
@@ -178,24 +159,6 @@ def _package(
         dependencies=(),
     )
     return locked, sources
-
-
-def _package_targets(
-    path: Path, package: Package, targets: Mapping[str, Target]
-) -> tuple[Target, ...]:
-    names = _tool(package.tool).get("targets")
-    if not isinstance(names, list):
-        raise ForeignLockError(
-            path, f"package `{package.name}` has no `[packages.tool.omniwheel] targets`"
-        )
-    unknown = [str(name) for name in names if name not in targets]
-    if unknown:
-        raise LockFileError(
-            f"{path}: package `{package.name}` names targets the lock does not have: "
-            f"{', '.join(unknown)}",
-            hint="the file was edited by hand; run `omniwheel lock` to write it again",
-        )
-    return tuple(sorted({targets[str(name)] for name in names}, key=Target.sort_key))
 
 
 def _best_wheel(path: Path, package: Package, target: Target) -> PackageWheel:

@@ -25,17 +25,11 @@ from omniwheel.index.cache import IndexCache
 from omniwheel.index.client import IndexClient, IndexStats
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.session import IndexSession
-from omniwheel.lock.model import Lock, LockInputs, build_lock
-from omniwheel.lock.pylock import (
-    LOCK_FILENAME,
-    ExistingLock,
-    exclude_newer_of,
-    inputs_as_recorded,
-    read_pylock,
-    render_pylock,
-)
+from omniwheel.lock.model import Lock, build_lock
+from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
+from omniwheel.lock.tool_table import LockInputs, recorded_inputs
 from omniwheel.platform.matrix import expand_targets
-from omniwheel.platform.target import Target, target_from_name
+from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, Settings
 from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.divergence import Divergence, find_divergences
@@ -162,7 +156,7 @@ def locked_versions(
     upgrading = {canonicalize_name(name) for name in options.upgrade_packages}
     kept: dict[Target, dict[NormalizedName, Version]] = {}
     for target in targets:
-        recorded = existing.by_target.get(target.name, {})
+        recorded = existing.by_target.get(target, {})
         kept[target] = {
             canonicalize_name(name): Version(version)
             for name, version in recorded.items()
@@ -179,12 +173,12 @@ def decide_inputs(
 ) -> tuple[LockInputs, tuple[Target, ...]]:
     """The lock inputs: command line first, then the existing lock's, then the project's."""
     settings = project.settings
-    recorded: Mapping[str, Any] = existing.inputs if existing is not None else {}
+    recorded = existing.tool.inputs if existing is not None and existing.tool else None
     targets, from_cli = _targets(project, options, recorded)
     extras = _extras(project, options, recorded)
     chosen, options_from_cli = _options(options, settings, recorded)
     inputs = LockInputs(
-        targets=tuple(t.name for t in targets),
+        targets=targets,
         targets_from_cli=from_cli,
         options_from_cli=options_from_cli,
         index_url=location.public_url,
@@ -200,13 +194,13 @@ def decide_inputs(
 
 
 def _targets(
-    project: Project, options: LockOptions, recorded: Mapping[str, Any]
+    project: Project, options: LockOptions, recorded: LockInputs | None
 ) -> tuple[tuple[Target, ...], bool]:
     """The targets, and whether they come from a command line (this one or the lock's)."""
     settings = project.settings
     from_cli = bool(options.platforms or options.python_versions)
-    if not from_cli and recorded.get("targets-from-cli") and recorded.get("targets"):
-        return tuple(target_from_name(name) for name in recorded["targets"]), True
+    if not from_cli and recorded is not None and recorded.targets_from_cli and recorded.targets:
+        return recorded.targets, True
     platforms, platforms_from = (
         (options.platforms, "--platform")
         if options.platforms
@@ -228,7 +222,7 @@ def _targets(
 
 
 def _options(
-    options: LockOptions, settings: Settings, recorded: Mapping[str, Any]
+    options: LockOptions, settings: Settings, recorded: LockInputs | None
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
     """``exclude-newer``, ``prerelease`` and ``uniform``, and which came from a command line.
 
@@ -236,17 +230,22 @@ def _options(
     (``--check``, ``sync``, ``run``) keep it; otherwise ``[tool.omniwheel]`` decides, so a
     setting removed from ``pyproject.toml`` stops applying.
     """
-    earlier = set(recorded.get("options-from-cli", ()))
+    earlier = set(recorded.options_from_cli) if recorded is not None else set()
     # key, from this command line, as recorded, from [tool.omniwheel]
     rows = (
         (
             "exclude-newer",
             options.exclude_newer,
-            exclude_newer_of(recorded),
+            recorded.exclude_newer if recorded is not None else None,
             settings.exclude_newer,
         ),
-        ("prerelease", options.prerelease, recorded.get("prerelease", False), settings.prerelease),
-        ("uniform", options.uniform, recorded.get("uniform", False), settings.uniform),
+        (
+            "prerelease",
+            options.prerelease,
+            recorded is not None and recorded.prerelease,
+            settings.prerelease,
+        ),
+        ("uniform", options.uniform, recorded is not None and recorded.uniform, settings.uniform),
     )
     chosen: dict[str, Any] = {}
     from_cli: list[str] = []
@@ -259,10 +258,10 @@ def _options(
     return chosen, tuple(from_cli)
 
 
-def _extras(project: Project, options: LockOptions, recorded: Mapping[str, Any]) -> tuple[str, ...]:
+def _extras(project: Project, options: LockOptions, recorded: LockInputs | None) -> tuple[str, ...]:
     if options.all_extras:
         return tuple(sorted(project.optional_dependencies))
-    wanted = options.extras or tuple(recorded.get("extras", ()))
+    wanted = options.extras or (recorded.extras if recorded is not None else ())
     chosen = sorted({canonicalize_name(extra) for extra in wanted})
     unknown = [extra for extra in chosen if extra not in project.optional_dependencies]
     if unknown:
@@ -291,14 +290,15 @@ def input_changes(
     if existing is None:
         return ("no lock file yet",)
     inputs, _ = decide_inputs(project, LockOptions(), existing, location)
-    return tuple(_changed_inputs(existing.inputs, inputs_as_recorded(inputs)))
+    return tuple(_changed_inputs(existing, inputs))
 
 
-def _changed_inputs(old_inputs: Mapping[str, Any], new_inputs: Mapping[str, Any]) -> list[str]:
+def _changed_inputs(existing: ExistingLock, inputs: LockInputs) -> list[str]:
+    """Each recorded input that differs, as ``key: old → new`` (all, for another tool's lock)."""
+    old_inputs = recorded_inputs(existing.tool.inputs) if existing.tool is not None else {}
+    new_inputs = recorded_inputs(inputs)
     changes = []
     for key in sorted(set(new_inputs) | set(old_inputs)):
-        if key == "skipped-targets":
-            continue
         old, new = old_inputs.get(key), new_inputs.get(key)
         if old != new:
             changes.append(f"{key}: {_short(old)} → {_short(new)}")
@@ -309,7 +309,7 @@ def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ..
     """What differs between an existing lock and a new one: inputs first, then versions."""
     if existing is None:
         return ("no lock file yet",)
-    changes = _changed_inputs(existing.inputs, inputs_as_recorded(lock.inputs))
+    changes = _changed_inputs(existing, lock.inputs)
     new_versions: dict[str, set[str]] = {}
     for package in lock.packages:
         new_versions.setdefault(package.name, set()).add(str(package.version))

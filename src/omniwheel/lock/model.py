@@ -2,42 +2,24 @@
 
 One entry per (package, version), with the targets that need it, the wheels those targets take, and
 the marker that selects exactly those targets.  Lock inputs (targets, index, cutoff, extras, policy,
-requirements) travel with it so that ``--check`` can say what changed.  Writers (pylock.toml,
-Artifacts.toml) read this model and nothing else.
+requirements; :class:`~omniwheel.lock.tool_table.LockInputs`, the ``[tool.omniwheel]`` model) travel
+with it so that ``--check`` can say what changed.  Writers (pylock.toml, Artifacts.toml) read this
+model and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
 from omniwheel.index.models import DistFile
 from omniwheel.lock.markers import EnvKey, environment_marker, selecting_marker
+from omniwheel.lock.tool_table import LockInputs
 from omniwheel.platform.target import Target
 from omniwheel.resolve.resolution import MatrixResolution
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class LockInputs:
-    """What the lock was made from, recorded under ``[tool.omniwheel]``."""
-
-    targets: tuple[str, ...]
-    targets_from_cli: bool
-    index_url: str
-    options_from_cli: tuple[str, ...] = ()
-    """Which of ``exclude-newer``, ``prerelease`` and ``uniform`` came from the command line
-    (now or for an earlier lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
-    exclude_newer: datetime | None
-    extras: tuple[str, ...]
-    prerelease: bool
-    uniform: bool
-    no_wheel: str
-    requirements: tuple[str, ...]
-    requires_python: str | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

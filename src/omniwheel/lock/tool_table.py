@@ -1,0 +1,432 @@
+"""omniwheel's own tables in ``pylock.toml``: one frozen model, read and written in one place.
+
+A lock records under ``[tool.omniwheel]`` what it was made from (:class:`LockInputs`) and the
+targets it skipped, and under each entry's ``[packages.tool.omniwheel]`` the targets that need
+that entry.  :func:`read_tool_tables` checks every value a person may have edited — types, target
+names, requirements, the cutoff — and reports all problems at once, each with its TOML key path;
+the writer side (:func:`lock_table_toml`, :func:`package_table_toml`) renders the same model, so
+what is written reads back equal.
+
+A lock without ``[tool.omniwheel]`` (another tool's) reads as ``None``: each reader decides what
+that means.  Keys omniwheel always writes may be missing (an older or hand-trimmed table); they
+read as the value a fresh lock would record for "not given".  A key omniwheel does not write is a
+problem: it is a typo, or a newer omniwheel's lock that this one would misread.
+
+Reading needs neither ``tomlkit`` nor the lock model (a sync reads these tables on its way to
+selecting wheels); only writing imports ``tomlkit``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
+from omniwheel.platform.target import Target, target_from_name
+
+if TYPE_CHECKING:
+    from packaging.pylock import Pylock
+    from tomlkit.items import Table
+
+    from omniwheel.lock.model import Lock, LockedPackage
+    from omniwheel.project.pyproject import NoWheelPolicy
+
+TOOL = "omniwheel"
+RELOCK_HINT = "delete it and run `omniwheel lock` to write a new one"
+OPTIONS_FROM_CLI = ("exclude-newer", "prerelease", "uniform")
+"""The lock options a command line can set and relocks then keep (``options-from-cli``)."""
+_NO_WHEEL_POLICIES: tuple[NoWheelPolicy, ...] = ("error", "skip-target")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockInputs:
+    """What the lock was made from, recorded under ``[tool.omniwheel]``."""
+
+    targets: tuple[Target, ...]
+    targets_from_cli: bool
+    index_url: str
+    options_from_cli: tuple[str, ...] = ()
+    """Which of :data:`OPTIONS_FROM_CLI` came from the command line (now or for an earlier
+    lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
+    exclude_newer: datetime | None
+    extras: tuple[str, ...]
+    prerelease: bool
+    uniform: bool
+    no_wheel: NoWheelPolicy
+    requirements: tuple[str, ...]
+    """Each a valid PEP 508 requirement, as ``str(Requirement)`` spells it."""
+    requires_python: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SkippedTarget:
+    """One ``skipped-targets`` entry: a target the lock has no packages for, and why."""
+
+    target: Target
+    reason: str
+    """One line: the first line of the resolver's explanation."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockToolTable:
+    """``[tool.omniwheel]``: the lock's inputs and the targets it skipped."""
+
+    inputs: LockInputs
+    skipped: tuple[SkippedTarget, ...] = ()
+
+    @classmethod
+    def of(cls, lock: Lock) -> LockToolTable:
+        """The table a lock is written with."""
+        skipped = tuple(
+            SkippedTarget(target=target, reason=reason.splitlines()[0])
+            for target, reason in lock.skipped
+        )
+        return cls(inputs=lock.inputs, skipped=skipped)
+
+    @property
+    def locked_targets(self) -> tuple[Target, ...]:
+        """The targets the lock has packages for: its targets but the skipped ones, sorted."""
+        skipped = {entry.target for entry in self.skipped}
+        kept = dict.fromkeys(t for t in self.inputs.targets if t not in skipped)
+        return tuple(sorted(kept, key=Target.sort_key))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PackageToolTable:
+    """``[packages.tool.omniwheel]``: the targets that need this package entry."""
+
+    targets: tuple[Target, ...]
+
+    @classmethod
+    def of(cls, package: LockedPackage) -> PackageToolTable:
+        return cls(targets=package.targets)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ToolTables:
+    """omniwheel's tables of one lock; ``None`` where a table is absent."""
+
+    lock: LockToolTable | None
+    packages: tuple[PackageToolTable | None, ...]
+    """One per ``[[packages]]`` entry, in the file's order."""
+
+
+class ToolTableError(ValidationError, LockFileError):
+    """``[tool.omniwheel]`` or a ``[packages.tool.omniwheel]`` holds values omniwheel does not
+    write; every problem is listed with its key path."""
+
+    def __init__(self, path: Path, problems: list[Problem]) -> None:
+        super().__init__(str(path), problems, hint=RELOCK_HINT)
+        self.path = path
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def read_tool_tables(pylock: Pylock, *, path: Path) -> ToolTables:
+    """omniwheel's tables of ``pylock`` (read from ``path``), checked; raises
+    :class:`ToolTableError` listing every problem."""
+    problems: list[Problem] = []
+    lock = _lock_table(_ours(pylock.tool), problems)
+    known = None if lock is None else frozenset(lock.inputs.targets)
+    packages = tuple(
+        _package_table(_ours(package.tool), f"packages[{index}]", known, problems)
+        for index, package in enumerate(pylock.packages)
+    )
+    if problems:
+        raise ToolTableError(path, problems)
+    return ToolTables(lock=lock, packages=packages)
+
+
+def _ours(tool: Mapping[str, Any] | None) -> object:
+    return None if tool is None else tool.get(TOOL)
+
+
+_T = TypeVar("_T")
+
+
+class _Fields:
+    """The keys of one table, read one by one; what is wrong goes to ``problems``, and keys
+    left unread are reported by :meth:`unknown_keys`."""
+
+    def __init__(self, table: Mapping[str, object], where: str, problems: list[Problem]) -> None:
+        self.table = table
+        self.where = where
+        self.problems = problems
+        self._read: set[str] = set()
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.append(Problem(where=f"{self.where}.{key}", message=message))
+
+    def value(self, key: str, default: _T, check: Callable[[object], bool], expected: str) -> _T:
+        """The value of ``key`` if ``check`` accepts it; else ``default`` (a problem when given)."""
+        self._read.add(key)
+        if key not in self.table:
+            return default
+        value = self.table[key]
+        if not check(value):
+            self.problem(key, f"expected {expected}, not {_shown(value)}")
+            return default
+        return value  # type: ignore[return-value]  # what check accepted
+
+    def flag(self, key: str) -> bool:
+        return self.value(key, False, lambda v: isinstance(v, bool), "true or false")
+
+    def text(self, key: str) -> str | None:
+        return self.value(key, None, lambda v: isinstance(v, str), "a string")
+
+    def strings(self, key: str, noun: str) -> tuple[str, ...]:
+        items: list[str] = self.value(key, [], _is_string_list, f"an array of {noun}")
+        return tuple(items)
+
+    def items(self, key: str, noun: str, parse: Callable[[str], _T]) -> tuple[_T, ...]:
+        """Each string of the array ``key`` parsed; ``parse`` raises ValueError with the reason."""
+        parsed = []
+        for index, text in enumerate(self.strings(key, noun)):
+            try:
+                parsed.append(parse(text))
+            except ValueError as exc:
+                self.problem(f"{key}[{index}]", str(exc))
+        return tuple(parsed)
+
+    def unknown_keys(self, expected: Sequence[str]) -> None:
+        for key in self.table:
+            if key not in self._read:
+                known = ", ".join(expected)
+                self.problem(key, f"not a key omniwheel writes here (it writes: {known})")
+
+
+def _shown(value: object) -> str:
+    """A TOML value as a message quotes it: its TOML type, and the value when short."""
+    if isinstance(value, list):
+        kinds = sorted({_toml_type(item) for item in value})
+        return f"an array of {' and '.join(kinds)}" if kinds else "an empty array"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, Mapping):
+        return "a table"
+    return f"{_toml_type(value)} {value}"
+
+
+def _toml_type(value: object) -> str:
+    if isinstance(value, datetime):
+        return "date-time" if value.tzinfo is not None else "local date-time"
+    names = {str: "string", bool: "boolean", int: "integer", float: "float", list: "array"}
+    return "table" if isinstance(value, Mapping) else names.get(type(value), type(value).__name__)
+
+
+def _is_string_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _table_problem(value: object, where: str, problems: list[Problem]) -> Mapping[str, object]:
+    if isinstance(value, Mapping):
+        return value
+    problems.append(Problem(where=where, message=f"expected a table, not {_shown(value)}"))
+    return {}
+
+
+_LOCK_KEYS = (
+    "targets",
+    "targets-from-cli",
+    "options-from-cli",
+    "index-url",
+    "exclude-newer",
+    "extras",
+    "prerelease",
+    "uniform",
+    "no-wheel",
+    "requires-python",
+    "requirements",
+    "skipped-targets",
+)
+
+
+def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
+    if value is None:
+        return None
+    fields = _Fields(_table_problem(value, f"tool.{TOOL}", problems), f"tool.{TOOL}", problems)
+    inputs = LockInputs(
+        targets=fields.items("targets", "target names", _target),
+        targets_from_cli=fields.flag("targets-from-cli"),
+        options_from_cli=fields.items("options-from-cli", "input names", _option_from_cli),
+        index_url=fields.text("index-url") or "",
+        exclude_newer=fields.value("exclude-newer", None, _is_utc_datetime, _DATETIME),
+        extras=fields.strings("extras", "extra names"),
+        prerelease=fields.flag("prerelease"),
+        uniform=fields.flag("uniform"),
+        no_wheel=fields.value("no-wheel", "error", _is_no_wheel_policy, _NO_WHEEL),
+        requires_python=fields.value("requires-python", None, _is_specifier_set, _SPECIFIERS),
+        requirements=fields.items("requirements", "requirements", _requirement),
+    )
+    entries: list[Mapping[str, object]] = fields.value(
+        "skipped-targets", [], _is_table_list, "an array of tables"
+    )
+    where = f"tool.{TOOL}.skipped-targets"
+    skipped = tuple(_skipped(entry, f"{where}[{i}]", problems) for i, entry in enumerate(entries))
+    fields.unknown_keys(_LOCK_KEYS)
+    return LockToolTable(inputs=inputs, skipped=tuple(s for s in skipped if s is not None))
+
+
+_DATETIME = "a date-time with a UTC offset, as omniwheel writes it"
+_NO_WHEEL = " or ".join(f'"{policy}"' for policy in _NO_WHEEL_POLICIES)
+_SPECIFIERS = 'a version specifier such as ">=3.10"'
+
+
+def _is_utc_datetime(value: object) -> bool:
+    return isinstance(value, datetime) and value.tzinfo is not None
+
+
+def _is_no_wheel_policy(value: object) -> bool:
+    return value in _NO_WHEEL_POLICIES
+
+
+def _is_specifier_set(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        SpecifierSet(value)
+    except InvalidSpecifier:
+        return False
+    return True
+
+
+def _is_table_list(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
+
+
+def _target(name: str) -> Target:
+    try:
+        return target_from_name(name)
+    except TargetError as exc:
+        raise ValueError(exc.message) from exc
+
+
+def _option_from_cli(name: str) -> str:
+    if name not in OPTIONS_FROM_CLI:
+        raise ValueError(f"`{name}` is none of {', '.join(OPTIONS_FROM_CLI)}")
+    return name
+
+
+def _requirement(text: str) -> str:
+    try:
+        Requirement(text)
+    except InvalidRequirement as exc:
+        raise ValueError(f"not a valid requirement: {exc}") from exc
+    return text
+
+
+def _skipped(
+    entry: Mapping[str, object], where: str, problems: list[Problem]
+) -> SkippedTarget | None:
+    fields = _Fields(entry, where, problems)
+    name = fields.text("target")
+    reason = fields.text("reason")
+    fields.unknown_keys(("target", "reason"))
+    if name is None:
+        if "target" not in entry:
+            fields.problem("target", "missing")
+        return None
+    try:
+        target = target_from_name(name)
+    except TargetError as exc:
+        fields.problem("target", exc.message)
+        return None
+    return SkippedTarget(target=target, reason=reason or "")
+
+
+def _package_table(
+    value: object, where: str, known: frozenset[Target] | None, problems: list[Problem]
+) -> PackageToolTable | None:
+    if value is None:
+        return None
+    where = f"{where}.tool.{TOOL}"
+    fields = _Fields(_table_problem(value, where, problems), where, problems)
+    if "targets" not in fields.table:
+        fields.problem("targets", "missing: omniwheel records the targets that need each entry")
+    targets = fields.items("targets", "target names", _target)
+    fields.unknown_keys(("targets",))
+    for index, target in enumerate(targets):
+        if known is not None and target not in known:
+            fields.problem(
+                f"targets[{index}]",
+                f"`{target.name}` is not one of the lock's targets (tool.{TOOL}.targets)",
+            )
+    return PackageToolTable(targets=targets)
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
+    """The ``[tool.omniwheel]`` inputs as plain TOML values, in the order the lock writes them
+    (relocks compare these to say what changed)."""
+    data: dict[str, Any] = {
+        "targets": [target.name for target in inputs.targets],
+        "targets-from-cli": inputs.targets_from_cli,
+    }
+    if inputs.options_from_cli:
+        data["options-from-cli"] = list(inputs.options_from_cli)
+    data["index-url"] = inputs.index_url
+    if inputs.exclude_newer is not None:
+        data["exclude-newer"] = inputs.exclude_newer
+    data |= {
+        "extras": list(inputs.extras),
+        "prerelease": inputs.prerelease,
+        "uniform": inputs.uniform,
+        "no-wheel": inputs.no_wheel,
+    }
+    if inputs.requires_python:
+        data["requires-python"] = inputs.requires_python
+    data["requirements"] = list(inputs.requirements)
+    return data
+
+
+# Recorded lists that are written one item per line (targets and requirements grow long).
+_ONE_PER_LINE = frozenset({"targets", "requirements"})
+
+
+def lock_table_toml(table: LockToolTable) -> Table:
+    """``[tool.omniwheel]`` as the lock writes it."""
+    import tomlkit  # for writing only; see the module docstring
+
+    toml = tomlkit.table()
+    for key, value in recorded_inputs(table.inputs).items():
+        toml[key] = multiline_array(value) if key in _ONE_PER_LINE else value
+    if table.skipped:
+        skipped = tomlkit.array()
+        for entry in table.skipped:
+            inline = tomlkit.inline_table()
+            inline["target"] = entry.target.name
+            inline["reason"] = entry.reason
+            skipped.append(inline)
+        toml["skipped-targets"] = skipped
+    return toml
+
+
+def package_table_toml(table: PackageToolTable) -> Table:
+    """``[packages.tool.omniwheel]`` as the lock writes it."""
+    import tomlkit
+
+    toml = tomlkit.table()
+    toml["targets"] = multiline_array([target.name for target in table.targets])
+    return toml
+
+
+def multiline_array(items: list[str]) -> Any:
+    """A TOML array, one item per line once it has more than one."""
+    import tomlkit
+
+    array = tomlkit.array()
+    array.extend(items)
+    if len(items) > 1:
+        array.multiline(True)
+    return array
