@@ -341,6 +341,8 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         return
     for warning in outcome.warnings:
         output.warning(warning)
+    for drift in outcome.drift:
+        output.note(f"changed since the last sync: {drift}")
     if outcome.created_venv:
         verb = "Would create" if outcome.dry_run else "Created"
         output.plain(f"{verb} {outcome.venv} with {outcome.interpreter}")

@@ -120,8 +120,19 @@ def _needs_no_quoting(text: str, rows: int) -> bool:
 class InstalledRecord:
     """One freshly installed distribution's RECORD, kept to add compiled files to it."""
 
+    name: str
+    """The distribution's (normalized) name."""
     path: Path
     record: _Record
+
+    @property
+    def dist_info(self) -> str:
+        """The dist-info directory's name."""
+        return self.path.parent.name
+
+    def recorded(self) -> list[str]:
+        """Every path RECORD lists (RECORD itself too), relative to site-packages."""
+        return [relative for relative, _, _ in self.record.rows] + [f"{self.dist_info}/RECORD"]
 
     def python_files(self) -> list[Path]:
         """The ``.py`` files installed inside site-packages (scripts and data are not compiled)."""
@@ -299,7 +310,7 @@ def _write_dist_info(plan: WheelPlan, record: _Record) -> InstalledRecord:
             os.unlink(requested)
     record_path = Path(plan.dist_info_file("RECORD"))
     _write_new(str(record_path), record.text(record_path))
-    return InstalledRecord(path=record_path, record=record)
+    return InstalledRecord(name=plan.wheel.name, path=record_path, record=record)
 
 
 def _write_new(
@@ -433,6 +444,8 @@ class Executed:
     """sha256s whose bytes were downloaded (or read from a local path) into the store."""
     linked_files: int
     copied_files: int
+    records: tuple[InstalledRecord, ...] = ()
+    """The RECORD of each distribution installed, as written (compiled files included)."""
 
 
 def execute_plan(
@@ -460,4 +473,9 @@ def execute_plan(
     installed = install_wheels(manifests, scheme=scheme, maker=maker, link_mode=link_mode)
     if compile_with is not None:
         compile_bytecode(compile_with, installed.records)
-    return Executed(fetched=fetched, linked_files=installed.linked, copied_files=installed.copied)
+    return Executed(
+        fetched=fetched,
+        linked_files=installed.linked,
+        copied_files=installed.copied,
+        records=installed.records,
+    )

@@ -8,9 +8,11 @@ The environment's default place is ``.venv`` next to the project; ``--venv PATH`
 ``OMNIWHEEL_VENV`` choose another.
 
 ``.omniwheel-state.json`` records what the last *completed* sync installed: the lock's sha256,
-the interpreter, and for each distribution the wheel's sha256.  It is removed before a sync
+the interpreter, for each distribution the wheel's sha256 and where its files went, and the
+times of those directories (see :mod:`omniwheel.env.audit`).  It is removed before a sync
 changes anything and written last, so an interrupted sync leaves no state and the next one
-repairs the environment; a sync whose lock hash matches the state is a no-op.
+repairs the environment; a sync whose lock hash matches the state, in an environment the audit
+finds unchanged, is a no-op.
 """
 
 from __future__ import annotations
@@ -18,15 +20,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal, get_args
 
 VENV_DIRNAME = ".venv"
 STATE_FILENAME = ".omniwheel-state.json"
-STATE_VERSION = 1
-"""Bump when the state file's meaning changes; a state of another version is ignored."""
+STATE_VERSION = 2
+"""Bump when the state file's meaning changes; a state of another version is ignored (the next
+sync then treats every distribution as unknown and installs it again).  2: footprints and
+directory times for the audit of every sync."""
 
 LinkMode = Literal["hardlink", "copy", "symlink"]
 """How files come from the store into the environment (see :mod:`omniwheel.env.install`)."""
@@ -70,6 +74,29 @@ class Origin:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Footprint:
+    """Where an installed distribution's files are: what the audit of a no-op sync watches."""
+
+    dist_info: str
+    """Its ``*.dist-info`` directory's name, in site-packages."""
+    dirs: tuple[str, ...]
+    """Every directory holding one of its RECORD's files, relative to the environment."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Snapshot:
+    """The modification time of every directory holding files of locked distributions."""
+
+    taken_ns: int
+    """When the times were read (``time.time_ns()`` just before)."""
+    mtimes: Mapping[str, int]
+    """Directory (relative to the environment, ``/``-separated) -> ``st_mtime_ns``."""
+
+
+EMPTY_SNAPSHOT = Snapshot(taken_ns=0, mtimes=MappingProxyType({}))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VenvState:
     """What the last completed sync left: see this module's docstring."""
 
@@ -79,6 +106,13 @@ class VenvState:
     python_request: str | None
     """``--python`` as given to that sync, if any."""
     dists: Mapping[str, Origin]
+    site_packages: str = ""
+    """Site-packages, relative to the environment (``lib/python3.12/site-packages``)."""
+    footprints: Mapping[str, Footprint] = field(default_factory=dict)
+    """Distribution name -> where its files are; the same names as :attr:`dists`."""
+    foreign: frozenset[str] = frozenset()
+    """``*.dist-info`` directories without RECORD that the sync reported and left alone."""
+    snapshot: Snapshot = EMPTY_SNAPSHOT
 
     def to_json(self) -> bytes:
         data = {
@@ -86,12 +120,26 @@ class VenvState:
             "lock-sha256": self.lock_sha256,
             "python": self.python,
             "python-request": self.python_request,
+            "site-packages": self.site_packages,
             "dists": {
-                name: {"sha256": origin.sha256, "requested": origin.requested}
+                name: {
+                    "sha256": origin.sha256,
+                    "requested": origin.requested,
+                    "dist-info": self.footprints[name].dist_info,
+                    "dirs": list(self.footprints[name].dirs),
+                }
                 for name, origin in sorted(self.dists.items())
             },
+            "foreign": sorted(self.foreign),
+            "snapshot": {
+                "taken-ns": self.snapshot.taken_ns,
+                "mtimes": dict(sorted(self.snapshot.mtimes.items())),
+            },
         }
-        return (json.dumps(data, indent=2) + "\n").encode()
+        return (json.dumps(data, indent=1) + "\n").encode()
+
+    def with_snapshot(self, snapshot: Snapshot) -> VenvState:
+        return replace(self, snapshot=snapshot)
 
 
 def read_state(venv: Path) -> VenvState | None:
@@ -104,7 +152,7 @@ def read_state(venv: Path) -> VenvState | None:
         return None
     try:
         return _state_from(data)
-    except (KeyError, TypeError, AttributeError):
+    except (KeyError, TypeError, AttributeError, ValueError):
         return None
 
 
@@ -113,12 +161,28 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
         str(name): Origin(sha256=str(entry["sha256"]), requested=bool(entry["requested"]))
         for name, entry in data["dists"].items()
     }
+    footprints = {
+        str(name): Footprint(
+            dist_info=str(entry["dist-info"]), dirs=tuple(str(d) for d in entry["dirs"])
+        )
+        for name, entry in data["dists"].items()
+    }
+    snapshot = data["snapshot"]
     request = data.get("python-request")
     return VenvState(
         lock_sha256=str(data["lock-sha256"]),
         python=str(data["python"]),
         python_request=None if request is None else str(request),
         dists=MappingProxyType(dists),
+        site_packages=str(data["site-packages"]),
+        footprints=MappingProxyType(footprints),
+        foreign=frozenset(str(name) for name in data["foreign"]),
+        snapshot=Snapshot(
+            taken_ns=int(snapshot["taken-ns"]),
+            mtimes=MappingProxyType(
+                {str(d): int(mtime) for d, mtime in snapshot["mtimes"].items()}
+            ),
+        ),
     )
 
 

@@ -1,7 +1,10 @@
 """``sync``: make an environment match the lock for this machine — the orchestrator.
 
-Steps: read ``pylock.toml``; if the environment's state file names the same lock hash, stop
-(the no-op sync reads two small files).  Otherwise choose the interpreter (the venv's own when it
+Steps: read ``pylock.toml`` and the environment's state file, and audit the environment
+against that state (:mod:`omniwheel.env.audit`: a directory listing and a ``stat`` per
+directory); if the state names the same lock hash and nothing drifted, stop.  Otherwise (a new
+lock, or a drift: the audit's damaged distributions are installed again and strays removed,
+exactly as for a new lock) choose the interpreter (the venv's own when it
 still fits, else :func:`~omniwheel.python.discovery.find_interpreter`) and create the venv if
 needed, probe it once, select the wheels (:func:`~omniwheel.env.select.select_wheels`), plan
 against what is installed and stored (:func:`~omniwheel.env.plan.make_plan`), and execute the
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from omniwheel.env.audit import Audit, Drift, audit
 from omniwheel.env.layout import LinkMode, VenvState, is_venv, read_state, venv_python
 from omniwheel.errors import LockFileError
 
@@ -79,6 +83,8 @@ class SyncOutcome:
     dry_run: bool = False
     seconds: float = 0.0
     warnings: tuple[str, ...] = ()
+    drift: tuple[str, ...] = ()
+    """What the audit found changed since the last sync (and this sync repaired), a line each."""
     entries: frozenset[str] = frozenset()
     """The sha256s of the store entries the environment uses now (empty after a dry run)."""
 
@@ -133,14 +139,16 @@ def sync(
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
     state = read_state(request.venv)
-    if _unchanged(state, hashlib.sha256(lock_bytes).hexdigest(), request):
+    checked = _audited(state, request)
+    if checked is not None and checked.drift is None and _same_lock(state, lock_bytes, request):
         assert state is not None
-        return _no_op(request, lock_path, state, started)
+        return _no_op(request, lock_path, state, checked, started)
     return _sync_changes(
         request,
         lock_path=lock_path,
         lock_bytes=lock_bytes,
         state=state,
+        drift=None if checked is None else checked.drift,
         store=store,
         open_fetcher=open_fetcher,
         environ=environ,
@@ -154,20 +162,41 @@ def sync(
 def in_sync(request: SyncRequest) -> SyncOutcome | None:
     """The no-op outcome when the environment already matches the lock exactly, else None.
 
-    Reads the lock and the state file only; callers use it to skip what a real sync needs
-    (locks, progress display) when nothing will change.
+    Reads the lock and the state file and audits the environment (:mod:`omniwheel.env.audit`);
+    callers use it to skip what a real sync needs (locks, progress display) when nothing will
+    change.
     """
     started = time.perf_counter()
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
     state = read_state(request.venv)
-    if not _unchanged(state, hashlib.sha256(lock_bytes).hexdigest(), request):
+    if state is None or not _same_lock(state, lock_bytes, request):
         return None
-    assert state is not None
-    return _no_op(request, lock_path, state, started)
+    checked = _audited(state, request)
+    if checked is None or checked.drift is not None:
+        return None
+    return _no_op(request, lock_path, state, checked, started)
 
 
-def _no_op(request: SyncRequest, lock_path: Path, state: VenvState, started: float) -> SyncOutcome:
+def _audited(state: VenvState | None, request: SyncRequest) -> Audit | None:
+    """The audit of the environment against the last sync's state (None without a state)."""
+    if state is None or not venv_python(request.venv).exists():
+        return None
+    return audit(request.venv, state)
+
+
+def _no_op(
+    request: SyncRequest, lock_path: Path, state: VenvState, checked: Audit, started: float
+) -> SyncOutcome:
+    if checked.refreshed is not None:
+        # Changed directories were checked and found whole: keep their new times, so that the
+        # next audit is quick again.  A state that cannot be written only costs that.
+        import contextlib
+
+        from omniwheel.env.layout import write_state
+
+        with contextlib.suppress(OSError):
+            write_state(request.venv, state.with_snapshot(checked.refreshed))
     return SyncOutcome(
         lock_path=lock_path,
         venv=request.venv,
@@ -184,6 +213,7 @@ def _sync_changes(
     lock_path: Path,
     lock_bytes: bytes,
     state: VenvState | None,
+    drift: Drift | None,
     store: Store,
     open_fetcher: Callable[[], ClosableFetcher],
     environ: Mapping[str, str],
@@ -214,7 +244,10 @@ def _sync_changes(
         if memo is not None:
             memo.put(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts), selection)
     site_packages = site_packages_of(facts.paths)
-    installed = installed_dists(site_packages, state) if is_venv(request.venv) else []
+    damaged = frozenset(drift.damaged) if drift is not None else frozenset()
+    installed = (
+        installed_dists(site_packages, state, damaged=damaged) if is_venv(request.venv) else []
+    )
     stored = {w.source.sha256 for w in selection.wheels if store.has_tree(w.source.sha256)}
     plan = make_plan(selection.wheels, installed, stored=stored)
     if request.offline and not request.dry_run:
@@ -229,7 +262,18 @@ def _sync_changes(
             facts=facts,
             on_fetched=on_fetched,
         )
-        write_state(request.venv, _new_state(selection, lock_sha256, facts, request))
+        write_state(
+            request.venv,
+            _new_state(
+                selection,
+                lock_sha256,
+                facts,
+                request,
+                plan=plan,
+                executed=executed,
+                previous=state,
+            ),
+        )
     return SyncOutcome(
         lock_path=lock_path,
         venv=request.venv,
@@ -241,6 +285,7 @@ def _sync_changes(
         dry_run=request.dry_run,
         seconds=time.perf_counter() - started,
         warnings=selection.warnings,
+        drift=() if drift is None else tuple(drift.describe()),
         entries=frozenset()
         if request.dry_run
         else frozenset(wheel.source.sha256 for wheel in selection.wheels),
@@ -380,10 +425,11 @@ def _check_offline(plan: Plan) -> None:
         )
 
 
-def _unchanged(state: VenvState | None, lock_sha256: str, request: SyncRequest) -> bool:
+def _same_lock(state: VenvState | None, lock_bytes: bytes, request: SyncRequest) -> bool:
+    """Whether the last completed sync installed this very lock, as this request asks."""
     return (
         state is not None
-        and state.lock_sha256 == lock_sha256
+        and state.lock_sha256 == hashlib.sha256(lock_bytes).hexdigest()
         and (request.python is None or request.python == state.python_request)
         and venv_python(request.venv).exists()
     )
@@ -479,10 +525,36 @@ def _execute(
 
 
 def _new_state(
-    selection: Selection, lock_sha256: str, facts: ProbeFacts, request: SyncRequest
+    selection: Selection,
+    lock_sha256: str,
+    facts: ProbeFacts,
+    request: SyncRequest,
+    *,
+    plan: Plan,
+    executed: Executed | None,
+    previous: VenvState | None,
 ) -> VenvState:
-    from omniwheel.env.layout import Origin
+    """The state after executing ``plan``: what is installed, where, and the directories' times.
 
+    A kept distribution's footprint is the previous state's (it was kept because that state
+    vouched for it); an installed one's comes from the RECORD just written."""
+    import os
+
+    from omniwheel.env.audit import footprint, take_snapshot
+    from omniwheel.env.layout import Footprint, Origin
+    from omniwheel.env.venv import site_packages_of
+
+    site_packages = os.path.relpath(site_packages_of(facts.paths), request.venv)
+    site_packages = site_packages.replace(os.sep, "/")
+    footprints: dict[str, Footprint] = {}
+    if previous is not None:
+        footprints.update(
+            (wheel.name, previous.footprints[wheel.name])
+            for wheel in plan.keep
+            if wheel.name in previous.footprints
+        )
+    for record in executed.records if executed is not None else ():
+        footprints[record.name] = footprint(site_packages, record.dist_info, record.recorded())
     return VenvState(
         lock_sha256=lock_sha256,
         python=facts.full_version,
@@ -490,5 +562,10 @@ def _new_state(
         dists={
             wheel.name: Origin(sha256=wheel.source.sha256, requested=wheel.requested)
             for wheel in selection.wheels
+            if wheel.name in footprints
         },
+        site_packages=site_packages,
+        footprints=footprints,
+        foreign=frozenset(dist.dist_info for dist in plan.foreign),
+        snapshot=take_snapshot(request.venv, footprints.values()),
     )

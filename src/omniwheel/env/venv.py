@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import configparser
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 from omniwheel.env.layout import (
@@ -27,7 +27,7 @@ from omniwheel.env.layout import (
     venv_python,
     write_state,
 )
-from omniwheel.env.plan import InstalledDist
+from omniwheel.env.plan import INSTALLER_NAME, InstalledDist
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import remove_tree
 
@@ -104,8 +104,13 @@ def pyvenv_version(venv: Path) -> str | None:
     )
 
 
-def installed_dists(site_packages: Path, state: VenvState | None) -> list[InstalledDist]:
-    """Every ``*.dist-info`` in ``site_packages``, with what the state says about it."""
+def installed_dists(
+    site_packages: Path, state: VenvState | None, *, damaged: Collection[str] = ()
+) -> list[InstalledDist]:
+    """Every ``*.dist-info`` in ``site_packages``, with what the state says about it.
+
+    The state's word counts only for a distribution that omniwheel installed (its
+    ``INSTALLER``) and that the audit did not find ``damaged``: any other is installed anew."""
     origins = state.dists if state is not None else {}
     found = []
     try:
@@ -121,13 +126,15 @@ def installed_dists(site_packages: Path, state: VenvState | None) -> list[Instal
         if not stem or not entry.is_dir():
             continue
         name = canonicalize_name(stem)
+        installer = _installer(entry)
+        trusted = installer == INSTALLER_NAME and name not in damaged
         found.append(
             InstalledDist(
                 name=name,
                 version=version,
                 dist_info=entry.name,
-                installer=_installer(entry),
-                origin=origins.get(name),
+                installer=installer,
+                origin=origins.get(name) if trusted else None,
                 has_record=(entry / "RECORD").is_file(),
             )
         )

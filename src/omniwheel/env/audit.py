@@ -1,0 +1,208 @@
+"""Whether an environment still holds what its last sync installed: the no-op sync's check.
+
+A sync whose lock is unchanged must still notice an environment that drifted since: a package
+installed by another tool, a distribution removed or replaced, a file deleted.  Hashing every
+installed file would cost seconds; this check costs a directory listing and one ``stat`` per
+directory omniwheel installed into:
+
+- **The distributions.**  The names of the ``*.dist-info`` directories in site-packages must be
+  exactly those the last sync installed (plus those it found without a ``RECORD`` and reported):
+  a stray distribution, a removed one or another version of one changes that set.
+- **The files.**  For every directory holding a file of a locked distribution, the state keeps
+  its modification time.  Adding, deleting or renaming an entry in a directory changes it, so an
+  unchanged time proves the directory's entries unchanged.  A changed directory (importing a
+  module creates ``__pycache__`` and so changes its parent, a harmless change) is then checked
+  entry by entry: each file its owners' ``RECORD`` lists there must exist, and a dist-info
+  directory must still say ``omniwheel`` in ``INSTALLER`` (another installer rewrites it).
+  When every changed directory is whole, the new times are kept and the next check is quick again.
+- **Racy directories.**  A timestamp has a granularity (a clock tick of a few milliseconds on
+  Linux, 1 to 2 s on FAT-like file systems): a change in the same tick as the snapshot could leave
+  the time unchanged.  A directory whose time is within :data:`RACY_NS` (or, with whole-second
+  times, :data:`COARSE_RACY_NS`) of the moment the snapshot was taken is therefore checked entry
+  by entry, as git does for its "racily clean" index entries.
+
+What is not checked: the *contents* of files (a file edited in place keeps its directory's time;
+hashing every file is what this check avoids), and files the ``RECORD`` does not list.
+
+This module runs on every no-op ``sync`` and ``run``: it imports only the standard library.
+"""
+
+# A no-op sync stats a thousand directories: os functions on str paths, not Path objects.
+# ruff: noqa: PTH116, PTH117, PTH118, PTH123, PTH208
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from omniwheel.env.layout import Footprint, Snapshot, VenvState
+
+RACY_NS = 50_000_000
+"""How close (ns) to the snapshot a directory's time may be before it is checked entry by
+entry: well above a kernel clock tick (1–10 ms)."""
+COARSE_RACY_NS = 3_000_000_000
+"""The same for a whole-second time (FAT keeps 2 s, some network file systems 1 s)."""
+INSTALLER_NAME = "omniwheel"
+ROOT_DIR = "."
+"""How a footprint names the environment's own root (``.data/data`` files land there).  The
+root's time changes whenever the state file is written, so its files are always checked."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Drift:
+    """How an environment differs from what its last sync left."""
+
+    strays: tuple[str, ...] = ()
+    """``*.dist-info`` directories the last sync neither installed nor reported."""
+    damaged: Mapping[str, str] = field(default_factory=dict)
+    """Distribution name -> what is wrong with it (a missing file, another installer)."""
+
+    def describe(self) -> list[str]:
+        lines = [f"{name}: {reason}" for name, reason in sorted(self.damaged.items())]
+        lines += [f"{dist_info} is not in the lock" for dist_info in self.strays]
+        return lines
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Audit:
+    """What the check found: a drift, or none and perhaps fresher directory times to keep."""
+
+    drift: Drift | None
+    refreshed: Snapshot | None = None
+    """New directory times, when changed directories were checked and found whole (keep them
+    so that the next check is quick); None when nothing changed."""
+
+
+def audit(venv: Path, state: VenvState) -> Audit:
+    """Check ``venv`` against ``state``, as the module docstring says."""
+    strays, damaged = _dist_info_drift(venv, state)
+    started = time.time_ns()
+    suspects: set[str] = set()
+    mtimes = dict(state.snapshot.mtimes)
+    for directory, recorded in state.snapshot.mtimes.items():
+        try:
+            current = os.stat(os.path.join(venv, directory)).st_mtime_ns
+        except OSError:
+            current = -1
+        if current != recorded or _racy(recorded, state.snapshot.taken_ns):
+            suspects.add(directory)
+            mtimes[directory] = current
+    suspects.add(ROOT_DIR)
+    for name, footprint in state.footprints.items():
+        if name in damaged:
+            continue
+        problem = _check_files(venv, state.site_packages, footprint, suspects)
+        if problem is not None:
+            damaged[name] = problem
+    if strays or damaged:
+        return Audit(drift=Drift(strays=tuple(sorted(strays)), damaged=damaged))
+    # Keep the new times when some changed, or when a racy directory would no longer be.
+    settles = any(
+        _racy(recorded, state.snapshot.taken_ns) and not _racy(recorded, started)
+        for recorded in mtimes.values()
+    )
+    if mtimes == dict(state.snapshot.mtimes) and not settles:
+        return Audit(drift=None)
+    return Audit(drift=None, refreshed=Snapshot(taken_ns=started, mtimes=mtimes))
+
+
+def _racy(mtime_ns: int, taken_ns: int) -> bool:
+    window = COARSE_RACY_NS if mtime_ns % 1_000_000_000 == 0 else RACY_NS
+    return mtime_ns >= taken_ns - window
+
+
+def _dist_info_drift(venv: Path, state: VenvState) -> tuple[set[str], dict[str, str]]:
+    """Stray ``*.dist-info`` directories, and the distributions whose own one is gone."""
+    try:
+        entries = os.listdir(os.path.join(venv, state.site_packages))
+    except OSError:
+        entries = []
+    present = {entry for entry in entries if entry.endswith(".dist-info")}
+    expected = {footprint.dist_info: name for name, footprint in state.footprints.items()}
+    strays = present - expected.keys() - state.foreign
+    damaged = {
+        name: f"{dist_info} was removed"
+        for dist_info, name in expected.items()
+        if dist_info not in present
+    }
+    return strays, damaged
+
+
+def _check_files(
+    venv: Path, site_packages: str, footprint: Footprint, suspects: set[str]
+) -> str | None:
+    """What is missing from the suspect directories among ``footprint``'s, or None."""
+    dirs = [directory for directory in footprint.dirs if directory in suspects]
+    if not dirs:
+        return None
+    dist_info = f"{site_packages}/{footprint.dist_info}"
+    if dist_info in dirs:
+        installer = _installer(os.path.join(venv, dist_info))
+        if installer != INSTALLER_NAME:
+            return f"reinstalled by {installer or 'an unknown installer'}"
+    wanted = set(dirs)
+    for path in _recorded_files(venv, site_packages, footprint.dist_info):
+        directory = path.rpartition("/")[0] or ROOT_DIR
+        if directory in wanted and not os.path.lexists(os.path.join(venv, path)):
+            return f"{path} is missing"
+    return None
+
+
+def _installer(dist_info: str) -> str | None:
+    try:
+        with open(os.path.join(dist_info, "INSTALLER"), encoding="utf-8") as handle:
+            return handle.read().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _recorded_files(venv: Path, site_packages: str, dist_info: str) -> list[str]:
+    """The files a distribution's RECORD lists, relative to the environment; unreadable: []."""
+    try:
+        with open(
+            os.path.join(venv, site_packages, dist_info, "RECORD"), encoding="utf-8", newline=""
+        ) as handle:
+            rows = [row[0] for row in csv.reader(handle) if row]
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return [f"{site_packages}/{dist_info}/RECORD"]  # reported as missing
+    return [path for row in rows if (path := _in_venv(site_packages, row)) is not None]
+
+
+def _in_venv(site_packages: str, recorded: str) -> str | None:
+    """A RECORD path (relative to site-packages) relative to the environment, if inside it."""
+    if recorded.startswith(("/", "\\")) or os.path.isabs(recorded) or recorded[1:2] == ":":
+        return None
+    path = os.path.normpath(f"{site_packages}/{recorded}").replace(os.sep, "/")
+    if path == ".." or path.startswith("../"):
+        return None
+    return path
+
+
+# --- taking the footprints and the snapshot after a sync -----------------------------------
+
+
+def footprint(site_packages: str, dist_info: str, recorded: Iterable[str]) -> Footprint:
+    """Where a distribution's files are: the directories to watch, from the paths its RECORD
+    lists (relative to site-packages, as RECORD has them)."""
+    dirs = set()
+    for relative in recorded:
+        path = _in_venv(site_packages, relative)
+        if path is not None:
+            dirs.add(path.rpartition("/")[0] or ROOT_DIR)
+    return Footprint(dist_info=dist_info, dirs=tuple(sorted(dirs)))
+
+
+def take_snapshot(venv: Path, footprints: Iterable[Footprint]) -> Snapshot:
+    """The current times of every directory the footprints name (the root excepted)."""
+    taken = time.time_ns()
+    mtimes = {}
+    for directory in sorted({d for fp in footprints for d in fp.dirs} - {ROOT_DIR}):
+        try:
+            mtimes[directory] = os.stat(os.path.join(venv, directory)).st_mtime_ns
+        except OSError:
+            mtimes[directory] = -1
+    return Snapshot(taken_ns=taken, mtimes=mtimes)
