@@ -81,17 +81,8 @@ def audit(venv: Path, state: VenvState) -> Audit:
     """Check ``venv`` against ``state``, as the module docstring says."""
     strays, damaged = _dist_info_drift(venv, state)
     started = time.time_ns()
-    suspects: set[str] = set()
-    mtimes = dict(state.snapshot.mtimes)
-    for directory, recorded in state.snapshot.mtimes.items():
-        try:
-            current = os.stat(os.path.join(venv, directory)).st_mtime_ns
-        except OSError:
-            current = -1
-        if current != recorded or _racy(recorded, state.snapshot.taken_ns):
-            suspects.add(directory)
-            mtimes[directory] = current
-    suspects.add(ROOT_DIR)
+    changed = _changed_directories(venv, state.snapshot)
+    suspects = {*changed, ROOT_DIR}
     for name, footprint in state.footprints.items():
         if name in damaged:
             continue
@@ -100,14 +91,38 @@ def audit(venv: Path, state: VenvState) -> Audit:
             damaged[name] = problem
     if strays or damaged:
         return Audit(drift=Drift(strays=tuple(sorted(strays)), damaged=damaged))
+    recorded = state.snapshot.mtimes
     # Keep the new times when some changed, or when a racy directory would no longer be.
-    settles = any(
-        _racy(recorded, state.snapshot.taken_ns) and not _racy(recorded, started)
-        for recorded in mtimes.values()
-    )
-    if mtimes == dict(state.snapshot.mtimes) and not settles:
+    if not any(
+        current != recorded[directory] or not _racy(current, started)
+        for directory, current in changed.items()
+    ):
         return Audit(drift=None)
+    mtimes = {**recorded, **changed}
     return Audit(drift=None, refreshed=Snapshot(taken_ns=started, mtimes=mtimes))
+
+
+def _changed_directories(venv: Path, snapshot: Snapshot) -> dict[str, int]:
+    """The directories whose time changed or is racy, with their time now (-1: gone).
+
+    The hot loop of every no-op sync: one ``stat`` per directory, nothing else."""
+    prefix = os.path.join(venv, "")
+    racy_from = snapshot.taken_ns - RACY_NS
+    coarse_racy_from = snapshot.taken_ns - COARSE_RACY_NS
+    stat = os.stat
+    changed = {}
+    for directory, recorded in snapshot.mtimes.items():
+        try:
+            current = stat(prefix + directory).st_mtime_ns
+        except OSError:
+            current = -1
+        if (
+            current != recorded
+            or recorded >= racy_from
+            or (recorded >= coarse_racy_from and recorded % 1_000_000_000 == 0)
+        ):
+            changed[directory] = current
+    return changed
 
 
 def _racy(mtime_ns: int, taken_ns: int) -> bool:

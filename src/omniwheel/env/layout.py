@@ -136,7 +136,7 @@ class VenvState:
                 "mtimes": dict(sorted(self.snapshot.mtimes.items())),
             },
         }
-        return (json.dumps(data, indent=1) + "\n").encode()
+        return (json.dumps(data, separators=(",", ":")) + "\n").encode()
 
     def with_snapshot(self, snapshot: Snapshot) -> VenvState:
         return replace(self, snapshot=snapshot)
