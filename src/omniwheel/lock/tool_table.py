@@ -134,7 +134,12 @@ def read_tool_tables(pylock: Pylock, *, path: Path) -> ToolTables:
     :class:`ToolTableError` listing every problem."""
     problems: list[Problem] = []
     lock = _lock_table(_ours(pylock.tool), problems)
-    known = None if lock is None else frozenset(lock.inputs.targets)
+    targets_where = f"tool.{TOOL}.targets"
+    unsound = any(
+        p.where == targets_where or p.where.startswith(f"{targets_where}[") for p in problems
+    )
+    # Package targets are checked against the lock's only when those could be read.
+    known = None if lock is None or unsound else frozenset(lock.inputs.targets)
     packages = tuple(
         _package_table(_ours(package.tool), f"packages[{index}]", known, problems)
         for index, package in enumerate(pylock.packages)
@@ -227,11 +232,12 @@ def _is_string_list(value: object) -> bool:
     return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
-def _table_problem(value: object, where: str, problems: list[Problem]) -> Mapping[str, object]:
+def _table(value: object, where: str, problems: list[Problem]) -> Mapping[str, object] | None:
+    """``value`` if it is a table; else None, and a problem."""
     if isinstance(value, Mapping):
         return value
     problems.append(Problem(where=where, message=f"expected a table, not {_shown(value)}"))
-    return {}
+    return None
 
 
 _LOCK_KEYS = (
@@ -251,9 +257,10 @@ _LOCK_KEYS = (
 
 
 def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
-    if value is None:
+    table = None if value is None else _table(value, f"tool.{TOOL}", problems)
+    if table is None:
         return None
-    fields = _Fields(_table_problem(value, f"tool.{TOOL}", problems), f"tool.{TOOL}", problems)
+    fields = _Fields(table, f"tool.{TOOL}", problems)
     inputs = LockInputs(
         targets=fields.items("targets", "target names", _target),
         targets_from_cli=fields.flag("targets-from-cli"),
@@ -346,10 +353,11 @@ def _skipped(
 def _package_table(
     value: object, where: str, known: frozenset[Target] | None, problems: list[Problem]
 ) -> PackageToolTable | None:
-    if value is None:
-        return None
     where = f"{where}.tool.{TOOL}"
-    fields = _Fields(_table_problem(value, where, problems), where, problems)
+    table = None if value is None else _table(value, where, problems)
+    if table is None:
+        return None
+    fields = _Fields(table, where, problems)
     if "targets" not in fields.table:
         fields.problem("targets", "missing: omniwheel records the targets that need each entry")
     targets = fields.items("targets", "target names", _target)
