@@ -5,50 +5,26 @@ prove they hold, instead of running resolvelib again.  This runs every scenario 
 ``tests/scenarios`` twice through the real ``omniwheel lock`` — as users run it, and with
 ``resolve_matrix(..., reuse=False)`` — and compares the written lock files byte for byte (and,
 for scenarios that must fail, the exit code and the error).  The CLI has no switch for reuse, so
-the resolver entry point the locker calls is wrapped; the wrapper also records each resolution,
-so the test can tell that reuse was really used where the suite offers it.
+the resolver entry point the locker calls is wrapped (``tests/support/reuse_recorder.py``); the
+wrapper also records each resolution, so the test can tell that reuse was really used where the
+suite offers it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from omniwheel.lock import locker
-from omniwheel.resolve.index_reader import IndexReader
-from omniwheel.resolve.matrix import resolve_matrix
-from omniwheel.resolve.resolution import MatrixResolution, ResolvedBy, ResolveRequest
 from tests.integration.test_scenarios import load_scenario, publish, scenario_files
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import LockRun, run_lock, write_project
-
-
-@dataclass(slots=True)
-class Recorder:
-    """Stands in for ``resolve_matrix`` in the locker, with reuse on or off; keeps the results."""
-
-    reuse: bool = True
-    results: list[MatrixResolution] = field(default_factory=list)
-
-    def __call__(self, request: ResolveRequest, index: IndexReader) -> MatrixResolution:
-        result = resolve_matrix(request, index, reuse=self.reuse)
-        self.results.append(result)
-        return result
-
-    def count(self, resolved_by: ResolvedBy) -> int:
-        """Groups of the recorded resolutions that were resolved this way."""
-        return sum(1 for r in self.results for g in r.groups if g.resolved_by == resolved_by)
+from tests.support.reuse_recorder import Recorder, record_resolutions
 
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    recording = Recorder()
-    # Fails loudly if the locker stops calling resolve_matrix under that name.
-    assert vars(locker)["resolve_matrix"] is resolve_matrix
-    monkeypatch.setattr(locker, "resolve_matrix", recording)
-    return recording
+    return record_resolutions(monkeypatch)
 
 
 # Scenarios resolving several groups where reuse is rightly refused for every later group (none
@@ -75,7 +51,7 @@ def test_reuse_gives_the_same_lock(
 
     with_reuse = lock(reuse=True)
     reused = recorder.count("reuse")
-    several = sum(len(result.groups) for result in recorder.results) > 1
+    several = recorder.groups() > 1
     without = lock(reuse=False)
     assert with_reuse.exit_code == scenario.expect.exit_code, with_reuse.output
     assert without.exit_code == with_reuse.exit_code, without.output
