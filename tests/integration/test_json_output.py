@@ -187,6 +187,20 @@ def test_sync_json_reports_a_removed_package(space: Workspace) -> None:
     assert "gamma" not in space.versions()
 
 
+def test_sync_json_reports_and_repairs_a_drift_with_the_lock_unchanged(space: Workspace) -> None:
+    _sync(space)
+    (space.venv / "bin" / "alpha-hello").unlink()
+    run = space.cli("sync", "--json")
+    assert run.exit_code == 0, run.stderr
+    report = _report(run.stdout)
+    assert report["drift"] == ["alpha: bin/alpha-hello is missing"]
+    assert "changed since the last sync: alpha: bin/alpha-hello is missing" in run.stderr
+    assert report["installed"] == [{"name": "alpha", "version": "1.0"}]
+    assert report["no_op"] is False
+    assert (space.venv / "bin" / "alpha-hello").is_file()
+    assert _sync(space)["drift"] == []
+
+
 def test_sync_json_dry_run_writes_only_the_report(space: Workspace) -> None:
     run = space.cli("sync", "--json", "--dry-run")
     assert run.exit_code == 0, run.stderr

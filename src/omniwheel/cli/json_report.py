@@ -95,6 +95,8 @@ class SyncReport(TypedDict):
     fetched: list[Package]
     """Wheels downloaded into the store (a subset of ``installed``)."""
     left_alone: list[Package]
+    drift: list[str]
+    """What the audit found changed since the last sync (and the sync repaired), a line each."""
     warnings: list[str]
     seconds: float
 
@@ -156,6 +158,7 @@ def sync_report(outcome: SyncOutcome, *, fetched: tuple[WheelSource, ...]) -> Sy
         "removed": _packages(plan.remove if plan else ()),
         "fetched": _packages(fetched),
         "left_alone": _packages(plan.foreign if plan else ()),
+        "drift": list(outcome.drift),
         "warnings": list(outcome.warnings),
         "seconds": round(outcome.seconds, 3),
     }

@@ -203,6 +203,8 @@ def _sync_json(args: argparse.Namespace, output: Output, *, project: Path) -> in
     )
     for warning in outcome.warnings:
         output.warning(warning)
+    for drift in outcome.drift:
+        output.note(f"changed since the last sync: {drift}")
     write_report(sync_report(outcome, fetched=fetch_log.wheels))
     return 0
 
