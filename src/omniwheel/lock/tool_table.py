@@ -208,7 +208,7 @@ class _Fields:
 
 
 def _shown(value: object) -> str:
-    """A TOML value as a message quotes it: its TOML type, and the value when short."""
+    """A TOML value as a message quotes it: its TOML type and its value (strings quoted)."""
     if isinstance(value, list):
         kinds = sorted({_toml_type(item) for item in value})
         return f"an array of {' and '.join(kinds)}" if kinds else "an empty array"
