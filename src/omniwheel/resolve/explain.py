@@ -223,7 +223,7 @@ def _via(name: NormalizedName, provider: GroupProvider) -> str:
     path: list[Candidate] = []
     seen = {name}
     current = name
-    while askers := provider.required_by.get(current):
+    while askers := _askers(current, provider):
         asker = askers[0]
         path.append(asker)
         if asker.name in seen:
@@ -231,3 +231,8 @@ def _via(name: NormalizedName, provider: GroupProvider) -> str:
         seen.add(asker.name)
         current = asker.name
     return f" (required by {' ← '.join([*map(str, path), ROOT])})"
+
+
+def _askers(name: NormalizedName, provider: GroupProvider) -> list[Candidate]:
+    """Who required the project, leaving out the project itself (``a[x]`` requires ``a``)."""
+    return [asker for asker in provider.required_by.get(name, ()) if asker.name != name]
