@@ -125,7 +125,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         causes = {info.requirement.name for info in backtrack_causes}
         return (
             identifier != PYTHON,
-            identifier.split("[", maxsplit=1)[0] not in causes,
+            not any(requirement.name in causes for requirement in requirements),
             not pinned,
             identifier,
         )
