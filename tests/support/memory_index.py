@@ -35,7 +35,7 @@ from packaging.version import Version
 from omniwheel.index.models import CoreMetadata, DistFile, ProjectPage, Wheel
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import FilePolicy
-from omniwheel.resolve.index_reader import IndexReader, Prefetch
+from omniwheel.resolve.index_reader import Prefetch
 from omniwheel.resolve.resolution import ResolveRequest
 
 DEFAULT_UPLOAD_TIME = datetime(2025, 1, 1, tzinfo=UTC)
@@ -62,7 +62,7 @@ class Release:
 
 
 class MemoryIndex:
-    """Pages and metadata built once from ``{project: [Release, …]}``; counts metadata reads."""
+    """Pages and metadata built once from ``{project: [Release, …]}``."""
 
     def __init__(self, projects: Mapping[str, Sequence[Release]]) -> None:
         self._pages: dict[NormalizedName, ProjectPage] = {}
@@ -71,13 +71,11 @@ class MemoryIndex:
             name = canonicalize_name(project, validate=True)
             files = [self._add(name, release) for release in releases]
             self._pages[name] = ProjectPage.from_files(name, tuple(f for fs in files for f in fs))
-        self.metadata_reads: list[tuple[NormalizedName, Version]] = []
 
     def page(self, name: NormalizedName) -> ProjectPage | None:
         return self._pages.get(name)
 
     def metadata(self, wheel: Wheel) -> CoreMetadata:
-        self.metadata_reads.append((wheel.name, wheel.version))
         return self._metadata[wheel.file.url]
 
     def prefetch(self, work: Prefetch) -> None:
@@ -140,8 +138,3 @@ def resolve_request(
             for target, versions in (locked or {}).items()
         },
     )
-
-
-def _is_reader(index: MemoryIndex) -> IndexReader:
-    """Checked by mypy: a MemoryIndex is an IndexReader."""
-    return index
