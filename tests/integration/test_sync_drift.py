@@ -11,10 +11,11 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
-from omniwheel.env.audit import RACY_NS
-from omniwheel.env.layout import read_state
+from omniwheel.env.audit import COARSE_RACY_NS
+from omniwheel.env.layout import Snapshot, read_state, write_state
 from tests.support.sync_space import Workspace
 from tests.support.wheelbuilder import build_wheel
 
@@ -46,14 +47,15 @@ def _synced(space: Workspace) -> None:
 
 
 def _age_snapshot(space: Workspace) -> None:
-    """Make the state's snapshot look old, so no directory is racy: only a real change in a
-    directory then makes the audit look inside it."""
+    """Set every watched directory's time 10 s back and record that, as if the last sync were
+    long past: no directory is racy, so only a real change makes the audit look inside one."""
     state = read_state(space.venv)
     assert state is not None
-    from omniwheel.env.layout import Snapshot, write_state
-
-    aged = Snapshot(taken_ns=state.snapshot.taken_ns + 10 * RACY_NS, mtimes=state.snapshot.mtimes)
-    write_state(space.venv, state.with_snapshot(aged))
+    aged = {}
+    for directory, mtime_ns in state.snapshot.mtimes.items():
+        aged[directory] = mtime_ns - 10 * COARSE_RACY_NS
+        os.utime(space.venv / directory, ns=(aged[directory], aged[directory]))
+    write_state(space.venv, state.with_snapshot(Snapshot(taken_ns=time.time_ns(), mtimes=aged)))
 
 
 def test_a_stray_distribution_installed_by_pip_is_removed(space: Workspace) -> None:
@@ -168,7 +170,9 @@ def test_importing_modules_is_not_a_drift(space: Workspace) -> None:
     after = read_state(space.venv)
     assert before is not None
     assert after is not None
-    assert after.snapshot.taken_ns > before.snapshot.taken_ns  # the new times were kept
+    package = f"{before.site_packages}/alpha"
+    assert after.snapshot.mtimes[package] != before.snapshot.mtimes[package]  # kept the new time
+    assert after.snapshot.mtimes[package] == (space.venv / package).stat().st_mtime_ns
     assert after.dists == before.dists
 
 
