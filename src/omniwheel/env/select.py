@@ -36,10 +36,18 @@ class LockNotForThisMachineError(LockFileError):
     """The lock has nothing installable for this machine and interpreter."""
 
 
-def select_wheels(pylock: Pylock, *, lock_path: Path, interpreter: Interpreter) -> Selection:
+def select_wheels(
+    pylock: Pylock,
+    *,
+    lock_path: Path,
+    interpreter: Interpreter,
+    tables: ToolTables | None = None,
+) -> Selection:
     """The wheels ``pylock`` selects for ``interpreter``; raises when it covers no such machine,
-    or when omniwheel's tables in it hold values omniwheel does not write."""
-    tables = read_tool_tables(pylock, path=lock_path)
+    or when omniwheel's tables in it hold values omniwheel does not write.  ``tables``: those
+    tables, when the caller read them already."""
+    if tables is None:
+        tables = read_tool_tables(pylock, path=lock_path)
     try:
         chosen = list(
             pylock.select(

@@ -325,13 +325,18 @@ def _select(
     """Parse the lock, settle the interpreter (creating the venv if needed), select the wheels:
     the interpreter's facts, the selection, whether the venv was created."""
     from omniwheel.env.select import select_wheels
+    from omniwheel.lock.tool_table import read_tool_tables
     from omniwheel.platform.host import interpreter_from
 
     pylock = _parse_lock(lock_path, lock_bytes)
+    # omniwheel's tables are checked before a venv is made: a hand-edited lock changes nothing.
+    tables = read_tool_tables(pylock, path=lock_path)
     probe.wait()
     python, created = _prepare_venv(request, pylock.requires_python, environ, home)
     facts = probe.facts(python, created=created)
-    selection = select_wheels(pylock, lock_path=lock_path, interpreter=interpreter_from(facts))
+    selection = select_wheels(
+        pylock, lock_path=lock_path, interpreter=interpreter_from(facts), tables=tables
+    )
     return facts, selection, created
 
 
