@@ -325,12 +325,29 @@ _EXTRA: dict[Hostility, list[tuple[tarfile.TarInfo, bytes]]] = {
 }
 
 
+def minimal_archive(out_dir: Path) -> tuple[Path, str]:
+    """A small archive that breaks no rule (the hostile ones' common base); path and sha256."""
+    return _write_archive(list(_BASE), out_dir / "minimal.tar.gz")
+
+
 def hostile_archive(kind: Hostility, out_dir: Path) -> tuple[Path, str]:
     """An archive with ``python/bin/python3`` that breaks one rule; its path and sha256."""
     members = list(_BASE)
     if kind == "missing-executable":
         members = [m for m in members if not m[0].name.startswith("python/bin/python3")]
+    if kind == "truncated":
+        members.append(_file("python/lib/big", os.urandom(256 * 1024)))
     members += _EXTRA.get(kind, [])
+    path, sha256 = _write_archive(members, out_dir / f"{kind}.tar.gz")
+    if kind in ("truncated", "not-gzip"):
+        data = path.read_bytes()
+        data = data[: len(data) // 2] if kind == "truncated" else b"<html>Not Found</html>\n"
+        path.write_bytes(data)
+        sha256 = hashlib.sha256(data).hexdigest()
+    return path, sha256
+
+
+def _write_archive(members: list[tuple[tarfile.TarInfo, bytes]], path: Path) -> tuple[Path, str]:
     buffer = io.BytesIO()
     with (
         gzip.GzipFile(filename="", mode="wb", fileobj=buffer, mtime=0) as zipped,
@@ -338,16 +355,6 @@ def hostile_archive(kind: Hostility, out_dir: Path) -> tuple[Path, str]:
     ):
         for info, data in members:
             tar.addfile(info, io.BytesIO(data) if info.isreg() else None)
-        if kind == "truncated":
-            big = os.urandom(256 * 1024)
-            info, _ = _file("python/lib/big", big)
-            tar.addfile(info, io.BytesIO(big))
-    data = buffer.getvalue()
-    if kind == "truncated":
-        data = data[: len(data) // 2]
-    elif kind == "not-gzip":
-        data = b"<html>Not Found</html>\n" * 10
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{kind}.tar.gz"
-    path.write_bytes(data)
-    return path, hashlib.sha256(data).hexdigest()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buffer.getvalue())
+    return path, hashlib.sha256(buffer.getvalue()).hexdigest()
