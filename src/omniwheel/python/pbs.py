@@ -79,11 +79,12 @@ class InterpreterError(OmniwheelError):
 class ChecksumProblem:
     """One bad line of a ``SHA256SUMS`` file."""
 
-    line: int
+    line: int | None
+    """1-based; None for a problem of the whole file."""
     problem: str
 
     def __str__(self) -> str:
-        return f"line {self.line}: {self.problem}"
+        return self.problem if self.line is None else f"line {self.line}: {self.problem}"
 
 
 class ChecksumsError(InterpreterError):
@@ -287,7 +288,7 @@ def parse_checksums(text: str, *, url: str) -> tuple[ChecksumEntry, ...]:
     if problems:
         raise ChecksumsError(url, problems)
     if not entries:
-        raise ChecksumsError(url, [ChecksumProblem(line=0, problem="the file lists no assets")])
+        raise ChecksumsError(url, [ChecksumProblem(line=None, problem="the file lists no assets")])
     return tuple(entries.values())
 
 
