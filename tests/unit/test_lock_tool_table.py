@@ -152,7 +152,8 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
             {"prerelase": True},
             f"{TABLE}.prerelase: not a key omniwheel writes here (it writes: targets, "
             "targets-from-cli, options-from-cli, index-url, exclude-newer, extras, prerelease, "
-            "uniform, no-wheel, requires-python, requirements, skipped-targets)",
+            "uniform, no-wheel, requires-python, requirements, skipped-targets, pin-python, "
+            "python-release, python)",
         ),
         ({"": "omniwheel"}, f'{TABLE}: expected a table, not "omniwheel"'),
     ],

@@ -17,7 +17,7 @@ from packaging.version import Version
 
 from omniwheel.index.models import DistFile
 from omniwheel.lock.markers import EnvKey, environment_marker, selecting_marker
-from omniwheel.lock.tool_table import LockInputs
+from omniwheel.lock.tool_table import LockedPython, LockInputs
 from omniwheel.platform.target import Target
 from omniwheel.resolve.resolution import MatrixResolution
 
@@ -49,6 +49,8 @@ class Lock:
     skipped: tuple[tuple[Target, str], ...]
     environments: tuple[str, ...]
     packages: tuple[LockedPackage, ...]
+    pythons: tuple[LockedPython, ...] = ()
+    """The interpreter builds pinned per target (empty unless ``inputs.pin_python``)."""
 
 
 def env_key(target: Target) -> EnvKey:

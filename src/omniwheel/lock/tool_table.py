@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
 
 from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.platform.target import Target, target_from_name
+from omniwheel.python.pbs import Flavor, PinnedPython, parse_asset_name
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
@@ -62,6 +64,20 @@ class LockInputs:
     requirements: tuple[str, ...]
     """Each a valid PEP 508 requirement, as ``str(Requirement)`` spells it."""
     requires_python: str | None
+    pin_python: bool = False
+    """Whether the lock pins an interpreter build per target (``[[tool.omniwheel.python]]``)."""
+    python_release: str | None = None
+    """The python-build-standalone release the pins come from (recorded with ``pin_python``)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockedPython:
+    """One ``[[tool.omniwheel.python]]`` entry: an interpreter build and the targets it serves.
+
+    Targets sharing a build (glibc floors of one architecture, say) share one entry."""
+
+    targets: tuple[Target, ...]
+    build: PinnedPython
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,6 +95,8 @@ class LockToolTable:
 
     inputs: LockInputs
     skipped: tuple[SkippedTarget, ...] = ()
+    pythons: tuple[LockedPython, ...] = ()
+    """The pinned interpreters, when :attr:`LockInputs.pin_python`; in the order written."""
 
     @classmethod
     def of(cls, lock: Lock) -> LockToolTable:
@@ -87,7 +105,14 @@ class LockToolTable:
             SkippedTarget(target=target, reason=reason.splitlines()[0])
             for target, reason in lock.skipped
         )
-        return cls(inputs=lock.inputs, skipped=skipped)
+        return cls(inputs=lock.inputs, skipped=skipped, pythons=lock.pythons)
+
+    def python_for(self, target: Target) -> LockedPython | None:
+        """The interpreter pinned for ``target``, if the lock pins one."""
+        for entry in self.pythons:
+            if target in entry.targets:
+                return entry
+        return None
 
     @property
     def locked_targets(self) -> tuple[Target, ...]:
@@ -253,6 +278,21 @@ _LOCK_KEYS = (
     "requires-python",
     "requirements",
     "skipped-targets",
+    "pin-python",
+    "python-release",
+    "python",
+)
+_PYTHON_KEYS = (
+    "targets",
+    "implementation",
+    "version",
+    "release",
+    "triple",
+    "flavor",
+    "url",
+    "hashes",
+    "executable",
+    "libpython",
 )
 
 
@@ -273,14 +313,95 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
         no_wheel=fields.value("no-wheel", "error", _is_no_wheel_policy, _NO_WHEEL),
         requires_python=fields.value("requires-python", None, _is_specifier_set, _SPECIFIERS),
         requirements=fields.items("requirements", "requirements", _requirement),
+        pin_python=fields.flag("pin-python"),
+        python_release=fields.value("python-release", None, _is_release_tag, _RELEASE),
     )
     entries: list[Mapping[str, object]] = fields.value(
         "skipped-targets", [], _is_table_list, "an array of tables"
     )
     where = f"tool.{TOOL}.skipped-targets"
     skipped = tuple(_skipped(entry, f"{where}[{i}]", problems) for i, entry in enumerate(entries))
+    builds: list[Mapping[str, object]] = fields.value(
+        "python", [], _is_table_list, "an array of tables"
+    )
+    where = f"tool.{TOOL}.python"
+    pythons = tuple(_python(entry, f"{where}[{i}]", problems) for i, entry in enumerate(builds))
     fields.unknown_keys(_LOCK_KEYS)
-    return LockToolTable(inputs=inputs, skipped=tuple(s for s in skipped if s is not None))
+    return LockToolTable(
+        inputs=inputs,
+        skipped=tuple(s for s in skipped if s is not None),
+        pythons=tuple(p for p in pythons if p is not None),
+    )
+
+
+_RELEASE = 'a python-build-standalone release tag such as "20250311"'
+
+
+def _is_release_tag(value: object) -> bool:
+    return isinstance(value, str) and len(value) == 8 and value.isascii() and value.isdigit()
+
+
+def _python(
+    entry: Mapping[str, object], where: str, problems: list[Problem]
+) -> LockedPython | None:
+    """One ``[[tool.omniwheel.python]]`` entry, checked: its asset name (from the URL) must
+    agree with its version, release, triple and flavor, so a hand edit cannot mix two builds."""
+    before = len(problems)
+    fields = _Fields(entry, where, problems)
+    targets = fields.items("targets", "target names", _target)
+    fields.value("implementation", "cpython", lambda v: v == "cpython", '"cpython"')
+    version = fields.value("version", "", _is_release_version, "a version such as 3.12.1")
+    release = fields.value("release", "", _is_release_tag, _RELEASE)
+    triple = fields.text("triple") or ""
+    flavor = fields.value("flavor", "", lambda v: v in set(Flavor), "install_only(_stripped)")
+    url = fields.text("url") or ""
+    hashes: Mapping[str, object] = fields.value("hashes", {}, _is_sha256_table, _HASHES)
+    executable = fields.text("executable") or ""
+    libpython = fields.text("libpython") or ""
+    fields.unknown_keys(_PYTHON_KEYS)
+    for key in _PYTHON_KEYS:
+        if key not in entry:
+            fields.problem(key, "missing")
+    if len(problems) > before:
+        return None
+    build = PinnedPython(
+        version=Version(version),
+        release=release,
+        triple=triple,
+        flavor=Flavor(flavor),
+        url=url,
+        sha256=str(hashes["sha256"]),
+        executable=executable,
+        libpython=libpython,
+    )
+    asset = parse_asset_name(url.rpartition("/")[2].replace("%2B", "+"))
+    if asset is None or url.rpartition("/")[2].replace("%2B", "+") != build.filename:
+        fields.problem("url", f"does not end in this entry's asset name, {build.filename}")
+        return None
+    return LockedPython(targets=targets, build=build)
+
+
+_HASHES = 'a table { sha256 = "<64 hex digits>" }'
+
+
+def _is_release_version(value: object) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return len(Version(value).release) == 3
+    except InvalidVersion:
+        return False
+
+
+def _is_sha256_table(value: object) -> bool:
+    if not isinstance(value, Mapping) or set(value) != {"sha256"}:
+        return False
+    digest = value["sha256"]
+    return (
+        isinstance(digest, str)
+        and len(digest) == 64
+        and all(c in "0123456789abcdef" for c in digest)
+    )
 
 
 _DATETIME = "a date-time with a UTC offset, as omniwheel writes it"
@@ -395,6 +516,10 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     if inputs.requires_python:
         data["requires-python"] = inputs.requires_python
     data["requirements"] = list(inputs.requirements)
+    if inputs.pin_python:
+        data["pin-python"] = True
+        if inputs.python_release is not None:
+            data["python-release"] = inputs.python_release
     return data
 
 
@@ -417,6 +542,32 @@ def lock_table_toml(table: LockToolTable) -> Table:
             inline["reason"] = entry.reason
             skipped.append(inline)
         toml["skipped-targets"] = skipped
+    if table.pythons:
+        builds = tomlkit.aot()
+        for build in table.pythons:
+            builds.append(_python_toml(build))
+        toml["python"] = builds
+    return toml
+
+
+def _python_toml(entry: LockedPython) -> Table:
+    """One ``[[tool.omniwheel.python]]`` entry as the lock writes it."""
+    import tomlkit
+
+    build = entry.build
+    toml = tomlkit.table()
+    toml["targets"] = multiline_array([target.name for target in entry.targets])
+    toml["implementation"] = build.implementation
+    toml["version"] = str(build.version)
+    toml["release"] = build.release
+    toml["triple"] = build.triple
+    toml["flavor"] = build.flavor.value
+    toml["url"] = build.url
+    hashes = tomlkit.inline_table()
+    hashes["sha256"] = build.sha256
+    toml["hashes"] = hashes
+    toml["executable"] = build.executable
+    toml["libpython"] = build.libpython
     return toml
 
 

@@ -1,0 +1,123 @@
+"""``[[tool.omniwheel.python]]``: the interpreter builds a lock pins, written and read back, and
+what a hand edit got wrong refused with its key path."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomlkit
+from packaging.pylock import Pylock
+from packaging.version import Version
+
+from omniwheel.lock.model import Lock
+from omniwheel.lock.pylock import render_pylock
+from omniwheel.lock.tool_table import (
+    LockedPython,
+    LockToolTable,
+    ToolTableError,
+    read_tool_tables,
+)
+from omniwheel.python.pbs import Flavor, PinnedPython, asset_filename, asset_url
+from tests.support.small_lock import LINUX, WINDOWS, small_lock
+
+PATH = Path("project/pylock.toml")
+WHERE = "tool.omniwheel.python[0]"
+
+
+def _build(triple: str, *, version: str = "3.12.7") -> PinnedPython:
+    filename = asset_filename(Version(version), "20250311", triple, Flavor.INSTALL_ONLY_STRIPPED)
+    windows = "windows" in triple
+    return PinnedPython(
+        version=Version(version),
+        release="20250311",
+        triple=triple,
+        flavor=Flavor.INSTALL_ONLY_STRIPPED,
+        url=asset_url("20250311", filename),
+        sha256="ab" * 32,
+        executable="python/python.exe" if windows else "python/bin/python3",
+        libpython="python/python312.dll" if windows else "python/lib/libpython3.12.so.1.0",
+    )
+
+
+def _pinned_lock() -> Lock:
+    lock = small_lock()
+    inputs = dataclasses.replace(lock.inputs, pin_python=True, python_release="20250311")
+    pythons = (
+        LockedPython(targets=(LINUX,), build=_build("x86_64-unknown-linux-gnu")),
+        LockedPython(targets=(WINDOWS,), build=_build("x86_64-pc-windows-msvc")),
+    )
+    return dataclasses.replace(lock, inputs=inputs, pythons=pythons)
+
+
+def _read(text: str) -> Any:
+    return read_tool_tables(Pylock.from_dict(tomllib.loads(text)), path=PATH)
+
+
+def test_pinned_builds_read_back_as_written() -> None:
+    lock = _pinned_lock()
+    text = render_pylock(lock)
+    assert "[[tool.omniwheel.python]]" in text
+    assert 'hashes = {sha256 = "' in text
+    tables = _read(text)
+    assert tables.lock == LockToolTable.of(lock)
+    assert tables.lock.inputs.pin_python is True
+    assert tables.lock.inputs.python_release == "20250311"
+    assert tables.lock.python_for(LINUX).build.triple == "x86_64-unknown-linux-gnu"
+    assert tables.lock.python_for(WINDOWS).build.executable == "python/python.exe"
+    assert render_pylock(lock) == text  # same inputs, same bytes
+
+
+def test_a_lock_without_pins_writes_none_of_the_new_keys() -> None:
+    text = render_pylock(small_lock())
+    assert "pin-python" not in text
+    assert "python-release" not in text
+    assert "[[tool.omniwheel.python]]" not in text
+    assert _read(text).lock.python_for(LINUX) is None
+
+
+def _edited(key: str, value: object) -> str:
+    document = tomlkit.parse(render_pylock(_pinned_lock()))
+    entry: Any = document["tool"]["omniwheel"]["python"][0]
+    if value is None:
+        del entry[key]
+    else:
+        entry[key] = value
+    return tomlkit.dumps(document)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("version", "3.12", f"{WHERE}.version: expected a version such as 3.12.1, not "),
+        ("release", "2025-03-11", f"{WHERE}.release: expected a python-build-standalone "),
+        ("hashes", {"sha256": "xyz"}, f"{WHERE}.hashes: expected a table"),
+        ("hashes", {"md5": "ab" * 16}, f"{WHERE}.hashes: expected a table"),
+        ("flavor", "full", f"{WHERE}.flavor: expected install_only(_stripped)"),
+        ("implementation", "pypy", f'{WHERE}.implementation: expected "cpython"'),
+        ("targets", ["nowhere-arch"], f"{WHERE}.targets[0]: "),
+        ("executable", None, f"{WHERE}.executable: missing"),
+        ("colour", "blue", f"{WHERE}.colour: not a key omniwheel writes here"),
+        ("version", "3.12.8", f"{WHERE}.url: does not end in this entry's asset name"),
+        ("triple", "aarch64-apple-darwin", f"{WHERE}.url: does not end in this entry's asset"),
+    ],
+)
+def test_a_hand_edited_pin_is_refused_with_its_key_path(
+    key: str, value: object, problem: str
+) -> None:
+    with pytest.raises(ToolTableError) as caught:
+        _read(_edited(key, value))
+    problems = [str(p) for p in caught.value.problems]
+    assert len(problems) == 1, problems
+    assert problems[0].startswith(problem), problems
+
+
+def test_release_input_must_be_a_tag() -> None:
+    document = tomlkit.parse(render_pylock(_pinned_lock()))
+    document["tool"]["omniwheel"]["python-release"] = "latest"
+    with pytest.raises(ToolTableError) as caught:
+        _read(tomlkit.dumps(document))
+    assert [p.where for p in caught.value.problems] == ["tool.omniwheel.python-release"]
