@@ -10,34 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 from omniwheel.env.audit import COARSE_RACY_NS
 from omniwheel.env.layout import Snapshot, read_state, write_state
 from tests.support.sync_space import Workspace
 from tests.support.wheelbuilder import build_wheel
-
-
-def _pip_install(space: Workspace, wheel: Path, *extra: str) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(space.venv / "bin" / "python"),
-            "install",
-            "--no-deps",
-            "--no-index",
-            "--quiet",
-            *extra,
-            str(wheel),
-        ],
-        check=True,
-        env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
-    )
 
 
 def _synced(space: Workspace) -> None:
@@ -60,7 +38,7 @@ def _age_snapshot(space: Workspace) -> None:
 
 def test_a_stray_distribution_installed_by_pip_is_removed(space: Workspace) -> None:
     _synced(space)
-    _pip_install(space, build_wheel(space.root / "stray-wheels", "stray", "1.0"))
+    space.pip_install(build_wheel(space.root / "stray-wheels", "stray", "1.0"))
     assert "stray" in space.versions()
     run = space.cli("sync")
     assert run.exit_code == 0, run.stderr
@@ -123,7 +101,7 @@ def test_a_deleted_package_directory_is_restored(space: Workspace) -> None:
 
 def test_a_replaced_version_is_put_back(space: Workspace) -> None:
     _synced(space)
-    _pip_install(space, build_wheel(space.root / "other-wheels", "beta", "2.0"))
+    space.pip_install(build_wheel(space.root / "other-wheels", "beta", "2.0"))
     assert space.versions()["beta"] == "2.0"
     run = space.cli("sync")
     assert run.exit_code == 0, run.stderr
@@ -137,7 +115,7 @@ def test_the_same_version_reinstalled_by_another_installer_is_installed_again(
 ) -> None:
     _synced(space)
     _age_snapshot(space)
-    _pip_install(space, build_wheel(space.root / "same-wheels", "gamma", "1.0"), "--force")
+    space.pip_install(build_wheel(space.root / "same-wheels", "gamma", "1.0"), "--force")
     run = space.cli("sync")
     assert run.exit_code == 0, run.stderr
     assert "gamma: reinstalled by pip" in run.stderr
@@ -178,7 +156,7 @@ def test_importing_modules_is_not_a_drift(space: Workspace) -> None:
 
 def test_run_repairs_before_running(space: Workspace) -> None:
     _synced(space)
-    _pip_install(space, build_wheel(space.root / "stray-wheels", "stray", "1.0"))
+    space.pip_install(build_wheel(space.root / "stray-wheels", "stray", "1.0"))
     run = space.cli("run", "--", "python", "-c", "import stray")
     assert run.exit_code != 0  # removed before the command ran
     assert "stray-1.0.dist-info is not in the lock" in run.stderr

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from tests.support.sync_space import Workspace
 from tests.support.wheelbuilder import build_wheel
 
@@ -12,21 +9,7 @@ from tests.support.wheelbuilder import build_wheel
 def test_a_package_installed_by_pip_is_removed_when_the_lock_changes(space: Workspace) -> None:
     assert space.cli("sync").exit_code == 0
     stray = build_wheel(space.root / "stray-wheels", "stray", "1.0")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "--python",
-            str(space.venv / "bin" / "python"),
-            "install",
-            "--no-deps",
-            "--no-index",
-            "--quiet",
-            str(stray),
-        ],
-        check=True,
-    )
+    space.pip_install(stray)
     assert "stray" in space.versions()
     space.write(["alpha"])  # gamma leaves the lock; the lock changes, so sync looks again
     space.lock()

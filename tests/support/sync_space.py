@@ -109,6 +109,27 @@ class Workspace:
         )
         return done.stdout
 
+    def pip_install(self, wheel: Path, *options: str) -> None:
+        """Install ``wheel`` into the venv with pip, behind omniwheel's back (no deps, no index,
+        the machine's pip configuration ignored)."""
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "--python",
+                str(self.venv / "bin" / "python"),
+                "install",
+                "--no-deps",
+                "--no-index",
+                "--quiet",
+                *options,
+                str(wheel),
+            ],
+            check=True,
+            env={**os.environ, "PIP_CONFIG_FILE": os.devnull},
+        )
+
     def versions(self) -> dict[str, str]:
         code = (
             "import importlib.metadata as m, json;"

@@ -42,9 +42,10 @@ from omniwheel.index.discovery import strip_credentials
 from omniwheel.store.store import (
     ATTEMPTS,
     BACKOFF_SECONDS,
-    CHUNK,
     StoreError,
     TransientFetchError,
+    checked_sha256,
+    file_sha256,
     remove_tree,
 )
 from omniwheel.store.unpack import GIB
@@ -105,12 +106,12 @@ class PythonHashMismatchError(StoreError):
 
 def python_tree(store_root: Path, sha256: str) -> Path:
     """Where the interpreter archive with this sha256 is unpacked (whether or not it is yet)."""
-    return store_root / PYTHONS_DIR / _checked_sha256(sha256)
+    return store_root / PYTHONS_DIR / checked_sha256(sha256)
 
 
 def python_archive_file(store_root: Path, sha256: str) -> Path:
     """Where the verified archive with this sha256 is kept."""
-    return store_root / PYTHONS_DIR / f"{_checked_sha256(sha256)}.tar.gz"
+    return store_root / PYTHONS_DIR / f"{checked_sha256(sha256)}.tar.gz"
 
 
 def ensure_python_tree(
@@ -139,7 +140,7 @@ def ensure_python_tree(
             return tree, False  # another process finished it while we waited
         archive = python_archive_file(store_root, pinned.sha256)
         fetched = False
-        if not (archive.is_file() and _file_sha256(archive) == pinned.sha256):
+        if not (archive.is_file() and file_sha256(archive) == pinned.sha256):
             _fetch_with_retries(pinned, store_root=store_root, fetch=fetch, origin=origin)
             fetched = True
         return unpack_python_archive(
@@ -193,7 +194,7 @@ def unpack_python_archive(
     the lock's URL) and the entry.  Nothing is left in the store after a failure.
     """
     origin = origin or pinned.url
-    actual = _file_sha256(archive)
+    actual = file_sha256(archive)
     if actual != pinned.sha256:
         raise PythonHashMismatchError(pinned.describe(), origin, pinned.sha256, actual)
     tree = python_tree(store_root, pinned.sha256)
@@ -243,21 +244,6 @@ def _fetch_with_retries(
             if attempt == ATTEMPTS:
                 raise
             time.sleep(BACKOFF_SECONDS * attempt)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _checked_sha256(sha256: str) -> str:
-    # The hash becomes a path component: anything but 64 hex digits must never get that far.
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
-        raise StoreError(f"`{sha256}` is not a sha256 hex digest")
-    return sha256
 
 
 # --- unpacking ----------------------------------------------------------------------------------

@@ -136,16 +136,16 @@ class Store:
 
     def tree(self, sha256: str) -> Path:
         """Where the unpacked wheel with this hash lives (whether or not it exists yet)."""
-        return self.root / "trees" / _checked_sha256(sha256)
+        return self.root / "trees" / checked_sha256(sha256)
 
     def wheel_file(self, sha256: str) -> Path:
-        return self.root / "wheels" / f"{_checked_sha256(sha256)}.whl"
+        return self.root / "wheels" / f"{checked_sha256(sha256)}.whl"
 
     def has_tree(self, sha256: str) -> bool:
         return self.tree(sha256).is_dir()
 
     def manifest_file(self, sha256: str) -> Path:
-        return self.root / MANIFESTS_DIR / f"{_checked_sha256(sha256)}.json"
+        return self.root / MANIFESTS_DIR / f"{checked_sha256(sha256)}.json"
 
     def manifest(self, wheel: WheelSource) -> TreeManifest:
         """What installing needs to know about the wheel's tree (which must exist), cached."""
@@ -226,7 +226,7 @@ class Store:
     # -- under the entry's lock ------------------------------------------------------------
     def _ensure_wheel(self, wheel: WheelSource, fetcher: Fetcher) -> bool:
         target = self.wheel_file(wheel.sha256)
-        if target.is_file() and _file_sha256(target) == wheel.sha256:
+        if target.is_file() and file_sha256(target) == wheel.sha256:
             return False
         for attempt in range(1, ATTEMPTS + 1):
             try:
@@ -292,7 +292,8 @@ def _stream_into(wheel: WheelSource, fetcher: Fetcher, out: IO[bytes]) -> str:
     return digest.hexdigest()
 
 
-def _file_sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in chunks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK):
@@ -300,7 +301,9 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _checked_sha256(sha256: str) -> str:
+def checked_sha256(sha256: str) -> str:
+    """``sha256`` if it is 64 lowercase hex digits (it becomes a path component), else a
+    :class:`StoreError`."""
     # The hash becomes a path component: anything but 64 hex digits must never get that far.
     if _SHA256.fullmatch(sha256) is None:
         raise StoreError(f"`{sha256}` is not a sha256 hex digest")
