@@ -137,7 +137,7 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
         (
             {"options-from-cli": ["platforms"]},
             f"{TABLE}.options-from-cli[0]: `platforms` is none of exclude-newer, prerelease, "
-            "uniform",
+            "uniform, pin-python, python-release",
         ),
         (
             {"skipped-targets": "macos"},

@@ -13,6 +13,7 @@ import tomlkit
 from packaging.pylock import Pylock
 from packaging.version import Version
 
+from omniwheel.lock.locker import PinnedPythonMismatchError, pin_interpreters
 from omniwheel.lock.model import Lock
 from omniwheel.lock.pylock import render_pylock
 from omniwheel.lock.tool_table import (
@@ -21,7 +22,14 @@ from omniwheel.lock.tool_table import (
     ToolTableError,
     read_tool_tables,
 )
-from omniwheel.python.pbs import Flavor, PinnedPython, asset_filename, asset_url
+from omniwheel.python.pbs import (
+    Flavor,
+    PbsRelease,
+    PinnedPython,
+    asset_filename,
+    asset_url,
+    parse_release,
+)
 from tests.support.small_lock import LINUX, WINDOWS, small_lock
 
 PATH = Path("project/pylock.toml")
@@ -121,3 +129,34 @@ def test_release_input_must_be_a_tag() -> None:
     with pytest.raises(ToolTableError) as caught:
         _read(tomlkit.dumps(document))
     assert [p.where for p in caught.value.problems] == ["tool.omniwheel.python-release"]
+
+
+def _release(*versions: str) -> PbsRelease:
+    lines = [
+        f"{'ab' * 32}  cpython-{v}+20250311-{triple}-install_only_stripped.tar.gz"
+        for v in versions
+        for triple in ("x86_64-unknown-linux-gnu", "x86_64-pc-windows-msvc")
+    ]
+    return parse_release("\n".join(lines), tag="20250311", url="file:///m/20250311/SHA256SUMS")
+
+
+def test_pin_interpreters_groups_targets_by_build() -> None:
+    lock = small_lock()
+    pythons = pin_interpreters(lock, _release("3.12.7", "3.12.9"), None)
+    assert [(p.build.triple, p.targets) for p in pythons] == [
+        ("x86_64-pc-windows-msvc", (WINDOWS,)),
+        ("x86_64-unknown-linux-gnu", (LINUX,)),
+    ]
+    assert {str(p.build.version) for p in pythons} == {"3.12.9"}
+
+
+def test_a_pin_that_a_locked_files_requires_python_excludes_is_an_error() -> None:
+    lock = small_lock()
+    native = dataclasses.replace(lock.packages[0], requires_python=">=3.12,<3.12.8")
+    lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
+    with pytest.raises(PinnedPythonMismatchError) as caught:
+        pin_interpreters(lock, _release("3.12.9"), None)
+    assert caught.value.package == "native 1.0"
+    assert caught.value.target == LINUX
+    assert "CPython 3.12.9" in caught.value.pin
+    assert pin_interpreters(lock, _release("3.12.7"), None)  # an admitted pin passes

@@ -62,6 +62,9 @@ uniform = true
 prerelease = true
 no-wheel = "skip-target"
 artifacts = "Artifacts.toml"
+pin-python = true
+python-release = "20260814"
+python-mirror = "file:///srv/pbs"
 """
 
 
@@ -89,6 +92,9 @@ def test_full_project(tmp_path: Path) -> None:
         prerelease=True,
         no_wheel="skip-target",
         artifacts="Artifacts.toml",
+        pin_python=True,
+        python_release="20260814",
+        python_mirror="file:///srv/pbs",
     )
     assert hash(project) == hash(load_project(tmp_path))
 
@@ -279,6 +285,30 @@ def test_not_utf8(tmp_path: Path) -> None:
             "tool.omniwheel.uniform",
             ['expected true or false, got the string "yes"'],
             id="uniform-str",
+        ),
+        pytest.param(
+            '[project]\ndependencies = []\n[tool.omniwheel]\npython-release = "latest"\n',
+            "tool.omniwheel.python-release",
+            ["'latest' is not a python-build-standalone release tag (YYYYMMDD"],
+            id="python-release-not-a-tag",
+        ),
+        pytest.param(
+            "[project]\ndependencies = []\n[tool.omniwheel]\npython-release = 20260814\n",
+            "tool.omniwheel.python-release",
+            ['write the release tag as a string: python-release = "20260814"'],
+            id="python-release-int",
+        ),
+        pytest.param(
+            '[project]\ndependencies = []\n[tool.omniwheel]\npython-mirror = "ftp://m/pbs"\n',
+            "tool.omniwheel.python-mirror",
+            ["expected an http://, https:// or file:/// URL", "not a 'ftp' URL"],
+            id="python-mirror-scheme",
+        ),
+        pytest.param(
+            "[project]\ndependencies = []\n[tool.omniwheel]\npin-python = 1\n",
+            "tool.omniwheel.pin-python",
+            ["expected true or false, got the integer 1"],
+            id="pin-python-int",
         ),
         pytest.param(
             "[project]\ndependencies = []\n[tool.omniwheel]\nprerelease = 1\n",

@@ -59,6 +59,16 @@ class Divergence(TypedDict):
     """Newest first."""
 
 
+class PinnedInterpreter(TypedDict):
+    version: str
+    release: str
+    triple: str
+    url: str
+    """The canonical URL the lock records (never a mirror's)."""
+    sha256: str
+    targets: list[str]
+
+
 class LockReport(TypedDict):
     schema: int
     command: Literal["lock"]
@@ -70,6 +80,8 @@ class LockReport(TypedDict):
     packages: dict[str, dict[str, str]]
     """Target name → package name → version."""
     divergences: list[Divergence]
+    pythons: list[PinnedInterpreter]
+    """The interpreter builds the lock pins (empty unless it pins them)."""
     seconds: float
 
 
@@ -129,6 +141,17 @@ def lock_report(outcome: LockOutcome, *, check: bool) -> LockReport:
                 ],
             }
             for divergence in outcome.divergences
+        ],
+        "pythons": [
+            {
+                "version": str(entry.build.version),
+                "release": entry.build.release,
+                "triple": entry.build.triple,
+                "url": entry.build.url,
+                "sha256": entry.build.sha256,
+                "targets": [target.name for target in entry.targets],
+            }
+            for entry in lock.pythons
         ],
         "seconds": round(outcome.seconds, 3),
     }

@@ -23,11 +23,13 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from omniwheel import __version__
 
 if TYPE_CHECKING:
+    import argparse
+
     from omniwheel.cli.output import Output
     from omniwheel.lock.locker import LockOptions, LockOutcome
     from omniwheel.project.pyproject import Project
@@ -40,6 +42,28 @@ _INDEX_VARIABLES = ("OMNIWHEEL_INDEX_URL", "PIP_INDEX_URL", "PIP_CONFIG_FILE")
 
 Freshness = Literal["relock", "locked", "frozen"]
 """What to do about a lock that is out of date with ``pyproject.toml``."""
+
+
+class PinPythonOptions(TypedDict):
+    """The interpreter-pinning fields of :class:`~omniwheel.lock.locker.LockOptions`."""
+
+    pin_python: bool | None
+    python_release: str | None
+    python_mirror: str | None
+
+
+def pin_python_options(args: argparse.Namespace) -> PinPythonOptions:
+    """``omniwheel lock``'s ``--[no-]pin-python``, ``--python-release`` (checked) and the mirror:
+    ``--python-mirror``, else ``OMNIWHEEL_PYTHON_MIRROR`` (else, in the locker,
+    ``[tool.omniwheel] python-mirror``)."""
+    from omniwheel.python.pbs import check_release_tag, python_mirror
+
+    release: str | None = args.python_release
+    return {
+        "pin_python": args.pin_python,
+        "python_release": check_release_tag(release) if release else None,
+        "python_mirror": python_mirror(args.python_mirror, os.environ),
+    }
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,11 +126,16 @@ def ensure_current_lock(
         return
     from omniwheel.lock.locker import LockOptions
     from omniwheel.project.pyproject import load_project
+    from omniwheel.python.pbs import python_mirror
 
     project = load_project(root)
     options: LockOptions | None = None
     if policy.upgrading:
-        options = LockOptions(upgrade=policy.upgrade, upgrade_packages=policy.upgrade_packages)
+        options = LockOptions(
+            upgrade=policy.upgrade,
+            upgrade_packages=policy.upgrade_packages,
+            python_mirror=python_mirror(None, os.environ),
+        )
     else:
         changes = _input_changes(project, policy.index_url)
         if changes:
@@ -117,7 +146,7 @@ def ensure_current_lock(
                     "a dry run does not relock, so this plan is for the lock as it is"
                 )
                 return
-            options = LockOptions()
+            options = LockOptions(python_mirror=python_mirror(None, os.environ))
     if options is not None:
         relock(project, options, index_url=policy.index_url, cache_root=cache_root, output=output)
     _write_stamp(stamp, _digest(root, policy.index_url))

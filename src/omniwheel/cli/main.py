@@ -20,7 +20,7 @@ from typing import Any
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.options import add_json_option, add_upgrade_options
+from omniwheel.cli.options import add_json_option, add_pin_python_options, add_upgrade_options
 from omniwheel.cli.output import Output
 from omniwheel.errors import OmniwheelError
 
@@ -101,6 +101,7 @@ def _add_lock_command(commands: Any) -> None:
     lock.add_argument(
         "--uniform", action="store_true", help="one version per package across all targets"
     )
+    add_pin_python_options(lock)
     lock.add_argument(
         "--check",
         action="store_true",
@@ -136,6 +137,7 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lock(args: argparse.Namespace, output: Output) -> int:
+    from omniwheel.cli.locking import pin_python_options
     from omniwheel.index.discovery import discover_index
     from omniwheel.lock.locker import LockOptions, lock_project
     from omniwheel.project.pyproject import find_project, load_project
@@ -163,6 +165,7 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         refresh=args.refresh,
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
+        **pin_python_options(args),
     )
     with shared_lease(cache_root()), output.status("Resolving"):
         outcome = lock_project(

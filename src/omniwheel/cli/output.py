@@ -108,6 +108,15 @@ class Output:
             f"in {outcome.seconds:.1f}s"
         )
         self.plain(f"Targets: {describe_targets(lock.targets)}")
+        if lock.pythons:
+            builds = ", ".join(
+                f"{entry.build.describe()} for {_count(len(entry.targets), 'target')}"
+                for entry in lock.pythons
+            )
+            self.plain(
+                f"Pinned {_count(len(lock.pythons), 'interpreter')} "
+                f"(release {lock.inputs.python_release}): {builds}"
+            )
         self.lock_warnings(outcome)
         if outcome.divergences:
             self.plain("Versions that differ between targets:")

@@ -2,7 +2,8 @@
 
 The orchestration only: decide the lock inputs (command line, then what an existing lock recorded,
 then ``[tool.omniwheel]``, then defaults), open an index session, resolve the matrix, build the
-model, render it and compare it with what is on disk.  Each step is a call into the part that owns
+model, pin the interpreters when asked (from the release's ``SHA256SUMS``), render it and compare
+it with what is on disk.  Each step is a call into the part that owns
 it; nothing here prints.
 """
 
@@ -10,12 +11,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
@@ -27,10 +29,18 @@ from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.session import IndexSession
 from omniwheel.lock.model import Lock, build_lock
 from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
-from omniwheel.lock.tool_table import LockInputs, recorded_inputs
+from omniwheel.lock.tool_table import LockedPython, LockInputs, recorded_inputs
 from omniwheel.platform.matrix import expand_targets
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, Settings
+from omniwheel.python.pbs import (
+    DEFAULT_PYTHON_RELEASE,
+    InterpreterError,
+    PbsRelease,
+    PinnedPython,
+    check_mirror,
+    pin_targets,
+)
 from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.divergence import Divergence, find_divergences
 from omniwheel.resolve.matrix import resolve_matrix
@@ -51,6 +61,13 @@ class LockOptions:
     refresh: bool = False
     upgrade: bool = False
     upgrade_packages: tuple[str, ...] = ()
+    pin_python: bool | None = None
+    """``--pin-python`` (True) or ``--no-pin-python`` (False); None: not given."""
+    python_release: str | None = None
+    python_mirror: str | None = None
+    """Where to fetch the release's ``SHA256SUMS`` (checked by ``pbs.check_mirror``); machine
+    configuration, never recorded.  None: ``[tool.omniwheel] python-mirror``, else the
+    canonical host."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,6 +110,7 @@ def lock_project(
     path = project.root / LOCK_FILENAME
     existing = read_pylock(path)
     inputs, targets = decide_inputs(project, options, existing, location)
+    release = _python_release(project, options, inputs, location)
     request = _request(project, inputs, targets, locked_versions(existing, targets, options))
     cache = IndexCache(cache_root, location.public_url)
 
@@ -107,6 +125,8 @@ def lock_project(
     with IndexSession(client) as session:
         resolution = resolve_matrix(request, session)
         lock = build_lock(resolution, inputs)
+        if release is not None:
+            lock = replace(lock, pythons=pin_interpreters(lock, release, project.requires_python))
         text = render_pylock(lock)
         divergences = tuple(find_divergences(resolution, session.page, request.policy))
         stats = session.stats
@@ -127,6 +147,73 @@ def lock_project(
         changed=changed,
         changes=changes,
     )
+
+
+def _python_release(
+    project: Project, options: LockOptions, inputs: LockInputs, location: IndexLocation
+) -> PbsRelease | None:
+    """The release to pin interpreters from, read from its ``SHA256SUMS`` (metadata only: no
+    archive is downloaded to lock); None when the lock pins none."""
+    if not inputs.pin_python or inputs.python_release is None:
+        return None
+    from omniwheel.python.release_fetch import fetch_release
+
+    mirror = options.python_mirror
+    configured = project.settings.python_mirror
+    if mirror is None and configured is not None:
+        mirror = check_mirror(configured, source="[tool.omniwheel] python-mirror")
+    return fetch_release(inputs.python_release, mirror=mirror, index=location)
+
+
+def pin_interpreters(
+    lock: Lock, release: PbsRelease, requires_python: SpecifierSet | None
+) -> tuple[LockedPython, ...]:
+    """One :class:`LockedPython` per build the lock's targets pin, its targets sorted; entries
+    ordered by triple then version.  Every locked file's ``Requires-Python`` must admit the pin
+    of each target that uses it (:class:`PinnedPythonMismatchError` otherwise)."""
+    pins = pin_targets(release, lock.targets, requires_python=requires_python)
+    _check_requires_python(lock, pins)
+    served: dict[PinnedPython, list[Target]] = {}
+    for target in lock.targets:
+        served.setdefault(pins[target], []).append(target)
+    return tuple(
+        LockedPython(targets=tuple(sorted(targets, key=Target.sort_key)), build=build)
+        for build, targets in sorted(
+            served.items(), key=lambda item: (item[0].triple, item[0].version)
+        )
+    )
+
+
+class PinnedPythonMismatchError(LockFileError):
+    """A locked file's ``Requires-Python`` excludes the interpreter pinned for its target."""
+
+    def __init__(self, package: str, requires_python: str, target: Target, pin: str) -> None:
+        super().__init__(
+            f"{package} requires Python {requires_python}, which excludes {pin}, the interpreter "
+            f"pinned for {target.name}",
+            hint="pin another release with `--python-release`, or set a requires-python that "
+            "excludes that interpreter",
+        )
+        self.package = package
+        self.requires_python = requires_python
+        self.target = target
+        self.pin = pin
+
+
+def _check_requires_python(lock: Lock, pins: Mapping[Target, PinnedPython]) -> None:
+    for package in lock.packages:
+        if not package.requires_python:
+            continue
+        spec = SpecifierSet(package.requires_python)
+        for target in package.targets:
+            build = pins[target]
+            if not spec.contains(build.version, prereleases=True):
+                raise PinnedPythonMismatchError(
+                    f"{package.name} {package.version}",
+                    package.requires_python,
+                    target,
+                    build.describe(),
+                )
 
 
 def _request(
@@ -177,6 +264,7 @@ def decide_inputs(
     targets, from_cli = _targets(project, options, recorded)
     extras = _extras(project, options, recorded)
     chosen, options_from_cli = _options(options, settings, recorded)
+    release, options_from_cli = _python_release_input(chosen, options_from_cli, options, recorded)
     inputs = LockInputs(
         targets=targets,
         targets_from_cli=from_cli,
@@ -189,6 +277,8 @@ def decide_inputs(
         no_wheel=settings.no_wheel,
         requirements=tuple(sorted(str(r) for r in _requirements(project, extras))),
         requires_python=str(project.requires_python) if project.requires_python else None,
+        pin_python=release is not None,
+        python_release=release,
     )
     return inputs, targets
 
@@ -224,17 +314,20 @@ def _targets(
 def _options(
     options: LockOptions, settings: Settings, recorded: LockInputs | None
 ) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """``exclude-newer``, ``prerelease`` and ``uniform``, and which came from a command line.
+    """``exclude-newer``, ``prerelease``, ``uniform``, ``pin-python`` and ``python-release``,
+    and which came from a command line.
 
     Like targets: what the command line gives applies and is recorded, and later relocks
     (``--check``, ``sync``, ``run``) keep it; otherwise ``[tool.omniwheel]`` decides, so a
-    setting removed from ``pyproject.toml`` stops applying.
+    setting removed from ``pyproject.toml`` stops applying.  (``python-release`` has one more
+    fallback, the release the lock has: see :func:`_python_release_input`.)
     """
     earlier = set(recorded.options_from_cli) if recorded is not None else set()
-    # key, from this command line, as recorded, from [tool.omniwheel]
+    # key, given on this command line, from this command line, as recorded, [tool.omniwheel]
     rows = (
         (
             "exclude-newer",
+            options.exclude_newer is not None,
             options.exclude_newer,
             recorded.exclude_newer if recorded is not None else None,
             settings.exclude_newer,
@@ -242,20 +335,67 @@ def _options(
         (
             "prerelease",
             options.prerelease,
+            options.prerelease,
             recorded is not None and recorded.prerelease,
             settings.prerelease,
         ),
-        ("uniform", options.uniform, recorded is not None and recorded.uniform, settings.uniform),
+        (
+            "uniform",
+            options.uniform,
+            options.uniform,
+            recorded is not None and recorded.uniform,
+            settings.uniform,
+        ),
+        (
+            "pin-python",
+            options.pin_python is not None,  # --no-pin-python is given too
+            options.pin_python,
+            recorded is not None and recorded.pin_python,
+            settings.pin_python,
+        ),
+        (
+            "python-release",
+            options.python_release is not None,
+            options.python_release,
+            recorded.python_release if recorded is not None else None,
+            settings.python_release,
+        ),
     )
     chosen: dict[str, Any] = {}
     from_cli: list[str] = []
-    for key, given, kept, configured in rows:
+    for key, given, value, kept, configured in rows:
         if given or key in earlier:
-            chosen[key] = given or kept
+            chosen[key] = value if given else kept
             from_cli.append(key)
         else:
             chosen[key] = configured
     return chosen, tuple(from_cli)
+
+
+def _python_release_input(
+    chosen: Mapping[str, Any],
+    from_cli: tuple[str, ...],
+    options: LockOptions,
+    recorded: LockInputs | None,
+) -> tuple[str | None, tuple[str, ...]]:
+    """The release to pin from (None when the lock pins nothing), and ``from_cli`` adjusted.
+
+    A release that is given (command line, ``[tool.omniwheel]``) applies.  Otherwise the lock
+    keeps the release it has, like a locked version, so a newer omniwheel naming a newer
+    default does not move the pins; ``--upgrade`` drops it for :data:`DEFAULT_PYTHON_RELEASE`.
+    """
+    if not chosen["pin-python"]:
+        if options.python_release is not None:
+            raise InterpreterError(
+                f"`--python-release {options.python_release}` names a release to pin "
+                "interpreters from, but this lock pins none",
+                hint="add `--pin-python` (or `pin-python = true` in [tool.omniwheel])",
+            )
+        return None, tuple(key for key in from_cli if key != "python-release")
+    release: str | None = chosen["python-release"]
+    if release is None and recorded is not None and recorded.pin_python and not options.upgrade:
+        release = recorded.python_release
+    return release or DEFAULT_PYTHON_RELEASE, from_cli
 
 
 def _extras(project: Project, options: LockOptions, recorded: LockInputs | None) -> tuple[str, ...]:
@@ -324,7 +464,25 @@ def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ..
             changes.append(f"removed {name} {', '.join(sorted(old_set))}")
         else:
             changes.append(f"{name}: {', '.join(sorted(old_set))} → {', '.join(sorted(new_set))}")
+    changes.extend(_changed_pins(existing.tool.pythons if existing.tool else (), lock.pythons))
     return tuple(changes)
+
+
+def _changed_pins(old: tuple[LockedPython, ...], new: tuple[LockedPython, ...]) -> list[str]:
+    """One line per target whose pinned interpreter build changed."""
+    before = {t: entry.build for entry in old for t in entry.targets}
+    after = {t: entry.build for entry in new for t in entry.targets}
+    lines = []
+    for target in sorted(set(before) | set(after), key=Target.sort_key):
+        was, now = before.get(target), after.get(target)
+        if was == now:
+            continue
+        old_text = was.describe() if was else "no pinned interpreter"
+        new_text = now.describe() if now else "no pinned interpreter"
+        if old_text == new_text and now is not None:
+            new_text += f", now with sha256 {now.sha256[:16]}…"
+        lines.append(f"{target.name}: interpreter {old_text} → {new_text}")
+    return lines
 
 
 def _short(value: object) -> str:

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
 TOOL = "omniwheel"
 RELOCK_HINT = "delete it and run `omniwheel lock` to write a new one"
-OPTIONS_FROM_CLI = ("exclude-newer", "prerelease", "uniform")
+OPTIONS_FROM_CLI = ("exclude-newer", "prerelease", "uniform", "pin-python", "python-release")
 """The lock options a command line can set and relocks then keep (``options-from-cli``)."""
 _NO_WHEEL_POLICIES: tuple[NoWheelPolicy, ...] = ("error", "skip-target")
 

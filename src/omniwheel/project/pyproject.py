@@ -83,6 +83,13 @@ class Settings:
     """``no-wheel``: what a missing wheel for a target does."""
     artifacts: str | None = None
     """Path of a Julia ``Artifacts.toml`` to write alongside the lock."""
+    pin_python: bool = False
+    """``pin-python``: the lock pins a python-build-standalone interpreter per target."""
+    python_release: str | None = None
+    """``python-release``: the python-build-standalone release tag (``20260814``) to pin from."""
+    python_mirror: str | None = None
+    """``python-mirror``: where to fetch releases instead of the canonical host (uv's mirror
+    layout, ``{mirror}/{tag}/{asset}``); machine configuration, never recorded in the lock."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -349,6 +356,9 @@ _SETTING_KEYS = (
     "prerelease",
     "no-wheel",
     "artifacts",
+    "pin-python",
+    "python-release",
+    "python-mirror",
 )
 
 
@@ -366,9 +376,46 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         prerelease=_boolean(table.get("prerelease"), f"{where}.prerelease", problems),
         no_wheel=no_wheel,
         artifacts=_string(table.get("artifacts"), f"{where}.artifacts", problems, nonempty=True),
+        pin_python=_boolean(table.get("pin-python"), f"{where}.pin-python", problems),
+        python_release=_release(table.get("python-release"), f"{where}.python-release", problems),
+        python_mirror=_mirror(table.get("python-mirror"), f"{where}.python-mirror", problems),
     )
     _unknown_settings(table, problems)
     return settings
+
+
+_RELEASE_TAG = re.compile(r"[0-9]{8}", re.ASCII)
+_MIRROR_SCHEMES = ("http://", "https://", "file:///")
+
+
+def _release(value: object, where: str, problems: list[Problem]) -> str | None:
+    """A python-build-standalone release tag: a date written ``YYYYMMDD``, as a string."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+        message = f'write the release tag as a string: python-release = "{value}"'
+        problems.append(Problem(where=where, message=message))
+        return None
+    text = _string(value, where, problems, nonempty=True)
+    if text is not None and _RELEASE_TAG.fullmatch(text) is None:
+        message = f"{text!r} is not a python-build-standalone release tag (YYYYMMDD, e.g. 20260814)"
+        problems.append(Problem(where=where, message=message))
+        return None
+    return text
+
+
+def _mirror(value: object, where: str, problems: list[Problem]) -> str | None:
+    """A mirror's base URL (``http(s)://host/…`` or ``file:///…``); the part that fetches
+    checks it fully (:func:`omniwheel.python.pbs.check_mirror`) and never shows credentials."""
+    text = _string(value, where, problems, nonempty=True)
+    if text is not None and not text.strip().startswith(_MIRROR_SCHEMES):
+        scheme = text.partition(":")[0] if ":" in text else text[:20]
+        message = (
+            f"expected an http://, https:// or file:/// URL (the base of {{tag}}/{{asset}}), "
+            f"not a {scheme!r} URL"
+        )
+        problems.append(Problem(where=where, message=message))
+        return None
+    return text
 
 
 def _unknown_settings(table: Mapping[str, Any], problems: list[Problem]) -> None:

@@ -41,6 +41,12 @@ from omniwheel.platform.target import Arch, Libc, Os, PlatformSpec, Target, form
 RELEASE_DOWNLOAD = "https://github.com/astral-sh/python-build-standalone/releases/download"
 """The canonical download prefix: ``{RELEASE_DOWNLOAD}/{tag}/{asset}`` (uv's mirror prefix)."""
 
+DEFAULT_PYTHON_RELEASE = "20260814"
+"""The release this omniwheel version pins from when none is configured (``python-release``,
+``--python-release``).  Not verified here: this machine cannot reach the release host."""
+MIRROR_VARIABLE = "OMNIWHEEL_PYTHON_MIRROR"
+"""The environment variable naming a mirror (uv's ``UV_PYTHON_INSTALL_MIRROR`` layout)."""
+
 CHECKSUMS_FILE = "SHA256SUMS"
 MUSL_DYNAMIC_SINCE = "20250311"
 """The first release whose musl builds are dynamically linked (earlier ones are static)."""
@@ -598,3 +604,12 @@ def check_mirror(text: str, *, source: str) -> str:
             "(layout {base}/{tag}/{asset}, as uv's UV_PYTHON_INSTALL_MIRROR)",
         )
     return value
+
+
+def python_mirror(cli: str | None, environ: Mapping[str, str]) -> str | None:
+    """The mirror a command line or the environment names (``--python-mirror``, then
+    :data:`MIRROR_VARIABLE`), checked; None leaves it to ``[tool.omniwheel] python-mirror``."""
+    if cli:
+        return check_mirror(cli, source="--python-mirror")
+    configured = environ.get(MIRROR_VARIABLE)
+    return check_mirror(configured, source=MIRROR_VARIABLE) if configured else None

@@ -1,0 +1,239 @@
+"""``omniwheel lock --pin-python``: the lock pins, per target, a python-build-standalone build.
+
+The release is read from a mirror (``file://`` or loopback HTTP) laid out as uv's
+``UV_PYTHON_INSTALL_MIRROR`` expects, ``{mirror}/{tag}/SHA256SUMS``: for this machine's target an
+archive built from a pyenv CPython (``tests/support/pbs_archives.py``), for foreign targets a
+``SHA256SUMS`` that only names their assets (locking reads metadata only: no archive is fetched).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from omniwheel.platform.target import target_from_name
+from omniwheel.python.pbs import RELEASE_DOWNLOAD
+from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf
+from tests.support.static_server import StaticServer
+from tests.support.sync_space import PYTHON, Workspace, this_platform
+
+FOREIGN_TAG = "20250920"
+FOREIGN_SHA = "cd" * 32
+
+
+@pytest.fixture(scope="session")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> ArchiveShelf:
+    return shelf(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def built(archives: ArchiveShelf) -> BuiltArchive:
+    """The archive of the running interpreter's minor (the host target's Python)."""
+    return archives.archive(sys.version_info.minor)
+
+
+def _lock(space: Workspace, *args: str, platforms: tuple[str, ...] = ()) -> tuple[int, str]:
+    targets = [a for p in platforms or (this_platform(),) for a in ("--platform", p)]
+    run = space.cli("lock", *targets, *args)
+    return run.exit_code, run.stdout + run.stderr
+
+
+def _pins(space: Workspace) -> list[dict[str, object]]:
+    data = tomllib.loads((space.project / "pylock.toml").read_text(encoding="utf-8"))
+    pins: list[dict[str, object]] = data["tool"]["omniwheel"].get("python", [])
+    return pins
+
+
+def test_the_host_target_pins_the_release_build(
+    space: Workspace, archives: ArchiveShelf, built: BuiltArchive
+) -> None:
+    mirror = archives.root.as_uri()
+    code, output = _lock(
+        space, "--pin-python", "--python-release", archives.tag, "--python-mirror", mirror
+    )
+    assert code == 0, output
+    (entry,) = _pins(space)
+    assert entry["version"] == built.version
+    assert entry["release"] == archives.tag
+    assert entry["triple"] == "x86_64-unknown-linux-gnu"
+    assert entry["hashes"] == {"sha256": built.sha256}
+    assert entry["targets"] == [target_from_name(this_platform()).name]
+    assert entry["url"] == f"{RELEASE_DOWNLOAD}/{archives.tag}/{built.filename.replace('+', '%2B')}"
+    assert mirror not in (space.project / "pylock.toml").read_text(encoding="utf-8")
+    assert entry["executable"] == "python/bin/python3"
+    assert entry["libpython"] == f"python/lib/libpython{PYTHON}.so.1.0"
+    assert f"Pinned 1 interpreter (release {archives.tag}): CPython {built.version}" in output
+    tool = tomllib.loads((space.project / "pylock.toml").read_text())["tool"]["omniwheel"]
+    assert (tool["pin-python"], tool["python-release"]) == (True, archives.tag)
+
+
+def test_same_inputs_same_bytes_and_check_passes(space: Workspace, archives: ArchiveShelf) -> None:
+    archives.archive(sys.version_info.minor)
+    args = ("--pin-python", "--python-release", archives.tag)
+    environ = {"OMNIWHEEL_PYTHON_MIRROR": archives.root.as_uri()}
+    first = space.cli("lock", "--platform", this_platform(), *args, environ=environ)
+    assert first.exit_code == 0, first.stderr
+    text = (space.project / "pylock.toml").read_text(encoding="utf-8")
+    again = space.cli("lock", environ=environ)  # the pin and release were recorded as given
+    assert again.exit_code == 0, again.stderr
+    assert (space.project / "pylock.toml").read_text(encoding="utf-8") == text
+    check = space.cli("lock", "--check", environ=environ)
+    assert check.exit_code == 0, check.stderr
+
+
+def _foreign_release(root: Path, tag: str, version: str = "3.11.14") -> str:
+    """A ``SHA256SUMS`` naming builds for every triple the default matrix needs."""
+    triples = (
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+        "x86_64-unknown-linux-musl",
+    )
+    lines = [
+        f"{FOREIGN_SHA}  cpython-{version}+{tag}-{triple}-install_only_stripped.tar.gz"
+        for triple in triples
+    ]
+    # Kept out by rule: a full archive, a microarchitecture build, a freethreaded one.
+    lines += [
+        f"{'ef' * 32}  cpython-{version}+{tag}-x86_64-unknown-linux-gnu-pgo+lto-full.tar.zst",
+        f"{'ef' * 32}  cpython-{version}+{tag}-x86_64_v3-unknown-linux-gnu-install_only.tar.gz",
+    ]
+    (root / tag).mkdir(parents=True, exist_ok=True)
+    (root / tag / "SHA256SUMS").write_text("".join(f"{line}\n" for line in lines))
+    return root.as_uri()
+
+
+def test_foreign_targets_pin_from_metadata_alone(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    platforms = (
+        "linux-x86_64@3.11",
+        "linux-aarch64@3.11",
+        "macos-x86_64@3.11",
+        "macos-arm64@3.11",
+        "windows-x86_64@3.11",
+        "linux-x86_64-musl@3.11",
+    )
+    args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror)
+    code, output = _lock(space, *args, platforms=platforms)
+    assert code == 0, output
+    pins = _pins(space)
+    assert [str(p["triple"]) for p in pins] == sorted(str(p["triple"]) for p in pins)
+    by_triple = {p["triple"]: p for p in pins}
+    assert set(by_triple) == {
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+        "x86_64-unknown-linux-musl",
+    }
+    assert all(p["version"] == "3.11.14" and p["flavor"] == "install_only_stripped" for p in pins)
+    assert by_triple["x86_64-pc-windows-msvc"]["executable"] == "python/python.exe"
+    assert by_triple["aarch64-apple-darwin"]["targets"] == ["macos-arm64-13.0@3.11"]
+    assert "Pinned 6 interpreters" in output
+
+
+def test_a_target_without_a_build_is_an_error_naming_it(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG, version="3.12.11")
+    code, output = _lock(
+        space,
+        "--pin-python",
+        "--python-release",
+        FOREIGN_TAG,
+        "--python-mirror",
+        mirror,
+        platforms=("linux-x86_64@3.11",),
+    )
+    assert code == 1
+    assert output.startswith("error: ")
+    assert FOREIGN_TAG in output
+    assert "linux-x86_64-glibc2.28@3.11" in output
+    assert "hint:" in output
+    assert "Traceback" not in output
+    assert not (space.project / "pylock.toml").read_text().count("[[tool.omniwheel.python]]")
+
+
+def test_a_changed_release_is_reported_by_check(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    _foreign_release(tmp_path / "mirror", "20251010", version="3.11.15")
+    platforms = ("linux-x86_64@3.11",)
+    code, output = _lock(
+        space,
+        "--pin-python",
+        "--python-release",
+        FOREIGN_TAG,
+        "--python-mirror",
+        mirror,
+        platforms=platforms,
+    )
+    assert code == 0, output
+    (space.project / "pyproject.toml").write_text(
+        (space.project / "pyproject.toml").read_text()
+        + '\n[tool.omniwheel]\npython-release = "20251010"\n'
+    )
+    # A release given on the command line stays until the command line changes it: the
+    # pyproject setting applies once the pin is relocked without it being recorded as given.
+    check = space.cli("lock", "--check", "--python-release", "20251010", "--python-mirror", mirror)
+    assert check.exit_code == 1
+    assert f"python-release: {FOREIGN_TAG} → 20251010" in check.stderr
+    assert "interpreter CPython 3.11.14" in check.stderr
+    assert "→ CPython 3.11.15" in check.stderr
+
+
+def test_lock_json_lists_the_pins(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    run = space.cli(
+        "lock",
+        "--platform",
+        "linux-x86_64@3.11",
+        "--platform",
+        "windows-x86_64@3.11",
+        "--pin-python",
+        "--python-release",
+        FOREIGN_TAG,
+        "--python-mirror",
+        mirror,
+        "--json",
+    )
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(run.stdout)
+    assert [(p["triple"], p["targets"]) for p in report["pythons"]] == [
+        ("x86_64-pc-windows-msvc", ["windows-x86_64@3.11"]),
+        ("x86_64-unknown-linux-gnu", ["linux-x86_64-glibc2.28@3.11"]),
+    ]
+    assert all(p["sha256"] == FOREIGN_SHA for p in report["pythons"])
+    assert all(p["url"].startswith(RELEASE_DOWNLOAD) for p in report["pythons"])
+
+
+def test_a_loopback_mirror_and_its_failure(space: Workspace, tmp_path: Path) -> None:
+    root = tmp_path / "served"
+    _foreign_release(root, FOREIGN_TAG)
+    with StaticServer(root) as server:
+        args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", server.url)
+        code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
+        assert code == 0, output
+        assert _pins(space)[0]["hashes"] == {"sha256": FOREIGN_SHA}
+        (root / FOREIGN_TAG / "SHA256SUMS").write_text("not a checksum line\n")
+        code, output = _lock(space, *args, "--refresh", platforms=("linux-x86_64@3.11",))
+    assert code == 1
+    assert output.startswith("error: ")
+    assert "SHA256SUMS" in output
+    assert "Traceback" not in output
+
+
+def test_pyproject_settings_pin_without_flags(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    (space.project / "pyproject.toml").write_text(
+        (space.project / "pyproject.toml").read_text()
+        + f'\n[tool.omniwheel]\npin-python = true\npython-release = "{FOREIGN_TAG}"\n'
+        f'python-mirror = "{mirror}"\n'
+    )
+    code, output = _lock(space, platforms=("linux-x86_64@3.11",))
+    assert code == 0, output
+    assert _pins(space)[0]["release"] == FOREIGN_TAG
