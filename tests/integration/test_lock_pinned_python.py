@@ -159,31 +159,52 @@ def test_a_target_without_a_build_is_an_error_naming_it(space: Workspace, tmp_pa
     assert not (space.project / "pylock.toml").read_text().count("[[tool.omniwheel.python]]")
 
 
+def _configure(space: Workspace, settings: str) -> None:
+    pyproject = space.project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8").split("\n[tool.omniwheel]\n")[0]
+    pyproject.write_text(f"{text}\n[tool.omniwheel]\n{settings}", encoding="utf-8")
+
+
 def test_a_changed_release_is_reported_by_check(space: Workspace, tmp_path: Path) -> None:
     mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
     _foreign_release(tmp_path / "mirror", "20251010", version="3.11.15")
-    platforms = ("linux-x86_64@3.11",)
-    code, output = _lock(
-        space,
-        "--pin-python",
-        "--python-release",
-        FOREIGN_TAG,
-        "--python-mirror",
-        mirror,
-        platforms=platforms,
-    )
-    assert code == 0, output
-    (space.project / "pyproject.toml").write_text(
-        (space.project / "pyproject.toml").read_text()
-        + '\n[tool.omniwheel]\npython-release = "20251010"\n'
-    )
-    # A release given on the command line stays until the command line changes it: the
-    # pyproject setting applies once the pin is relocked without it being recorded as given.
-    check = space.cli("lock", "--check", "--python-release", "20251010", "--python-mirror", mirror)
+    environ = {"OMNIWHEEL_PYTHON_MIRROR": mirror}
+    _configure(space, f'pin-python = true\npython-release = "{FOREIGN_TAG}"\n')
+    first = space.cli("lock", "--platform", "linux-x86_64@3.11", environ=environ)
+    assert first.exit_code == 0, first.stderr
+    assert space.cli("lock", "--check", environ=environ).exit_code == 0
+    _configure(space, 'pin-python = true\npython-release = "20251010"\n')
+    check = space.cli("lock", "--check", environ=environ)
     assert check.exit_code == 1
     assert f"python-release: {FOREIGN_TAG} → 20251010" in check.stderr
-    assert "interpreter CPython 3.11.14" in check.stderr
-    assert "→ CPython 3.11.15" in check.stderr
+    assert (
+        "pinned interpreter for linux-x86_64-glibc2.28@3.11: CPython 3.11.14 "
+        f"(x86_64-unknown-linux-gnu, release {FOREIGN_TAG}) → CPython 3.11.15 "
+        "(x86_64-unknown-linux-gnu, release 20251010)"
+    ) in check.stderr
+    relock = space.cli("lock", environ=environ)
+    assert relock.exit_code == 0, relock.stderr
+    assert _pins(space)[0]["version"] == "3.11.15"
+
+
+def test_a_release_given_on_the_command_line_is_kept(space: Workspace, tmp_path: Path) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    _foreign_release(tmp_path / "mirror", "20251010", version="3.11.15")
+    args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror)
+    code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
+    assert code == 0, output
+    _configure(space, 'python-release = "20251010"\n')
+    # Like --uniform: what a command line gave stays until a command line changes it.
+    check = space.cli("lock", "--check", "--python-mirror", mirror)
+    assert check.exit_code == 0, check.stderr
+    moved = space.cli("lock", "--check", "--python-release", "20251010", "--python-mirror", mirror)
+    assert moved.exit_code == 1
+    assert f"python-release: {FOREIGN_TAG} → 20251010" in moved.stderr
+    dropped = space.cli("lock", "--no-pin-python", "--python-mirror", mirror)
+    assert dropped.exit_code == 0, dropped.stderr
+    assert _pins(space) == []
+    assert "pinned interpreter for linux-x86_64-glibc2.28@3.11: CPython 3.11.14" in dropped.stderr
+    assert "→ none" in dropped.stderr
 
 
 def test_lock_json_lists_the_pins(space: Workspace, tmp_path: Path) -> None:

@@ -156,7 +156,10 @@ def test_a_pin_that_a_locked_files_requires_python_excludes_is_an_error() -> Non
     lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
     with pytest.raises(PinnedPythonMismatchError) as caught:
         pin_interpreters(lock, _release("3.12.9"), None)
-    assert caught.value.package == "native 1.0"
-    assert caught.value.target == LINUX
-    assert "CPython 3.12.9" in caught.value.pin
+    (mismatch,) = caught.value.mismatches
+    assert mismatch.package == "native 1.0"
+    assert mismatch.target == LINUX
+    assert mismatch.requires_python == ">=3.12,<3.12.8"
+    assert str(mismatch.pin.version) == "3.12.9"
+    assert mismatch.filename in caught.value.message
     assert pin_interpreters(lock, _release("3.12.7"), None)  # an admitted pin passes

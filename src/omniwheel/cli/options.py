@@ -45,3 +45,30 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
         help="write what was done as JSON on stdout, instead of the summary on stderr "
         "(warnings and errors stay on stderr)",
     )
+
+
+def add_pin_python_options(parser: argparse.ArgumentParser) -> None:
+    """``--pin-python`` / ``--no-pin-python``, ``--python-release TAG``, ``--python-mirror URL``.
+
+    The first two are lock inputs a relock keeps (``options-from-cli``); the mirror is machine
+    configuration, never recorded (``--python-mirror`` > ``OMNIWHEEL_PYTHON_MIRROR`` >
+    ``[tool.omniwheel] python-mirror`` > the canonical host)."""
+    parser.add_argument(
+        "--pin-python",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="pin, per target, a python-build-standalone interpreter build in the lock "
+        "(default: [tool.omniwheel] pin-python, else what pylock.toml was locked with)",
+    )
+    parser.add_argument(
+        "--python-release",
+        metavar="TAG",
+        help="the python-build-standalone release (YYYYMMDD) to pin from (default: "
+        "[tool.omniwheel] python-release, else the lock's, else the one this omniwheel names)",
+    )
+    parser.add_argument(
+        "--python-mirror",
+        metavar="URL",
+        help="read releases from URL/{tag}/{asset} (default: OMNIWHEEL_PYTHON_MIRROR, "
+        "[tool.omniwheel] python-mirror, else the canonical host); never recorded in the lock",
+    )

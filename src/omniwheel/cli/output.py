@@ -110,7 +110,8 @@ class Output:
         self.plain(f"Targets: {describe_targets(lock.targets)}")
         if lock.pythons:
             builds = ", ".join(
-                f"{entry.build.describe()} for {_count(len(entry.targets), 'target')}"
+                f"CPython {entry.build.version} ({entry.build.triple}) for "
+                f"{_count(len(entry.targets), 'target')}"
                 for entry in lock.pythons
             )
             self.plain(

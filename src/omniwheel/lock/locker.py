@@ -16,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -184,36 +185,75 @@ def pin_interpreters(
     )
 
 
-class PinnedPythonMismatchError(LockFileError):
-    """A locked file's ``Requires-Python`` excludes the interpreter pinned for its target."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PinMismatch:
+    """One locked file whose ``Requires-Python`` excludes the interpreter a target pins."""
 
-    def __init__(self, package: str, requires_python: str, target: Target, pin: str) -> None:
-        super().__init__(
-            f"{package} requires Python {requires_python}, which excludes {pin}, the interpreter "
-            f"pinned for {target.name}",
-            hint="pin another release with `--python-release`, or set a requires-python that "
-            "excludes that interpreter",
+    package: str
+    """``name version``."""
+    filename: str
+    requires_python: str
+    target: Target
+    pin: PinnedPython
+
+    def __str__(self) -> str:
+        return (
+            f"{self.package} ({self.filename}) requires Python {self.requires_python}, which "
+            f"excludes {self.pin.describe()}, pinned for {self.target.name}"
         )
-        self.package = package
-        self.requires_python = requires_python
-        self.target = target
-        self.pin = pin
+
+
+class PinnedPythonMismatchError(LockFileError):
+    """Locked files whose ``Requires-Python`` excludes the interpreter pinned for a target
+    that uses them; every one is in ``mismatches``."""
+
+    def __init__(self, mismatches: tuple[PinMismatch, ...]) -> None:
+        lines = "\n".join(f"  - {mismatch}" for mismatch in mismatches)
+        super().__init__(
+            f"the pinned interpreters do not fit the locked files:\n{lines}",
+            hint="pin another release (`--python-release`, `python-release` in "
+            "[tool.omniwheel]), or narrow `requires-python` so that the resolver picks files "
+            "that fit",
+        )
+        self.mismatches = mismatches
 
 
 def _check_requires_python(lock: Lock, pins: Mapping[Target, PinnedPython]) -> None:
+    """Every locked file's ``Requires-Python`` (the index's, and its metadata's) must admit the
+    pinned version of each target that installs it; a file needed only on some patch releases
+    (a ``python_full_version`` condition) counts where that condition holds for the pin."""
+    mismatches: list[PinMismatch] = []
     for package in lock.packages:
-        if not package.requires_python:
-            continue
-        spec = SpecifierSet(package.requires_python)
-        for target in package.targets:
-            build = pins[target]
-            if not spec.contains(build.version, prereleases=True):
-                raise PinnedPythonMismatchError(
-                    f"{package.name} {package.version}",
-                    package.requires_python,
-                    target,
-                    build.describe(),
+        for wheel in package.wheels:
+            specs = dict.fromkeys(
+                spec for spec in (wheel.file.requires_python, package.requires_python) if spec
+            )
+            for target in wheel.targets:
+                pin = pins[target]
+                if not _installed_with(package.conditions.get(target), target, pin):
+                    continue
+                mismatches.extend(
+                    PinMismatch(
+                        package=f"{package.name} {package.version}",
+                        filename=wheel.file.filename,
+                        requires_python=spec,
+                        target=target,
+                        pin=pin,
+                    )
+                    for spec in specs
+                    if not SpecifierSet(spec).contains(pin.version, prereleases=True)
                 )
+    if mismatches:
+        raise PinnedPythonMismatchError(tuple(mismatches))
+
+
+def _installed_with(condition: str | None, target: Target, pin: PinnedPython) -> bool:
+    """Whether a package needed on ``target`` under ``condition`` is installed with ``pin``."""
+    if condition is None:
+        return True
+    environment = target.marker_environment()
+    environment["python_full_version"] = environment["implementation_version"] = str(pin.version)
+    return Marker(condition).evaluate(dict(environment))
 
 
 def _request(
@@ -469,20 +509,27 @@ def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ..
 
 
 def _changed_pins(old: tuple[LockedPython, ...], new: tuple[LockedPython, ...]) -> list[str]:
-    """One line per target whose pinned interpreter build changed."""
+    """One line per change of pinned build, naming the targets it concerns."""
     before = {t: entry.build for entry in old for t in entry.targets}
     after = {t: entry.build for entry in new for t in entry.targets}
-    lines = []
+    moved: dict[tuple[PinnedPython | None, PinnedPython | None], list[Target]] = {}
     for target in sorted(set(before) | set(after), key=Target.sort_key):
         was, now = before.get(target), after.get(target)
-        if was == now:
-            continue
-        old_text = was.describe() if was else "no pinned interpreter"
-        new_text = now.describe() if now else "no pinned interpreter"
-        if old_text == new_text and now is not None:
-            new_text += f", now with sha256 {now.sha256[:16]}…"
-        lines.append(f"{target.name}: interpreter {old_text} → {new_text}")
-    return lines
+        if was != now:
+            moved.setdefault((was, now), []).append(target)
+    return [_pin_change(was, now, targets) for (was, now), targets in moved.items()]
+
+
+def _pin_change(was: PinnedPython | None, now: PinnedPython | None, targets: list[Target]) -> str:
+    names = ", ".join(target.name for target in targets)
+    old_text = was.describe() if was is not None else "none"
+    new_text = now.describe() if now is not None else "none"
+    if was is not None and now is not None and was.filename == now.filename:
+        # The same asset: the release's SHA256SUMS lists other bytes for it now.
+        new_text = f"the same build with another sha256 ({was.sha256[:12]}… → {now.sha256[:12]}…)"
+    elif was is not None and now is not None and old_text == new_text:
+        old_text, new_text = was.filename, now.filename
+    return f"pinned interpreter for {names}: {old_text} → {new_text}"
 
 
 def _short(value: object) -> str:
