@@ -15,11 +15,15 @@ from pathlib import Path
 
 import pytest
 
+from omniwheel.lock import locker
 from omniwheel.platform.target import target_from_name
-from omniwheel.python.pbs import RELEASE_DOWNLOAD
+from omniwheel.python import release_fetch
+from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE, RELEASE_DOWNLOAD
+from tests.support.index_server import IndexServer
 from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf
 from tests.support.static_server import StaticServer
 from tests.support.sync_space import PYTHON, Workspace, this_platform
+from tests.support.wheelbuilder import build_wheel
 
 FOREIGN_TAG = "20250920"
 FOREIGN_SHA = "cd" * 32
@@ -258,3 +262,78 @@ def test_pyproject_settings_pin_without_flags(space: Workspace, tmp_path: Path) 
     code, output = _lock(space, platforms=("linux-x86_64@3.11",))
     assert code == 0, output
     assert _pins(space)[0]["release"] == FOREIGN_TAG
+
+
+def test_the_default_release_is_kept_until_upgrade(
+    space: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mirror = _foreign_release(tmp_path / "mirror", DEFAULT_PYTHON_RELEASE)
+    _foreign_release(tmp_path / "mirror", "20261015", version="3.11.15")
+    environ = {"OMNIWHEEL_PYTHON_MIRROR": mirror}
+    _configure(space, "pin-python = true\n")
+    first = space.cli("lock", "--platform", "linux-x86_64@3.11", environ=environ)
+    assert first.exit_code == 0, first.stderr
+    assert _pins(space)[0]["release"] == DEFAULT_PYTHON_RELEASE
+    # A newer omniwheel names a newer default: the lock keeps its release, as it keeps versions.
+    monkeypatch.setattr(locker, "DEFAULT_PYTHON_RELEASE", "20261015")
+    assert space.cli("lock", "--check", environ=environ).exit_code == 0
+    upgraded = space.cli("lock", "--upgrade", environ=environ)
+    assert upgraded.exit_code == 0, upgraded.stderr
+    assert f"python-release: {DEFAULT_PYTHON_RELEASE} → 20261015" in upgraded.stderr
+    assert _pins(space)[0]["version"] == "3.11.15"
+
+
+def test_a_release_without_pinning_is_refused(space: Workspace) -> None:
+    code, output = _lock(space, "--python-release", FOREIGN_TAG)
+    assert code == 1
+    assert output.startswith("error: `--python-release 20250920` names a release")
+    assert "hint: add `--pin-python`" in output
+
+
+def test_an_unreachable_mirror_is_named_without_its_credentials(
+    space: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(release_fetch, "BACKOFF_SECONDS", 0.0)
+    with StaticServer(tmp_path) as server:
+        port = server.url.rsplit(":", 1)[1].split("/")[0]
+    mirror = f"http://someone:s3cret@127.0.0.1:{port}/pbs"  # nothing listens there any more
+    code, output = _lock(
+        space, "--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror
+    )
+    assert code == 1
+    assert output.startswith(
+        f"error: fetching http://127.0.0.1:{port}/pbs/{FOREIGN_TAG}/SHA256SUMS"
+    )
+    assert "s3cret" not in output
+    assert "someone" not in output
+    assert "hint:" in output
+    assert "Traceback" not in output
+
+
+def test_a_pin_a_locked_file_excludes_is_an_error(
+    space: Workspace, index_server: IndexServer, tmp_path: Path
+) -> None:
+    """A release with only a candidate of 3.11 pins it; a file requiring ``>=3.11`` (every
+    final 3.11) excludes that pre-release."""
+    index_server.add_file(build_wheel(tmp_path / "more", "delta", "1.0", requires_python=">=3.11"))
+    space.write(["alpha", "gamma", "delta"])
+    pyproject = space.project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace(f'">={PYTHON}"', '">=3.10"'), encoding="utf-8")
+    lines = [
+        f"{FOREIGN_SHA}  cpython-3.11.0rc2+{FOREIGN_TAG}-x86_64-unknown-linux-gnu-"
+        "install_only.tar.gz"
+    ]
+    (tmp_path / "mirror" / FOREIGN_TAG).mkdir(parents=True)
+    (tmp_path / "mirror" / FOREIGN_TAG / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    mirror = (tmp_path / "mirror").as_uri()
+    args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror)
+    code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
+    assert code == 1
+    assert output.startswith("error: the pinned interpreters do not fit the locked files:")
+    assert (
+        "delta 1.0 (delta-1.0-py3-none-any.whl) requires Python >=3.11, which excludes CPython "
+        f"3.11.0rc2 (x86_64-unknown-linux-gnu, release {FOREIGN_TAG}), pinned for "
+        "linux-x86_64-glibc2.28@3.11"
+    ) in output
+    assert "Traceback" not in output

@@ -156,10 +156,32 @@ def test_a_pin_that_a_locked_files_requires_python_excludes_is_an_error() -> Non
     lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
     with pytest.raises(PinnedPythonMismatchError) as caught:
         pin_interpreters(lock, _release("3.12.9"), None)
-    (mismatch,) = caught.value.mismatches
+    assert [m.target for m in caught.value.mismatches] == [LINUX, WINDOWS]  # all at once
+    mismatch = caught.value.mismatches[0]
     assert mismatch.package == "native 1.0"
     assert mismatch.target == LINUX
     assert mismatch.requires_python == ">=3.12,<3.12.8"
     assert str(mismatch.pin.version) == "3.12.9"
     assert mismatch.filename in caught.value.message
     assert pin_interpreters(lock, _release("3.12.7"), None)  # an admitted pin passes
+
+
+def test_a_file_needed_only_below_the_pin_is_not_checked_against_it() -> None:
+    lock = small_lock()
+    condition = 'python_full_version < "3.12.8"'
+    native = dataclasses.replace(
+        lock.packages[0],
+        requires_python=">=3.12,<3.12.8",
+        conditions={LINUX: condition, WINDOWS: condition},
+    )
+    lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
+    assert pin_interpreters(lock, _release("3.12.9"), None)  # not installed with 3.12.9
+    wheel = dataclasses.replace(native.wheels[0].file, requires_python=">=3.12.5")
+    first = dataclasses.replace(native.wheels[0], file=wheel)
+    native = dataclasses.replace(native, wheels=(first, *native.wheels[1:]))
+    lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
+    with pytest.raises(PinnedPythonMismatchError) as caught:
+        pin_interpreters(lock, _release("3.12.2"), None)  # installed, and the index's says no
+    assert [(m.filename, m.requires_python) for m in caught.value.mismatches] == [
+        (first.file.filename, ">=3.12.5")
+    ]

@@ -9,7 +9,9 @@ keys it does not know.  Package lists are sorted by name.
 ``lock`` (:class:`LockReport`): the lock file, whether it changed (always false with
 ``--check``, which fails when the lock is stale), the targets resolved and those skipped with
 why, each target's packages (name → version, including packages needed only on some patch
-releases of its Python), and the packages whose version differs between targets.
+releases of its Python), the packages whose version differs between targets, and the
+interpreter builds the lock pins (``pythons``: version, release, triple, canonical URL, sha256
+and the targets each serves; an empty list when the lock pins none).
 
 ``sync`` (:class:`SyncReport`): the lock, the venv and its interpreter (null when the sync was
 a no-op and probed none), whether the venv was created, whether the sync changed nothing, and
