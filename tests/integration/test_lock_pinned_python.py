@@ -14,11 +14,12 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 from omniwheel.lock import locker
 from omniwheel.platform.target import target_from_name
 from omniwheel.python import release_fetch
-from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE, RELEASE_DOWNLOAD
+from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE, RELEASE_DOWNLOAD, triple_for
 from tests.support.index_server import IndexServer
 from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf
 from tests.support.static_server import StaticServer
@@ -63,7 +64,7 @@ def test_the_host_target_pins_the_release_build(
     (entry,) = _pins(space)
     assert entry["version"] == built.version
     assert entry["release"] == archives.tag
-    assert entry["triple"] == "x86_64-unknown-linux-gnu"
+    assert entry["triple"] == triple_for(target_from_name(this_platform()).platform)
     assert entry["hashes"] == {"sha256": built.sha256}
     assert entry["targets"] == [target_from_name(this_platform()).name]
     assert entry["url"] == f"{RELEASE_DOWNLOAD}/{archives.tag}/{built.filename.replace('+', '%2B')}"
@@ -245,10 +246,12 @@ def test_a_loopback_mirror_and_its_failure(space: Workspace, tmp_path: Path) -> 
         assert code == 0, output
         assert _pins(space)[0]["hashes"] == {"sha256": FOREIGN_SHA}
         (root / FOREIGN_TAG / "SHA256SUMS").write_text("not a checksum line\n")
-        code, output = _lock(space, *args, "--refresh", platforms=("linux-x86_64@3.11",))
+        code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
+        url = f"{server.url.rstrip('/')}/{FOREIGN_TAG}/SHA256SUMS"
     assert code == 1
     assert output.startswith("error: ")
-    assert "SHA256SUMS" in output
+    assert output.startswith(f"error: {url} is not a usable SHA256SUMS file")
+    assert "hint:" in output
     assert "Traceback" not in output
 
 
@@ -337,3 +340,38 @@ def test_a_pin_a_locked_file_excludes_is_an_error(
         "linux-x86_64-glibc2.28@3.11"
     ) in output
     assert "Traceback" not in output
+
+
+def test_the_default_matrix_pins_every_target(space: Workspace, tmp_path: Path) -> None:
+    triples = (
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+        "x86_64-apple-darwin",
+        "aarch64-apple-darwin",
+        "x86_64-pc-windows-msvc",
+    )
+    lines = [
+        f"{FOREIGN_SHA}  cpython-3.{minor}.{patch}+{FOREIGN_TAG}-{triple}-{flavor}.tar.gz"
+        for triple in triples
+        for minor in range(9, 16)
+        for patch in (1, 4)
+        for flavor in ("install_only", "install_only_stripped")
+    ]
+    (tmp_path / "mirror" / FOREIGN_TAG).mkdir(parents=True)
+    (tmp_path / "mirror" / FOREIGN_TAG / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    (space.project / "pylock.toml").unlink()  # its targets came from a command line
+    environ = {"OMNIWHEEL_PYTHON_MIRROR": (tmp_path / "mirror").as_uri()}
+    run = space.cli(
+        "lock", "--pin-python", "--python-release", FOREIGN_TAG, "--json", environ=environ
+    )
+    assert run.exit_code == 0, run.stderr
+    report = json.loads(run.stdout)
+    locked = [target["name"] for target in report["targets"]]
+    served = [name for entry in report["pythons"] for name in entry["targets"]]
+    assert sorted(served) == sorted(locked)  # every target pinned, each once
+    assert len(locked) > len(triples)
+    assert all(entry["version"].endswith(".4") for entry in report["pythons"])  # newest patch
+    assert all(entry["url"].endswith("install_only_stripped.tar.gz") for entry in report["pythons"])
+    keys = [(entry["triple"], entry["version"]) for entry in report["pythons"]]
+    assert keys == sorted(keys, key=lambda key: (key[0], Version(key[1])))
+    assert len(set(keys)) == len(keys)  # targets sharing a build share one entry
