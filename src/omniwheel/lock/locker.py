@@ -2,9 +2,9 @@
 
 The orchestration only: decide the lock inputs (command line, then what an existing lock recorded,
 then ``[tool.omniwheel]``, then defaults), open an index session, resolve the matrix, build the
-model, pin the interpreters when asked (from the release's ``SHA256SUMS``), render it and compare
-it with what is on disk.  Each step is a call into the part that owns
-it; nothing here prints.
+model, pin the interpreters when asked (from the release's ``SHA256SUMS``: metadata only, read
+before resolving so that a bad mirror fails fast), render it and compare it with what is on disk.
+Each step is a call into the part that owns it; nothing here prints.
 """
 
 from __future__ import annotations

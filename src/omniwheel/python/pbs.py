@@ -42,8 +42,11 @@ RELEASE_DOWNLOAD = "https://github.com/astral-sh/python-build-standalone/release
 """The canonical download prefix: ``{RELEASE_DOWNLOAD}/{tag}/{asset}`` (uv's mirror prefix)."""
 
 DEFAULT_PYTHON_RELEASE = "20260814"
-"""The release this omniwheel version pins from when none is configured (``python-release``,
-``--python-release``).  Not verified here: this machine cannot reach the release host."""
+"""The release this omniwheel version names: a lock pins from it when no release is given
+(``--python-release``, ``[tool.omniwheel] python-release``).  A lock keeps the release it was
+made with, like a locked version, so a newer omniwheel naming a newer release does not move
+its pins; ``lock --upgrade`` moves them to this one.  (That this release exists with these
+builds was not verified here: the release host cannot be reached from this machine.)"""
 MIRROR_VARIABLE = "OMNIWHEEL_PYTHON_MIRROR"
 """The environment variable naming a mirror (uv's ``UV_PYTHON_INSTALL_MIRROR`` layout)."""
 
