@@ -8,7 +8,12 @@
 The Artifacts.toml is ``--artifacts PATH``, else ``[tool.omniwheel] artifacts`` (relative to the
 project), else ``Artifacts.toml`` next to ``pyproject.toml``.  Trees for "this machine" are those of
 the Python a Julia package's augmented selection will ask for (``--python``, else
-``OMNIWHEEL_PYTHON_VERSION``, ``JULIA_PYTHONCALL_EXE``, ``PYTHON``, ``python3`` on ``PATH``).
+``OMNIWHEEL_PYTHON_VERSION``, ``JULIA_PYTHONCALL_EXE``, ``PYTHON``, ``python3`` on ``PATH``).  When
+the lock pins interpreters, the version the lock pins for this machine's platform comes before
+asking any Python (as the generated augmentation does), no host Python is involved, and
+``run --artifacts`` runs the pinned interpreter placed in the depot.  Interpreter archives are
+fetched from ``OMNIWHEEL_PYTHON_MIRROR``, else ``[tool.omniwheel] python-mirror``, else their
+canonical URL; the Artifacts.toml always names the canonical URL.
 """
 
 from __future__ import annotations
@@ -194,11 +199,12 @@ def install_depot(
     request: ArtifactsRequest, output: Output, *, depot: Path, all_targets: bool
 ) -> int:
     """``artifacts depot`` (and ``sync --julia-depot``)."""
-    host = None if all_targets else _host(request)[1]
-    with _workflow(request) as workflow, output.status("Placing artifacts"):
-        outcome = workflow.install_depot(
-            depot.expanduser().absolute(), host=host, all_targets=all_targets
-        )
+    with _workflow(request) as workflow:
+        host = None if all_targets else _host(request, workflow)[1]
+        with output.status("Placing artifacts"):
+            outcome = workflow.install_depot(
+                depot.expanduser().absolute(), host=host, all_targets=all_targets
+            )
     _report_depot(outcome, output)
     return 0
 
@@ -206,20 +212,33 @@ def install_depot(
 def run_with_artifacts(
     request: ArtifactsRequest, output: Output, *, command: Sequence[str], depot: Path | None
 ) -> int:
-    """``artifacts run`` (and ``run --artifacts``): place the trees, then run ``command``."""
+    """``artifacts run`` (and ``run --artifacts``): place the trees, then run ``command`` —
+    with the pinned interpreter from the depot when the lock pins one, never a host Python."""
     from omniwheel.julia.run import run_with_trees
     from omniwheel.julia.workflow import artifact_paths
 
     if command[:1] == ["--"]:
         command = command[1:]
-    python, host = _host(request)
     place = (depot or cache_root() / RUN_DEPOT).expanduser().absolute()
-    with _workflow(request) as workflow, output.status("Placing artifacts"):
-        outcome = workflow.install_depot(place, host=host)
-        trees = artifact_paths(workflow.artifacts_path, host, [place])
+    with _workflow(request) as workflow:
+        python, host = _host(request, workflow)
+        with output.status("Placing artifacts"):
+            outcome = workflow.install_depot(place, host=host)
+            trees = artifact_paths(workflow.artifacts_path, host, [place])
+            pinned = workflow.interpreter([place], host)
     if outcome.placed:
         output.plain(f"Placed {_count(len(outcome.placed), 'tree')} in {place}")
-    return run_with_trees(trees, command, python=python, environ=os.environ)
+    environ = dict(os.environ)
+    if pinned is not None:
+        python = pinned
+        # The interpreter is an artifact named by its content: bytecode written beside its
+        # stdlib (root ignores read-only bits) would change the tree Julia shares.
+        environ["PYTHONDONTWRITEBYTECODE"] = "1"
+    if python is None:  # pragma: no cover - _host finds one whenever nothing is pinned
+        from omniwheel.julia import ArtifactError
+
+        raise ArtifactError(f"{workflow.artifacts_path} gives no interpreter for {host.name}")
+    return run_with_trees(trees, command, python=python, environ=environ)
 
 
 # --- wiring ------------------------------------------------------------------------------------
@@ -249,6 +268,8 @@ def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
                 store=Store.in_cache(cache),
                 trees=TreeHashCache.in_cache(cache),
                 fetcher=fetcher,
+                python_trees=TreeHashCache.for_pythons(cache),
+                python_mirror=_python_mirror(root),
             )
     finally:
         if isinstance(fetcher, WheelFetcher):
@@ -278,16 +299,43 @@ def default_artifacts_path(root: Path) -> Path:
     return root / DEFAULT_ARTIFACTS
 
 
+def _python_mirror(root: Path) -> str | None:
+    """``OMNIWHEEL_PYTHON_MIRROR``, else ``[tool.omniwheel] python-mirror``, checked."""
+    from omniwheel.project.pyproject import load_project
+    from omniwheel.python.pbs import check_mirror, python_mirror
+
+    mirror = python_mirror(None, os.environ)
+    if mirror is None and (root / PYPROJECT).is_file():
+        configured = load_project(root).settings.python_mirror
+        if configured:
+            mirror = check_mirror(configured, source="[tool.omniwheel] python-mirror")
+    return mirror
+
+
 def _artifacts_path(root: Path, given: Path | None) -> Path:
     return given.expanduser().absolute() if given is not None else default_artifacts_path(root)
 
 
-def _host(request: ArtifactsRequest) -> tuple[Path, Target]:
-    """The interpreter the trees are for, and this machine as a target with its Python."""
-    from omniwheel.julia.selection import julia_python_request
-    from omniwheel.platform.host import probe_interpreter
+def _host(request: ArtifactsRequest, workflow: ArtifactsWorkflow) -> tuple[Path | None, Target]:
+    """The interpreter the trees are for, and this machine as a target with its Python.
+
+    With pinned interpreters and a Python version (``--python X.Y``,
+    ``OMNIWHEEL_PYTHON_VERSION``, else the one pinned for this machine's platform) no
+    interpreter is looked for: the first item is None, the pinned one is used.
+    """
+    from omniwheel.julia.python_artifact import default_python
+    from omniwheel.julia.selection import PYTHON_VERSION_VARIABLE, julia_python_request
+    from omniwheel.platform.host import probe_interpreter, running_executable
+    from omniwheel.platform.target import parse_python_version
     from omniwheel.python.discovery import find_interpreter
 
+    pinned = workflow.pinned_pythons()
+    if pinned:
+        platform = probe_interpreter(running_executable()).machine.suggested_platform()
+        given = request.python or os.environ.get(PYTHON_VERSION_VARIABLE) or None
+        version = given if given is not None else default_python(pinned, platform)
+        if version is not None and _is_version(version):
+            return None, platform.at(parse_python_version(version))
     wanted = request.python or julia_python_request(os.environ, shutil.which)
     found = find_interpreter(
         request=wanted, requires_python=None, environ=os.environ, home=Path.home()
@@ -295,6 +343,17 @@ def _host(request: ArtifactsRequest) -> tuple[Path, Target]:
     interpreter = probe_interpreter(found.executable)
     platform = interpreter.machine.suggested_platform()
     return found.executable, platform.at(interpreter.version[:2])
+
+
+def _is_version(text: str) -> bool:
+    from omniwheel.errors import TargetError
+    from omniwheel.platform.target import parse_python_version
+
+    try:
+        parse_python_version(text)
+    except TargetError:
+        return False
+    return True
 
 
 def _index_for_credentials(cli_url: str | None) -> IndexLocation | None:

@@ -167,6 +167,20 @@ def with_downloads(doc: ArtifactsDoc, downloads: Mapping[str, Sequence[Download]
     return ArtifactsDoc(artifacts=MappingProxyType(artifacts))
 
 
+def with_artifact(doc: ArtifactsDoc, artifact: Artifact) -> ArtifactsDoc:
+    """``doc`` with ``artifact`` added; a name ``doc`` already has is an
+    :class:`ArtifactConflictError` (a locked package named like the interpreter artifact)."""
+    if artifact.name in doc.artifacts:
+        raise ArtifactConflictError(
+            f"`{artifact.name}` would name two artifacts: a locked package and the pinned "
+            "interpreter",
+            hint="Julia artifacts need distinct names: lock without that package, or without "
+            "`pin-python`",
+        )
+    artifacts = dict(sorted({**doc.artifacts, artifact.name: artifact}.items()))
+    return ArtifactsDoc(artifacts=MappingProxyType(artifacts))
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Use:
     target: Target

@@ -32,7 +32,12 @@ from packaging.version import Version
 from omniwheel.errors import LockFileError
 from omniwheel.index.models import DistFile
 from omniwheel.lock.model import Lock, LockedPackage, LockedWheel
-from omniwheel.lock.tool_table import LockToolTable, PackageToolTable, read_tool_tables
+from omniwheel.lock.tool_table import (
+    LockedPython,
+    LockToolTable,
+    PackageToolTable,
+    read_tool_tables,
+)
 from omniwheel.platform.target import Target
 from omniwheel.store.store import WheelSource
 
@@ -56,6 +61,12 @@ class LockedWheels:
     path: Path
     lock: Lock
     sources: Mapping[str, WheelSource]
+
+    @property
+    def pythons(self) -> tuple[LockedPython, ...]:
+        """The interpreters pinned per target (``[[tool.omniwheel.python]]``; empty unless
+        the lock was written with ``pin-python``)."""
+        return self.lock.pythons
 
     def wheels_for(self, targets: Iterable[Target]) -> tuple[WheelSource, ...]:
         """The sources of the wheels ``targets`` take, each once, in lock order."""
@@ -88,6 +99,7 @@ def read_locked_wheels(path: Path) -> LockedWheels:
         skipped=skipped,
         environments=(),
         packages=tuple(packages),
+        pythons=tool.pythons,
     )
     return LockedWheels(path=path, lock=lock, sources=MappingProxyType(sources))
 

@@ -23,6 +23,10 @@ from omniwheel.julia import ArtifactError
 from omniwheel.julia.tree import git_tree_sha1_of_wheel
 
 TREES_DIR = "julia-trees-v1"
+PYTHON_TREES_DIR = "julia-python-trees-v1"
+"""The same layout for interpreter archives (by the archive's sha256): the tree it unpacks to,
+as archived (:func:`omniwheel.julia.python_artifact.archive_tree_sha1`).  Bump it when that
+hash changes (julia/treehash.py, or what counts as the archive's tree)."""
 # Bump the version when what a tree holds changes (the layout rules of julia/tree.py: what is
 # merged at the root, what is kept under .data, the executable rule, the skipped names) or when
 # the hash itself changes (julia/treehash.py): every cached hash is then stale.
@@ -40,6 +44,12 @@ class TreeHashCache:
     @classmethod
     def in_cache(cls, cache_root: Path) -> TreeHashCache:
         return cls(cache_root / TREES_DIR)
+
+    @classmethod
+    def for_pythons(cls, cache_root: Path) -> TreeHashCache:
+        """The cache of interpreter archives' tree hashes (:data:`PYTHON_TREES_DIR`); only
+        :meth:`get` and :meth:`put` apply to it."""
+        return cls(cache_root / PYTHON_TREES_DIR)
 
     def get(self, sha256: str) -> str | None:
         """The cached tree hash of the wheel with this sha256, or None."""

@@ -18,6 +18,13 @@ Each step is a call into the module that owns it; nothing here prints.
   ``all_targets``, and records the Artifacts.toml in the depot's usage log.
 - :func:`artifact_paths` finds the trees Julia selects for a host in a list of depots, in
   artifact-name order: what ``run --artifacts`` puts on ``sys.path``.
+
+With a lock that pins interpreters, each step also handles the ``omniwheel_python`` artifact
+(:mod:`omniwheel.julia.python_artifact`): ``write`` and ``pack`` fetch every target's archive
+into the store (verified and unpacked safely, never run: foreign ones cannot run here) to take
+its tree hash from the archive, and keep its canonical URL as the download (no repacking);
+``install_depot`` places the interpreter tree beside the package trees, copied from the store;
+:meth:`ArtifactsWorkflow.interpreter` is the artifact interpreter ``run --artifacts`` uses.
 """
 
 from __future__ import annotations
@@ -39,13 +46,25 @@ from omniwheel.julia.artifacts_toml import (
     parse_artifacts,
     read_artifacts,
     select_entries,
+    with_artifact,
     with_downloads,
 )
 from omniwheel.julia.depot import place_tree, record_usage, tree_path
 from omniwheel.julia.locked import LockedWheels, read_locked_wheels
 from omniwheel.julia.pack import PackedArtifact, check_base_url, pack_tree
+from omniwheel.julia.python_artifact import (
+    HELPER_FILE,
+    PYTHON_ARTIFACT,
+    PinnedTargets,
+    PlatformKey,
+    archive_tree_sha1,
+    check_agreement,
+    default_pythons,
+    platform_augmentation_jl,
+    python_artifact,
+    python_helper_jl,
+)
 from omniwheel.julia.selection import (
-    PLATFORM_AUGMENTATION_JL,
     augmented_host,
     entry_platform,
     platforms_match,
@@ -54,6 +73,12 @@ from omniwheel.julia.selection import (
 from omniwheel.julia.tree import tree_of_wheel
 from omniwheel.julia.treecache import TreeHashCache
 from omniwheel.platform.target import Target
+from omniwheel.python.pbs import PinnedPython, download_url
+from omniwheel.store.python_archive import (
+    ensure_python_tree,
+    python_archive_file,
+    store_python_archive,
+)
 from omniwheel.store.store import Fetcher, Store, WheelSource
 
 PKG_DIR = ".pkg"
@@ -82,6 +107,8 @@ class WriteOutcome:
     fetched: int
     """Wheels downloaded (or read from a local path) into the store to hash them."""
     pkg_files: tuple[Path, ...]
+    pythons_fetched: int = 0
+    """Interpreter archives downloaded into the store to hash them."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +126,7 @@ class DepotOutcome:
     """Tree hashes that were in the depot already."""
     fetched: int
     usage_log: Path
+    pythons_fetched: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,21 +139,28 @@ class ArtifactsWorkflow:
     trees: TreeHashCache
     fetcher: Fetcher
     on_fetched: OnFetched | None = None
+    python_trees: TreeHashCache | None = None
+    """Tree hashes of interpreter archives by sha256 (None: computed every time)."""
+    python_mirror: str | None = None
+    """A checked mirror base URL interpreter archives are fetched from (never written)."""
 
     def write(self) -> WriteOutcome:
         """(Re)write the Artifacts.toml from the lock; see the module docstring."""
         locked = read_locked_wheels(self.lock_path)
         hashes, fetched = self._tree_hashes(locked.sources.values())
         doc = build_artifacts(locked.lock, hashes)
-        return self._save(doc, fetched, keep_downloads=True)
+        doc, pins = self._with_python(locked, doc)
+        return self._save(doc, fetched, keep_downloads=True, pins=pins)
 
     def pack(self, out_dir: Path, base_url: str) -> PackOutcome:
-        """Write ``<git-tree-sha1>.tar.gz`` for every tree into ``out_dir`` and record them as
-        downloads under ``base_url`` (checked before anything is done)."""
+        """Write ``<git-tree-sha1>.tar.gz`` for every package tree into ``out_dir`` and record
+        them as downloads under ``base_url`` (checked before anything is done).  Interpreter
+        entries keep the archive's own URL: it is already a tarball Pkg unpacks."""
         base = check_base_url(base_url)
         locked = read_locked_wheels(self.lock_path)
         hashes, fetched = self._tree_hashes(locked.sources.values())
         doc = build_artifacts(locked.lock, hashes)
+        doc, pins = self._with_python(locked, doc)
         by_tree = _sources_by_tree(locked.sources.values(), hashes)
         with self._wheel_files(by_tree.values()) as (files, more):
             tarballs = tuple(
@@ -133,8 +168,45 @@ class ArtifactsWorkflow:
                 for tree, source in sorted(by_tree.items())
             )
         downloads = {packed.git_tree_sha1: (packed.download(base),) for packed in tarballs}
-        written = self._save(with_downloads(doc, downloads), fetched + more, keep_downloads=False)
+        written = self._save(
+            with_downloads(doc, downloads), fetched + more, keep_downloads=False, pins=pins
+        )
         return PackOutcome(write=written, tarballs=tarballs)
+
+    def pinned_pythons(self) -> dict[PlatformKey, str]:
+        """The ``python`` tag the generated augmentation defaults to, per ``(os, arch, libc)``;
+        empty when the lock pins no interpreter."""
+        locked = read_locked_wheels(self.lock_path)
+        if not locked.pythons:
+            return {}
+        return default_pythons(PinnedTargets.of(locked.lock.targets, locked.pythons).builds)
+
+    def interpreter(self, depots: Sequence[Path], host: Target) -> Path | None:
+        """The executable of the interpreter tree Julia selects for ``host`` from the
+        Artifacts.toml, in the first of ``depots`` that has it; None when the lock pins no
+        interpreter.  The tree must have been placed (:meth:`install_depot`)."""
+        locked = read_locked_wheels(self.lock_path)
+        if not locked.pythons:
+            return None
+        doc = self._read_doc()
+        artifact = doc.artifacts.get(PYTHON_ARTIFACT)
+        entry = select_entries(_ours(doc), augmented_host(host)).get(PYTHON_ARTIFACT)
+        if artifact is None or entry is None:
+            raise StaleArtifactsError(
+                f"{self.artifacts_path} has no `{PYTHON_ARTIFACT}` entry for {host.name}, "
+                "though the lock pins interpreters",
+                hint="write it again from the current lock: `omniwheel artifacts write`",
+            )
+        builds = {item.build.sha256: item.build for item in locked.pythons}
+        sha256 = next((d.sha256 for d in entry.downloads if d.sha256 in builds), None)
+        if sha256 is None:
+            raise StaleArtifactsError(
+                f"the `{PYTHON_ARTIFACT}` entry for {host.name} in {self.artifacts_path} names "
+                "no archive the lock pins",
+                hint="write it again from the current lock: `omniwheel artifacts write`",
+            )
+        tree = _present(entry.git_tree_sha1, PYTHON_ARTIFACT, depots)
+        return tree.joinpath(*builds[sha256].executable.split("/"))
 
     def install_depot(
         self, depot: Path, *, host: Target | None, all_targets: bool = False
@@ -153,14 +225,23 @@ class ArtifactsWorkflow:
         sources = locked.wheels_for(targets)
         hashes, fetched = self._tree_hashes(sources)
         by_tree = _sources_by_tree(sources, hashes)
-        _check_known(self.artifacts_path, wanted, by_tree)
-        missing = [by_tree[tree] for tree in sorted(wanted) if not tree_path(depot, tree).is_dir()]
+        interpreters, pythons_fetched = self._interpreters_for(locked, targets)
+        _check_known(self.artifacts_path, wanted, {*by_tree, *interpreters})
+        absent = [tree for tree in sorted(wanted) if not tree_path(depot, tree).is_dir()]
+        missing = [by_tree[tree] for tree in absent if tree in by_tree]
         placed = []
         with self._wheel_files(missing) as (files, more):
             for source in missing:
                 tree = tree_of_wheel(files[source.sha256], filename=source.filename)
                 if place_tree(depot, hashes[source.sha256], tree):
                     placed.append(hashes[source.sha256])
+        for tree_sha1 in [tree for tree in absent if tree in interpreters]:
+            # This machine's interpreter is run once (version, own libpython); others never.
+            probe = host is not None and not all_targets
+            stored, got = self._python_tree(interpreters[tree_sha1], probe=probe)
+            pythons_fetched += got
+            if place_tree(depot, tree_sha1, stored):
+                placed.append(tree_sha1)
         record_usage(depot, self.artifacts_path.resolve())
         reused = tuple(sorted(wanted - set(placed)))
         return DepotOutcome(
@@ -169,6 +250,7 @@ class ArtifactsWorkflow:
             reused=reused,
             fetched=fetched + more,
             usage_log=depot / "logs" / "artifact_usage.toml",
+            pythons_fetched=pythons_fetched,
         )
 
     # -- pieces ----------------------------------------------------------------------------
@@ -182,7 +264,9 @@ class ArtifactsWorkflow:
             )
         return read_artifacts(self.artifacts_path)
 
-    def _save(self, doc: ArtifactsDoc, fetched: int, *, keep_downloads: bool) -> WriteOutcome:
+    def _save(
+        self, doc: ArtifactsDoc, fetched: int, *, keep_downloads: bool, pins: _Pins | None
+    ) -> WriteOutcome:
         path = self.artifacts_path
         existing = _read_text(path)
         if keep_downloads and existing is not None:
@@ -191,10 +275,88 @@ class ArtifactsWorkflow:
         changed = text != existing
         if changed:
             write_atomic(path, text.encode(), durable=True)
-        pkg_files = write_pkg_files(path)
+        if pins is None:
+            pkg_files = write_pkg_files(path)
+        else:
+            pkg_files = write_pkg_files(path, pinned=pins.pinned, python_trees=pins.trees)
         return WriteOutcome(
-            path=path, doc=doc, changed=changed, fetched=fetched, pkg_files=pkg_files
+            path=path,
+            doc=doc,
+            changed=changed,
+            fetched=fetched,
+            pkg_files=pkg_files,
+            pythons_fetched=0 if pins is None else pins.fetched,
         )
+
+    # -- interpreters ------------------------------------------------------------------------
+
+    def _with_python(
+        self, locked: LockedWheels, doc: ArtifactsDoc
+    ) -> tuple[ArtifactsDoc, _Pins | None]:
+        """``doc`` with the ``omniwheel_python`` artifact when the lock pins interpreters."""
+        if not locked.pythons:
+            return doc, None
+        pinned = PinnedTargets.of(locked.lock.targets, locked.pythons)
+        trees, fetched = self._python_tree_hashes(pinned.distinct())
+        artifact = python_artifact(pinned, trees)
+        check_agreement(artifact, doc.artifacts.values())
+        return with_artifact(doc, artifact), _Pins(pinned=pinned, trees=trees, fetched=fetched)
+
+    def _interpreters_for(
+        self, locked: LockedWheels, targets: Sequence[Target]
+    ) -> tuple[dict[str, PinnedPython], int]:
+        """The interpreter builds of ``targets`` by tree hash, and archives fetched for it."""
+        if not locked.pythons:
+            return {}, 0
+        pinned = PinnedTargets.of(targets, locked.pythons)
+        trees, fetched = self._python_tree_hashes(pinned.distinct())
+        return pinned.for_trees(trees), fetched
+
+    def _python_tree_hashes(self, builds: Iterable[PinnedPython]) -> tuple[dict[str, str], int]:
+        """Each build's tree hash by archive sha256, and how many archives were fetched."""
+        hashes: dict[str, str] = {}
+        fetched = 0
+        for build in builds:
+            cached = None if self.python_trees is None else self.python_trees.get(build.sha256)
+            if cached is not None:
+                hashes[build.sha256] = cached
+                continue
+            archive, got = self._python_archive(build)
+            fetched += got
+            hashes[build.sha256] = archive_tree_sha1(archive)
+            if self.python_trees is not None:
+                self.python_trees.put(build.sha256, hashes[build.sha256])
+        return hashes, fetched
+
+    def _python_tree(self, build: PinnedPython, *, probe: bool = False) -> tuple[Path, bool]:
+        """The build's tree in the store, fetched and unpacked (checked, not run) if missing;
+        with ``probe`` it is this machine's, verified as ``sync`` verifies it (run once)."""
+        if probe:
+            from omniwheel.python.provision import provide_python
+
+            provided = provide_python(
+                build, store_root=self.store.root, mirror=self.python_mirror, fetcher=self.fetcher
+            )
+            return provided.tree, provided.fetched
+        url = download_url(build, mirror=self.python_mirror)
+        return ensure_python_tree(
+            build,
+            store_root=self.store.root,
+            fetch=lambda: self.fetcher.chunks(_archive_source(build, url)),
+            origin=url,
+        )
+
+    def _python_archive(self, build: PinnedPython) -> tuple[Path, bool]:
+        """The verified archive of ``build`` in the store (its tree unpacked beside it, which
+        checks every member), fetched when missing."""
+        _, fetched = self._python_tree(build)
+        archive = python_archive_file(self.store.root, build.sha256)
+        if not archive.is_file():  # the tree was kept, the archive not: fetch it again
+            url = download_url(build, mirror=self.python_mirror)
+            chunks = self.fetcher.chunks(_archive_source(build, url))
+            store_python_archive(chunks, build, store_root=self.store.root, origin=url)
+            fetched = True
+        return archive, fetched
 
     def _tree_hashes(self, sources: Iterable[WheelSource]) -> tuple[dict[str, str], int]:
         """Each wheel's tree hash by sha256, and how many wheels had to be fetched for it."""
@@ -237,33 +399,50 @@ class ArtifactsWorkflow:
 
 
 def artifact_paths(artifacts_toml: Path, host: Target, depots: Sequence[Path]) -> tuple[Path, ...]:
-    """The trees Julia selects for ``host`` (augmented with its Python) among omniwheel's
-    entries of ``artifacts_toml``, each found in the first depot that has it, by name."""
+    """The package trees Julia selects for ``host`` (augmented with its Python) among
+    omniwheel's entries of ``artifacts_toml``, each found in the first depot that has it, by
+    name.  The interpreter's tree is no site directory and is left out."""
     doc = _ours(read_artifacts(artifacts_toml))
     selected = select_entries(doc, augmented_host(host))
-    paths = []
-    for name, entry in sorted(selected.items()):
-        found = [tree_path(depot, entry.git_tree_sha1) for depot in depots]
-        present = next((path for path in found if path.is_dir()), None)
-        if present is None:
-            listed = ", ".join(str(depot) for depot in depots)
-            raise ArtifactError(
-                f"the tree of `{name}` ({entry.git_tree_sha1}) is in none of the depots: {listed}",
-                hint="place this machine's trees first: `omniwheel sync --julia-depot DIR`",
-            )
-        paths.append(present)
-    return tuple(paths)
+    return tuple(
+        _present(entry.git_tree_sha1, name, depots)
+        for name, entry in sorted(selected.items())
+        if name != PYTHON_ARTIFACT
+    )
 
 
-def write_pkg_files(artifacts_toml: Path) -> tuple[Path, ...]:
+def _present(tree: str, name: str, depots: Sequence[Path]) -> Path:
+    found = [tree_path(depot, tree) for depot in depots]
+    present = next((path for path in found if path.is_dir()), None)
+    if present is None:
+        listed = ", ".join(str(depot) for depot in depots)
+        raise ArtifactError(
+            f"the tree of `{name}` ({tree}) is in none of the depots: {listed}",
+            hint="place this machine's trees first: `omniwheel sync --julia-depot DIR`",
+        )
+    return present
+
+
+def write_pkg_files(
+    artifacts_toml: Path,
+    *,
+    pinned: PinnedTargets | None = None,
+    python_trees: Mapping[str, str] | None = None,
+) -> tuple[Path, ...]:
     """Write ``.pkg/platform_augmentation.jl`` and ``.pkg/select_artifacts.jl`` beside
-    ``artifacts_toml``; a file there that omniwheel did not generate is an error."""
+    ``artifacts_toml`` — and ``.pkg/omniwheel_python.jl`` when the lock pins interpreters
+    (``pinned``, with each archive's tree in ``python_trees``), else a generated one is
+    removed.  A file there that omniwheel did not generate is an error."""
     directory = artifacts_toml.parent / PKG_DIR
+    defaults = default_pythons(pinned.builds) if pinned is not None else {}
     files = {
-        directory / AUGMENTATION_FILE: PLATFORM_AUGMENTATION_JL,
+        directory / AUGMENTATION_FILE: platform_augmentation_jl(defaults),
         directory / SELECT_FILE: select_artifacts_jl(artifacts_toml.name),
     }
-    for path in files:
+    helper = directory / HELPER_FILE
+    if pinned is not None:
+        files[helper] = python_helper_jl(pinned, python_trees or {})
+    for path in [*files, helper]:
         text = _read_text(path)
         if text is not None and not text.startswith(GENERATED_MARK):
             raise ArtifactError(
@@ -275,10 +454,33 @@ def write_pkg_files(artifacts_toml: Path) -> tuple[Path, ...]:
     for path, text in files.items():
         if _read_text(path) != text:
             write_atomic(path, text.encode(), durable=True)
+    if pinned is None:
+        helper.unlink(missing_ok=True)  # generated for an earlier lock that pinned
     return tuple(files)
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Pins:
+    """A lock's pinned interpreters as written: builds per target, trees by archive sha256."""
+
+    pinned: PinnedTargets
+    trees: Mapping[str, str]
+    fetched: int
+
+
+def _archive_source(build: PinnedPython, url: str) -> WheelSource:
+    """What the fetcher streams an interpreter archive by (it is no wheel, but is fetched,
+    and named in messages, the same way)."""
+    return WheelSource(
+        name="CPython",
+        version=str(build.version),
+        filename=build.filename,
+        sha256=build.sha256,
+        url=url,
+    )
 
 
 def _read_text(path: Path) -> str | None:
@@ -343,10 +545,8 @@ def _targets_like(locked: LockedWheels, host: Target) -> tuple[Target, ...]:
     return found
 
 
-def _check_known(
-    artifacts_toml: Path, wanted: Collection[str], by_tree: Mapping[str, WheelSource]
-) -> None:
-    unknown = sorted(tree for tree in wanted if tree not in by_tree)
+def _check_known(artifacts_toml: Path, wanted: Collection[str], known: Collection[str]) -> None:
+    unknown = sorted(tree for tree in wanted if tree not in known)
     if unknown:
         raise StaleArtifactsError(
             f"{artifacts_toml} names trees that the lock does not give here "
