@@ -20,7 +20,8 @@ def add_cache_command(commands: Any) -> None:
         "cache",
         help="show, clean or prune omniwheel's cache",
         description="The cache (OMNIWHEEL_CACHE_DIR, else the user cache directory) holds "
-        "index pages, metadata and the store of verified, unpacked wheels.",
+        "index pages, metadata and the store of verified, unpacked wheels and pinned "
+        "interpreters.",
     )
     actions = cache.add_subparsers(dest="cache_command", required=True, metavar="ACTION")
     actions.add_parser("dir", help="print the cache directory")
@@ -34,10 +35,10 @@ def add_cache_command(commands: Any) -> None:
     actions.add_parser(
         "prune",
         help="remove store entries no existing environment's lock needs",
-        description="Keep the store entries that environments synced from a lock still use "
-        "(both the lock file and the environment must still exist); remove the rest, and "
-        "leftovers of interrupted downloads.  Refused while another omniwheel process uses "
-        "the cache.",
+        description="Keep the store entries and pinned interpreter builds that environments "
+        "synced from a lock still use (both the lock file and the environment must still "
+        "exist); remove the rest, and leftovers of interrupted downloads and unpacks.  "
+        "Refused while another omniwheel process uses the cache.",
     )
 
 
@@ -56,6 +57,11 @@ def run_cache(args: argparse.Namespace, output: Output) -> int:
             f"Removed {result.removed} store entries ({_size(result.freed_bytes)}), "
             f"kept {result.kept} in use"
         )
+        if result.removed_pythons or result.kept_pythons:
+            output.plain(
+                f"Removed {result.removed_pythons} interpreter builds, kept "
+                f"{result.kept_pythons} in use"
+            )
         if result.leftovers:
             output.plain(f"Removed {result.leftovers} leftovers of interrupted syncs")
         if result.dropped_records:

@@ -203,6 +203,8 @@ def _sync_json(args: argparse.Namespace, output: Output, *, project: Path) -> in
     )
     for warning in outcome.warnings:
         output.warning(warning)
+    for note in outcome.notes:
+        output.note(note)
     for drift in outcome.drift:
         output.note(f"changed since the last sync: {drift}")
     write_report(sync_report(outcome, fetched=fetch_log.wheels))
@@ -304,7 +306,13 @@ def _record_usage(root: Path, outcome: SyncOutcome, output: Output) -> None:
     from omniwheel.store.usage import record_usage
 
     try:
-        record_usage(root, lock=outcome.lock_path, venv=outcome.venv, entries=outcome.entries)
+        record_usage(
+            root,
+            lock=outcome.lock_path,
+            venv=outcome.venv,
+            entries=outcome.entries,
+            pythons=outcome.pythons,
+        )
     except OSError as exc:
         output.warning(
             f"could not record the environment's store entries in {root}: {exc.strerror}; "
@@ -343,11 +351,11 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         return
     for warning in outcome.warnings:
         output.warning(warning)
+    for note in outcome.notes:
+        output.note(note)
     for drift in outcome.drift:
         output.note(f"changed since the last sync: {drift}")
-    if outcome.created_venv:
-        verb = "Would create" if outcome.dry_run else "Created"
-        output.plain(f"{verb} {outcome.venv} with {outcome.interpreter}")
+    _report_interpreter(outcome, output)
     for dist in plan.foreign:
         output.note(
             f"{dist.describe()} is not in the lock, but has no RECORD to remove it by "
@@ -360,6 +368,20 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
         return
     _report_changes(outcome, output)
+
+
+def _report_interpreter(outcome: SyncOutcome, output: Output) -> None:
+    """The pinned build downloaded (or to be), and the venv made (or to be) on it."""
+    build = outcome.python_build
+    if build is not None and outcome.python_fetched:
+        if outcome.dry_run:
+            output.plain(f"Would download {build.describe()} from {build.url} (or the mirror)")
+        else:
+            output.plain(f"Downloaded and verified {build.describe()} into the store")
+    if outcome.created_venv:
+        verb = "Would create" if outcome.dry_run else "Created"
+        on = f"the pinned {build.describe()}" if build is not None else outcome.interpreter
+        output.plain(f"{verb} {outcome.venv} with {on}")
 
 
 def _report_dry_run(outcome: SyncOutcome, output: Output) -> None:

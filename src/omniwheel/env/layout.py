@@ -27,10 +27,12 @@ from typing import Any, Literal, get_args
 
 VENV_DIRNAME = ".venv"
 STATE_FILENAME = ".omniwheel-state.json"
-STATE_VERSION = 2
+STATE_VERSION = 3
 """Bump when the state file's meaning changes; a state of another version is ignored (the next
 sync then treats every distribution as unknown and installs it again).  2: footprints and
-directory times for the audit of every sync."""
+directory times for the audit of every sync.  3: the interpreter build a lock pins (its
+sha256), the one the environment runs on and that interpreter's ``home``, so a changed pin or
+a venv remade on another interpreter is noticed."""
 
 LinkMode = Literal["hardlink", "copy", "symlink"]
 """How files come from the store into the environment (see :mod:`omniwheel.env.install`)."""
@@ -113,6 +115,21 @@ class VenvState:
     foreign: frozenset[str] = frozenset()
     """``*.dist-info`` directories without RECORD that the sync reported and left alone."""
     snapshot: Snapshot = EMPTY_SNAPSHOT
+    python_pin: str | None = None
+    """The sha256 of the interpreter build the lock pins for this machine, if it pins one."""
+    python_build: str | None = None
+    """The sha256 of the pinned build the environment runs on; None on any other interpreter
+    (the lock pins none, or ``--python PATH`` overrode the pin)."""
+    python_home: str | None = None
+    """With :attr:`python_build`: ``home`` in ``pyvenv.cfg`` (the build's ``bin`` in the store)."""
+
+    def on_its_interpreter(self, venv: Path, request: str | None) -> bool:
+        """Whether ``venv`` still runs on the interpreter this state says, as ``request``
+        (``--python``) asks: the pinned build's ``home`` (one small file read), and no other
+        interpreter when the lock pins one and ``--python`` does not override it."""
+        if self.python_build is not None:
+            return pyvenv_home(venv) == self.python_home
+        return self.python_pin is None or request is not None
 
     def to_json(self) -> bytes:
         data = {
@@ -120,6 +137,9 @@ class VenvState:
             "lock-sha256": self.lock_sha256,
             "python": self.python,
             "python-request": self.python_request,
+            "python-pin": self.python_pin,
+            "python-build": self.python_build,
+            "python-home": self.python_home,
             "site-packages": self.site_packages,
             "dists": {
                 name: {
@@ -169,6 +189,7 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
     }
     snapshot = data["snapshot"]
     request = data.get("python-request")
+    pin, build, home = data["python-pin"], data["python-build"], data["python-home"]
     return VenvState(
         lock_sha256=str(data["lock-sha256"]),
         python=str(data["python"]),
@@ -183,7 +204,24 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
                 {str(d): int(mtime) for d, mtime in snapshot["mtimes"].items()}
             ),
         ),
+        python_pin=None if pin is None else str(pin),
+        python_build=None if build is None else str(build),
+        python_home=None if home is None else str(home),
     )
+
+
+def pyvenv_home(venv: Path) -> str | None:
+    """``home`` as ``pyvenv.cfg`` records it (the base interpreter's directory), read without
+    ``configparser`` (this module stays light for the no-op sync)."""
+    try:
+        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep and key.strip().lower() == "home":
+            return value.strip()
+    return None
 
 
 def write_state(venv: Path, state: VenvState) -> None:

@@ -5,15 +5,22 @@ against that state (:mod:`omniwheel.env.audit`: a directory listing and a ``stat
 directory); if the state names the same lock hash and nothing drifted, stop.  Otherwise (a new
 lock, or a drift: the audit's damaged distributions are installed again and strays removed,
 exactly as for a new lock) choose the interpreter (the venv's own when it
-still fits, else :func:`~omniwheel.python.discovery.find_interpreter`) and create the venv if
-needed, probe it once, select the wheels (:func:`~omniwheel.env.select.select_wheels`), plan
-against what is installed and stored (:func:`~omniwheel.env.plan.make_plan`), and execute the
-plan (:func:`~omniwheel.env.install.execute_plan`).  The state file is removed before anything
+still fits, else :func:`~omniwheel.python.discovery.find_interpreter`; for a lock that pins an
+interpreter per target, the pinned build, installed into the store first:
+:mod:`omniwheel.env.pinned_venv`) and create the venv if needed, probe it once, select the
+wheels (:func:`~omniwheel.env.select.select_wheels`), plan against what is installed and
+stored (:func:`~omniwheel.env.plan.make_plan`), and execute the plan
+(:func:`~omniwheel.env.install.execute_plan`).  The state file is removed before anything
 changes and written last.  A dry run stops after planning and changes nothing.
 
 When the venv's interpreter, kept as it is, has synced this very lock before (in any venv), the
 selection is taken from :class:`~omniwheel.env.selection_memo.SelectionMemo` instead: the lock is
-not parsed and ``packaging`` not loaded — a third of a warm sync's fixed cost.
+not parsed and ``packaging`` not loaded — a third of a warm sync's fixed cost.  Not for a lock
+that may pin interpreters: which interpreter the venv must run on is in the lock.
+
+The no-op also checks, for a venv on a pinned interpreter, that ``pyvenv.cfg`` still names that
+build's directory (a venv remade by hand on another interpreter is noticed), and that a venv
+built with ``--python PATH`` against a pin is not kept by a sync that does not ask for it.
 """
 
 from __future__ import annotations
@@ -35,9 +42,12 @@ if TYPE_CHECKING:
     from packaging.specifiers import SpecifierSet
 
     from omniwheel.env.install import Executed
+    from omniwheel.env.pinned_venv import PinnedVenv
     from omniwheel.env.plan import Plan, Selection
     from omniwheel.env.selection_memo import SelectionMemo
+    from omniwheel.lock.tool_table import LockedPython
     from omniwheel.platform.probe import ProbeFacts
+    from omniwheel.python.pbs import PinnedPython
     from omniwheel.store.store import Store, WheelSource
 
 # Only the no-op path runs on this module's own imports; everything a real sync needs is
@@ -87,6 +97,19 @@ class SyncOutcome:
     """What the audit found changed since the last sync (and this sync repaired), a line each."""
     entries: frozenset[str] = frozenset()
     """The sha256s of the store entries the environment uses now (empty after a dry run)."""
+    python_build: PinnedPython | None = None
+    """The pinned interpreter build the environment runs on (None: another interpreter)."""
+    python_fetched: bool = False
+    """The pinned build was downloaded (a dry run: would be)."""
+    notes: tuple[str, ...] = ()
+    """Things the user should know that are not warnings (``--python`` overriding a pin)."""
+
+    @property
+    def pythons(self) -> frozenset[str]:
+        """The sha256s of the interpreter builds in the store the environment uses."""
+        if self.python_build is None or self.dry_run:
+            return frozenset()
+        return frozenset({self.python_build.sha256})
 
 
 class _LazyFetcher:
@@ -233,21 +256,31 @@ def _sync_changes(
         import omniwheel.env.install  # noqa: F401
 
     lock_sha256 = hashlib.sha256(lock_bytes).hexdigest()
-    remembered = _remembered(request, probe, memo, lock_sha256=lock_sha256, lock_path=lock_path)
+    remembered = None
+    if not _may_pin_python(lock_bytes):
+        remembered = _remembered(request, probe, memo, lock_sha256=lock_sha256, lock_path=lock_path)
+    pinned: PinnedVenv | None = None
     if remembered is not None:
         facts, selection = remembered
         created = False
     else:
-        facts, selection, created = _select(
-            request, probe, lock_path=lock_path, lock_bytes=lock_bytes, environ=environ, home=home
+        facts, selection, created, pinned = _select(
+            request,
+            probe,
+            lock_path=lock_path,
+            lock_bytes=lock_bytes,
+            environ=environ,
+            home=home,
+            store=store,
+            open_fetcher=open_fetcher,
         )
-        if memo is not None:
+        if memo is not None and (pinned is None or pinned.facts is None):
             memo.put(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts), selection)
     site_packages = site_packages_of(facts.paths)
     damaged = frozenset(drift.damaged) if drift is not None else frozenset()
-    installed = (
-        installed_dists(site_packages, state, damaged=damaged) if is_venv(request.venv) else []
-    )
+    # A venv about to be made anew (a dry run's) holds nothing that will stay.
+    fresh = created or not is_venv(request.venv)
+    installed = [] if fresh else installed_dists(site_packages, state, damaged=damaged)
     stored = {w.source.sha256 for w in selection.wheels if store.has_tree(w.source.sha256)}
     plan = make_plan(selection.wheels, installed, stored=stored)
     if request.offline and not request.dry_run:
@@ -272,8 +305,10 @@ def _sync_changes(
                 plan=plan,
                 executed=executed,
                 previous=state,
+                pinned=pinned,
             ),
         )
+    used = pinned is not None and pinned.used
     return SyncOutcome(
         lock_path=lock_path,
         venv=request.venv,
@@ -289,7 +324,16 @@ def _sync_changes(
         entries=frozenset()
         if request.dry_run
         else frozenset(wheel.source.sha256 for wheel in selection.wheels),
+        python_build=pinned.pin if used and pinned is not None else None,
+        python_fetched=pinned is not None and (pinned.fetched or pinned.would_fetch),
+        notes=() if pinned is None or pinned.note is None else (pinned.note,),
     )
+
+
+def _may_pin_python(lock_bytes: bytes) -> bool:
+    """Whether the lock may pin interpreters: every pin's URL ends in a CPython asset's name
+    (``cpython-3.12.1+20250311-…``), so a lock without ``cpython-`` pins none."""
+    return b"cpython-" in lock_bytes
 
 
 def _remembered(
@@ -321,9 +365,12 @@ def _select(
     lock_bytes: bytes,
     environ: Mapping[str, str],
     home: Path,
-) -> tuple[ProbeFacts, Selection, bool]:
+    store: Store,
+    open_fetcher: Callable[[], ClosableFetcher],
+) -> tuple[ProbeFacts, Selection, bool, PinnedVenv | None]:
     """Parse the lock, settle the interpreter (creating the venv if needed), select the wheels:
-    the interpreter's facts, the selection, whether the venv was created."""
+    the interpreter's facts, the selection, whether the venv was created, and how a pinned
+    interpreter was settled (None when the lock pins none)."""
     from omniwheel.env.select import select_wheels
     from omniwheel.lock.tool_table import read_tool_tables
     from omniwheel.platform.host import interpreter_from
@@ -332,12 +379,76 @@ def _select(
     # omniwheel's tables are checked before a venv is made: a hand-edited lock changes nothing.
     tables = read_tool_tables(pylock, path=lock_path)
     probe.wait()
-    python, created = _prepare_venv(request, pylock.requires_python, environ, home)
-    facts = probe.facts(python, created=created)
+    pins = tables.lock.pythons if tables.lock is not None else ()
+    pinned = None
+    if pins:
+        pinned = _prepare_pinned(
+            request,
+            pins,
+            pylock.requires_python,
+            environ=environ,
+            home=home,
+            store=store,
+            open_fetcher=open_fetcher,
+        )
+        python, created = pinned.python, pinned.created
+    else:
+        python, created = _prepare_venv(request, pylock.requires_python, environ, home)
+    if pinned is not None and pinned.facts is not None:
+        facts = pinned.facts
+    else:
+        facts = probe.facts(python, created=created)
     selection = select_wheels(
         pylock, lock_path=lock_path, interpreter=interpreter_from(facts), tables=tables
     )
-    return facts, selection, created
+    return facts, selection, created, pinned
+
+
+def _prepare_pinned(
+    request: SyncRequest,
+    pins: tuple[LockedPython, ...],
+    requires_python: SpecifierSet | None,
+    *,
+    environ: Mapping[str, str],
+    home: Path,
+    store: Store,
+    open_fetcher: Callable[[], ClosableFetcher],
+) -> PinnedVenv:
+    """The venv's interpreter for a lock that pins ``pins`` (see :mod:`.pinned_venv`)."""
+    from omniwheel.env.pinned_venv import PinnedRequest, prepare_pinned_venv
+    from omniwheel.env.venv import create_venv
+
+    settled = PinnedRequest(
+        venv=request.venv,
+        python=request.python,
+        dry_run=request.dry_run,
+        offline=request.offline,
+        store_root=store.root,
+    )
+    fetcher = _LazyFetcher(open_fetcher)
+    try:
+        return prepare_pinned_venv(
+            settled,
+            pins,
+            mirror=lambda: _python_mirror(request.project, environ),
+            fetcher=fetcher,
+            create=lambda python: create_venv(request.venv, python),
+            override=lambda keep: _prepare_venv(request, requires_python, environ, home, keep=keep),
+        )
+    finally:
+        fetcher.close()
+
+
+def _python_mirror(project: Path, environ: Mapping[str, str]) -> str | None:
+    """``OMNIWHEEL_PYTHON_MIRROR``, else the project's ``[tool.omniwheel] python-mirror``."""
+    from omniwheel.python.pbs import python_mirror
+
+    mirror = python_mirror(None, environ)
+    if mirror is not None or not (project / "pyproject.toml").is_file():
+        return mirror
+    from omniwheel.project.pyproject import load_project
+
+    return load_project(project).settings.python_mirror
 
 
 class _EarlyProbe:
@@ -437,6 +548,7 @@ def _same_lock(state: VenvState | None, lock_bytes: bytes, request: SyncRequest)
         and state.lock_sha256 == hashlib.sha256(lock_bytes).hexdigest()
         and (request.python is None or request.python == state.python_request)
         and venv_python(request.venv).exists()
+        and state.on_its_interpreter(request.venv, request.python)
     )
 
 
@@ -445,11 +557,14 @@ def _prepare_venv(
     requires_python: SpecifierSet | None,
     environ: Mapping[str, str],
     home: Path,
+    *,
+    keep: bool = True,
 ) -> tuple[Path, bool]:
-    """The interpreter to install for (the venv's), creating the venv when it must be."""
+    """The interpreter to install for (the venv's), creating the venv when it must be;
+    ``keep=False``: even when the existing venv's interpreter fits."""
     from omniwheel.env.venv import create_venv, is_venv
 
-    if is_venv(request.venv) and _venv_fits(request, requires_python, environ, home):
+    if keep and is_venv(request.venv) and _venv_fits(request, requires_python, environ, home):
         return venv_python(request.venv), False
     from omniwheel.python.discovery import find_interpreter  # only when the venv will not do
 
@@ -538,6 +653,7 @@ def _new_state(
     plan: Plan,
     executed: Executed | None,
     previous: VenvState | None,
+    pinned: PinnedVenv | None = None,
 ) -> VenvState:
     """The state after executing ``plan``: what is installed, where, and the directories' times.
 
@@ -573,4 +689,7 @@ def _new_state(
         footprints=footprints,
         foreign=frozenset(dist.dist_info for dist in plan.foreign),
         snapshot=take_snapshot(request.venv, footprints.values()),
+        python_pin=None if pinned is None else pinned.pin.sha256,
+        python_build=pinned.pin.sha256 if pinned is not None and pinned.used else None,
+        python_home=pinned.home if pinned is not None and pinned.used else None,
     )

@@ -22,6 +22,7 @@ from omniwheel.env.layout import (
     bin_dir,
     clear_state,
     is_venv,
+    pyvenv_home,
     read_state,
     venv_location,
     venv_python,
@@ -43,6 +44,7 @@ __all__ = [
     "create_venv",
     "installed_dists",
     "is_venv",
+    "pyvenv_home",
     "pyvenv_version",
     "read_state",
     "remove_venv",
@@ -67,7 +69,9 @@ def create_venv(venv: Path, python: Path) -> None:
             hint="remove it, or choose another place with --venv or OMNIWHEEL_VENV",
         )
     remove_venv(venv)
-    command = [str(python), "-m", "venv", "--without-pip", str(venv)]
+    # -B: the venv module's imports leave no bytecode beside the base interpreter's stdlib (a
+    # pinned interpreter's tree in the store stays what its archive holds, even for root).
+    command = [str(python), "-B", "-m", "venv", "--without-pip", str(venv)]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=VENV_TIMEOUT_SECONDS, check=False

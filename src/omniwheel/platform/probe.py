@@ -160,8 +160,9 @@ def run_probe(executable: Path) -> ProbeFacts:
 
 def _run_probe(executable: Path) -> Mapping[str, Any]:
     # -I: isolated (no user site, no PYTHON* variables, no cwd on sys.path) so a stray
-    # `platform.py` or PYTHONPATH cannot change the answer.
-    command = [str(executable), "-I", "-c", PROBE]
+    # `platform.py` or PYTHONPATH cannot change the answer.  -B: no bytecode written beside the
+    # interpreter's stdlib (a pinned interpreter's store tree stays as archived, even for root).
+    command = [str(executable), "-B", "-I", "-c", PROBE]
     try:
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=PROBE_TIMEOUT_SECONDS, check=False

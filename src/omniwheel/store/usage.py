@@ -11,10 +11,15 @@ entries (wheel sha256s) the environment now uses::
     venv = "/home/me/project/.venv"
     last-used = 2026-01-05T10:11:12Z
     entries = ["0a1b…", "…"]
+    pythons = ["9f8e…"]
+
+``pythons`` (absent: none) names the pinned interpreter builds the environment runs on, by the
+sha256 of their archives (``store-v1/pythons/<sha256>`` and ``<sha256>.tar.gz``).
 
 ``omniwheel cache prune`` keeps the entries of every record whose lock file and environment
 still exist, and removes every other store entry (unpacked tree, its manifest, wheel file and
-entry lock), every leftover of an interrupted download or unpack under the store's ``tmp/`` (and
+entry lock) and every other interpreter build (tree, archive, probe record and lock), every
+leftover of an interrupted download or unpack under the store's ``tmp/`` or ``pythons/`` (and
 of an interrupted manifest write), and the records of locks or environments that are gone.
 ``omniwheel cache clean`` removes the whole cache.
 
@@ -44,6 +49,8 @@ from omniwheel.store.store import MANIFESTS_DIR, STORE_DIR, StoreError, remove_t
 
 USAGE_FILE = "usage-v1.toml"
 # Bump the name's version when the records' meaning changes; an old file is then ignored.
+# (`pythons` was added without a bump: a file without it records no interpreters, which is what
+# the omniwheel versions writing such files used.)
 USAGE_VERSION = 1
 LEASE_FILE = ".omniwheel-cache.lock"
 """The lease's lock file; ``clean`` keeps it, so every process locks the same file."""
@@ -63,6 +70,8 @@ class UsageRecord:
     venv: Path
     last_used: datetime
     entries: frozenset[str]
+    pythons: frozenset[str] = frozenset()
+    """The interpreter builds (archive sha256s) the environment runs on."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -75,6 +84,9 @@ class PrunePlan:
     keep: tuple[str, ...]
     live: tuple[UsageRecord, ...]
     """The records whose lock and environment still exist; the others are dropped."""
+    remove_pythons: tuple[str, ...] = ()
+    """Interpreter builds (sha256s) no live record runs on, sorted."""
+    keep_pythons: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -87,6 +99,8 @@ class PruneResult:
     freed_bytes: int
     forgotten_selections: int = 0
     """Remembered selections dropped (each is redone by the next sync that needs it)."""
+    removed_pythons: int = 0
+    kept_pythons: int = 0
 
 
 # --- the lease -----------------------------------------------------------------------------
@@ -179,7 +193,9 @@ def _record_from(entry: object) -> UsageRecord | None:
     if not isinstance(entry, dict):
         return None
     lock, venv, when = entry.get("lock"), entry.get("venv"), entry.get("last-used")
-    entries = entry.get("entries")
+    entries, pythons = entry.get("entries"), entry.get("pythons", [])
+    if not isinstance(pythons, list):
+        pythons = []
     if not (isinstance(lock, str) and isinstance(venv, str) and isinstance(entries, list)):
         return None
     return UsageRecord(
@@ -187,6 +203,9 @@ def _record_from(entry: object) -> UsageRecord | None:
         venv=Path(venv),
         last_used=when if isinstance(when, datetime) else datetime.fromtimestamp(0, UTC),
         entries=frozenset(str(sha) for sha in entries),
+        pythons=frozenset(str(sha) for sha in pythons)
+        if isinstance(pythons, list)
+        else frozenset(),
     )
 
 
@@ -196,14 +215,17 @@ def record_usage(
     lock: Path,
     venv: Path,
     entries: Iterable[str],
+    pythons: Iterable[str] = (),
     now: datetime | None = None,
 ) -> None:
-    """Record that ``venv`` (synced from ``lock``) uses ``entries``, replacing its old record."""
+    """Record that ``venv`` (synced from ``lock``) uses ``entries`` and runs on the interpreter
+    builds ``pythons``, replacing its old record."""
     record = UsageRecord(
         lock=lock.absolute(),
         venv=venv.absolute(),
         last_used=(now or datetime.now(UTC)).replace(microsecond=0),
         entries=frozenset(entries),
+        pythons=frozenset(pythons),
     )
     cache_root.mkdir(parents=True, exist_ok=True)
     with _exclusive(cache_root / _USAGE_LOCK):
@@ -250,6 +272,9 @@ def usage_toml(records: Sequence[UsageRecord]) -> str:
             f"last-used = {_toml_datetime(record.last_used)}",
             f"entries = [{entries}]",
         ]
+        if record.pythons:
+            pythons = ", ".join(_toml_string(sha) for sha in sorted(record.pythons))
+            lines.append(f"pythons = [{pythons}]")
     return "\n".join(lines) + "\n"
 
 
@@ -272,16 +297,21 @@ def plan_prune(
     records: Sequence[UsageRecord],
     present: Iterable[str],
     *,
+    present_pythons: Iterable[str] = (),
     exists: Callable[[Path], bool] = Path.exists,
 ) -> PrunePlan:
     """Keep what a record whose lock and environment exist needs; remove the rest."""
     live = tuple(r for r in records if exists(r.lock) and exists(r.venv))
     needed = frozenset().union(*(r.entries for r in live))
     entries = sorted(set(present))
+    running = frozenset().union(*(r.pythons for r in live))
+    pythons = sorted(set(present_pythons))
     return PrunePlan(
         remove=tuple(sha for sha in entries if sha not in needed),
         keep=tuple(sha for sha in entries if sha in needed),
         live=live,
+        remove_pythons=tuple(sha for sha in pythons if sha not in running),
+        keep_pythons=tuple(sha for sha in pythons if sha in running),
     )
 
 
@@ -290,10 +320,12 @@ def prune(cache_root: Path) -> PruneResult:
     store = cache_root / STORE_DIR
     with exclusive_lease(cache_root, purpose="prune the cache"):
         records = read_usage(cache_root)
-        plan = plan_prune(records, _present_entries(store))
+        plan = plan_prune(records, _present_entries(store), present_pythons=_present_pythons(store))
         try:
             freed = sum(_remove_entry(store, sha256) for sha256 in plan.remove)
+            freed += sum(_remove_python(store, sha256) for sha256 in plan.remove_pythons)
             leftovers = _clear_directory(store / "tmp") + _clear_temporary(store / MANIFESTS_DIR)
+            leftovers += _clear_hidden(store / PYTHONS_DIR)
             forgotten = _clear_directory(cache_root / SELECTIONS_DIR)
             if len(plan.live) != len(records):
                 _write_usage(cache_root, plan.live)
@@ -309,6 +341,8 @@ def prune(cache_root: Path) -> PruneResult:
         dropped_records=len(records) - len(plan.live),
         freed_bytes=freed,
         forgotten_selections=forgotten,
+        removed_pythons=len(plan.remove_pythons),
+        kept_pythons=len(plan.keep_pythons),
     )
 
 
@@ -319,6 +353,7 @@ def clean(cache_root: Path) -> int:
     with exclusive_lease(cache_root, purpose="clean the cache"):
         freed = 0
         try:
+            freed += _remove_python_trees(cache_root / STORE_DIR / PYTHONS_DIR)
             for child in cache_root.iterdir():
                 if child.name != LEASE_FILE:
                     freed += _size(child)
@@ -340,9 +375,83 @@ def _present_entries(store: Path) -> set[str]:
             present.update(
                 child.name.removesuffix(suffix)
                 for child in directory.iterdir()
-                if child.name.endswith(suffix)
+                if child.name.endswith(suffix) and not child.name.startswith(_PYTHON_LOCK)
             )
     return present
+
+
+_PYTHON_LOCK = "python-"
+"""``locks/python-<sha256>.lock``: an interpreter build's lock (:mod:`.python_archive`)."""
+PYTHONS_DIR = "pythons"
+"""As :data:`omniwheel.store.python_archive.PYTHONS_DIR` (not imported: a sync records its
+usage through this module, and that one loads the archive machinery)."""
+PROBE_RECORD_SUFFIX = ".probe.json"
+"""As :data:`omniwheel.python.provision.PROBE_RECORD_SUFFIX`."""
+_PYTHON_SUFFIXES = (".tar.gz", PROBE_RECORD_SUFFIX)
+
+
+def _present_pythons(store: Path) -> set[str]:
+    """The interpreter builds in ``pythons/`` (trees, archives, probe records), by sha256;
+    hidden names (unpacks in progress or interrupted) are not builds."""
+    directory = store / PYTHONS_DIR
+    if not directory.is_dir():
+        return set()
+    present = set()
+    for child in directory.iterdir():
+        if child.name.startswith("."):
+            continue
+        name = child.name
+        for suffix in _PYTHON_SUFFIXES:
+            name = name.removesuffix(suffix)
+        present.add(name)
+    return present
+
+
+def _remove_python(store: Path, sha256: str) -> int:
+    from omniwheel.store.python_archive import remove_python_tree
+
+    directory = store / PYTHONS_DIR
+    tree = directory / sha256
+    freed = _size(tree)
+    remove_python_tree(tree)
+    for path in (
+        directory / f"{sha256}.tar.gz",
+        directory / f"{sha256}{PROBE_RECORD_SUFFIX}",
+        store / "locks" / f"{_PYTHON_LOCK}{sha256}.lock",
+    ):
+        freed += _size(path)
+        path.unlink(missing_ok=True)
+    return freed
+
+
+def _clear_hidden(directory: Path) -> int:
+    """Remove what interrupted unpacks left in ``pythons/`` (``.<sha256 prefix>-<random>``
+    directories, read-only inside)."""
+    from omniwheel.store.python_archive import remove_python_tree
+
+    if not directory.is_dir():
+        return 0
+    children = [child for child in directory.iterdir() if child.name.startswith(".")]
+    for child in children:
+        if child.is_dir() and not child.is_symlink():
+            remove_python_tree(child)
+        else:
+            child.unlink(missing_ok=True)
+    return len(children)
+
+
+def _remove_python_trees(directory: Path) -> int:
+    """Remove the interpreter trees first: their directories are read-only, which
+    :func:`remove_tree` does not undo for an unprivileged user."""
+    from omniwheel.store.python_archive import remove_python_tree
+
+    freed = 0
+    if directory.is_dir() and not directory.is_symlink():
+        for child in directory.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                freed += _size(child)
+                remove_python_tree(child)
+    return freed
 
 
 def _remove_entry(store: Path, sha256: str) -> int:
