@@ -63,6 +63,10 @@ def _sync(space: Workspace, *args: str, mirror: str | None = None, **environ: st
     return space.cli("sync", *args, environ=environ)
 
 
+def _python_list(space: Workspace, *args: str) -> CliRun:
+    return space.omniwheel("python", "list", "--project", str(space.project), *args)
+
+
 def _home(venv: Path) -> str:
     for line in (venv / "pyvenv.cfg").read_text().splitlines():
         key, _, value = line.partition("=")
@@ -333,3 +337,41 @@ def test_prune_keeps_the_interpreter_in_use_and_removes_others(
     clean = space.omniwheel("cache", "clean")
     assert clean.exit_code == 0, clean.stderr
     assert not space.store.exists()
+
+
+def test_python_list_says_what_the_lock_pins_and_what_the_store_holds(
+    space: Workspace, built: BuiltArchive, tmp_path: Path
+) -> None:
+    unpinned = _python_list(space)
+    assert unpinned.exit_code == 0
+    assert unpinned.stdout == ""
+    assert "pins no interpreters" in unpinned.stderr
+    # a mirror with this machine's build and, by name only, one for another machine
+    mirror = tmp_path / "mirror"
+    (mirror / built.tag).mkdir(parents=True)
+    os.link(built.path, mirror / built.tag / built.filename)
+    foreign = "linux-aarch64@3.11"
+    (mirror / built.tag / "SHA256SUMS").write_text(
+        f"{built.sha256}  {built.filename}\n"
+        f"{'cd' * 32}  cpython-3.11.14+{built.tag}-aarch64-unknown-linux-gnu-install_only.tar.gz\n"
+    )
+    _pin(space, mirror.as_uri(), built.tag, this_platform(), foreign)
+    listed = _python_list(space)
+    assert listed.exit_code == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert (
+        f"CPython {built.version}  release {built.tag}  x86_64-unknown-linux-gnu  "
+        f"sha256 {built.sha256[:12]}  (not in store, this machine)"
+    ) in lines
+    assert f"sha256 {'cd' * 6}  (not in store)" in listed.stdout
+    assert f"  targets: {target_from_name(foreign).name}" in lines
+
+    assert _sync(space, mirror=mirror.as_uri()).exit_code == 0
+    data = json.loads(_python_list(space, "--json").stdout)
+    mine = next(entry for entry in data["pythons"] if entry["this-machine"])
+    assert mine["sha256"] == built.sha256
+    assert mine["stored"] is True
+    assert mine["tree"] == str(_tree(space.cache, built.sha256))
+    other = next(entry for entry in data["pythons"] if not entry["this-machine"])
+    assert other["targets"] == [target_from_name(foreign).name]
+    assert (other["stored"], other["tree"]) == (False, None)

@@ -42,6 +42,7 @@ _GROUPS = {
     ),
     "omniwheel.cli.cache_commands": ("add_cache_command", {"cache": "run_cache"}),
     "omniwheel.cli.artifacts_commands": ("add_artifacts_commands", {"artifacts": "run_artifacts"}),
+    "omniwheel.cli.python_commands": ("add_python_command", {"python": "run_python"}),
 }
 """Every command but ``lock`` (registered here), in the order ``--help`` lists them."""
 

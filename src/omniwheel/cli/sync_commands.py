@@ -176,7 +176,7 @@ def run_sync(args: argparse.Namespace, output: Output) -> int:
 
         request = ArtifactsRequest.from_args(args)
         return install_depot(request, output, depot=args.julia_depot, all_targets=args.all_targets)
-    project = _project_dir(args)
+    project = project_dir(args)
     policy = lock_policy(args)
     if args.dry_run and policy.upgrading:
         raise UsageError(
@@ -222,7 +222,7 @@ def run_run(args: argparse.Namespace, output: Output) -> int:
 
         request = ArtifactsRequest.from_args(args)
         return run_with_artifacts(request, output, command=command, depot=None)
-    project = _project_dir(args)
+    project = project_dir(args)
     ensure_current_lock(project, lock_policy(args), cache_root=cache_root(), output=output)
     outcome = sync_environment(args, output, project=project, dry_run=False)
     report(outcome, output, quiet_when_unchanged=True)
@@ -320,7 +320,8 @@ def _record_usage(root: Path, outcome: SyncOutcome, output: Output) -> None:
         )
 
 
-def _project_dir(args: argparse.Namespace) -> Path:
+def project_dir(args: argparse.Namespace) -> Path:
+    """``--project``, else the nearest directory holding pylock.toml or pyproject.toml."""
     if args.project is not None:
         return Path(args.project).absolute()
     start = Path.cwd()

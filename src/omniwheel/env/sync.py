@@ -502,6 +502,12 @@ class _EarlyProbe:
         return self._result
 
 
+def read_pylock(path: Path) -> Pylock:
+    """The lock at ``path``, parsed; :class:`~omniwheel.errors.LockFileError` when it is
+    missing or not a valid PEP 751 lock (for commands that read it, as sync does)."""
+    return _parse_lock(path, _read_lock(path))
+
+
 def _read_lock(path: Path) -> bytes:
     try:
         return path.read_bytes()
