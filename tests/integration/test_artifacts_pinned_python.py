@@ -12,13 +12,11 @@ and none of the variables Julia's augmentation would ask.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -39,7 +37,7 @@ from omniwheel.store.store import STORE_DIR
 from tests.support.index_server import IndexServer
 from tests.support.julia_syntax import syntax_errors
 from tests.support.lock_runner import run_lock, write_project
-from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf
+from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf, stand_in_archive
 from tests.support.static_server import StaticServer
 from tests.support.sync_space import CliRun, run_cli
 from tests.support.wheelbuilder import build_wheel
@@ -68,40 +66,6 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltArchive:
     return archives.archive(sys.version_info.minor)
 
 
-def _foreign_archive(directory: Path, version: str, tag: str, triple: str) -> str:
-    """A small archive laid out as the triple's install_only build; its file name."""
-    windows = triple.endswith("-windows-msvc")
-    minor = version.rsplit(".", 1)[0]
-    files = (
-        {"python/python.exe": b"MZ not really\n", f"python/python{minor.replace('.', '')}.dll": b""}
-        if windows
-        else {
-            f"python/bin/python{minor}": b"#!/bin/sh\nexit 1\n",
-            f"python/lib/libpython{minor}.so.1.0": triple.encode(),
-        }
-    )
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for name in ("python", "python/bin", "python/lib", "python/include/empty"):
-            info = tarfile.TarInfo(name)
-            info.type, info.mode = tarfile.DIRTYPE, 0o755
-            tar.addfile(info)
-        for name, data in files.items():
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = (
-                len(data),
-                0o755 if "bin/" in name or name.endswith("exe") else 0o644,
-            )
-            tar.addfile(info, io.BytesIO(data))
-        if not windows:
-            link = tarfile.TarInfo("python/bin/python3")
-            link.type, link.linkname = tarfile.SYMTYPE, f"python{minor}"
-            tar.addfile(link)
-    name = f"cpython-{version}+{tag}-{triple}-install_only.tar.gz"
-    (directory / name).write_bytes(buffer.getvalue())
-    return name
-
-
 def _release(root: Path, built: BuiltArchive) -> dict[str, str]:
     """``root/{tag}/``: this machine's archive, the foreign ones and ``SHA256SUMS``; the file
     name of each triple's archive."""
@@ -111,7 +75,7 @@ def _release(root: Path, built: BuiltArchive) -> dict[str, str]:
     names = {"x86_64-unknown-linux-gnu": built.filename}
     for _, triple in PLATFORMS.values():
         if triple not in names:
-            names[triple] = _foreign_archive(directory, built.version, built.tag, triple)
+            names[triple] = stand_in_archive(directory, built.version, built.tag, triple)
     lines = [
         f"{hashlib.sha256((directory / name).read_bytes()).hexdigest()}  {name}\n"
         for name in names.values()

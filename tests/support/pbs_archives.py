@@ -344,3 +344,39 @@ def _write_archive(members: list[tuple[tarfile.TarInfo, bytes]], path: Path) -> 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(buffer.getvalue())
     return path, hashlib.sha256(buffer.getvalue()).hexdigest()
+
+
+def stand_in_archive(directory: Path, version: str, tag: str, triple: str) -> str:
+    """A small archive laid out as the triple's install_only build (``directory/<asset>``), for
+    targets whose interpreter cannot run here: it is hashed and unpacked, never run.  Returns
+    its file name."""
+    windows = triple.endswith("-windows-msvc")
+    minor = version.rsplit(".", 1)[0]
+    files = (
+        {"python/python.exe": b"MZ not really\n", f"python/python{minor.replace('.', '')}.dll": b""}
+        if windows
+        else {
+            f"python/bin/python{minor}": b"#!/bin/sh\nexit 1\n",
+            f"python/lib/libpython{minor}.so.1.0": triple.encode(),
+        }
+    )
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name in ("python", "python/bin", "python/lib", "python/include/empty"):
+            info = tarfile.TarInfo(name)
+            info.type, info.mode = tarfile.DIRTYPE, 0o755
+            tar.addfile(info)
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = (
+                len(data),
+                0o755 if "bin/" in name or name.endswith("exe") else 0o644,
+            )
+            tar.addfile(info, io.BytesIO(data))
+        if not windows:
+            link = tarfile.TarInfo("python/bin/python3")
+            link.type, link.linkname = tarfile.SYMTYPE, f"python{minor}"
+            tar.addfile(link)
+    name = f"cpython-{version}+{tag}-{triple}-install_only.tar.gz"
+    (directory / name).write_bytes(buffer.getvalue())
+    return name
