@@ -375,3 +375,18 @@ def test_python_list_says_what_the_lock_pins_and_what_the_store_holds(
     other = next(entry for entry in data["pythons"] if not entry["this-machine"])
     assert other["targets"] == [target_from_name(foreign).name]
     assert (other["stored"], other["tree"]) == (False, None)
+
+
+def test_compiling_bytecode_writes_nothing_into_the_store_tree(
+    pinned: Workspace, archives: ArchiveShelf, built: BuiltArchive
+) -> None:
+    """``--compile-bytecode`` runs the pinned interpreter's compileall: it compiles the
+    environment's files, and must not write bytecode for the stdlib it imports into the store
+    (root ignores the tree's read-only modes)."""
+    space = pinned
+    with StaticServer(archives.root) as server:
+        run = _sync(space, "--compile-bytecode", mirror=server.url, PYTHONDONTWRITEBYTECODE="")
+    assert run.exit_code == 0, run.stderr
+    assert list((space.site_packages() / "alpha" / "__pycache__").glob("*.pyc"))
+    tree = _tree(space.cache, built.sha256)
+    assert not [p for p in _listing(tree) if "__pycache__" in p]

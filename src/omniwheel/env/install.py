@@ -350,7 +350,9 @@ def compile_bytecode(python: Path, installed: Sequence[InstalledRecord]) -> None
         return
     try:
         subprocess.run(
-            [str(python), "-m", "compileall", "-q", "-i", "-"],
+            # -B: the imports compileall makes must not write bytecode beside the
+            # interpreter's own stdlib (a store tree, read-only but not to root).
+            [str(python), "-B", "-m", "compileall", "-q", "-i", "-"],
             input=listed,
             text=True,
             capture_output=True,
