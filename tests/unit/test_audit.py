@@ -162,3 +162,16 @@ def test_foreign_dist_infos_the_sync_reported_are_not_strays(tmp_path: Path) -> 
 
     accepted = replace(state, foreign=frozenset({"legacy-0.1.dist-info"}))
     assert audit(tmp_path, accepted).drift is None
+
+
+@pytest.mark.parametrize(
+    ("recorded", "dirs"),
+    [
+        (["../../../notes.txt"], (".",)),
+        (["a/../b.py", "a/c.py"], (SITE, f"{SITE}/a")),
+        (["../../../bin/tool", "../../../share/x/y.txt"], ("bin", "share/x")),
+        (["C:/evil.py", "\\\\server\\share.py"], ()),
+    ],
+)
+def test_footprint_directories_are_normalised(recorded: list[str], dirs: tuple[str, ...]) -> None:
+    assert footprint(SITE, "x-1.dist-info", recorded).dirs == dirs

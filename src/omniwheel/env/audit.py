@@ -202,12 +202,20 @@ def _in_venv(site_packages: str, recorded: str) -> str | None:
 
 def footprint(site_packages: str, dist_info: str, recorded: Iterable[str]) -> Footprint:
     """Where a distribution's files are: the directories to watch, from the paths its RECORD
-    lists (relative to site-packages, as RECORD has them)."""
-    dirs = set()
+    lists (relative to site-packages, as RECORD has them).
+
+    Runs once per installed distribution on every sync that installs: the parents are gathered
+    first, so only each distinct directory is normalised (a few thousand, not every file)."""
+    parents = set()
     for relative in recorded:
-        path = _in_venv(site_packages, relative)
-        if path is not None:
-            dirs.add(path.rpartition("/")[0] or ROOT_DIR)
+        if not relative.startswith(("/", "\\")) and relative[1:2] != ":":
+            parents.add(relative.rpartition("/")[0])
+    dirs = set()
+    for parent in parents:
+        joined = f"{site_packages}/{parent}" if parent else site_packages
+        path = os.path.normpath(joined).replace(os.sep, "/")
+        if path != ".." and not path.startswith("../"):
+            dirs.add(path)
     return Footprint(dist_info=dist_info, dirs=tuple(sorted(dirs)))
 
 
