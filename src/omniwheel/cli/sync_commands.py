@@ -201,12 +201,7 @@ def _sync_json(args: argparse.Namespace, output: Output, *, project: Path) -> in
     outcome = sync_environment(
         args, output, project=project, dry_run=args.dry_run, on_fetched=fetch_log
     )
-    for warning in outcome.warnings:
-        output.warning(warning)
-    for note in outcome.notes:
-        output.note(note)
-    for drift in outcome.drift:
-        output.note(f"changed since the last sync: {drift}")
+    _diagnostics(outcome, output)
     write_report(sync_report(outcome, fetched=fetch_log.wheels))
     return 0
 
@@ -350,12 +345,7 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         if not quiet_when_unchanged:
             output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
         return
-    for warning in outcome.warnings:
-        output.warning(warning)
-    for note in outcome.notes:
-        output.note(note)
-    for drift in outcome.drift:
-        output.note(f"changed since the last sync: {drift}")
+    _diagnostics(outcome, output)
     _report_interpreter(outcome, output)
     for dist in plan.foreign:
         output.note(
@@ -383,6 +373,16 @@ def _report_interpreter(outcome: SyncOutcome, output: Output) -> None:
         verb = "Would create" if outcome.dry_run else "Created"
         on = f"the pinned {build.describe()}" if build is not None else outcome.interpreter
         output.plain(f"{verb} {outcome.venv} with {on}")
+
+
+def _diagnostics(outcome: SyncOutcome, output: Output) -> None:
+    """The sync's warnings and notes, and each drift the audit found, on stderr."""
+    for warning in outcome.warnings:
+        output.warning(warning)
+    for note in outcome.notes:
+        output.note(note)
+    for drift in outcome.drift:
+        output.note(f"changed since the last sync: {drift}")
 
 
 def _report_dry_run(outcome: SyncOutcome, output: Output) -> None:
