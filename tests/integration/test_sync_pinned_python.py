@@ -390,3 +390,25 @@ def test_compiling_bytecode_writes_nothing_into_the_store_tree(
     assert list((space.site_packages() / "alpha" / "__pycache__").glob("*.pyc"))
     tree = _tree(space.cache, built.sha256)
     assert not [p for p in _listing(tree) if "__pycache__" in p]
+
+
+def test_sync_json_names_the_pinned_build_and_whether_it_was_fetched(
+    pinned: Workspace, archives: ArchiveShelf, built: BuiltArchive
+) -> None:
+    space = pinned
+    with StaticServer(archives.root) as server:
+        first = _sync(space, "--json", mirror=server.url)
+        assert first.exit_code == 0, first.stderr
+        shutil.rmtree(space.venv)
+        second = _sync(space, "--json", mirror=server.url)
+        assert second.exit_code == 0, second.stderr
+        no_op = _sync(space, "--json", mirror=server.url)
+    expected = {
+        "version": built.version,
+        "release": archives.tag,
+        "triple": "x86_64-unknown-linux-gnu",
+        "sha256": built.sha256,
+    }
+    assert json.loads(first.stdout)["pinned_python"] == {**expected, "fetched": True}
+    assert json.loads(second.stdout)["pinned_python"] == {**expected, "fetched": False}
+    assert json.loads(no_op.stdout)["pinned_python"] is None  # a no-op probes nothing

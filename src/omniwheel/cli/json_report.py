@@ -92,12 +92,24 @@ class Package(TypedDict):
     version: str
 
 
+class SyncedPython(TypedDict):
+    version: str
+    release: str
+    triple: str
+    sha256: str
+    fetched: bool
+    """The build was downloaded by this sync (with ``dry_run``: would be)."""
+
+
 class SyncReport(TypedDict):
     schema: int
     command: Literal["sync"]
     lock: str
     venv: str
     interpreter: str | None
+    pinned_python: SyncedPython | None
+    """The lock's pinned build the environment runs on; null when it runs on another
+    interpreter, and, like ``interpreter``, when nothing changed (a no-op probes none)."""
     created_venv: bool
     no_op: bool
     """Nothing in the environment changed."""
@@ -175,6 +187,7 @@ def sync_report(outcome: SyncOutcome, *, fetched: tuple[WheelSource, ...]) -> Sy
         "lock": str(outcome.lock_path),
         "venv": str(outcome.venv),
         "interpreter": outcome.interpreter or None,
+        "pinned_python": _synced_python(outcome),
         "created_venv": outcome.created_venv,
         "no_op": not outcome.created_venv and (plan is None or plan.is_empty),
         "dry_run": outcome.dry_run,
@@ -217,6 +230,19 @@ class FetchLog:
     @property
     def wheels(self) -> tuple[WheelSource, ...]:
         return tuple(self._wheels)
+
+
+def _synced_python(outcome: SyncOutcome) -> SyncedPython | None:
+    build = outcome.python_build
+    if build is None:
+        return None
+    return {
+        "version": str(build.version),
+        "release": build.release,
+        "triple": build.triple,
+        "sha256": build.sha256,
+        "fetched": outcome.python_fetched,
+    }
 
 
 def write_report(report: LockReport | SyncReport) -> None:
