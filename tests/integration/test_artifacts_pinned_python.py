@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator, Mapping
@@ -34,6 +33,7 @@ from omniwheel.platform.target import Target, target_from_name
 from omniwheel.python.pbs import RELEASE_DOWNLOAD
 from omniwheel.store.python_archive import PYTHONS_DIR, python_tree, remove_python_tree
 from omniwheel.store.store import STORE_DIR
+from tests.support.git_tree import git_write_tree
 from tests.support.index_server import IndexServer
 from tests.support.julia_syntax import syntax_errors
 from tests.support.lock_runner import run_lock, write_project
@@ -185,22 +185,6 @@ def _host_tree(space: Space) -> str:
     return select_entries(space.doc(), host)[PYTHON_ARTIFACT].git_tree_sha1
 
 
-def _git_write_tree(work_tree: Path, git_dir: Path) -> str:
-    env = {
-        **os.environ,
-        "GIT_DIR": str(git_dir),
-        "GIT_WORK_TREE": str(work_tree),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
-    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
-    subprocess.run(["git", "add", "-A", "-f"], check=True, env=env, cwd=work_tree)
-    done = subprocess.run(
-        ["git", "write-tree"], check=True, env=env, capture_output=True, text=True
-    )
-    return done.stdout.strip()
-
-
 # --- write ---------------------------------------------------------------------------------------
 
 
@@ -245,7 +229,7 @@ def test_the_tree_hashes_are_the_unpacked_archives_and_gits(written: Space) -> N
         )
         assert entry.git_tree_sha1 == tarball_tree_sha1(archive) == tree_sha1_of_dir(tree)
         git_dir = written.root / f"git-{sha256[:8]}"
-        assert _git_write_tree(tree, git_dir) == entry.git_tree_sha1
+        assert git_write_tree(tree, git_dir, force=True) == entry.git_tree_sha1
 
 
 def test_write_downloads_each_archive_once_and_is_deterministic(space: Space) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import shutil
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -52,10 +49,10 @@ from omniwheel.lock.tool_table import LockedPython
 from omniwheel.platform.target import Target, target_from_name
 from omniwheel.python.pbs import Flavor, PinnedPython, asset_url, executable_path, libpython_path
 from omniwheel.store.python_archive import unpack_python_archive
+from tests.support.git_tree import git_write_tree, needs_git
 from tests.support.julia_syntax import syntax_errors
 
 TAG = "20261015"
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
 def _build(triple: str, version: str = "3.12.1", sha256: str = "ab" * 32) -> PinnedPython:
@@ -284,23 +281,6 @@ def _awkward_archive(path: Path) -> tuple[Path, str]:
     return path, hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
-def _git_write_tree(work_tree: Path, git_dir: Path) -> str:
-    """``git add -A -f && git write-tree`` over ``work_tree`` from a separate git directory."""
-    env = {
-        **os.environ,
-        "GIT_DIR": str(git_dir),
-        "GIT_WORK_TREE": str(work_tree),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
-    subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
-    subprocess.run(["git", "add", "-A", "-f"], check=True, env=env, cwd=work_tree)
-    done = subprocess.run(
-        ["git", "write-tree"], check=True, env=env, capture_output=True, text=True
-    )
-    return done.stdout.strip()
-
-
 @needs_git
 def test_the_archive_hash_is_the_unpacked_trees_and_gits(tmp_path: Path) -> None:
     archive, sha256 = _awkward_archive(tmp_path / "python.tar.gz")
@@ -317,7 +297,7 @@ def test_the_archive_hash_is_the_unpacked_trees_and_gits(tmp_path: Path) -> None
     tree = unpack_python_archive(archive, build, store_root=tmp_path / "store")
     from_archive = archive_tree_sha1(archive)
     assert from_archive == tree_sha1_of_dir(tree)
-    assert from_archive == _git_write_tree(tree, tmp_path / "git")
+    assert from_archive == git_write_tree(tree, tmp_path / "git", force=True)
     # the group-only execute bit does not make a file executable, for git nor for Julia
     assert not (tree / "python" / "lib" / "group-x").stat().st_mode & 0o100
 
@@ -334,4 +314,4 @@ def test_a_tree_written_into_no_longer_matches(tmp_path: Path) -> None:
     (work / "python" / "lib" / "__pycache__").mkdir()
     (work / "python" / "lib" / "__pycache__" / "x.pyc").write_bytes(b"\0")
     assert tree_sha1_of_dir(work) != before
-    assert _git_write_tree(work, tmp_path / "git") == tree_sha1_of_dir(work)
+    assert git_write_tree(work, tmp_path / "git", force=True) == tree_sha1_of_dir(work)

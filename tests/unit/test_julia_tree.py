@@ -28,8 +28,8 @@ from omniwheel.julia.tree import (
     write_tree,
 )
 from omniwheel.julia.treehash import TreeEntry, TreePathError, tree_sha1, tree_sha1_of_dir
+from tests.support.git_tree import git_write_tree, needs_git
 from tests.support.wheelbuilder import ZIP_TIMESTAMP, build_wheel
-from tests.unit.test_treehash import git_write_tree, needs_git
 
 DATA = "demo-1.0.data"
 LAYOUT_FILES = {

@@ -30,9 +30,9 @@ from omniwheel.julia.tree import (
     write_tree,
 )
 from omniwheel.julia.treehash import TreeEntry, tree_sha1, tree_sha1_of_dir
+from tests.support.git_tree import git_write_tree, needs_git
 from tests.support.wheelbuilder import build_wheel
 from tests.unit.test_julia_tree import LAYOUT_FILES, _rewritten
-from tests.unit.test_treehash import git_write_tree, needs_git
 
 LONG = "/".join(["deeply"] * 12) + "/" + "n" * 120 + ".py"
 ENTRIES: Mapping[str, TreeEntry] = {

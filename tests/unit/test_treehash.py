@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import subprocess
 import tomllib
 from collections.abc import Mapping
@@ -33,33 +32,15 @@ from omniwheel.julia.treehash import (
     tree_sha1_of_blobs,
     tree_sha1_of_dir,
 )
+from tests.support.git_tree import git_write_tree, needs_git
 
 VECTORS: dict[str, Any] = tomllib.loads(
     (Path(__file__).parents[1] / "vectors" / "julia_treehash.toml").read_text(encoding="utf-8")
 )
-needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
 def _params(section: str) -> list[Any]:
     return [pytest.param(vector, id=vector["key"]) for vector in VECTORS[section]]
-
-
-def git_write_tree(work_tree: Path, git_dir: Path) -> str:
-    """The tree git records for ``work_tree`` after ``git add -A`` (a separate git dir)."""
-    env = {
-        **os.environ,
-        "GIT_DIR": str(git_dir),
-        "GIT_WORK_TREE": str(work_tree),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-    }
-    if not git_dir.exists():
-        subprocess.run(["git", "init", "-q", "--bare", str(git_dir)], check=True)
-    subprocess.run(["git", "add", "-A"], check=True, env=env, cwd=work_tree)
-    result = subprocess.run(
-        ["git", "write-tree"], check=True, env=env, capture_output=True, text=True
-    )
-    return result.stdout.strip()
 
 
 def _entries(vector: Mapping[str, Any]) -> dict[str, TreeEntry]:
