@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import unquote
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -30,7 +31,7 @@ from packaging.version import InvalidVersion, Version
 
 from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.platform.target import Target, target_from_name
-from omniwheel.python.pbs import Flavor, PinnedPython, parse_asset_name
+from omniwheel.python.pbs import Flavor, PinnedPython
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
@@ -374,8 +375,7 @@ def _python(
         executable=executable,
         libpython=libpython,
     )
-    asset = parse_asset_name(url.rpartition("/")[2].replace("%2B", "+"))
-    if asset is None or url.rpartition("/")[2].replace("%2B", "+") != build.filename:
+    if unquote(url.rpartition("/")[2]) != build.filename:
         fields.problem("url", f"does not end in this entry's asset name, {build.filename}")
         return None
     return LockedPython(targets=targets, build=build)
