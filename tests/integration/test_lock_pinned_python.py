@@ -313,33 +313,91 @@ def test_an_unreachable_mirror_is_named_without_its_credentials(
     assert "Traceback" not in output
 
 
-def test_a_pin_a_locked_file_excludes_is_an_error(
+def _versions(space: Workspace) -> dict[str, tuple[str, str | None]]:
+    data = tomllib.loads((space.project / "pylock.toml").read_text(encoding="utf-8"))
+    return {p["name"]: (p["version"], p.get("marker")) for p in data["packages"]}
+
+
+@pytest.fixture
+def patch_sensitive(space: Workspace, index_server: IndexServer, tmp_path: Path) -> Workspace:
+    """A project on target 3.12 whose answer depends on the patch release: ``delta`` 1.0 needs
+    3.12.4 or later, ``epsilon`` 2.0 needs 3.12.4 or earlier, and ``late`` is needed only from
+    3.12.4 on.  Target 3.12 unpinned stands for every 3.12.y, so it takes delta 0.9, epsilon
+    1.0 and ``late`` under a marker."""
+    wheels = tmp_path / "patch-sensitive"
+    for name, version, requires_python in [
+        ("delta", "0.9", None),
+        ("delta", "1.0", ">=3.12.4"),
+        ("epsilon", "1.0", None),
+        ("epsilon", "2.0", "<=3.12.4"),
+        ("late", "1.0", None),
+    ]:
+        index_server.add_file(build_wheel(wheels, name, version, requires_python=requires_python))
+    space.write(["delta", "epsilon", 'late; python_full_version >= "3.12.4"'])
+    pyproject = space.project / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8")
+    pyproject.write_text(text.replace(f'">={PYTHON}"', '">=3.10"'), encoding="utf-8")
+    return space
+
+
+def test_an_unpinned_target_resolves_for_every_patch_release(patch_sensitive: Workspace) -> None:
+    code, output = _lock(patch_sensitive, platforms=("linux-x86_64@3.12",))
+    assert code == 0, output
+    versions = _versions(patch_sensitive)
+    assert versions["delta"][0] == "0.9"
+    assert versions["epsilon"][0] == "1.0"
+    assert versions["late"] == ("1.0", 'python_full_version >= "3.12.4"')
+
+
+@pytest.mark.parametrize(
+    ("pinned", "expected"),
+    [
+        ("3.12.7", ("1.0", "1.0", True)),  # delta 1.0 admits 3.12.7; epsilon 2.0 does not
+        ("3.12.4", ("1.0", "2.0", True)),
+        ("3.12.2", ("0.9", "2.0", False)),  # `late` is not needed on 3.12.2 at all
+    ],
+)
+def test_resolution_runs_at_the_pinned_release(
+    patch_sensitive: Workspace, tmp_path: Path, pinned: str, expected: tuple[str, str, bool]
+) -> None:
+    """The pinned patch is the target's ``python_full_version``: every chosen file's
+    ``Requires-Python`` admits it and markers are evaluated at it (no patch condition left).
+    ``expected``: the versions of delta and epsilon, and whether ``late`` is locked."""
+    delta, epsilon, late = expected
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG, pinned)
+    args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror)
+    code, output = _lock(patch_sensitive, *args, platforms=("linux-x86_64@3.12",))
+    assert code == 0, output
+    versions = _versions(patch_sensitive)
+    assert versions["delta"][0] == delta
+    assert versions["epsilon"][0] == epsilon
+    assert ("late" in versions) is late
+    if late:
+        assert versions["late"] == ("1.0", None)  # needed on the pinned release, unconditionally
+    assert [str(p["version"]) for p in _pins(patch_sensitive)] == [pinned]
+
+
+def test_a_pin_no_version_admits_is_an_error(
     space: Workspace, index_server: IndexServer, tmp_path: Path
 ) -> None:
     """A release with only a candidate of 3.11 pins it; a file requiring ``>=3.11`` (every
-    final 3.11) excludes that pre-release."""
+    final 3.11) excludes that pre-release, and there is no other version: the lock fails and
+    names the package and the target."""
     index_server.add_file(build_wheel(tmp_path / "more", "delta", "1.0", requires_python=">=3.11"))
     space.write(["alpha", "gamma", "delta"])
     pyproject = space.project / "pyproject.toml"
     text = pyproject.read_text(encoding="utf-8")
     pyproject.write_text(text.replace(f'">={PYTHON}"', '">=3.10"'), encoding="utf-8")
-    lines = [
-        f"{FOREIGN_SHA}  cpython-3.11.0rc2+{FOREIGN_TAG}-x86_64-unknown-linux-gnu-"
-        "install_only.tar.gz"
-    ]
-    (tmp_path / "mirror" / FOREIGN_TAG).mkdir(parents=True)
-    (tmp_path / "mirror" / FOREIGN_TAG / "SHA256SUMS").write_text("\n".join(lines) + "\n")
-    mirror = (tmp_path / "mirror").as_uri()
+    mirror = _foreign_release(tmp_path / "mirror", FOREIGN_TAG, "3.11.0rc2")
     args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", mirror)
+    lock_file = space.project / "pylock.toml"
+    before = lock_file.read_bytes() if lock_file.exists() else None
     code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
     assert code == 1
-    assert output.startswith("error: the pinned interpreters do not fit the locked files:")
-    assert (
-        "delta 1.0 (delta-1.0-py3-none-any.whl) requires Python >=3.11, which excludes CPython "
-        f"3.11.0rc2 (x86_64-unknown-linux-gnu, release {FOREIGN_TAG}), pinned for "
-        "linux-x86_64-glibc2.28@3.11"
-    ) in output
+    assert output.startswith("error: no version of `delta`")
+    assert "linux-x86_64-glibc2.28@3.11" in output
     assert "Traceback" not in output
+    assert (lock_file.read_bytes() if lock_file.exists() else None) == before
 
 
 def test_the_default_matrix_pins_every_target(space: Workspace, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import tomlkit
 from packaging.pylock import Pylock
 from packaging.version import Version
 
-from omniwheel.lock.locker import PinnedPythonMismatchError, pin_interpreters
+from omniwheel.lock.locker import PinnedPythonMismatchError, locked_pythons
 from omniwheel.lock.model import Lock
 from omniwheel.lock.pylock import render_pylock
 from omniwheel.lock.tool_table import (
@@ -29,6 +29,7 @@ from omniwheel.python.pbs import (
     asset_filename,
     asset_url,
     parse_release,
+    pin_targets,
 )
 from tests.support.small_lock import LINUX, WINDOWS, small_lock
 
@@ -140,9 +141,13 @@ def _release(*versions: str) -> PbsRelease:
     return parse_release("\n".join(lines), tag="20250311", url="file:///m/20250311/SHA256SUMS")
 
 
+def _pythons(lock: Lock, release: PbsRelease) -> tuple[LockedPython, ...]:
+    return locked_pythons(lock, pin_targets(release, lock.targets))
+
+
 def test_pin_interpreters_groups_targets_by_build() -> None:
     lock = small_lock()
-    pythons = pin_interpreters(lock, _release("3.12.7", "3.12.9"), None)
+    pythons = _pythons(lock, _release("3.12.7", "3.12.9"))
     assert [(p.build.triple, p.targets) for p in pythons] == [
         ("x86_64-pc-windows-msvc", (WINDOWS,)),
         ("x86_64-unknown-linux-gnu", (LINUX,)),
@@ -155,7 +160,7 @@ def test_a_pin_that_a_locked_files_requires_python_excludes_is_an_error() -> Non
     native = dataclasses.replace(lock.packages[0], requires_python=">=3.12,<3.12.8")
     lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
     with pytest.raises(PinnedPythonMismatchError) as caught:
-        pin_interpreters(lock, _release("3.12.9"), None)
+        _pythons(lock, _release("3.12.9"))
     assert [m.target for m in caught.value.mismatches] == [LINUX, WINDOWS]  # all at once
     mismatch = caught.value.mismatches[0]
     assert mismatch.package == "native 1.0"
@@ -163,7 +168,7 @@ def test_a_pin_that_a_locked_files_requires_python_excludes_is_an_error() -> Non
     assert mismatch.requires_python == ">=3.12,<3.12.8"
     assert str(mismatch.pin.version) == "3.12.9"
     assert mismatch.filename in caught.value.message
-    assert pin_interpreters(lock, _release("3.12.7"), None)  # an admitted pin passes
+    assert _pythons(lock, _release("3.12.7"))  # an admitted pin passes
 
 
 def test_a_file_needed_only_below_the_pin_is_not_checked_against_it() -> None:
@@ -175,13 +180,13 @@ def test_a_file_needed_only_below_the_pin_is_not_checked_against_it() -> None:
         conditions={LINUX: condition, WINDOWS: condition},
     )
     lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
-    assert pin_interpreters(lock, _release("3.12.9"), None)  # not installed with 3.12.9
+    assert _pythons(lock, _release("3.12.9"))  # not installed with 3.12.9
     wheel = dataclasses.replace(native.wheels[0].file, requires_python=">=3.12.5")
     first = dataclasses.replace(native.wheels[0], file=wheel)
     native = dataclasses.replace(native, wheels=(first, *native.wheels[1:]))
     lock = dataclasses.replace(lock, packages=(native, *lock.packages[1:]))
     with pytest.raises(PinnedPythonMismatchError) as caught:
-        pin_interpreters(lock, _release("3.12.2"), None)  # installed, and the index's says no
+        _pythons(lock, _release("3.12.2"))  # installed, and the index's says no
     assert [(m.filename, m.requires_python) for m in caught.value.mismatches] == [
         (first.file.filename, ">=3.12.5")
     ]

@@ -6,6 +6,7 @@ The tables live in ``tests/vectors/targets.toml``; this module only says how to 
 from __future__ import annotations
 
 import ast
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from packaging.markers import Marker
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag, parse_tag
 from packaging.utils import parse_wheel_filename
+from packaging.version import Version
 
 from omniwheel.errors import TargetError
 from omniwheel.platform.target import (
@@ -246,6 +248,41 @@ def test_foreign_release_and_version_are_unknown() -> None:
 def test_fits_requires_python(case: dict[str, Any]) -> None:
     target = target_from_name(f"linux-x86_64@{case['python']}")
     assert target.fits_requires_python(SpecifierSet(case["spec"])) is case["fits"]
+
+
+@pytest.mark.parametrize(
+    ("pinned", "spec", "fits"),
+    [
+        ("3.12.7", ">=3.12.4", True),  # target 3.12 alone does not fit: 3.12.0 is excluded
+        ("3.12.7", "<3.12.8", True),
+        ("3.12.7", "!=3.12.7", False),
+        ("3.12.2", ">=3.12.4", False),
+        ("3.14.0rc2", ">=3.14", False),  # what the pre-release interpreter itself would say
+        ("3.14.0rc2", ">=3.14.0rc1", True),
+    ],
+)
+def test_a_target_at_a_pinned_release_fits_that_release_alone(
+    pinned: str, spec: str, fits: bool
+) -> None:
+    python = ".".join(pinned.split(".")[:2])
+    target = target_from_name(f"linux-x86_64@{python}")
+    at = target.at_release(Version(pinned))
+    assert at.fits_requires_python(SpecifierSet(spec)) is fits
+    assert at.python_full_version == pinned
+    assert at.marker_environment()["python_full_version"] == pinned
+    assert at.releases == (Version(pinned),)
+    assert at.name == target.name  # messages name the user's target
+    assert at != target
+    assert at.unpinned == target
+
+
+def test_a_pinned_release_must_be_one_the_target_stands_for() -> None:
+    expected = re.escape("cannot be pinned for linux-x86_64-glibc2.28@3.12.5")
+    with pytest.raises(TargetError, match=expected):
+        target_from_name("linux-x86_64@3.12.5").at_release(Version("3.12.3"))
+    with pytest.raises(TargetError, match="cannot be pinned"):
+        target_from_name("linux-x86_64@3.12").at_release(Version("3.13.1"))
+    assert target_from_name("linux-x86_64@3.12.5").at_release(Version("3.12.5"))
 
 
 # --- Julia triplets -------------------------------------------------------------------------

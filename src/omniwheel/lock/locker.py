@@ -112,7 +112,15 @@ def lock_project(
     existing = read_pylock(path)
     inputs, targets = decide_inputs(project, options, existing, location)
     release = _python_release(project, options, inputs, location)
-    request = _request(project, inputs, targets, locked_versions(existing, targets, options))
+    pins = pin_targets(release, targets, requires_python=project.requires_python) if release else {}
+    resolving = {target: _resolved_at(target, pins) for target in targets}
+    kept = locked_versions(existing, targets, options)
+    request = _request(
+        project,
+        inputs,
+        tuple(resolving.values()),
+        {resolving[target]: versions for target, versions in kept.items()},
+    )
     cache = IndexCache(cache_root, location.public_url)
 
     def client() -> IndexClient:
@@ -124,12 +132,13 @@ def lock_project(
         )
 
     with IndexSession(client) as session:
-        resolution = resolve_matrix(request, session)
+        resolved = resolve_matrix(request, session)
+        divergences = tuple(find_divergences(resolved, session.page, request.policy))
+        resolution = resolved.unpinned()
         lock = build_lock(resolution, inputs)
-        if release is not None:
-            lock = replace(lock, pythons=pin_interpreters(lock, release, project.requires_python))
+        if pins:
+            lock = replace(lock, pythons=locked_pythons(lock, pins))
         text = render_pylock(lock)
-        divergences = tuple(find_divergences(resolution, session.page, request.policy))
         stats = session.stats
     changed = existing is None or existing.text != text
     changes = describe_changes(existing, lock) if changed else ()
@@ -166,13 +175,18 @@ def _python_release(
     return fetch_release(inputs.python_release, mirror=mirror, index=location)
 
 
-def pin_interpreters(
-    lock: Lock, release: PbsRelease, requires_python: SpecifierSet | None
-) -> tuple[LockedPython, ...]:
+def _resolved_at(target: Target, pins: Mapping[Target, PinnedPython]) -> Target:
+    """The target as resolution sees it: at the interpreter release the lock pins for it (its
+    ``python_full_version``, the one release every ``Requires-Python`` must admit), if any."""
+    pin = pins.get(target)
+    return target if pin is None else target.at_release(pin.version)
+
+
+def locked_pythons(lock: Lock, pins: Mapping[Target, PinnedPython]) -> tuple[LockedPython, ...]:
     """One :class:`LockedPython` per build the lock's targets pin, its targets sorted; entries
     ordered by triple then version.  Every locked file's ``Requires-Python`` must admit the pin
-    of each target that uses it (:class:`PinnedPythonMismatchError` otherwise)."""
-    pins = pin_targets(release, lock.targets, requires_python=requires_python)
+    of each target that uses it (:class:`PinnedPythonMismatchError` otherwise): resolution ran
+    at the pins, so this is a proof of what it chose, not a filter."""
     _check_requires_python(lock, pins)
     served: dict[PinnedPython, list[Target]] = {}
     for target in lock.targets:

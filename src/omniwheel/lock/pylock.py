@@ -171,8 +171,10 @@ def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
             f"the generated pylock.toml is not valid PEP 751: {exc}"
         ) from exc
     conditional = {target for package in lock.packages for target in package.conditions}
+    pinned = {target: entry.build.version for entry in lock.pythons for target in entry.targets}
     for target in lock.targets:
-        lowest, highest = environments_of(target)
+        release = pinned.get(target)
+        lowest, highest = environments_of(target if release is None else target.at_release(release))
         _verify_target(lock, pylock, target, lowest)
         if target in conditional:  # elsewhere the highest release selects the same
             _verify_target(lock, pylock, target, highest)

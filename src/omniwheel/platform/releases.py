@@ -2,12 +2,13 @@
 
 Target ``3.X`` stands for ``3.X.0`` (or its patch floor) up to ``3.X.99``: markers are evaluated at
 both ends, so a dependency needed from some patch release on is seen, and a lock is verified on
-both ends too.
+both ends too.  A target resolved at a pinned interpreter release stands for that release alone:
+both ends are it.
 """
 
 from __future__ import annotations
 
-from omniwheel.platform.target import LAST_PATCH, Target
+from omniwheel.platform.target import Target
 
 
 def environments_of(target: Target) -> tuple[dict[str, str], dict[str, str]]:
@@ -19,6 +20,6 @@ def environments_of(target: Target) -> tuple[dict[str, str], dict[str, str]]:
     """
     lowest = target.marker_environment()
     highest = dict(lowest)
-    last = f"{target.python_version}.{LAST_PATCH}"
+    last = str(target.releases[-1])
     highest["python_full_version"] = highest["implementation_version"] = last
     return lowest, highest

@@ -13,7 +13,9 @@ explicit floors, e.g. ``linux-x86_64-glibc2.28@3.12``.
 
 A target's Python ``3.X`` stands for every release ``3.X.y``; ``3.X.Z`` stands for every
 ``3.X.y`` with ``y >= Z`` (a patch floor).  That is what :meth:`Target.fits_requires_python`
-checks, and why a target pins a patch only when some ``Requires-Python`` forces it.
+checks, and why a target pins a patch only when some ``Requires-Python`` forces it.  A lock that
+pins interpreters resolves each target *at* the release it pins (:meth:`Target.at_release`): the
+target then stands for that one release, and every rule above sees only it.
 """
 
 from __future__ import annotations
@@ -224,6 +226,11 @@ class Target:
     libc_floor: Floor | None = None
     macos_floor: Floor | None = None
     python: PythonVersion
+    pinned_release: Version | None = None
+    """The one release of the interpreter the lock pins for this target, when resolution runs
+    for it: the target then stands for that release alone (markers, ``Requires-Python``).
+    Not part of :attr:`name` (messages name the target as the user wrote it); only resolution
+    sees such targets, and :meth:`unpinned` gives back the lock's own."""
 
     def __post_init__(self) -> None:
         spec = PlatformSpec(
@@ -242,6 +249,13 @@ class Target:
             macos_floor=spec.macos_floor,
             python=_checked_python(self.python),
         )
+        pinned = self.pinned_release
+        if pinned is not None and not _within(pinned, self.python):
+            raise TargetError(
+                f"Python {pinned} cannot be pinned for {self.name}: the target "
+                f"stands for {_describe_python(self.python)}",
+                hint="pin an interpreter build of the target's own Python",
+            )
 
     def __str__(self) -> str:
         return self.name
@@ -274,9 +288,17 @@ class Target:
 
     @property
     def python_full_version(self) -> str:
-        """The lowest release this target stands for: ``"3.12.0"``, or the pinned ``"3.11.5"``."""
-        patch = self.python[2] if len(self.python) == 3 else 0
-        return f"{self.python_version}.{patch}"
+        """The lowest release this target stands for: ``"3.12.0"``, the floor ``"3.11.5"`` of
+        target ``@3.11.5``, or the pinned release."""
+        return str(self.releases[0])
+
+    @property
+    def releases(self) -> tuple[Version, ...]:
+        """Every CPython release this target stands for, oldest first: the pinned release
+        alone, else :func:`releases_of` its Python."""
+        if self.pinned_release is not None:
+            return (self.pinned_release,)
+        return releases_of(self.python)
 
     @property
     def julia_triplet(self) -> str:
@@ -331,14 +353,28 @@ class Target:
 
         Target ``3.X`` stands for every ``3.X.y`` (``3.X.Z`` for every ``y >= Z``), so
         ``>=3.11.5`` does not fit target 3.11 but fits 3.11.5 and 3.12, and ``!=3.12.3`` does
-        not fit 3.12.  Pre-releases are not considered.
+        not fit 3.12.  Pre-releases are not considered.  A target resolved at a pinned
+        release fits exactly the specifiers admitting that release (a pre-release build
+        included: ``>=3.14`` excludes ``3.14.0rc2``, as it does for that interpreter).
         """
-        return _fits(str(spec), self.python)
+        return _fits(str(spec), self.python, self.pinned_release)
 
     def with_python(self, python: PythonVersion | str) -> Target:
-        """A copy of this target with another CPython version."""
+        """A copy of this target with another CPython version (and no pinned release)."""
         version = python if isinstance(python, tuple) else parse_python_version(python)
-        return replace(self, python=version)
+        return replace(self, python=version, pinned_release=None)
+
+    def at_release(self, release: Version) -> Target:
+        """This target as resolution sees it when the lock pins interpreter ``release`` (a
+        pre-release build such as ``3.14.0rc2`` included: that is what it reports)."""
+        return replace(self, pinned_release=release)
+
+    @property
+    def unpinned(self) -> Target:
+        """This target without a pinned release: the lock's own target."""
+        if self.pinned_release is None:
+            return self
+        return replace(self, pinned_release=None)
 
     def sort_key(self) -> tuple[int, int, int, Floor, Floor, tuple[int, int, int]]:
         """A total order for target lists: OS, arch, libc, floors, Python (enum order, then up)."""
@@ -576,6 +612,21 @@ def _target_tag_ranks(target: Target) -> Mapping[Tag, int]:
 
 
 @functools.cache
-def _fits(spec_text: str, python: PythonVersion) -> bool:
+def _fits(spec_text: str, python: PythonVersion, pinned: Version | None) -> bool:
     spec = SpecifierSet(spec_text)
+    if pinned is not None:
+        return spec.contains(pinned, prereleases=True)
     return all(spec.contains(release, prereleases=False) for release in releases_of(python))
+
+
+def _within(release: Version, python: PythonVersion) -> bool:
+    """Whether ``release`` is one the target Python ``python`` stands for."""
+    parts = (*release.release, 0, 0)[:3]
+    floor = python[2] if len(python) == 3 else 0
+    return len(release.release) <= 3 and parts[:2] == python[:2] and floor <= parts[2] <= LAST_PATCH
+
+
+def _describe_python(python: PythonVersion) -> str:
+    if len(python) == 3:
+        return f"{python[0]}.{python[1]}.{python[2]} and later {python[0]}.{python[1]} releases"
+    return f"every {python[0]}.{python[1]}.y release"

@@ -7,7 +7,7 @@ divergence report.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from packaging.requirements import Requirement
@@ -129,3 +129,29 @@ class MatrixResolution:
             if name in group.pins
             for target in group.targets
         }
+
+    def unpinned(self) -> MatrixResolution:
+        """This resolution for the lock's own targets: each :meth:`Target.unpinned` (a lock
+        that pins interpreters resolves every target at its pinned release)."""
+        return MatrixResolution(
+            groups=tuple(_unpinned_group(group) for group in self.groups),
+            skipped=tuple(
+                SkippedTarget(
+                    target=skip.target.unpinned,
+                    missing=replace(skip.missing, targets=_unpinned(skip.missing.targets)),
+                )
+                for skip in self.skipped
+            ),
+        )
+
+
+def _unpinned(targets: Iterable[Target]) -> tuple[Target, ...]:
+    return tuple(target.unpinned for target in targets)
+
+
+def _unpinned_group(group: GroupResolution) -> GroupResolution:
+    pins = {
+        name: replace(pin, wheels={t.unpinned: wheel for t, wheel in pin.wheels.items()})
+        for name, pin in group.pins.items()
+    }
+    return replace(group, targets=_unpinned(group.targets), pins=pins)
