@@ -128,9 +128,11 @@ class _Plan(NamedTuple):
 
 
 class IndexServer:
-    """A threaded simple-API index on 127.0.0.1 with an ephemeral port."""
+    """A threaded simple-API index on 127.0.0.1 (or another loopback ``host``, to stand for
+    another machine) with an ephemeral port."""
 
-    def __init__(self, *, page_max_age: int = 0) -> None:
+    def __init__(self, *, page_max_age: int = 0, host: str = "127.0.0.1") -> None:
+        self._host = host
         self._lock = threading.Lock()
         self._files: dict[str, _Hosted] = {}
         self._faults = _Faults()
@@ -145,7 +147,7 @@ class IndexServer:
     def start(self) -> None:
         if self._httpd is not None:
             return
-        self._httpd = _HTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd = _HTTPServer((self._host, 0), _Handler)
         self._httpd.owner = self
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -171,10 +173,10 @@ class IndexServer:
 
     @property
     def base_url(self) -> str:
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        """``http://HOST:PORT`` (no trailing slash)."""
         if self._httpd is None:
             raise RuntimeError("IndexServer is not running; call start() first")
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+        return f"http://{self._host}:{self._httpd.server_address[1]}"
 
     @property
     def url(self) -> str:

@@ -6,7 +6,10 @@ the cache (by wheel sha256, forever); the PEP 658/714 metadata file when the pag
 same file probed once per index when it is not advertised (some indexes serve it anyway); HTTP range
 reads of the wheel's zip; a full download last.  Every fetch is memoised, so concurrent askers share
 one request, and transient failures are retried with backoff before an error names the URL.
-Credentials come from the index URL and are sent only to the index's own host, never logged.
+Credentials come from :class:`~omniwheel.index.credentials.IndexCredentials` (the URL, the
+environment, the netrc file, a keyring on a 401) and go only to the origin they belong to, also
+across redirects (httpx drops ``Authorization`` when a redirect leaves the origin).  File URLs
+that carry userinfo are read without it: pages, the cache and the lock never hold it.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypeVar
-from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from packaging.utils import NormalizedName
@@ -28,6 +31,7 @@ from packaging.utils import NormalizedName
 from omniwheel import __version__
 from omniwheel.errors import IndexAccessError
 from omniwheel.index.cache import CachedPage, IndexCache, page_freshness
+from omniwheel.index.credentials import IndexCredentials
 from omniwheel.index.discovery import IndexLocation, strip_credentials
 from omniwheel.index.models import (
     JSON_CONTENT_TYPE,
@@ -93,7 +97,8 @@ class IndexClient:
     ) -> None:
         self.location = location
         self.stats = IndexStats()
-        self._base, self._host, self._auth = _split_credentials(location.url)
+        self._base = _base_url(location.url)
+        self._credentials = IndexCredentials(location.url, location.credentials)
         self._cache = cache
         self._exclude_newer = exclude_newer
         self._refresh = refresh
@@ -163,10 +168,11 @@ class IndexClient:
         self.stats.pages_fetched += 1
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         final_url = str(response.url)
+        learn = self._credentials.learn
         if content_type in _JSON_TYPES:
-            page = parse_json_page(name, response.content, final_url)
+            page = parse_json_page(name, response.content, final_url, strip_userinfo=learn)
         elif content_type in _HTML_TYPES:
-            page = parse_html_page(name, response.content, final_url)
+            page = parse_html_page(name, response.content, final_url, strip_userinfo=learn)
         else:  # as pip does: reading it as HTML would find no files and blame the project
             raise PageFormatError(
                 f"the index page for `{name}` at {final_url} is {content_type or 'untyped'}, "
@@ -308,6 +314,8 @@ class IndexClient:
             if response.status_code in TRANSIENT_STATUSES:
                 reason = f"HTTP {response.status_code}"
                 continue
+            if response.status_code in (401, 403) and await self._keyring_helps(url):
+                return await self._get(url, headers=headers, accept=accept)
             raise self._status_error(url, response.status_code)
         # File URLs come from the index's pages and may carry credentials too.
         raise IndexAccessError(
@@ -315,17 +323,31 @@ class IndexClient:
             hint=f"check that the index is reachable (it came from {self.location.source})",
         )
 
+    async def _keyring_helps(self, url: str) -> bool:
+        """Whether the keyring (asked once, off the loop) gave a password to try again with."""
+        found = await asyncio.to_thread(self._credentials.from_keyring, url)
+        return found is not None
+
     def _status_error(self, url: str, status: int) -> IndexAccessError:
-        if status in (401, 403):
-            hint = "the index wants credentials: put them in the index URL (https://user:token@…)"
-        else:
+        public = strip_credentials(url)
+        if status not in (401, 403):
             hint = f"check the index URL (it came from {self.location.source})"
-        return IndexAccessError(f"{strip_credentials(url)} answered HTTP {status}", hint=hint)
+            return IndexAccessError(f"{public} answered HTTP {status}", hint=hint)
+        sent = self._credentials.where(url)
+        index = f"the `{self.location.credentials.name}` index (from {self.location.source})"
+        told = (
+            f"{index} refused the credentials from {sent}"
+            if sent is not None
+            else f"{index} wants credentials, and none were found for it"
+        )
+        return IndexAccessError(
+            f"{public} answered HTTP {status}: {told}",
+            hint=self._credentials.sources_hint(),
+        )
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
-        if self._auth is None or urlsplit(url).netloc.lower() != self._host:
-            return None
-        return self._auth
+        found = self._credentials.for_url(url)
+        return None if found is None else httpx.BasicAuth(found.username, found.password)
 
 
 def _memoised(
@@ -339,15 +361,12 @@ def _memoised(
     return future
 
 
-def _split_credentials(url: str) -> tuple[str, str, httpx.BasicAuth | None]:
-    """The index URL without userinfo, its host, and the credentials it carried."""
+def _base_url(url: str) -> str:
+    """The index URL without userinfo, its host lower-cased, ending in ``/``."""
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2].lower()  # keeps an IPv6 host's brackets
-    auth = None
-    if parts.username is not None:
-        auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
     base = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    return (base if base.endswith("/") else base + "/"), netloc, auth
+    return base if base.endswith("/") else base + "/"
 
 
 def _max_age(cache_control: str | None) -> int | None:

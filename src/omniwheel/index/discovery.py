@@ -19,6 +19,10 @@ apply to a lock made from one index; each one found becomes a note, not an error
 The chosen URL may carry credentials (``https://user:token@host/simple/``).  It is kept
 as configured in :attr:`IndexLocation.url` for the HTTP client, and only
 :attr:`IndexLocation.public_url` (credentials removed) may reach logs, messages or a lock.
+The discovered index is named :data:`~omniwheel.index.credentials.DEFAULT_INDEX_NAME`; where
+else its credentials may come from (environment variables named after it, the netrc file, a
+keyring) is decided here as :attr:`IndexLocation.credentials` and looked up by
+:mod:`omniwheel.index.credentials` when the index is used.
 This module reads only the environment mapping it is given and pip's config files.
 """
 
@@ -29,11 +33,17 @@ import importlib
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from omniwheel.errors import IndexAccessError
+from omniwheel.index.credentials import (
+    DEFAULT_INDEX_NAME,
+    CredentialSettings,
+    KeyringProvider,
+    credential_settings,
+)
 
 __all__ = [
     "IndexDiscoveryError",
@@ -74,6 +84,9 @@ class IndexLocation:
     """Where :attr:`cert` came from, for messages: ``SSL_CERT_FILE``, ``PIP_CERT``, …"""
     notes: tuple[str, ...] = ()
     """Configuration found but deliberately not used, one sentence each (no credentials)."""
+    credentials: CredentialSettings = field(default_factory=CredentialSettings)
+    """The index's name and where its credentials may come from besides :attr:`url`; the
+    default reads nothing else (what a caller that read no environment gets)."""
 
     @property
     def public_url(self) -> str:
@@ -102,12 +115,14 @@ def discover_index(
     environ: Mapping[str, str],
     home: Path,
     config_files: Sequence[Path] | None = None,
+    keyring_provider: KeyringProvider | None = None,
 ) -> IndexLocation:
     """Decide which index to use, in the order given in this module's docstring.
 
     ``config_files`` defaults to :func:`pip_config_files` of ``environ`` and ``home``;
     pass it explicitly (tests, or ``[]``) to keep the machine's pip configuration out.
-    Environment variables set to an empty string count as unset.
+    Environment variables set to an empty string count as unset.  ``keyring_provider`` is
+    ``[tool.omniwheel] keyring-provider`` (``OMNIWHEEL_KEYRING_PROVIDER`` overrides it).
     """
     files = pip_config_files(environ, home) if config_files is None else config_files
     pip = _PipSettings(environ, _read_pip_config(files))
@@ -119,6 +134,12 @@ def discover_index(
         cert=cert,
         cert_source=cert_source,
         notes=tuple(_ignored_notes(pip)),
+        credentials=credential_settings(
+            name=DEFAULT_INDEX_NAME,
+            environ=environ,
+            home=home,
+            keyring_provider=keyring_provider,
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import html.parser
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -271,11 +271,20 @@ def parse_timestamp(text: str) -> datetime:
 _PAGE_HINT = "check that --index-url points at a simple-API index (…/simple/)"
 
 
-def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
+def parse_json_page(
+    name: NormalizedName,
+    body: bytes,
+    page_url: str,
+    *,
+    strip_userinfo: Callable[[str], str] | None = None,
+) -> ProjectPage:
     """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``.
 
     Every entry is checked here (shape, filename, URL, sha256), so a bad page fails at once;
-    file records are built later, per version, when the resolver looks at one.
+    file records are built later, per version, when the resolver looks at one.  File URLs with
+    an ``@`` are passed through ``strip_userinfo`` (which keeps the credentials in memory and
+    returns the URL without them); a page where that changed a URL keeps no raw body, so the
+    cache stores the entries as rewritten, never the credentials.
     """
     try:
         data = json.loads(body)
@@ -289,7 +298,31 @@ def parse_json_page(name: NormalizedName, body: bytes, page_url: str) -> Project
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
             hint=_PAGE_HINT,
         ) from exc
+    if strip_userinfo is not None:
+        cleaned = _without_userinfo(entries, page_url, strip_userinfo)
+        if cleaned is not None:
+            return ProjectPage.from_entries(name, cleaned, page_url)
     return ProjectPage.from_entries(name, tuple(entries), page_url, raw_json=body)
+
+
+def _without_userinfo(
+    entries: list[dict[str, Any]], page_url: str, strip: Callable[[str], str]
+) -> tuple[Entry, ...] | None:
+    """The entries with userinfo taken out of their URLs, or None when none had any.
+
+    Only URLs holding an ``@`` are looked at: a cheap test on pages of 10⁵ files.
+    """
+    changed = False
+    cleaned: list[Entry] = []
+    for entry in entries:
+        url = entry["url"]
+        if "@" in url:
+            stripped = strip(_absolute(page_url, url))
+            if stripped != _absolute(page_url, url):
+                entry = {**entry, "url": stripped}  # noqa: PLW2901 - a rewritten copy
+                changed = True
+        cleaned.append(entry)
+    return tuple(cleaned) if changed else None
 
 
 def _check_entry(entry: object) -> None:
@@ -355,14 +388,26 @@ def _sha256_or_none(value: object, filename: str) -> str | None:
     return digest
 
 
-def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> ProjectPage:
-    """Parse a PEP 503 project page (anchors with hash fragments and data- attributes)."""
+def parse_html_page(
+    name: NormalizedName,
+    body: bytes,
+    page_url: str,
+    *,
+    strip_userinfo: Callable[[str], str] | None = None,
+) -> ProjectPage:
+    """Parse a PEP 503 project page (anchors with hash fragments and data- attributes).
+
+    File URLs with an ``@`` are passed through ``strip_userinfo``, as for JSON pages.
+    """
     parser = _AnchorParser()
+    strip = strip_userinfo or _unchanged
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
         base = urljoin(page_url, parser.base_href) if parser.base_href else page_url
-        files = tuple(_html_file(attrs, base) for attrs in parser.anchors if attrs.get("href"))
+        files = tuple(
+            _html_file(attrs, base, strip) for attrs in parser.anchors if attrs.get("href")
+        )
     # html.parser signals hopeless input with AssertionError; _html_file refuses bad hashes.
     except (AssertionError, ValueError) as exc:
         raise PageFormatError(
@@ -372,8 +417,14 @@ def parse_html_page(name: NormalizedName, body: bytes, page_url: str) -> Project
     return ProjectPage.from_entries(name, tuple(_entry_of(d) for d in files), page_url)
 
 
-def _html_file(attrs: Mapping[str, str | None], base: str) -> DistFile:
+def _unchanged(url: str) -> str:
+    return url
+
+
+def _html_file(attrs: Mapping[str, str | None], base: str, strip: Callable[[str], str]) -> DistFile:
     url, fragment = urldefrag(urljoin(base, attrs["href"] or ""))
+    if "@" in url:
+        url = strip(url)
     algorithm, _, digest = fragment.partition("=")
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))
     metadata_algorithm, _, metadata_digest = (metadata or "").partition("=")

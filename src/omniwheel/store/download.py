@@ -12,7 +12,7 @@ httpx is imported when a fetcher is opened: a sync with nothing to fetch never o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -32,8 +32,10 @@ _TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 class WheelFetcher:
     """Fetches wheels by the lock's URLs (HTTP(S), ``file:``) or local paths.
 
-    Credentials of the configured index are sent only to that index's own scheme and host;
-    they never appear in messages.  Every failure, from a CA bundle that cannot be loaded to
+    Credentials of the configured index (its URL, environment variables, the netrc file, a
+    keyring after a 401/403: :mod:`omniwheel.index.credentials`) are sent only to that index's
+    own origin (scheme, host, port); a file on another host gets that host's netrc entry, if
+    any.  They never appear in messages.  Every failure, from a CA bundle that cannot be loaded to
     any httpx error while streaming, is a :class:`StoreError` with a hint (a
     :class:`TransientFetchError`, which the store retries, when trying again may help).
     """
@@ -41,10 +43,13 @@ class WheelFetcher:
     def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
         import httpx
 
+        from omniwheel.index.credentials import IndexCredentials
         from omniwheel.index.tls import tls_verification
 
         self._index = index
-        self._auth = _index_credentials(index)
+        self._credentials = (
+            None if index is None else IndexCredentials(index.url, index.credentials)
+        )
         verify = tls_verification(index, error=StoreError)
         try:
             self._http = httpx.Client(
@@ -83,14 +88,50 @@ class WheelFetcher:
     def _http_chunks(self, wheel: WheelSource, url: str) -> Iterator[bytes]:
         import httpx
 
-        parts = urlsplit(url)
-        auth = self._auth.get((parts.scheme, parts.netloc.rpartition("@")[2]))
         try:
-            with self._http.stream("GET", url, auth=auth) as response:
-                _check_status(wheel, response)
-                yield from response.iter_bytes(CHUNK)
+            for _ in range(2):  # a second time only with the keyring's password
+                with self._http.stream("GET", url, auth=self._auth_for(url)) as response:
+                    if response.status_code in (401, 403) and self._keyring_helps(url):
+                        continue
+                    self._check_status(wheel, response)
+                    yield from response.iter_bytes(CHUNK)
+                    return
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise _download_error(wheel, exc, index=self._index) from exc
+
+    def _auth_for(self, url: str) -> httpx.BasicAuth | None:
+        import httpx
+
+        found = None if self._credentials is None else self._credentials.for_url(url)
+        return None if found is None else httpx.BasicAuth(found.username, found.password)
+
+    def _keyring_helps(self, url: str) -> bool:
+        return self._credentials is not None and self._credentials.from_keyring(url) is not None
+
+    def _check_status(self, wheel: WheelSource, response: httpx.Response) -> None:
+        if response.status_code == 200:
+            return
+        message = f"{wheel.describe()}: {wheel.origin} answered HTTP {response.status_code}"
+        if response.status_code in _TRANSIENT:
+            raise TransientFetchError(message)
+        hint = None
+        if response.status_code in (401, 403):
+            message, hint = self._refused(message, wheel.url or "")
+        elif response.status_code == 404:
+            hint = "the file is gone from the index; run `omniwheel lock` again"
+        raise StoreError(message, hint=hint)
+
+    def _refused(self, message: str, url: str) -> tuple[str, str]:
+        """A 401/403's message (which credentials were sent) and where to give them."""
+        if self._credentials is None:
+            return message, (
+                "give credentials for the file's host in the netrc file (`NETRC`, else "
+                "~/.netrc), or configure the index that serves it (`--index-url`, "
+                "`OMNIWHEEL_INDEX_URL`) with its credentials"
+            )
+        sent = self._credentials.where(url)
+        told = f"sent the credentials from {sent}" if sent else "sent no credentials"
+        return f"{message} ({told})", self._credentials.sources_hint()
 
 
 class OfflineFetcher:
@@ -107,20 +148,6 @@ class OfflineFetcher:
             f"{wheel.origin}",
             hint="run `omniwheel sync` once with network access",
         )
-
-
-def _check_status(wheel: WheelSource, response: httpx.Response) -> None:
-    if response.status_code == 200:
-        return
-    message = f"{wheel.describe()}: {wheel.origin} answered HTTP {response.status_code}"
-    if response.status_code in _TRANSIENT:
-        raise TransientFetchError(message)
-    hint = None
-    if response.status_code in (401, 403):
-        hint = "give credentials for the index, e.g. in OMNIWHEEL_INDEX_URL or ~/.netrc"
-    elif response.status_code == 404:
-        hint = "the file is gone from the index; run `omniwheel lock` again"
-    raise StoreError(message, hint=hint)
 
 
 def _download_error(
@@ -207,16 +234,3 @@ def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
                 yield chunk
     except OSError as exc:
         raise StoreError(f"{wheel.describe()}: cannot read {path}: {exc.strerror}") from exc
-
-
-def _index_credentials(index: IndexLocation | None) -> Mapping[tuple[str, str], httpx.BasicAuth]:
-    import httpx
-
-    if index is None:
-        return {}
-    parts = urlsplit(index.url)
-    if parts.username is None:
-        return {}
-    host = parts.netloc.rpartition("@")[2]
-    auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
-    return {(parts.scheme, host): auth}
