@@ -17,6 +17,7 @@ from omniwheel.resolve.candidates import (
     best_wheel,
     is_pinned,
     iter_usable_versions,
+    usable_at,
 )
 
 NAME = NormalizedName("demo")
@@ -93,9 +94,15 @@ def test_yanked_only_when_pinned_and_cutoff_hides_newer_files() -> None:
         (">=1", False),
         (">=2.0b1", True),
         ("==2.0rc1", True),
-        ("<3.0a1", True),
+        ("<=2.0rc1", True),
+        ("~=2.0a1", True),
+        ("===2.0b1", True),
         ("==2.*", False),
-        # Excluding a pre-release is not asking for pre-releases.
+        # Bounding or excluding a pre-release is not asking for pre-releases (packaging 26
+        # counts `<` and `>`; pip's packaging and uv do not).
+        ("<3.0a1", False),
+        (">1.0a1", False),
+        (">=1,<2.0b5", False),
         ("!=2.0b1", False),
         (">=1,!=2.0b1", False),
         # Arbitrary equality may name something that is no PEP 440 version at all.
@@ -107,6 +114,44 @@ def test_prereleases_only_when_named(specifier: str, expected: bool) -> None:
     assert allows_prerelease(
         [SpecifierSet(specifier)], FilePolicy(exclude_newer=None, allow_prereleases=True)
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "specifier", "expected"),
+    [
+        # A final release satisfies: pre-releases stay out.
+        (("2.0b1", "1.0"), "", ["1.0"]),
+        # Nothing but pre-releases published: they are admitted, newest first.
+        (("2.0rc1", "2.0b1"), "", ["2.0rc1", "2.0b1"]),
+        # Finals exist, none satisfies the requirement: the pre-releases that do are admitted.
+        (("2.0b1", "1.0"), ">1.0", ["2.0b1"]),
+        # A bound naming a pre-release asks for nothing: the final release is offered alone.
+        (("2.0b1", "1.0"), "<2.0b5", ["1.0"]),
+        # An inclusive bound naming one asks: every satisfying version, in version order.
+        (("2.0b1", "1.5", "1.0"), ">=1.0a1", ["2.0b1", "1.5", "1.0"]),
+        # A yanked final is not usable, so the pre-release is needed.
+        (("2.0b1", "1.0!yanked"), "", ["2.0b1"]),
+    ],
+)
+def test_prereleases_if_necessary(
+    files: tuple[str, ...], specifier: str, expected: list[str]
+) -> None:
+    page = _page(
+        *(
+            _file(
+                f"demo-{v.removesuffix('!yanked')}-py3-none-any.whl", yanked=v.endswith("!yanked")
+            )
+            for v in files
+        )
+    )
+    target = [target_from_name("linux-x86_64@3.12")]
+    found = [str(v) for v, _ in iter_usable_versions(page, [SpecifierSet(specifier)], target, OPEN)]
+    assert found == expected
+    versions = [Version(f.removesuffix("!yanked")) for f in files]
+    usable = [
+        str(v) for v in versions if usable_at(page, v, [SpecifierSet(specifier)], target, OPEN)
+    ]
+    assert sorted(usable, key=Version) == sorted(expected, key=Version)
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,8 @@ LINUX_312 = "linux-x86_64@3.12"
             ),
             ["app", "leaf<2"],
             ConflictError,
-            "no version of `leaf` satisfies <2 and >=2 (linux-x86_64-glibc2.28@3.12):\n"
+            "no version of `leaf` satisfies <2 and >=2 (linux-x86_64-glibc2.28@3.12); "
+            "`leaf` has 2 versions (2.0, 1.0):\n"
             "  - your project requires leaf<2\n"
             "  - mid 1.0 (required by app 1.0 ← your project) requires leaf>=2",
             id="chain-back-to-the-project",
@@ -42,7 +43,8 @@ LINUX_312 = "linux-x86_64@3.12"
             ),
             ["app[x]", "leaf<2"],
             ConflictError,
-            "no version of `leaf` satisfies <2 and >=2 (linux-x86_64-glibc2.28@3.12):\n"
+            "no version of `leaf` satisfies <2 and >=2 (linux-x86_64-glibc2.28@3.12); "
+            "`leaf` has 2 versions (2.0, 1.0):\n"
             "  - your project requires leaf<2\n"
             "  - mid 1.0 (required by app[x] 1.0 ← your project) requires leaf>=2",
             id="asker-with-extras",
@@ -56,7 +58,8 @@ LINUX_312 = "linux-x86_64@3.12"
             ),
             ["a"],
             ConflictError,
-            "no version of `a` satisfies any version and <1 (linux-x86_64-glibc2.28@3.12):\n"
+            "no version of `a` satisfies any version and <1 (linux-x86_64-glibc2.28@3.12); "
+            "`a` has 1 version (1.0):\n"
             "  - your project requires a\n"
             "  - b 1.0 (required by a 1.0 ← b 1.0) requires a<1",
             id="cycle-stops-at-a-repeated-asker",

@@ -269,7 +269,8 @@ CROSSED = MemoryIndex(
         pytest.param(
             LINUX_ONLY_NEWEST,
             ["app", "lib>=2; sys_platform == 'linux'"],
-            "no version of `lib` satisfies >=2 and <=1.0 (linux-x86_64-glibc2.28@3.12):\n"
+            "no version of `lib` satisfies >=2 and <=1.0 (linux-x86_64-glibc2.28@3.12); "
+            "`lib` has 2 versions (2.0, 1.0):\n"
             '  - your project requires lib>=2; sys_platform == "linux"',
             id="cap-against-a-requirement",
         ),

@@ -4,8 +4,8 @@ Pure functions over an index page: the resolver's provider asks them, the error 
 again to say why nothing fitted.  A version is usable for a group of targets only if every target of
 the group has a wheel for it (tags match, Requires-Python admits every patch release of the target's
 Python), the files are not newer than ``exclude-newer``, and it is not yanked (unless pinned with
-``==``).  Within a version, each target takes its best-ranked compatible wheel, exactly as a PEP 751
-installer would.
+``==``).  Pre-releases follow PEP 440 (see :func:`iter_usable_versions`).  Within a version,
+each target takes its best-ranked compatible wheel, exactly as a PEP 751 installer would.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from omniwheel.index.models import ProjectPage, Wheel
 from omniwheel.platform.target import Target
@@ -71,13 +71,34 @@ def visible_wheels(wheels: Sequence[Wheel], policy: FilePolicy, *, pinned: bool)
     ]
 
 
-def allows_prerelease(specifiers: Iterable[SpecifierSet], policy: FilePolicy) -> bool:
-    """Pre-releases only with ``--prerelease`` or when a specifier asks for one (``>=2.0b1``).
+# Operators that ask for the version they name (PEP 440's inclusive comparisons): naming a
+# pre-release with one of them asks for pre-releases.  ``<``, ``>`` and ``!=`` bound or exclude a
+# version; naming a pre-release there asks for nothing (packaging 26 counts ``<`` and ``>``;
+# pip's packaging and uv do not).
+_ASKING_OPERATORS = frozenset({"==", "===", ">=", "<=", "~="})
 
-    Which specifiers ask is packaging's rule (PEP 440): excluding a pre-release (``!=2.0b1``)
-    does not, nor does ``===`` with a string that is no version.
-    """
-    return policy.allow_prereleases or any(specifier.prereleases for specifier in specifiers)
+
+def asks_for_prerelease(specifiers: Iterable[SpecifierSet]) -> bool:
+    """Whether a requirement names a pre-release with an inclusive operator (``>=2.0b1``,
+    ``==2.0rc1``, ``~=2.0a1``, ``===2.0b1``); ``<2.0b5``, ``>2.0b1`` and ``!=2.0a1`` do not."""
+    for specifier in specifiers:
+        for spec in specifier:
+            if spec.operator not in _ASKING_OPERATORS:
+                continue
+            text = spec.version.removesuffix(".*")
+            try:
+                if Version(text).is_prerelease:
+                    return True
+            except InvalidVersion:  # ``===`` with a string that is no version
+                continue
+    return False
+
+
+def allows_prerelease(specifiers: Iterable[SpecifierSet], policy: FilePolicy) -> bool:
+    """Pre-releases admitted outright: with ``--prerelease``, or when a requirement on the
+    project asks for one (:func:`asks_for_prerelease`).  Otherwise they are admitted only when
+    no final release can be used (see :func:`iter_usable_versions`)."""
+    return policy.allow_prereleases or asks_for_prerelease(specifiers)
 
 
 def is_pinned(specifiers: Iterable[SpecifierSet], version: Version) -> bool:
@@ -100,14 +121,45 @@ def iter_usable_versions(
 ) -> Iterator[tuple[Version, dict[Target, Wheel]]]:
     """Versions (newest first) that satisfy every specifier and have a wheel for every target.
 
+    Pre-releases come as PEP 440 says: all of them when :func:`allows_prerelease`; else final
+    releases only, and pre-releases (newest first) only when no final release is usable — a
+    project that published nothing else, or a requirement only a pre-release satisfies.
+
     Lazy: the resolver usually takes the first, and checking wheels of every old release of a big
     project for every target would dominate resolution time.
     """
-    prereleases = allows_prerelease(specifiers, policy)
+    explicit = allows_prerelease(specifiers, policy)
+    any_final = False
     for version in page.wheels_by_version.newest_first():
-        wheels = _usable(page, version, specifiers, targets, policy, prereleases=prereleases)
+        if version.is_prerelease and not explicit:
+            continue
+        wheels = _usable(page, version, specifiers, targets, policy)
         if wheels is not None:
+            any_final = any_final or not version.is_prerelease
             yield version, wheels
+    if explicit or any_final:
+        return
+    for version in page.wheels_by_version.newest_first():
+        if version.is_prerelease:
+            wheels = _usable(page, version, specifiers, targets, policy)
+            if wheels is not None:
+                yield version, wheels
+
+
+def prereleases_admitted(
+    page: ProjectPage,
+    specifiers: Sequence[SpecifierSet],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> bool:
+    """Whether :func:`iter_usable_versions` would offer pre-releases under these specifiers."""
+    if allows_prerelease(specifiers, policy):
+        return True
+    return not any(
+        _usable(page, version, specifiers, targets, policy) is not None
+        for version in page.wheels_by_version.newest_first()
+        if not version.is_prerelease
+    )
 
 
 def usable_at(
@@ -120,8 +172,9 @@ def usable_at(
     """Each target's wheel if this one version is usable (same rules as iter_usable_versions)."""
     if version not in page.wheels_by_version:
         return None
-    prereleases = allows_prerelease(specifiers, policy)
-    return _usable(page, version, specifiers, targets, policy, prereleases=prereleases)
+    if version.is_prerelease and not prereleases_admitted(page, specifiers, targets, policy):
+        return None
+    return _usable(page, version, specifiers, targets, policy)
 
 
 def _usable(
@@ -130,11 +183,9 @@ def _usable(
     specifiers: Sequence[SpecifierSet],
     targets: Sequence[Target],
     policy: FilePolicy,
-    *,
-    prereleases: bool,
 ) -> dict[Target, Wheel] | None:
-    if version.is_prerelease and not prereleases:
-        return None
+    """The version's wheels per target if it satisfies the specifiers (pre-releases are the
+    callers' business) and every target has one it may use."""
     if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
         return None
     wheels = visible_wheels(

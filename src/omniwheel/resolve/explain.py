@@ -17,12 +17,13 @@ from packaging.version import Version
 
 from omniwheel.errors import ResolutionError
 from omniwheel.index.models import Wheel
+from omniwheel.platform.target import Target
 from omniwheel.project.timestamp import format_timestamp
 from omniwheel.resolve.candidates import (
     FilePolicy,
-    allows_prerelease,
     best_wheel,
     is_pinned,
+    prereleases_admitted,
     visible_wheels,
 )
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, RequirementInfo
@@ -83,16 +84,24 @@ def _explain_project(
         )
     # The --uniform cap is a requirement too: without it, a cap would read as a missing wheel.
     specifiers = provider.capped(name, [info.requirement.specifier for info in infos])
+    published = sorted({*page.wheels_by_version, *page.sdist_versions}, reverse=True)
     satisfying = [
         version
         for version in page.wheels_by_version.newest_first()
         if all(s.contains(version, prereleases=True) for s in specifiers)
     ]
     if not satisfying:
-        return _no_version(name, specifiers, page.sdist_versions, chains, where)
-    # The same files the resolver could see: pre-releases only when asked for, nothing newer
-    # than the cut-off, yanked files only when pinned.
-    prereleases = allows_prerelease(specifiers, policy)
+        return _no_version(
+            name,
+            specifiers,
+            sdist_versions=page.sdist_versions,
+            published=published,
+            chains=chains,
+            where=where,
+        )
+    # The same files the resolver could see: pre-releases only when PEP 440 admits them,
+    # nothing newer than the cut-off, yanked files only when pinned.
+    prereleases = prereleases_admitted(page, specifiers, provider.targets, policy)
     visible = {
         version: visible_wheels(
             page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
@@ -104,7 +113,13 @@ def _explain_project(
     if not matching:
         hidden = [(v, page.wheels_by_version[v]) for v in satisfying]
         return _all_hidden(
-            name, specifiers, hidden=hidden, policy=policy, chains=chains, where=where
+            name,
+            specifiers,
+            hidden=hidden,
+            prereleases=prereleases,
+            policy=policy,
+            chains=chains,
+            where=where,
         )
     return _no_wheel(name, matching=matching, visible=visible, provider=provider, chains=chains)
 
@@ -112,22 +127,49 @@ def _explain_project(
 def _no_version(
     name: NormalizedName,
     specifiers: list[SpecifierSet],
+    *,
     sdist_versions: frozenset[Version],
+    published: list[Version],
     chains: str,
     where: str,
 ) -> ResolutionError:
+    """No version with a wheel satisfies the specifiers: say whether any version does at all
+    (only as a source distribution) and which versions exist."""
     wanted = " and ".join(str(s) or "any version" for s in specifiers)
+    sdists_only = sorted(
+        (v for v in sdist_versions if all(s.contains(v, prereleases=True) for s in specifiers)),
+        reverse=True,
+    )
+    if sdists_only:
+        return ResolutionError(
+            f"no wheel of `{name}` matches {wanted} ({where}): only source distributions exist "
+            f"for the {_some(sdists_only, 'version')} that {_verb(sdists_only)} it:\n{chains}",
+            hint="omniwheel never builds packages; relax the requirement or choose a version "
+            "with wheels",
+        )
+    exist = f"`{name}` has {_some(published, 'version')}" if published else "it lists no files"
     if len(specifiers) > 1:
         return ConflictError(
-            f"no version of `{name}` satisfies {wanted} ({where}):\n{chains}",
+            f"no version of `{name}` satisfies {wanted} ({where}); {exist}:\n{chains}",
             hint="these requirements conflict: loosen one of them or pin versions that agree",
         )
-    only_sdists = " (only source distributions exist for it)" if sdist_versions else ""
     return ResolutionError(
-        f"no wheel of `{name}` matches {wanted}{only_sdists} ({where}):\n{chains}",
-        hint="omniwheel never builds packages; relax the requirement or choose a version with "
-        "wheels (check --exclude-newer too)",
+        f"no version of `{name}` satisfies {wanted} ({where}); {exist}:\n{chains}",
+        hint=f"relax the requirement to a version that exists (newest: {published[0]})"
+        if published
+        else f"`{name}` lists no files on the index: check the spelling and the index URL",
     )
+
+
+def _some(versions: Sequence[Version], noun: str, *, shown: int = 5) -> str:
+    """``3 versions (2.1, 2.0, 1.0)`` or ``40 versions (newest 2.1, 2.0, 1.9, 1.8, 1.7)``."""
+    count = f"{len(versions)} {noun}" + ("" if len(versions) == 1 else "s")
+    listed = ", ".join(map(str, versions[:shown]))
+    return f"{count} ({'newest ' if len(versions) > shown else ''}{listed})"
+
+
+def _verb(versions: Sequence[Version]) -> str:
+    return "satisfies" if len(versions) == 1 else "satisfy"
 
 
 def _all_hidden(
@@ -135,13 +177,13 @@ def _all_hidden(
     specifiers: list[SpecifierSet],
     *,
     hidden: list[tuple[Version, tuple[Wheel, ...]]],
+    prereleases: bool,
     policy: FilePolicy,
     chains: str,
     where: str,
 ) -> ResolutionError:
     """Versions match, but the lock's rules hide every one: say which rule hid each."""
     wanted = " and ".join(str(s) or "any version" for s in specifiers)
-    prereleases = allows_prerelease(specifiers, policy)
     reasons = [_why_hidden(v, wheels, policy, prereleases=prereleases) for v, wheels in hidden]
     shown = "; ".join(text for text, _ in reasons[:3]) + ("; …" if len(reasons) > 3 else "")
     newest, (_, rule) = hidden[0][0], reasons[0]
@@ -190,11 +232,14 @@ def _no_wheel(
         for target in provider.targets
         if not any(best_wheel(visible[v], target) for v in matching)
     ]
-    newest = matching[0]
-    tags = sorted({str(tag) for wheel in visible[newest] for tag in wheel.tags})
     missing = MissingWheel(
         package=name, targets=tuple(lacking or provider.targets), versions_tried=tuple(matching[:8])
     )
+    excluded = _excluded_by_requires_python(matching, visible, missing.targets)
+    if excluded:
+        return _requires_python_excludes(name, excluded, matching, missing, chains)
+    newest = matching[0]
+    tags = sorted({str(tag) for wheel in visible[newest] for tag in wheel.tags})
     more = " …" if len(matching) > 8 else ""
     message = (
         f"{missing.describe()}:\n{chains}\n"
@@ -206,6 +251,66 @@ def _no_wheel(
         '`[tool.omniwheel] no-wheel = "skip-target"` to leave such targets out of the lock'
     )
     return NoCompatibleWheelError(message, missing=missing, hint=hint)
+
+
+def _excluded_by_requires_python(
+    matching: list[Version], visible: Mapping[Version, list[Wheel]], lacking: Sequence[Target]
+) -> dict[Version, set[str]]:
+    """Versions with wheels whose tags fit a lacking target but whose ``Requires-Python``
+    excludes it, each with the ``Requires-Python`` texts that did."""
+    excluded: dict[Version, set[str]] = {}
+    for version in matching:
+        for wheel in visible[version]:
+            spec = wheel.requires_python
+            if spec is None:
+                continue
+            for target in lacking:
+                fits_tags = any(tag in target.tag_ranks for tag in wheel.tags)
+                if fits_tags and not target.fits_requires_python(spec):
+                    excluded.setdefault(version, set()).add(str(spec))
+    return excluded
+
+
+class RequiresPythonExcludedError(NoCompatibleWheelError):
+    """Versions have wheels for the target's platform, but their ``Requires-Python`` excludes
+    the target's Python."""
+
+
+def _requires_python_excludes(
+    name: NormalizedName,
+    excluded: Mapping[Version, set[str]],
+    matching: list[Version],
+    missing: MissingWheel,
+    chains: str,
+) -> RequiresPythonExcludedError:
+    targets = ", ".join(target.name for target in missing.targets)
+    pythons = ", ".join(sorted({_python_of(target) for target in missing.targets}))
+    shown = [f"{v} (Requires-Python {' / '.join(sorted(excluded[v]))})" for v in list(excluded)[:8]]
+    more = " …" if len(excluded) > 8 else ""
+    lines = [
+        f"no version of `{name}` that the requirements allow supports Python {pythons} "
+        f"({targets}): Requires-Python excludes it:",
+        chains,
+        f"  excluded by Requires-Python: {', '.join(shown)}{more}",
+    ]
+    others = [v for v in matching if v not in excluded]
+    if others:
+        lines.append(f"  without a wheel for the target: {', '.join(map(str, others[:8]))}")
+    hint = (
+        f"lock for a Python that `{name}` supports (--platform …@3.X, or requires-python), pin "
+        f"a version of `{name}` whose Requires-Python admits {pythons}, or set "
+        '`[tool.omniwheel] no-wheel = "skip-target"` to leave such targets out of the lock'
+    )
+    return RequiresPythonExcludedError("\n".join(lines), missing=missing, hint=hint)
+
+
+def _python_of(target: Target) -> str:
+    """``3.12`` for a target that stands for every 3.12.y, ``3.11.5+`` for one with a patch
+    floor, ``3.12.4`` for one resolved at a pinned release."""
+    if target.pinned_release is not None:
+        return str(target.pinned_release)
+    lowest = target.python_full_version
+    return target.python_version if lowest.endswith(".0") else f"{lowest}+"
 
 
 def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
