@@ -100,7 +100,8 @@ def test_add_to_an_optional_group_locks_and_installs_it(space: Workspace) -> Non
     assert isinstance(project, dict)
     assert project["optional-dependencies"] == {"extra-tools": ["beta"]}
     data = tomllib.loads((space.project / "pylock.toml").read_text(encoding="utf-8"))
-    assert data["tool"]["omniwheel"]["extras"] == ["extra-tools"]
+    assert data["extras"] == ["extra-tools"]
+    assert data["tool"]["omniwheel"]["optional-dependencies"] == {"extra-tools": ["beta"]}
 
 
 def test_remove_drops_the_package_from_lock_and_environment(space: Workspace) -> None:

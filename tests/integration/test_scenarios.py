@@ -6,6 +6,7 @@ Each ``tests/scenarios/<name>.toml`` holds::
     args = ["--platform", "linux-x86_64@3.12"]   # extra `omniwheel lock` arguments
 
     [project]                                    # written as pyproject.toml
+    [dependency-groups]                          # optional, written beside [project]
     [tool.omniwheel]                             # optional, written beside [project]
     [[index.packages]]                           # see tests/support/scenario_index.py
     [index]
@@ -23,6 +24,12 @@ Each ``tests/scenarios/<name>.toml`` holds::
                                                  # when a package has several entries
     wheels = { a = ["a-1.0-py3-none-any.whl"] }  # filenames listed for a package (all versions)
 
+    [[expect.select]]                            # what packaging's Pylock.select (pip's and
+    target = "linux-x86_64@3.12"                 # any PEP 751 installer's choice) installs
+    extras = ["web"]                             # optional; default none
+    groups = ["dev"]                             # optional; default: the lock's default-groups
+    packages = ["a 1.0", "b 2.0"]                # exactly these, sorted by name
+
     [[expect.requests]]                          # counts in the server's request log (first run)
     path = "/files/*.whl"                        # fnmatch glob on the path
     range = false                                # optional: only with (true) / without a Range
@@ -31,7 +38,8 @@ Each ``tests/scenarios/<name>.toml`` holds::
 A successful scenario also compares the lock with the snapshot ``<name>.pylock.toml`` (the server
 URL written as ``{index}``), checks that locking again (warm cache, no lock on disk) gives the
 same bytes and that ``lock --check`` then passes, and checks that on every target at most one
-entry per package applies.  ``OMNIWHEEL_UPDATE_SNAPSHOTS=1`` rewrites snapshots instead.
+entry per package applies with every extra and group selected.
+``OMNIWHEEL_UPDATE_SNAPSHOTS=1`` rewrites snapshots instead.
 """
 
 from __future__ import annotations
@@ -47,7 +55,8 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import pytest
-from packaging.markers import Marker
+from packaging.markers import Environment, Marker
+from packaging.pylock import Pylock
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
@@ -61,7 +70,9 @@ SCENARIOS = Path(__file__).parent.parent / "scenarios"
 SNAPSHOT_SUFFIX = ".pylock.toml"
 UPDATE_SNAPSHOTS = os.environ.get("OMNIWHEEL_UPDATE_SNAPSHOTS") == "1"
 
-_TOP_KEYS = frozenset({"description", "args", "project", "tool", "index", "expect"})
+_TOP_KEYS = frozenset(
+    {"description", "args", "project", "dependency-groups", "tool", "index", "expect"}
+)
 _INDEX_KEYS = frozenset({"packages", "hide-requires-python"})
 _EXPECT_KEYS = frozenset(
     {
@@ -74,8 +85,10 @@ _EXPECT_KEYS = frozenset(
         "markers",
         "wheels",
         "requests",
+        "select",
     }
 )
+_SELECT_KEYS = frozenset({"target", "extras", "groups", "packages"})
 _REQUEST_KEYS = frozenset({"path", "range", "count", "min"})
 
 
@@ -103,6 +116,32 @@ class RequestCount:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SelectCheck:
+    """What ``Pylock.select`` must install on a target for a choice of extras and groups."""
+
+    target: str
+    extras: tuple[str, ...]
+    groups: tuple[str, ...] | None
+    packages: tuple[str, ...]
+
+    def check(self, lock: Mapping[str, Any]) -> None:
+        target = target_from_name(self.target)
+        pylock = Pylock.from_dict(lock)
+        chosen = sorted(
+            f"{package.name} {package.version}"
+            for package, _ in pylock.select(
+                environment=cast(Environment, target.marker_environment()),
+                tags=target.tags,
+                extras=self.extras,
+                dependency_groups=self.groups,
+            )
+        )
+        assert tuple(chosen) == self.packages, (
+            f"{self.target} extras={self.extras} groups={self.groups}: {chosen}"
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Expectation:
     exit_code: int = 0
     stderr_contains: tuple[str, ...] = ()
@@ -113,6 +152,7 @@ class Expectation:
     markers: Mapping[str, str] = field(default_factory=dict)
     wheels: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     requests: tuple[RequestCount, ...] = ()
+    select: tuple[SelectCheck, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +162,7 @@ class Scenario:
     args: tuple[str, ...]
     project: Mapping[str, Any]
     tool: Mapping[str, Any] | None
+    groups: Mapping[str, Any] | None
     packages: Sequence[Mapping[str, Any]]
     hide_requires_python: tuple[str, ...]
     expect: Expectation
@@ -155,6 +196,7 @@ def load_scenario(path: Path) -> Scenario:
         args=tuple(data.get("args", ())),
         project=data["project"],
         tool=tool["omniwheel"] if tool is not None else None,
+        groups=data.get("dependency-groups"),
         packages=index.get("packages", []),
         hide_requires_python=tuple(index.get("hide-requires-python", ())),
         expect=_expectation(data.get("expect", {}), path.name),
@@ -175,6 +217,18 @@ def _expectation(table: Mapping[str, Any], where: str) -> Expectation:
                 min=entry.get("min"),
             )
         )
+    selects = []
+    for entry in table.get("select", []):
+        _no_unknown(entry, _SELECT_KEYS, f"{where} [[expect.select]]")
+        groups = entry.get("groups")
+        selects.append(
+            SelectCheck(
+                target=entry["target"],
+                extras=tuple(entry.get("extras", ())),
+                groups=None if groups is None else tuple(groups),
+                packages=tuple(entry["packages"]),
+            )
+        )
     targets = table.get("targets")
     return Expectation(
         exit_code=table.get("exit-code", 0),
@@ -186,6 +240,7 @@ def _expectation(table: Mapping[str, Any], where: str) -> Expectation:
         markers=dict(table.get("markers", {})),
         wheels={k: tuple(v) for k, v in table.get("wheels", {}).items()},
         requests=tuple(requests),
+        select=tuple(selects),
     )
 
 
@@ -272,13 +327,19 @@ def check_lock(lock: Mapping[str, Any], expect: Expectation) -> None:
 
 
 def check_one_entry_per_target(lock: Mapping[str, Any]) -> None:
-    """On each locked target, markers must select at most one entry of every package."""
+    """On each locked target, markers must select at most one entry of every package, with
+    every extra and group selected (markers only test membership, so this is the most)."""
+    selected: dict[str, str | frozenset[str]] = {
+        "extras": frozenset(lock["extras"]),
+        "dependency_groups": frozenset([*lock["dependency-groups"], *lock["default-groups"]]),
+    }
     for name in lock["tool"]["omniwheel"]["targets"]:
-        environment = target_from_name(name).marker_environment()
+        environment = {**target_from_name(name).marker_environment(), **selected}
         applying = [
             p["name"]
             for p in lock["packages"]
-            if "marker" not in p or Marker(p["marker"]).evaluate(environment)
+            if "marker" not in p
+            or Marker(p["marker"]).evaluate(cast(dict[str, str], environment), context="lock_file")
         ]
         duplicates = sorted({n for n in applying if applying.count(n) > 1})
         assert not duplicates, f"{name}: several entries apply for {duplicates}"
@@ -304,7 +365,7 @@ def test_scenario(path: Path, tmp_path: Path, index_server: IndexServer) -> None
     scenario = load_scenario(path)
     publish(scenario, index_server, tmp_path / "wheels")
     project_dir = tmp_path / "project"
-    write_project(project_dir, scenario.project, scenario.tool)
+    write_project(project_dir, scenario.project, scenario.tool, scenario.groups)
     cache = tmp_path / "cache"
 
     def lock(*extra: str) -> LockRun:
@@ -324,6 +385,8 @@ def test_scenario(path: Path, tmp_path: Path, index_server: IndexServer) -> None
     lock_data = tomllib.loads(text)
     check_lock(lock_data, scenario.expect)
     check_one_entry_per_target(lock_data)
+    for select in scenario.expect.select:
+        select.check(lock_data)
     check_snapshot(scenario, text)
 
     (project_dir / "pylock.toml").unlink()

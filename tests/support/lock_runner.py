@@ -112,11 +112,17 @@ def _captured(stdout: io.StringIO, stderr: io.StringIO) -> Iterator[None]:
 
 
 def write_project(
-    project_dir: Path, project: Mapping[str, Any], tool: Mapping[str, Any] | None = None
+    project_dir: Path,
+    project: Mapping[str, Any],
+    tool: Mapping[str, Any] | None = None,
+    groups: Mapping[str, Any] | None = None,
 ) -> Path:
-    """Write ``[project]`` (and ``[tool.omniwheel]``) as ``project_dir/pyproject.toml``."""
+    """Write ``[project]`` (and ``[dependency-groups]``, ``[tool.omniwheel]``) as
+    ``project_dir/pyproject.toml``."""
     document = tomlkit.document()
     document["project"] = dict(project)
+    if groups is not None:
+        document["dependency-groups"] = dict(groups)
     if tool is not None:
         document["tool"] = {"omniwheel": dict(tool)}
     project_dir.mkdir(parents=True, exist_ok=True)

@@ -76,12 +76,12 @@ def small_lock() -> Lock:
         options_from_cli=("exclude-newer", "uniform"),
         index_url="https://index.example.org/simple/",
         exclude_newer=CUTOFF,
-        extras=("more",),
         prerelease=False,
         uniform=True,
         no_wheel="skip-target",
         requirements=("native>=1", 'winonly; sys_platform == "win32"'),
         requires_python=">=3.12",
+        optional_dependencies={"more": ("winonly>=1",)},
     )
     return Lock(
         inputs=inputs,

@@ -76,14 +76,26 @@ def test_a_lock_without_omniwheels_tables_reads_as_none() -> None:
 
 
 def test_keys_omniwheel_always_writes_may_be_missing() -> None:
-    text = _edited({"prerelease": None, "uniform": None, "no-wheel": None, "extras": None})
+    text = _edited({"prerelease": None, "uniform": None, "no-wheel": None})
     inputs = _read(text).lock.inputs
-    assert (inputs.prerelease, inputs.uniform, inputs.no_wheel, inputs.extras) == (
-        False,
-        False,
-        "error",
-        (),
-    )
+    assert (inputs.prerelease, inputs.uniform, inputs.no_wheel) == (False, False, "error")
+
+
+def test_a_lock_from_before_multi_use_locks_is_recognised_by_its_extras_key() -> None:
+    assert _read(_edited({})).lock.single_use_extras is None
+    old = _read(_edited({"extras": ["more"]})).lock
+    assert old.single_use_extras == ("more",)
+    assert _read(_edited({"extras": []})).lock.single_use_extras == ()
+
+
+def test_extras_and_groups_inputs_read_back_equal() -> None:
+    inputs = _read(_edited({})).lock.inputs
+    assert inputs.optional_dependencies == {"more": ("winonly>=1",)}
+    assert inputs.dependency_groups == {}
+    edited = _edited({"dependency-groups": {"dev": ["pytest>=8"]}, "default-groups": ["dev"]})
+    inputs = _read(edited).lock.inputs
+    assert inputs.dependency_groups == {"dev": ("pytest>=8",)}
+    assert inputs.default_groups == ("dev",)
 
 
 NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
@@ -126,6 +138,15 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
         ({"extras": "more"}, f'{TABLE}.extras: expected an array of extra names, not "more"'),
         ({"index-url": 3}, f"{TABLE}.index-url: expected a string, not integer 3"),
         (
+            {"dependency-groups": {"dev": ["pytest >"]}},
+            f"{TABLE}.dependency-groups.dev[0]: not a valid requirement: Expected semicolon "
+            "(after name with no version specifier) or end\n    pytest >\n           ^",
+        ),
+        (
+            {"dependency-groups": {"Dev": ["pytest"]}},
+            f"{TABLE}.dependency-groups.Dev: not a normalized group name",
+        ),
+        (
             {"no-wheel": "skip"},
             f'{TABLE}.no-wheel: expected "error" or "skip-target", not "skip"',
         ),
@@ -151,8 +172,9 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
         (
             {"prerelase": True},
             f"{TABLE}.prerelase: not a key omniwheel writes here (it writes: targets, "
-            "targets-from-cli, options-from-cli, index-url, exclude-newer, extras, prerelease, "
-            "uniform, no-wheel, requires-python, requirements, skipped-targets, pin-python, "
+            "targets-from-cli, options-from-cli, index-url, exclude-newer, prerelease, "
+            "uniform, no-wheel, requires-python, requirements, optional-dependencies, "
+            "dependency-groups, default-groups, skipped-targets, pin-python, "
             "python-release, python)",
         ),
         ({"": "omniwheel"}, f'{TABLE}: expected a table, not "omniwheel"'),
@@ -189,7 +211,8 @@ PACKAGE = "packages[1].tool.omniwheel"
         ),
         (
             {"marker": "x"},
-            f"{PACKAGE}.marker: not a key omniwheel writes here (it writes: targets)",
+            f"{PACKAGE}.marker: not a key omniwheel writes here "
+            "(it writes: targets, roots, root-targets)",
         ),
         ({"": ["windows-x86_64@3.12"]}, f"{PACKAGE}: expected a table, not an array of string"),
     ],

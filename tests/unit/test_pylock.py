@@ -81,9 +81,9 @@ def test_a_wheel_an_installer_ranks_above_the_resolvers_is_refused() -> None:
         SelectionMismatch(package="native", resolver=NATIVE_LINUX, installer=NATIVE_LINUX_BETTER),
     )
     assert error.message == (
-        f"on {LINUX.name} (Python 3.12.0) an installer would pick other wheels than the "
-        f"resolver chose:\n  - native: the resolver chose {NATIVE_LINUX}, an installer picks "
-        f"{NATIVE_LINUX_BETTER}"
+        f"on {LINUX.name} (Python 3.12.0, the default selection) an installer would pick "
+        f"other wheels than the resolver chose:\n  - native: the resolver chose {NATIVE_LINUX}, "
+        f"an installer picks {NATIVE_LINUX_BETTER}"
     )
 
 
@@ -118,7 +118,8 @@ def test_a_marker_that_admits_a_second_version_is_refused() -> None:
     assert error.reason is not None
     assert "Multiple packages with the name 'winonly'" in error.reason
     assert error.message.startswith(
-        f"an installer on {WINDOWS.name} (Python 3.12.0) could not use the generated lock: "
+        f"an installer on {WINDOWS.name} (Python 3.12.0, the default selection) could not use "
+        "the generated lock: "
     )
     assert error.reason in error.message
 

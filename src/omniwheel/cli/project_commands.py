@@ -137,7 +137,7 @@ def _apply(
             output.plain(f" {change}")
         if args.frozen:
             return 0
-        options = LockOptions(extras=_extras_with(root, project, include_group))
+        options = LockOptions()  # every extra and group is locked: nothing to choose here
         relock(project, options, index_url=args.index_url, cache_root=cache_root(), output=output)
         if not args.no_sync:
             outcome = sync_environment(args, output, project=root, dry_run=False)
@@ -173,18 +173,6 @@ def _validated(path: Path, text: str) -> Project:
     if problems:
         raise ProjectValidationError(path, problems)
     return project
-
-
-def _extras_with(root: Path, project: Project, group: str | None) -> tuple[str, ...]:
-    """The extras the lock includes, plus ``group`` (empty: keep what the lock recorded)."""
-    if group is None:
-        return ()
-    from omniwheel.lock.pylock import read_pylock
-
-    existing = read_pylock(root / LOCK_FILENAME)
-    tool = existing.tool if existing is not None else None
-    wanted = {*(tool.inputs.extras if tool is not None else ()), group}
-    return tuple(sorted(extra for extra in wanted if extra))
 
 
 @contextlib.contextmanager

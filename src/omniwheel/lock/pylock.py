@@ -2,9 +2,13 @@
 and reading back what omniwheel recorded in it.
 
 The text is built in one fixed order (sorted packages, sorted wheels, stable keys) so the same
-inputs give byte-identical files.  Before anything is written, the document is validated by
-``packaging.pylock`` and, for every target, ``Pylock.select`` — what any standard installer does,
-from markers and tag ranking alone — must pick exactly the wheel the resolver chose.  omniwheel's
+inputs give byte-identical files.  The lock is multi-use (PEP 751): it lists the project's
+``extras`` and ``dependency-groups``, and, when the project has groups, ``default-groups =
+["default"]``, the synthetic group its own dependencies belong to.  Before anything is written,
+the document is validated by ``packaging.pylock`` and, for every target and every selection
+(the default, each extra, each group alone, everything), ``Pylock.select`` — what any standard
+installer does, from markers and tag ranking alone — must pick exactly the wheels the resolver
+chose for that selection's roots.  omniwheel's
 own tables (``[tool.omniwheel]``, ``[packages.tool.omniwheel]``) are written and read by
 :mod:`omniwheel.lock.tool_table`.
 """
@@ -38,6 +42,8 @@ from omniwheel.lock.tool_table import (
 )
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
+from omniwheel.project.pyproject import DEFAULT_GROUP
+from omniwheel.project.roots import MAIN, Root
 
 LOCK_FILENAME = "pylock.toml"
 
@@ -58,11 +64,53 @@ class SelectionMismatch:
         return f"{self.package}: the resolver chose {chose}, an installer picks {picks}"
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LockSelection:
+    """One choice an installer can make from a multi-use lock: the extras, and the groups
+    (None: the lock's ``default-groups``), and the roots that choice installs."""
+
+    label: str
+    extras: tuple[str, ...] = ()
+    groups: tuple[str, ...] | None = None
+    roots: frozenset[Root]
+
+
+def lock_selections(lock: Lock) -> tuple[LockSelection, ...]:
+    """What :func:`verify_selection` proves: the default install, each extra (with the
+    default), each group alone, and everything.  Markers hold only positive ``in`` tests, so
+    every other choice selects a union of these."""
+    selections = [LockSelection(label="the default selection", roots=frozenset({MAIN}))]
+    for extra in lock.extras:
+        root = Root(kind="extra", name=extra)
+        selections.append(
+            LockSelection(label=f"extra `{extra}`", extras=(extra,), roots=frozenset({MAIN, root}))
+        )
+    for group in lock.groups:
+        root = Root(kind="group", name=group)
+        selections.append(
+            LockSelection(label=f"group `{group}` alone", groups=(group,), roots=frozenset({root}))
+        )
+    if lock.extras or lock.groups:
+        everything = {MAIN}
+        everything.update(Root(kind="extra", name=extra) for extra in lock.extras)
+        everything.update(Root(kind="group", name=group) for group in lock.groups)
+        selections.append(
+            LockSelection(
+                label="every extra and group",
+                extras=lock.extras,
+                groups=(DEFAULT_GROUP, *lock.groups) if lock.groups else None,
+                roots=frozenset(everything),
+            )
+        )
+    return tuple(selections)
+
+
 class LockConsistencyError(LockFileError):
     """The written lock would make an installer pick other files than the resolver chose.
 
-    ``target`` and ``python`` (the patch release checked) say where; ``mismatches`` which
-    packages differ and the two files; ``reason`` what ``Pylock.select`` refused, when it did."""
+    ``target`` and ``python`` (the patch release checked) say where; ``selection`` for which
+    choice of extras and groups; ``mismatches`` which packages differ and the two files;
+    ``reason`` what ``Pylock.select`` refused, when it did."""
 
     def __init__(
         self,
@@ -70,6 +118,7 @@ class LockConsistencyError(LockFileError):
         *,
         target: Target | None = None,
         python: str | None = None,
+        selection: str | None = None,
         mismatches: tuple[SelectionMismatch, ...] = (),
         reason: str | None = None,
     ) -> None:
@@ -78,6 +127,7 @@ class LockConsistencyError(LockFileError):
         )
         self.target = target
         self.python = python
+        self.selection = selection
         self.mismatches = mismatches
         self.reason = reason
 
@@ -96,9 +146,9 @@ def _document(lock: Lock) -> tomlkit.TOMLDocument:
     doc["environments"] = multiline_array(list(lock.environments))
     if lock.inputs.requires_python:
         doc["requires-python"] = lock.inputs.requires_python
-    doc["extras"] = []
-    doc["dependency-groups"] = []
-    doc["default-groups"] = []
+    doc["extras"] = list(lock.extras)
+    doc["dependency-groups"] = list(lock.groups)
+    doc["default-groups"] = [DEFAULT_GROUP] if lock.groups else []
     doc["created-by"] = TOOL
     packages = tomlkit.aot()
     versions_by_name: dict[str, set[str]] = {}
@@ -162,8 +212,10 @@ def _wheel_table(dist: DistFile) -> Table:
 
 
 def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
-    """Prove that a standard installer picks, on every target, the wheels the resolver chose —
-    on the lowest and the highest patch release the target stands for."""
+    """Prove that a standard installer picks, on every target and for every selection of
+    :func:`lock_selections`, the wheels the resolver chose for that selection's roots — on the
+    lowest and the highest patch release the target stands for, or on the interpreter release
+    the lock pins for it (resolution ran at that release alone)."""
     try:
         pylock = Pylock.from_dict(data)
     except PylockValidationError as exc:
@@ -175,9 +227,10 @@ def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
     for target in lock.targets:
         release = pinned.get(target)
         lowest, highest = environments_of(target if release is None else target.at_release(release))
-        _verify_target(lock, pylock, target, lowest)
-        if target in conditional:  # elsewhere the highest release selects the same
-            _verify_target(lock, pylock, target, highest)
+        for selection in lock_selections(lock):
+            _verify_target(lock, pylock, target, lowest, selection)
+            if target in conditional:  # elsewhere the highest release selects the same
+                _verify_target(lock, pylock, target, highest, selection)
 
 
 def _needed(condition: str | None, environment: Mapping[str, str]) -> bool:
@@ -185,28 +238,38 @@ def _needed(condition: str | None, environment: Mapping[str, str]) -> bool:
 
 
 def _verify_target(
-    lock: Lock, pylock: Pylock, target: Target, environment: Mapping[str, str]
+    lock: Lock,
+    pylock: Pylock,
+    target: Target,
+    environment: Mapping[str, str],
+    selection: LockSelection,
 ) -> None:
     expected = {
         package.name: wheel.file.filename
         for package in lock.packages
         for wheel in package.wheels
-        if target in wheel.targets and _needed(package.conditions.get(target), environment)
+        if target in wheel.targets
+        and package.roots_on(target) & selection.roots
+        and _needed(package.conditions.get(target), environment)
     }
+    python = environment["python_full_version"]
+    where = f"on {target.name} (Python {python}, {selection.label})"
     try:
         chosen = {
             package.name: cast(PackageWheel, source).filename
             for package, source in pylock.select(
-                environment=cast(Environment, environment), tags=target.tags
+                environment=cast(Environment, environment),
+                tags=target.tags,
+                extras=selection.extras,
+                dependency_groups=selection.groups,
             )
         }
     except PylockSelectError as exc:
-        python = environment["python_full_version"]
         raise LockConsistencyError(
-            f"an installer on {target.name} (Python {python}) could not use the generated "
-            f"lock: {exc}",
+            f"an installer {where} could not use the generated lock: {exc}",
             target=target,
             python=python,
+            selection=selection.label,
             reason=str(exc),
         ) from exc
     if chosen != expected:
@@ -215,13 +278,12 @@ def _verify_target(
             for name in sorted(set(chosen) | set(expected))
             if chosen.get(name) != expected.get(name)
         )
-        python = environment["python_full_version"]
         listed = "\n".join(f"  - {mismatch}" for mismatch in mismatches)
         raise LockConsistencyError(
-            f"on {target.name} (Python {python}) an installer would pick other wheels than "
-            f"the resolver chose:\n{listed}",
+            f"{where} an installer would pick other wheels than the resolver chose:\n{listed}",
             target=target,
             python=python,
+            selection=selection.label,
             mismatches=mismatches,
         )
 

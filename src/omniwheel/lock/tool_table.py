@@ -1,8 +1,15 @@
 """omniwheel's own tables in ``pylock.toml``: one frozen model, read and written in one place.
 
-A lock records under ``[tool.omniwheel]`` what it was made from (:class:`LockInputs`) and the
-targets it skipped, and under each entry's ``[packages.tool.omniwheel]`` the targets that need
-that entry.  :func:`read_tool_tables` checks every value a person may have edited — types, target
+A lock records under ``[tool.omniwheel]`` what it was made from (:class:`LockInputs`: every
+root's requirements among them, so that a changed extra or group is noticed without the index)
+and the targets it skipped, and under each entry's ``[packages.tool.omniwheel]`` the targets that
+need that entry and, in a lock with extras or groups, the roots that need it (``roots``, with
+``root-targets`` for a root that needs it on fewer targets).
+
+A lock written before locks became multi-use records ``extras`` (chosen at lock time): it reads
+with :attr:`LockToolTable.single_use_extras` set, and callers ask for one relock.
+
+:func:`read_tool_tables` checks every value a person may have edited — types, target
 names, requirements, the cutoff — and reports all problems at once, each with its TOML key path;
 the writer side (:func:`lock_table_toml`, :func:`package_table_toml`) renders the same model, so
 what is written reads back equal.
@@ -19,7 +26,7 @@ selecting wheels); only writing imports ``tomlkit``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -31,6 +38,7 @@ from packaging.version import InvalidVersion, Version
 
 from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.platform.target import Target, target_from_name
+from omniwheel.project.roots import MAIN, Root
 from omniwheel.python.pbs import Flavor, PinnedPython
 
 if TYPE_CHECKING:
@@ -58,13 +66,21 @@ class LockInputs:
     """Which of :data:`OPTIONS_FROM_CLI` came from the command line (now or for an earlier
     lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
     exclude_newer: datetime | None
-    extras: tuple[str, ...]
     prerelease: bool
     uniform: bool
     no_wheel: NoWheelPolicy
     requirements: tuple[str, ...]
-    """Each a valid PEP 508 requirement, as ``str(Requirement)`` spells it."""
+    """``[project].dependencies``, each a valid PEP 508 requirement as ``str(Requirement)``
+    spells it, references to the project itself expanded; sorted."""
     requires_python: str | None
+    optional_dependencies: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each extra (normalized, sorted) and its requirements, like :attr:`requirements`."""
+    dependency_groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each PEP 735 group (normalized, sorted) and its requirements, includes expanded."""
+    default_groups: tuple[str, ...] = ()
+    """The groups omniwheel's ``sync`` installs by default (``[tool.omniwheel]
+    default-groups``, else ``dev`` when declared); the lock's own ``default-groups`` stays the
+    project's dependencies alone, so other installers install for production."""
     pin_python: bool = False
     """Whether the lock pins an interpreter build per target (``[[tool.omniwheel.python]]``)."""
     python_release: str | None = None
@@ -98,6 +114,9 @@ class LockToolTable:
     skipped: tuple[SkippedTarget, ...] = ()
     pythons: tuple[LockedPython, ...] = ()
     """The pinned interpreters, when :attr:`LockInputs.pin_python`; in the order written."""
+    single_use_extras: tuple[str, ...] | None = None
+    """The extras a lock written before multi-use locks chose at lock time (its ``extras``
+    key); None for a multi-use lock.  Such a lock must be relocked once before use."""
 
     @classmethod
     def of(cls, lock: Lock) -> LockToolTable:
@@ -123,15 +142,36 @@ class LockToolTable:
         return tuple(sorted(kept, key=Target.sort_key))
 
 
+SINGLE_USE_HINT = "relock once with `omniwheel lock`: extras and groups are then chosen at sync"
+
+
+def single_use_change(extras: tuple[str, ...]) -> str:
+    """How ``--check`` and ``sync`` name a lock written before locks became multi-use."""
+    chosen = ", ".join(extras) if extras else "none"
+    return f"single-use lock (extras chosen at lock time: {chosen}); relock once"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PackageToolTable:
-    """``[packages.tool.omniwheel]``: the targets that need this package entry."""
+    """``[packages.tool.omniwheel]``: the targets that need this package entry, and which roots
+    need it on which of them."""
 
     targets: tuple[Target, ...]
+    roots: Mapping[Root, tuple[Target, ...]] = field(default_factory=dict)
+    """Root → targets; empty means the project's dependencies on every one of ``targets``."""
 
     @classmethod
     def of(cls, package: LockedPackage) -> PackageToolTable:
-        return cls(targets=package.targets)
+        roots = {} if set(package.roots) <= {MAIN} else dict(package.roots)
+        return cls(targets=package.targets, roots=roots)
+
+    def roots_on(self, target: Target) -> frozenset[Root]:
+        """The roots that need this entry on ``target`` (none where it is not needed)."""
+        if target not in self.targets:
+            return frozenset()
+        if not self.roots:
+            return frozenset({MAIN})
+        return frozenset(root for root, targets in self.roots.items() if target in targets)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -272,12 +312,14 @@ _LOCK_KEYS = (
     "options-from-cli",
     "index-url",
     "exclude-newer",
-    "extras",
     "prerelease",
     "uniform",
     "no-wheel",
     "requires-python",
     "requirements",
+    "optional-dependencies",
+    "dependency-groups",
+    "default-groups",
     "skipped-targets",
     "pin-python",
     "python-release",
@@ -308,12 +350,14 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
         options_from_cli=fields.items("options-from-cli", "input names", _option_from_cli),
         index_url=fields.text("index-url") or "",
         exclude_newer=fields.value("exclude-newer", None, _is_utc_datetime, _DATETIME),
-        extras=fields.strings("extras", "extra names"),
         prerelease=fields.flag("prerelease"),
         uniform=fields.flag("uniform"),
         no_wheel=fields.value("no-wheel", "error", _is_no_wheel_policy, _NO_WHEEL),
         requires_python=fields.value("requires-python", None, _is_specifier_set, _SPECIFIERS),
         requirements=fields.items("requirements", "requirements", _requirement),
+        optional_dependencies=_named_requirements(fields, "optional-dependencies", "extra"),
+        dependency_groups=_named_requirements(fields, "dependency-groups", "group"),
+        default_groups=fields.strings("default-groups", "group names"),
         pin_python=fields.flag("pin-python"),
         python_release=fields.value("python-release", None, _is_release_tag, _RELEASE),
     )
@@ -327,12 +371,36 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
     )
     where = f"tool.{TOOL}.python"
     pythons = tuple(_python(entry, f"{where}[{i}]", problems) for i, entry in enumerate(builds))
+    # Written before locks were multi-use: read, so that callers can ask for one relock.
+    single_use = fields.strings("extras", "extra names") if "extras" in table else None
     fields.unknown_keys(_LOCK_KEYS)
     return LockToolTable(
         inputs=inputs,
         skipped=tuple(s for s in skipped if s is not None),
         pythons=tuple(p for p in pythons if p is not None),
+        single_use_extras=single_use,
     )
+
+
+def _named_requirements(fields: _Fields, key: str, noun: str) -> dict[str, tuple[str, ...]]:
+    """A table of ``name = [requirements]`` (``optional-dependencies``, ``dependency-groups``)."""
+    table: Mapping[str, object] = fields.value(key, {}, lambda v: isinstance(v, Mapping), "a table")
+    named: dict[str, tuple[str, ...]] = {}
+    for name in table:
+        inner = _Fields(table, f"{fields.where}.{key}", fields.problems)
+        named[name] = inner.items(name, "requirements", _requirement)
+        if not _is_normalized(name):
+            inner.problem(name, f"not a normalized {noun} name")
+    return named
+
+
+def _is_normalized(name: str) -> bool:
+    from packaging.utils import InvalidName, canonicalize_name
+
+    try:
+        return canonicalize_name(name, validate=True) == name
+    except InvalidName:
+        return False
 
 
 _RELEASE = 'a python-build-standalone release tag such as "20250311"'
@@ -482,14 +550,33 @@ def _package_table(
     if "targets" not in fields.table:
         fields.problem("targets", "missing: omniwheel records the targets that need each entry")
     targets = fields.items("targets", "target names", _target)
-    fields.unknown_keys(("targets",))
+    listed = fields.items("roots", "roots (main, extra:NAME, group:NAME)", Root.parse)
+    subsets: Mapping[str, object] = fields.value(
+        "root-targets", {}, lambda v: isinstance(v, Mapping), "a table"
+    )
+    fields.unknown_keys(("targets", "roots", "root-targets"))
     for index, target in enumerate(targets):
         if known is not None and target not in known:
             fields.problem(
                 f"targets[{index}]",
                 f"`{target.name}` is not one of the lock's targets (tool.{TOOL}.targets)",
             )
-    return PackageToolTable(targets=targets)
+    roots: dict[Root, tuple[Target, ...]] = dict.fromkeys(listed, targets)
+    inner = _Fields(subsets, f"{where}.root-targets", problems)
+    for key in subsets:
+        try:
+            root = Root.parse(key)
+        except ValueError as exc:
+            inner.problem(key, str(exc))
+            continue
+        if root not in roots:
+            inner.problem(key, "not one of this entry's `roots`")
+            continue
+        subset = inner.items(key, "target names", _target)
+        if not set(subset) <= set(targets):
+            inner.problem(key, "names targets that are not this entry's `targets`")
+        roots[root] = subset
+    return PackageToolTable(targets=targets, roots=roots)
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -508,7 +595,6 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     if inputs.exclude_newer is not None:
         data["exclude-newer"] = inputs.exclude_newer
     data |= {
-        "extras": list(inputs.extras),
         "prerelease": inputs.prerelease,
         "uniform": inputs.uniform,
         "no-wheel": inputs.no_wheel,
@@ -516,6 +602,15 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     if inputs.requires_python:
         data["requires-python"] = inputs.requires_python
     data["requirements"] = list(inputs.requirements)
+    if inputs.optional_dependencies:
+        data["optional-dependencies"] = {
+            name: list(reqs) for name, reqs in inputs.optional_dependencies.items()
+        }
+    if inputs.dependency_groups:
+        data["dependency-groups"] = {
+            name: list(reqs) for name, reqs in inputs.dependency_groups.items()
+        }
+        data["default-groups"] = list(inputs.default_groups)
     if inputs.pin_python:
         data["pin-python"] = True
         if inputs.python_release is not None:
@@ -525,6 +620,8 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
 
 # Recorded lists that are written one item per line (targets and requirements grow long).
 _ONE_PER_LINE = frozenset({"targets", "requirements"})
+# Recorded tables of name = [requirements], written as sub-tables.
+_NAMED_REQUIREMENTS = frozenset({"optional-dependencies", "dependency-groups"})
 
 
 def lock_table_toml(table: LockToolTable) -> Table:
@@ -532,8 +629,10 @@ def lock_table_toml(table: LockToolTable) -> Table:
     import tomlkit  # for writing only; see the module docstring
 
     toml = tomlkit.table()
-    for key, value in recorded_inputs(table.inputs).items():
-        toml[key] = multiline_array(value) if key in _ONE_PER_LINE else value
+    recorded = recorded_inputs(table.inputs)
+    for key, value in recorded.items():
+        if key not in _NAMED_REQUIREMENTS:
+            toml[key] = multiline_array(value) if key in _ONE_PER_LINE else value
     if table.skipped:
         skipped = tomlkit.array()
         for entry in table.skipped:
@@ -542,6 +641,11 @@ def lock_table_toml(table: LockToolTable) -> Table:
             inline["reason"] = entry.reason
             skipped.append(inline)
         toml["skipped-targets"] = skipped
+    for key in sorted(_NAMED_REQUIREMENTS & set(recorded), reverse=True):  # sub-tables: last
+        named = tomlkit.table()
+        for name, requirements in recorded[key].items():
+            named[name] = multiline_array(requirements)
+        toml[key] = named
     if table.pythons:
         builds = tomlkit.aot()
         for build in table.pythons:
@@ -577,6 +681,14 @@ def package_table_toml(table: PackageToolTable) -> Table:
 
     toml = tomlkit.table()
     toml["targets"] = multiline_array([target.name for target in table.targets])
+    if table.roots:
+        toml["roots"] = multiline_array([str(root) for root in table.roots])
+        subsets = tomlkit.table()
+        for root, targets in table.roots.items():
+            if targets != table.targets:
+                subsets[str(root)] = multiline_array([target.name for target in targets])
+        if subsets:
+            toml["root-targets"] = subsets
     return toml
 
 

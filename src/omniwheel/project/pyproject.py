@@ -1,7 +1,9 @@
 """The user's project: PEP 621 ``[project]`` plus omniwheel's ``[tool.omniwheel]`` table.
 
 omniwheel never runs a build backend, so everything it locks must be written statically
-in ``pyproject.toml``: the dependencies, the optional dependencies and ``requires-python``.
+in ``pyproject.toml``: the dependencies, the optional dependencies, the PEP 735 dependency groups
+(``[dependency-groups]``, their ``{include-group = ...}`` entries expanded by
+``packaging.dependency_groups``) and ``requires-python``.
 :func:`load_project` reads the file once and turns it into a validated, immutable
 :class:`Project`; every later stage works from that object and never reads the file again.
 
@@ -26,6 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from packaging.dependency_groups import DependencyGroupResolver
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
@@ -54,6 +57,13 @@ _NO_WHEEL_POLICIES: dict[str, NoWheelPolicy] = {"error": "error", "skip-target":
 
 # [project] fields omniwheel reads; if the build backend computes one, omniwheel cannot know it.
 _STATIC_FIELDS = ("dependencies", "optional-dependencies", "requires-python")
+
+DEFAULT_GROUP = "default"
+"""The synthetic group a multi-use lock gives ``[project].dependencies`` (PEP 751
+``default-groups``), so that they can be deselected; no project group may take its name."""
+
+DefaultGroups = tuple[NormalizedName, ...] | Literal["all"]
+"""``[tool.omniwheel] default-groups``: the groups ``sync`` installs unless told otherwise."""
 
 _NOT_FOUND_HINT = (
     "run `omniwheel init` to create one, or pass `--project DIR` to use another project"
@@ -90,6 +100,9 @@ class Settings:
     python_mirror: str | None = None
     """``python-mirror``: where to fetch releases instead of the canonical host (uv's mirror
     layout, ``{mirror}/{tag}/{asset}``); machine configuration, never recorded in the lock."""
+    default_groups: DefaultGroups | None = None
+    """``default-groups``: the dependency groups ``sync`` adds by default (names normalized, or
+    ``"all"``); None: not given, which means ``dev`` when the project declares it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,6 +119,11 @@ class Project:
     optional_dependencies: Mapping[NormalizedName, tuple[Requirement, ...]] = field(hash=False)
     """Extras (normalized names, file order) to their requirements; read-only."""
     settings: Settings
+    dependency_groups: Mapping[NormalizedName, tuple[Requirement, ...]] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    """PEP 735 groups (normalized names, file order) to their requirements with every
+    ``{include-group = ...}`` expanded in place; read-only."""
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -222,6 +240,7 @@ def parse_project(
         dependencies=_dependencies(table, problems, required=usable),
         optional_dependencies=_optional_dependencies(table.get("optional-dependencies"), problems),
         settings=_settings(document, problems),
+        dependency_groups=_dependency_groups(document.get("dependency-groups"), problems),
     )
 
 
@@ -324,6 +343,46 @@ def _extra_name(
     return extra
 
 
+def _dependency_groups(
+    value: object, problems: list[Problem]
+) -> Mapping[NormalizedName, tuple[Requirement, ...]]:
+    """``[dependency-groups]`` with includes expanded by ``packaging.dependency_groups`` (which
+    also finds cycles, unknown includes and names equal once normalized)."""
+    where = "dependency-groups"
+    table = _table(value, where, problems)
+    names: dict[NormalizedName, str] = {}
+    for key in table:
+        try:
+            name = canonicalize_name(key, validate=True)
+        except InvalidName:
+            message = f"invalid group name {key!r}: use letters, digits, `-`, `_` and `.`"
+            problems.append(Problem(where=_key_path(where, key), message=message))
+            continue
+        if name == DEFAULT_GROUP:
+            message = (
+                f"the group name {key!r} is reserved: a multi-use pylock.toml calls the "
+                f"project's own dependencies `{DEFAULT_GROUP}` (PEP 751 default-groups); rename it"
+            )
+            problems.append(Problem(where=_key_path(where, key), message=message))
+            continue
+        names.setdefault(name, key)
+    try:
+        resolver = DependencyGroupResolver(table)
+    except ExceptionGroup as group:
+        problems.extend(Problem(where=where, message=str(exc)) for exc in group.exceptions)
+        return MappingProxyType({})
+    groups: dict[NormalizedName, tuple[Requirement, ...]] = {}
+    for name, key in names.items():
+        try:
+            groups[name] = resolver.resolve(key)
+        except ExceptionGroup as group:
+            where_key = _key_path(where, key)
+            for exc in group.exceptions:
+                reason = str(exc).splitlines()[0]
+                problems.append(Problem(where=where_key, message=reason))
+    return MappingProxyType(groups)
+
+
 def _requirements(value: object, where: str, problems: list[Problem]) -> tuple[Requirement, ...]:
     requirements: list[Requirement] = []
     for index, text in _strings(value, where, problems):
@@ -359,6 +418,7 @@ _SETTING_KEYS = (
     "pin-python",
     "python-release",
     "python-mirror",
+    "default-groups",
 )
 
 
@@ -379,6 +439,7 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         pin_python=_boolean(table.get("pin-python"), f"{where}.pin-python", problems),
         python_release=_release(table.get("python-release"), f"{where}.python-release", problems),
         python_mirror=_mirror(table.get("python-mirror"), f"{where}.python-mirror", problems),
+        default_groups=_default_groups(table.get("default-groups"), problems),
     )
     _unknown_settings(table, problems)
     return settings
@@ -416,6 +477,28 @@ def _mirror(value: object, where: str, problems: list[Problem]) -> str | None:
         problems.append(Problem(where=where, message=message))
         return None
     return text
+
+
+def _default_groups(value: object, problems: list[Problem]) -> DefaultGroups | None:
+    """A list of group names (normalized; may be empty) or ``"all"``; checked against the
+    project's groups where the lock is made, since a group may be added later."""
+    where = "tool.omniwheel.default-groups"
+    if value is None:
+        return None
+    if value == "all":
+        return "all"
+    if not isinstance(value, list):
+        message = _expected('an array of names or "all"', value)
+        problems.append(Problem(where=where, message=message))
+        return None
+    names: list[NormalizedName] = []
+    for index, text in _strings(value, where, problems):
+        try:
+            names.append(canonicalize_name(text, validate=True))
+        except InvalidName:
+            message = f"invalid group name {text!r}"
+            problems.append(Problem(where=f"{where}[{index}]", message=message))
+    return tuple(dict.fromkeys(names))
 
 
 def _unknown_settings(table: Mapping[str, Any], problems: list[Problem]) -> None:

@@ -1,0 +1,235 @@
+"""Multi-use locks: the project's roots (dependencies, extras, groups), their markers, and the
+proof that ``Pylock.select`` installs exactly each selection's closure."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from packaging.markers import Environment
+from packaging.pylock import Pylock
+from packaging.requirements import Requirement
+from packaging.tags import parse_tag
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import Version
+
+from omniwheel.errors import Problem
+from omniwheel.index.models import CoreMetadata, Wheel
+from omniwheel.lock.closure import root_needs
+from omniwheel.lock.model import Lock, build_lock
+from omniwheel.lock.pylock import LockConsistencyError, render_pylock, verify_selection
+from omniwheel.lock.tool_table import LockInputs
+from omniwheel.platform.target import Target
+from omniwheel.project.pyproject import Project, parse_project
+from omniwheel.project.roots import MAIN, Root, SelfReferenceError, project_roots
+from omniwheel.resolve.resolution import GroupResolution, MatrixResolution, Pin
+from tests.support.small_lock import LINUX, WINDOWS, dist
+
+
+def _project(document: dict[str, Any]) -> Project:
+    problems: list[Problem] = []
+    project = parse_project(document, Path("/p/pyproject.toml"), problems)
+    assert problems == []
+    return project
+
+
+def _texts(requirements: tuple[Requirement, ...]) -> list[str]:
+    return [str(requirement) for requirement in requirements]
+
+
+def test_self_references_are_expanded_with_their_markers() -> None:
+    project = _project(
+        {
+            "project": {
+                "name": "Demo",
+                "dependencies": ["core"],
+                "optional-dependencies": {
+                    "plot": ["plotlib"],
+                    "all": ["demo[plot]; sys_platform == 'linux'", "demo[all]"],
+                },
+            },
+            "dependency-groups": {"dev": ["demo[plot]", "pytest"]},
+        }
+    )
+    roots = project_roots(project)
+    assert list(roots) == [
+        MAIN,
+        Root(kind="extra", name=canonicalize_name("all")),
+        Root(kind="extra", name=canonicalize_name("plot")),
+        Root(kind="group", name=canonicalize_name("dev")),
+    ]
+    assert _texts(roots[Root.parse("extra:all")]) == [
+        'core; sys_platform == "linux"',
+        'plotlib; sys_platform == "linux"',
+        "core",  # demo[all] brings the dependencies; `all` itself is being expanded
+    ]
+    assert _texts(roots[Root.parse("group:dev")]) == ["core", "plotlib", "pytest"]
+
+
+def test_a_self_reference_to_an_undeclared_extra_is_an_error() -> None:
+    project = _project(
+        {"project": {"name": "demo", "dependencies": [], "optional-dependencies": {"a": []}}}
+        | {"dependency-groups": {"dev": ["demo[nope]"]}}
+    )
+    with pytest.raises(SelfReferenceError) as caught:
+        project_roots(project)
+    assert caught.value.unknown == ("nope",)
+    assert "group `dev` requires `demo[nope]`" in caught.value.message
+
+
+@pytest.mark.parametrize("text", ["extra", "extra:", "group:Dev", "other:x", "main:x"])
+def test_a_root_that_is_not_written_as_the_lock_writes_it_is_refused(text: str) -> None:
+    with pytest.raises(ValueError, match=r"none of|not normalized"):
+        Root.parse(text)
+
+
+# -- markers and the proof, from a hand-made resolution ----------------------------------------
+
+
+def _wheel(name: str, version: str) -> Wheel:
+    return Wheel(
+        file=dist(f"{name}-{version}-py3-none-any.whl"),
+        name=canonicalize_name(name),
+        version=Version(version),
+        build=(),
+        tags=frozenset(parse_tag("py3-none-any")),
+        requires_python=None,
+    )
+
+
+def _group(target: Target, names: dict[str, list[str]]) -> GroupResolution:
+    pins = {
+        canonicalize_name(name): Pin(
+            name=canonicalize_name(name),
+            version=Version("1.0"),
+            wheels={target: _wheel(name, "1.0")},
+            dependencies=tuple(canonicalize_name(d) for d in deps),
+        )
+        for name, deps in names.items()
+    }
+    return GroupResolution(targets=(target,), pins=pins, roots=())
+
+
+REQUIRES = {
+    "core": [],
+    "client": ["socksy; extra == 'socks'"],
+    "socksy": [],
+    "testlib": ["colors; sys_platform == 'win32'", "core"],
+    "colors": [],
+}
+
+
+def _metadata(name: NormalizedName, version: Version) -> CoreMetadata:
+    return CoreMetadata(
+        name=name,
+        version=version,
+        requires_dist=tuple(Requirement(text) for text in REQUIRES[name]),
+        requires_python=None,
+        provides_extra=frozenset(),
+    )
+
+
+def _lock() -> Lock:
+    project = _project(
+        {
+            "project": {
+                "name": "demo",
+                "dependencies": ["client"],
+                "optional-dependencies": {"socks": ["client[socks]"]},
+            },
+            "dependency-groups": {"dev": ["testlib"]},
+        }
+    )
+    resolution = MatrixResolution(
+        groups=(
+            _group(LINUX, {"client": ["socksy"], "socksy": [], "testlib": ["core"], "core": []}),
+            _group(
+                WINDOWS,
+                {
+                    "client": ["socksy"],
+                    "socksy": [],
+                    "testlib": ["core", "colors"],
+                    "core": [],
+                    "colors": [],
+                },
+            ),
+        )
+    )
+    roots = project_roots(project)
+    inputs = LockInputs(
+        targets=(LINUX, WINDOWS),
+        targets_from_cli=True,
+        index_url="https://index.example.org/simple/",
+        exclude_newer=None,
+        prerelease=False,
+        uniform=False,
+        no_wheel="error",
+        requirements=("client",),
+        requires_python=None,
+        optional_dependencies={"socks": ("client[socks]",)},
+        dependency_groups={"dev": ("testlib",)},
+        default_groups=("dev",),
+    )
+    return build_lock(resolution, inputs, root_needs(resolution, roots, _metadata))
+
+
+def test_markers_join_each_roots_clause_to_the_targets_where_it_needs_the_package() -> None:
+    markers = {package.name: package.marker for package in _lock().packages}
+    assert markers == {
+        "client": '"default" in dependency_groups or "socks" in extras',
+        "colors": '"dev" in dependency_groups and sys_platform == "win32"',
+        "core": '"dev" in dependency_groups',
+        "socksy": '"socks" in extras',
+        "testlib": '"dev" in dependency_groups',
+    }
+
+
+def _select(text: str, target: Target, **choice: Any) -> list[str]:
+    pylock = Pylock.from_dict(tomllib.loads(text))
+    environment = cast(Environment, target.marker_environment())
+    return sorted(
+        p.name for p, _ in pylock.select(environment=environment, tags=target.tags, **choice)
+    )
+
+
+def test_the_written_lock_selects_each_choice_exactly() -> None:
+    text = render_pylock(_lock())
+    data = tomllib.loads(text)
+    assert (data["extras"], data["dependency-groups"], data["default-groups"]) == (
+        ["socks"],
+        ["dev"],
+        ["default"],
+    )
+    assert _select(text, LINUX) == ["client"]  # what `pip install -r pylock.toml` installs
+    assert _select(text, LINUX, extras=["socks"]) == ["client", "socksy"]
+    assert _select(text, WINDOWS, dependency_groups=["dev"]) == ["colors", "core", "testlib"]
+    assert _select(text, LINUX, dependency_groups=["default", "dev"]) == [
+        "client",
+        "core",
+        "testlib",
+    ]
+
+
+def test_a_group_marker_that_selects_too_much_is_refused_naming_the_selection() -> None:
+    lock = _lock()
+    data = tomllib.loads(render_pylock(lock))
+    colors = next(p for p in data["packages"] if p["name"] == "colors")
+    colors["marker"] = 'sys_platform == "win32"'  # the group clause dropped
+    with pytest.raises(LockConsistencyError) as caught:
+        verify_selection(lock, data)
+    assert caught.value.target == WINDOWS
+    assert caught.value.selection == "the default selection"
+    assert [m.package for m in caught.value.mismatches] == ["colors"]
+    assert caught.value.mismatches[0].resolver is None
+
+
+def test_an_extra_marker_that_selects_too_little_is_refused_naming_the_extra() -> None:
+    lock = _lock()
+    data = tomllib.loads(render_pylock(lock))
+    socksy = next(p for p in data["packages"] if p["name"] == "socksy")
+    socksy["marker"] = '"socks" in extras and sys_platform == "win32"'
+    with pytest.raises(LockConsistencyError) as caught:
+        verify_selection(lock, data)
+    assert (caught.value.target, caught.value.selection) == (LINUX, "extra `socks`")
