@@ -9,6 +9,10 @@ from pathlib import Path
 SELECTIONS_DIR = "selections-v1"
 """Remembered selections (:mod:`omniwheel.env.selection_memo`); dropped by ``cache prune``."""
 
+RELEASES_DIR = "python-releases-v1"
+"""python-build-standalone ``SHA256SUMS`` files read from an HTTP(S) host
+(:mod:`omniwheel.python.release_fetch`), one per URL."""
+
 
 def cache_root(environ: Mapping[str, str] | None = None) -> Path:
     """The cache root; each part keeps its data in a versioned subdirectory of it."""

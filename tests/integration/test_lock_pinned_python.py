@@ -246,7 +246,8 @@ def test_a_loopback_mirror_and_its_failure(space: Workspace, tmp_path: Path) -> 
         assert code == 0, output
         assert _pins(space)[0]["hashes"] == {"sha256": FOREIGN_SHA}
         (root / FOREIGN_TAG / "SHA256SUMS").write_text("not a checksum line\n")
-        code, output = _lock(space, *args, platforms=("linux-x86_64@3.11",))
+        # The first lock kept the good copy; --refresh reads the mirror again.
+        code, output = _lock(space, *args, "--refresh", platforms=("linux-x86_64@3.11",))
         url = f"{server.url.rstrip('/')}/{FOREIGN_TAG}/SHA256SUMS"
     assert code == 1
     assert output.startswith("error: ")
@@ -433,3 +434,25 @@ def test_the_default_matrix_pins_every_target(space: Workspace, tmp_path: Path) 
     keys = [(entry["triple"], entry["version"]) for entry in report["pythons"]]
     assert keys == sorted(keys, key=lambda key: (key[0], Version(key[1])))
     assert len(set(keys)) == len(keys)  # targets sharing a build share one entry
+
+
+def test_a_warm_pinned_lock_reads_the_release_from_the_cache(
+    space: Workspace, tmp_path: Path
+) -> None:
+    """The release's SHA256SUMS is read once: a relock with the mirror gone still pins (and
+    writes the same bytes); ``--refresh`` reads it again, so then the mirror must answer."""
+    space.write(["alpha"])
+    _foreign_release(tmp_path / "mirror", FOREIGN_TAG)
+    platforms = ("linux-x86_64@3.11",)
+    with StaticServer(tmp_path / "mirror") as server:
+        args = ("--pin-python", "--python-release", FOREIGN_TAG, "--python-mirror", server.url)
+        code, output = _lock(space, *args, platforms=platforms)
+        assert code == 0, output
+        assert len(server.requests_to("*/SHA256SUMS")) == 1
+    written = (space.project / "pylock.toml").read_bytes()
+    code, output = _lock(space, *args, "--check", platforms=platforms)
+    assert code == 0, output
+    assert (space.project / "pylock.toml").read_bytes() == written
+    code, output = _lock(space, *args, "--refresh", platforms=platforms)
+    assert code == 1
+    assert output.startswith(f"error: fetching {server.url}/{FOREIGN_TAG}/SHA256SUMS")

@@ -165,3 +165,49 @@ def test_credentials_stay_out_of_connection_errors() -> None:
     error = caught.value
     assert "s3cret" not in f"{error.message} {error.hint} {error.url}"
     assert f"http://127.0.0.1:{port}/{TAG}/SHA256SUMS" in error.message
+
+
+def test_a_release_read_over_http_is_kept_and_read_from_the_cache(
+    server: StaticServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    first = fetch_release(TAG, mirror=server.url, cache_root=cache)
+    again = fetch_release(TAG, mirror=server.url, cache_root=cache)
+    assert again == first
+    assert len(server.requests_to(f"/{TAG}/SHA256SUMS")) == 1  # the second came from the cache
+    fetch_release(TAG, mirror=server.url, cache_root=cache, refresh=True)
+    assert len(server.requests_to(f"/{TAG}/SHA256SUMS")) == 2
+
+
+def test_a_kept_release_is_found_whoever_fetched_it_and_holds_no_credentials(
+    server: StaticServer, tmp_path: Path
+) -> None:
+    cache = tmp_path / "cache"
+    server.require_auth("someone", "s3cret")
+    authority = server.url.split("://", 1)[1]
+    fetch_release(TAG, mirror=f"http://someone:s3cret@{authority}", cache_root=cache)
+    server.require_auth("other", "pa55")
+    fetch_release(TAG, mirror=f"http://other:pa55@{authority}", cache_root=cache)
+    assert len(server.requests_to(f"/{TAG}/SHA256SUMS")) == 1
+    kept = list(cache.rglob("*"))
+    assert [p.read_text(encoding="utf-8") for p in kept if p.is_file()] == [SUMS]
+    assert not any("s3cret" in str(p) or "someone" in str(p) for p in kept)
+
+
+def test_a_damaged_kept_release_is_fetched_again(server: StaticServer, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fetch_release(TAG, mirror=server.url, cache_root=cache)
+    [kept] = [p for p in cache.rglob("*") if p.is_file()]
+    kept.write_text("not a checksum list\n", encoding="utf-8")
+    release = fetch_release(TAG, mirror=server.url, cache_root=cache)
+    assert len(release.assets) == 3
+    assert len(server.requests_to(f"/{TAG}/SHA256SUMS")) == 2
+    assert kept.read_text(encoding="utf-8") == SUMS  # replaced by the good copy
+
+
+def test_a_file_mirror_is_read_directly_not_kept(mirror: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    fetch_release(TAG, mirror=mirror.as_uri(), cache_root=cache)
+    (mirror / TAG / "SHA256SUMS").write_text(SUMS.splitlines()[0] + "\n", encoding="utf-8")
+    assert len(fetch_release(TAG, mirror=mirror.as_uri(), cache_root=cache).assets) == 1
+    assert not cache.exists()

@@ -7,6 +7,12 @@ for the index (:mod:`omniwheel.index.tls`: the configured CA bundle, else the de
 Credentials in a mirror URL (``https://user:pass@host/…``) are sent as basic auth to that host
 and never appear in a message.
 
+A release tag names a fixed set of assets, so a ``SHA256SUMS`` read over HTTP(S) is kept in the
+cache (:data:`omniwheel.cachedir.RELEASES_DIR`, one file per URL without credentials) and read
+from there by the next lock: a warm pinned lock asks the network nothing.  ``refresh`` (``lock
+--refresh``) reads it again; a kept copy that no longer parses is read again too.  ``file://``
+mirrors are read directly.
+
 Failures are :class:`ReleaseFetchError` naming the URL: a missing release (404), refused
 credentials, a body that is not UTF-8 or is implausibly large, and — after :data:`ATTEMPTS`
 tries with back-off — server errors (5xx, 408, 429), timeouts and connection trouble.
@@ -14,14 +20,23 @@ tries with back-off — server errors (5xx, 408, 429), timeouts and connection t
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from omniwheel import __version__
+from omniwheel._atomic import write_atomic
+from omniwheel.cachedir import RELEASES_DIR
 from omniwheel.index.discovery import strip_credentials, url_authority
-from omniwheel.python.pbs import InterpreterError, PbsRelease, checksums_url, parse_release
+from omniwheel.python.pbs import (
+    ChecksumsError,
+    InterpreterError,
+    PbsRelease,
+    checksums_url,
+    parse_release,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -58,20 +73,65 @@ def fetch_release(
     mirror: str | None = None,
     index: IndexLocation | None = None,
     timeout: float = 30.0,
+    cache_root: Path | None = None,
+    refresh: bool = False,
 ) -> PbsRelease:
     """Release ``tag`` as its ``SHA256SUMS`` describes it, from ``mirror`` or the canonical host.
 
     ``mirror`` is a base URL already checked by :func:`omniwheel.python.pbs.check_mirror`;
-    ``index`` lends its CA bundle.  Raises :class:`ReleaseFetchError` or, for a file that is not a
-    usable list, :class:`omniwheel.python.pbs.ChecksumsError`.
+    ``index`` lends its CA bundle.  With ``cache_root``, an HTTP(S) ``SHA256SUMS`` is kept there
+    and read from there unless ``refresh``.  Raises :class:`ReleaseFetchError` or, for a file that
+    is not a usable list, :class:`omniwheel.python.pbs.ChecksumsError`.
     """
     url = checksums_url(tag, mirror=mirror)
-    return parse_release(fetch_text(url, index=index, timeout=timeout), tag=tag, url=url)
+    kept = None if cache_root is None or _is_file(url) else _kept_path(cache_root, url)
+    if kept is not None and not refresh:
+        release = _read_kept(kept, tag=tag, url=url)
+        if release is not None:
+            return release
+    text = fetch_text(url, index=index, timeout=timeout)
+    release = parse_release(text, tag=tag, url=url)
+    if kept is not None:
+        _keep(kept, text)
+    return release
+
+
+def _is_file(url: str) -> bool:
+    return urlsplit(url).scheme == "file"
+
+
+def _kept_path(cache_root: Path, url: str) -> Path:
+    """Where the ``SHA256SUMS`` at ``url`` is kept: named by its URL without credentials (the
+    same file whoever fetched it)."""
+    digest = hashlib.sha256(strip_credentials(url).encode()).hexdigest()
+    return cache_root / RELEASES_DIR / f"{digest}.txt"
+
+
+def _read_kept(path: Path, *, tag: str, url: str) -> PbsRelease | None:
+    """The release kept at ``path``; None when there is none, or it cannot be read or parsed
+    (then it is fetched again and replaced)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    try:
+        return parse_release(text, tag=tag, url=url)
+    except ChecksumsError:
+        return None
+
+
+def _keep(path: Path, text: str) -> None:
+    """Keep a fetched ``SHA256SUMS``; a cache that cannot be written only costs a fetch."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text.encode("utf-8"))
+    except OSError:
+        pass
 
 
 def fetch_text(url: str, *, index: IndexLocation | None = None, timeout: float = 30.0) -> str:
     """The UTF-8 text at ``url`` (``http(s)://`` or ``file://``), with retries for HTTP."""
-    if urlsplit(url).scheme == "file":
+    if _is_file(url):
         return _decoded(url, _read_file(url))
     for attempt in range(1, ATTEMPTS + 1):
         try:
