@@ -27,13 +27,21 @@ from omniwheel.errors import LockFileError, ProjectError
 from omniwheel.index.cache import IndexCache
 from omniwheel.index.client import IndexClient, IndexStats
 from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.models import CoreMetadata
 from omniwheel.index.session import IndexSession
+from omniwheel.lock.closure import RootNeeds, root_needs
 from omniwheel.lock.model import Lock, build_lock
 from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
-from omniwheel.lock.tool_table import LockedPython, LockInputs, recorded_inputs
+from omniwheel.lock.tool_table import (
+    LockedPython,
+    LockInputs,
+    recorded_inputs,
+    single_use_change,
+)
 from omniwheel.platform.matrix import expand_targets
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, Settings
+from omniwheel.project.roots import MAIN, all_requirements, project_roots
 from omniwheel.python.pbs import (
     DEFAULT_PYTHON_RELEASE,
     InterpreterError,
@@ -42,7 +50,7 @@ from omniwheel.python.pbs import (
     check_mirror,
     pin_targets,
 )
-from omniwheel.resolve.candidates import FilePolicy
+from omniwheel.resolve.candidates import FilePolicy, metadata_wheel
 from omniwheel.resolve.divergence import Divergence, find_divergences
 from omniwheel.resolve.matrix import resolve_matrix
 from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
@@ -135,7 +143,7 @@ def lock_project(
         resolved = resolve_matrix(request, session)
         divergences = tuple(find_divergences(resolved, session.page, request.policy))
         resolution = resolved.unpinned()
-        lock = build_lock(resolution, inputs)
+        lock = build_lock(resolution, inputs, _root_needs(project, resolution, session, request))
         if pins:
             lock = replace(lock, pythons=locked_pythons(lock, pins))
         text = render_pylock(lock)
@@ -281,15 +289,29 @@ def _installed_with(condition: str | None, target: Target, pin: PinnedPython) ->
     return Marker(condition).evaluate(dict(environment))
 
 
+def _root_needs(
+    project: Project, resolution: MatrixResolution, session: IndexSession, request: ResolveRequest
+) -> RootNeeds:
+    """Which root needs each pinned package where, walked through the metadata the resolver
+    read (the session has it in memory)."""
+
+    def metadata_of(name: NormalizedName, version: Version) -> CoreMetadata:
+        page = session.page(name)
+        assert page is not None  # a pinned version was read from its page
+        return session.metadata(metadata_wheel(page, version, request.policy))
+
+    return root_needs(resolution, project_roots(project), metadata_of)
+
+
 def _request(
     project: Project,
     inputs: LockInputs,
     targets: tuple[Target, ...],
     locked: Mapping[Target, Mapping[NormalizedName, Version]],
 ) -> ResolveRequest:
-    """What the resolver is asked: the inputs as requirements, targets and file rules."""
+    """What the resolver is asked: every root's requirements together, targets, file rules."""
     return ResolveRequest(
-        requirements=_requirements(project, inputs.extras),
+        requirements=all_requirements(project_roots(project)),
         targets=targets,
         policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
         uniform=inputs.uniform,
@@ -327,7 +349,8 @@ def decide_inputs(
     settings = project.settings
     recorded = existing.tool.inputs if existing is not None and existing.tool else None
     targets, from_cli = _targets(project, options, recorded)
-    extras = _extras(project, options, recorded)
+    _refuse_lock_time_extras(options)
+    roots = project_roots(project)
     chosen, options_from_cli = _options(options, settings, recorded)
     release, options_from_cli = _python_release_input(chosen, options_from_cli, options, recorded)
     inputs = LockInputs(
@@ -336,11 +359,21 @@ def decide_inputs(
         options_from_cli=options_from_cli,
         index_url=location.public_url,
         exclude_newer=chosen["exclude-newer"],
-        extras=extras,
         prerelease=bool(chosen["prerelease"]),
         uniform=bool(chosen["uniform"]),
         no_wheel=settings.no_wheel,
-        requirements=tuple(sorted(str(r) for r in _requirements(project, extras))),
+        requirements=_texts(roots[MAIN]),
+        optional_dependencies={
+            root.name: _texts(requirements)
+            for root, requirements in roots.items()
+            if root.kind == "extra"
+        },
+        dependency_groups={
+            root.name: _texts(requirements)
+            for root, requirements in roots.items()
+            if root.kind == "group"
+        },
+        default_groups=sync_default_groups(project),
         requires_python=str(project.requires_python) if project.requires_python else None,
         pin_python=release is not None,
         python_release=release,
@@ -463,27 +496,48 @@ def _python_release_input(
     return release or DEFAULT_PYTHON_RELEASE, from_cli
 
 
-def _extras(project: Project, options: LockOptions, recorded: LockInputs | None) -> tuple[str, ...]:
-    if options.all_extras:
-        return tuple(sorted(project.optional_dependencies))
-    wanted = options.extras or (recorded.extras if recorded is not None else ())
-    chosen = sorted({canonicalize_name(extra) for extra in wanted})
-    unknown = [extra for extra in chosen if extra not in project.optional_dependencies]
-    if unknown:
-        known = ", ".join(sorted(project.optional_dependencies)) or "none"
+def _refuse_lock_time_extras(options: LockOptions) -> None:
+    """``lock --extra`` / ``--all-extras``: extras are no longer chosen at lock time."""
+    if options.extras or options.all_extras:
+        given = "--all-extras" if options.all_extras else f"--extra {options.extras[0]}"
         raise ProjectError(
-            f"the project has no optional dependencies named {', '.join(unknown)} "
-            f"(it has: {known})",
-            hint="check --extra against [project.optional-dependencies] in pyproject.toml",
+            f"`lock {given}`: the lock holds every extra and dependency group of the project, "
+            "so none is chosen when locking",
+            hint="drop the option from `omniwheel lock`; choose at sync time "
+            "(`omniwheel sync --extra NAME`, `--all-extras`, `--group NAME`)",
         )
-    return tuple(chosen)
 
 
-def _requirements(project: Project, extras: tuple[str, ...]) -> tuple[Requirement, ...]:
-    chosen = list(project.dependencies)
-    for extra in extras:
-        chosen.extend(project.optional_dependencies[canonicalize_name(extra)])
-    return tuple(chosen)
+def _texts(requirements: tuple[Requirement, ...]) -> tuple[str, ...]:
+    return tuple(sorted(dict.fromkeys(str(requirement) for requirement in requirements)))
+
+
+class UnknownDefaultGroupError(ProjectError):
+    """``[tool.omniwheel] default-groups`` names groups the project does not declare."""
+
+    def __init__(self, unknown: tuple[str, ...], known: tuple[str, ...]) -> None:
+        listed = ", ".join(known) or "none"
+        super().__init__(
+            f"[tool.omniwheel] default-groups names groups that [dependency-groups] does not "
+            f"declare: {', '.join(unknown)} (declared: {listed})",
+            hint="declare them under [dependency-groups], or remove them from default-groups",
+        )
+        self.unknown = unknown
+
+
+def sync_default_groups(project: Project) -> tuple[str, ...]:
+    """The groups omniwheel's ``sync`` installs by default: ``[tool.omniwheel]
+    default-groups`` (``"all"``: every group), else ``dev`` when the project declares it."""
+    declared = tuple(sorted(project.dependency_groups))
+    configured = project.settings.default_groups
+    if configured is None:
+        return ("dev",) if "dev" in project.dependency_groups else ()
+    if configured == "all":
+        return declared
+    unknown = tuple(name for name in configured if name not in project.dependency_groups)
+    if unknown:
+        raise UnknownDefaultGroupError(unknown, declared)
+    return tuple(sorted(configured))
 
 
 def input_changes(
@@ -499,15 +553,30 @@ def input_changes(
 
 
 def _changed_inputs(existing: ExistingLock, inputs: LockInputs) -> list[str]:
-    """Each recorded input that differs, as ``key: old → new`` (all, for another tool's lock)."""
-    old_inputs = recorded_inputs(existing.tool.inputs) if existing.tool is not None else {}
-    new_inputs = recorded_inputs(inputs)
+    """Each recorded input that differs, as ``key: old → new`` (all, for another tool's lock);
+    an extra or a group as ``dependency-groups.dev: old → new``.  A lock written before locks
+    became multi-use is said so first."""
+    old_inputs = _flat(recorded_inputs(existing.tool.inputs)) if existing.tool is not None else {}
+    new_inputs = _flat(recorded_inputs(inputs))
     changes = []
+    if existing.tool is not None and existing.tool.single_use_extras is not None:
+        changes.append(single_use_change(existing.tool.single_use_extras))
     for key in sorted(set(new_inputs) | set(old_inputs)):
         old, new = old_inputs.get(key), new_inputs.get(key)
         if old != new:
             changes.append(f"{key}: {_short(old)} → {_short(new)}")
     return changes
+
+
+def _flat(recorded: Mapping[str, Any]) -> dict[str, Any]:
+    """Recorded inputs with each named-requirements table spread into ``table.name`` keys."""
+    flat: dict[str, Any] = {}
+    for key, value in recorded.items():
+        if isinstance(value, Mapping):
+            flat.update((f"{key}.{name}", inner) for name, inner in value.items())
+        else:
+            flat[key] = value
+    return flat
 
 
 def describe_changes(existing: ExistingLock | None, lock: Lock) -> tuple[str, ...]:
