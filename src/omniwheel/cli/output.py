@@ -71,10 +71,18 @@ class Output:
         self.console.print(f"warning: {text}", markup=False, style="yellow")
 
     def error(self, exc: OmniwheelError) -> None:
-        self.console.print(f"error: {exc.message}", markup=False, style="bold red")
+        """``error: …``, a blank line, ``hint: …``.  Off a terminal the text is written as it is,
+        with no ``rich`` import: importing while a worker thread imports can fail (a command's
+        :meth:`status` has made the console already wherever one is needed)."""
+        lines = [f"error: {exc.message}", *(["", f"hint: {exc.hint}"] if exc.hint else [])]
+        if self._console is None and self.make_console is _stderr_console and _stderr_is_plain():
+            sys.stderr.write("".join(f"{line}\n" for line in lines))
+            sys.stderr.flush()
+            return
+        self.console.print(lines[0], markup=False, style="bold red")
         if exc.hint:
             self.console.print()
-            self.console.print(f"hint: {exc.hint}", markup=False, style="cyan")
+            self.console.print(lines[2], markup=False, style="cyan")
 
     def _as_is(self, text: str) -> bool:
         """Whether ``rich`` would write ``text`` to stderr unchanged, so it need not be imported:

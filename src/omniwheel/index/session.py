@@ -64,7 +64,10 @@ class IndexSession:
         return known
 
     def prefetch(self, work: Callable[[IndexClient], Coroutine[Any, Any, object]]) -> None:
-        """Run ``work(client)`` on the loop without waiting; its failure is dropped."""
+        """Run ``work(client)`` on the loop without waiting; its failure is dropped.  After
+        :meth:`close` a hint is ignored (no coroutine is made that nothing would await)."""
+        if self._loop.is_closed():
+            return
         future = asyncio.run_coroutine_threadsafe(work(self._client), self._loop)
         future.add_done_callback(_forget)
 
@@ -79,9 +82,17 @@ class IndexSession:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
+        """Stop the loop and join its thread, then, on this thread, finish what the last
+        iteration left (a task started but never run) and wait for the loop's executor threads
+        (name lookups), so that nothing runs or imports once the caller goes on — an error is
+        printed next, and a coroutine never run would be reported when collected."""
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
-        self._loop.close()
+        try:
+            self._loop.run_until_complete(_cancel_all())
+            self._loop.run_until_complete(self._loop.shutdown_default_executor())
+        finally:
+            self._loop.close()
 
     def _call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         future: Future[_T] = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
@@ -108,12 +119,17 @@ def _page_of(name: NormalizedName) -> Callable[[IndexClient], Coroutine[Any, Any
 
 async def _shut_down(client: IndexClient) -> None:
     """Cancel prefetches still running (their results are no longer wanted), then close."""
-    current = asyncio.current_task()
-    pending = [task for task in asyncio.all_tasks() if task is not current]
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
+    await _cancel_all()
     await client.__aexit__(None, None, None)
+
+
+async def _cancel_all() -> None:
+    """Cancel every other task and wait for them, again while cancelling starts new ones."""
+    current = asyncio.current_task()
+    while pending := [task for task in asyncio.all_tasks() if task is not current]:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _forget(future: Future[object]) -> None:

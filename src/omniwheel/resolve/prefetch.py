@@ -73,12 +73,12 @@ class _Crawl:
     ) -> None:
         metadata = await self._client.metadata(metadata_wheel(page, version, self._policy))
         active = [*extras, ""]
-        visits = []
-        for dependency in metadata.requires_dist:
-            needing = self.needing(dependency.marker, targets, active)
-            if needing:
-                visits.append(self.visit(dependency, needing))
-        await asyncio.gather(*visits)
+        # Decide first, then make the coroutines: one made before a later line raised would
+        # never be awaited (and Python would say so on stderr).
+        needed = [
+            (dep, self.needing(dep.marker, targets, active)) for dep in metadata.requires_dist
+        ]
+        await asyncio.gather(*(self.visit(dep, needing) for dep, needing in needed if needing))
 
 
 async def crawl(
@@ -89,9 +89,7 @@ async def crawl(
 ) -> None:
     """Fetch, concurrently, the pages and metadata a resolution of ``requirements`` will read."""
     walker = _Crawl(client, targets, policy)
-    visits = []
-    for requirement in requirements:
-        needing = walker.needing(requirement.marker, targets, [""])
-        if needing:
-            visits.append(walker.visit(requirement, needing))
-    await asyncio.gather(*visits, return_exceptions=True)
+    needed = [(r, walker.needing(r.marker, targets, [""])) for r in requirements]
+    await asyncio.gather(
+        *(walker.visit(r, needing) for r, needing in needed if needing), return_exceptions=True
+    )
