@@ -80,7 +80,7 @@ def locate(
 def session(location: IndexLocation, cache: Path) -> IndexSession:
     index_cache = IndexCache(cache, location.public_url)
     return IndexSession(
-        lambda: IndexClient(location=location, cache=index_cache, exclude_newer=None, timeout=10)
+        lambda: IndexClient(location=location, cache=index_cache, exclude_newer=None)
     )
 
 

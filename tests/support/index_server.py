@@ -107,6 +107,7 @@ class _Failure:
     glob: str
     status: int
     remaining: int | None
+    retry_after: str | None = None
 
 
 @dataclass(slots=True, kw_only=True)
@@ -226,10 +227,19 @@ class IndexServer:
             self._files[path.name] = hosted
 
     # -- fault controls ----------------------------------------------------------------
-    def fail(self, path_glob: str, status: int = 500, times: int | None = None) -> None:
-        """Answer matching requests with ``status``, ``times`` times (``None``: always)."""
+    def fail(
+        self,
+        path_glob: str,
+        status: int = 500,
+        times: int | None = None,
+        *,
+        retry_after: str | None = None,
+    ) -> None:
+        """Answer matching requests with ``status``, ``times`` times (``None``: always), with a
+        ``Retry-After: retry_after`` header when given."""
+        failure = _Failure(glob=path_glob, status=status, remaining=times, retry_after=retry_after)
         with self._lock:
-            self._faults.failures.append(_Failure(glob=path_glob, status=status, remaining=times))
+            self._faults.failures.append(failure)
 
     def delay(self, path_glob: str, seconds: float) -> None:
         with self._lock:
@@ -288,7 +298,11 @@ class IndexServer:
             if fnmatchcase(path, failure.glob) and failure.remaining != 0:
                 if failure.remaining is not None:
                     failure.remaining -= 1
-                return _plain(failure.status, f"scripted failure {failure.status}")
+                answer = _plain(failure.status, f"scripted failure {failure.status}")
+                if failure.retry_after is not None:
+                    headers = {**answer.headers, "Retry-After": failure.retry_after}
+                    answer = _Response(status=answer.status, body=answer.body, headers=headers)
+                return answer
         for glob, body, content_type in self._faults.garbage:
             if fnmatchcase(path, glob):
                 return _Response(status=200, body=body, headers={"Content-Type": content_type})

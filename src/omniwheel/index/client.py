@@ -18,11 +18,12 @@ import asyncio
 import hashlib
 import io
 import re
+import time
 import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
@@ -45,6 +46,12 @@ from omniwheel.index.models import (
     parse_html_page,
     parse_json_page,
 )
+from omniwheel.index.network import (
+    MAX_RETRY_AFTER_SECONDS,
+    RETRY_STATUSES,
+    NetworkPolicy,
+    retry_after_seconds,
+)
 from omniwheel.index.remote_zip import (
     TAIL_SIZE,
     MissingRange,
@@ -56,7 +63,7 @@ from omniwheel.index.tls import tls_verification, untrusted_certificate
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
-TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+TRANSIENT_STATUSES = RETRY_STATUSES
 PROBE_FAILURES_BEFORE_GIVING_UP = 3
 _JSON_TYPES = frozenset({JSON_CONTENT_TYPE, "application/json"})
 _HTML_TYPES = frozenset({"text/html", "application/vnd.pypi.simple.v1+html"})
@@ -92,13 +99,14 @@ class IndexClient:
         exclude_newer: datetime | None,
         refresh: bool = False,
         max_concurrency: int = 32,
-        timeout: float = 30.0,
+        network: NetworkPolicy | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.location = location
         self.stats = IndexStats()
         self._base = _base_url(location.url)
         self._credentials = IndexCredentials(location.url, location.credentials)
+        self._network = location.network if network is None else network
         self._cache = cache
         self._exclude_newer = exclude_newer
         self._refresh = refresh
@@ -113,7 +121,9 @@ class IndexClient:
         self._http = httpx.AsyncClient(
             http2=True,
             verify=tls_verification(location, error=IndexAccessError),
-            timeout=httpx.Timeout(timeout, connect=10.0),
+            timeout=httpx.Timeout(
+                self._network.timeout, connect=self._network.connect_timeout, pool=None
+            ),
             follow_redirects=True,
             headers={"User-Agent": f"omniwheel/{__version__}"},
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
@@ -288,40 +298,96 @@ class IndexClient:
     async def _get(
         self, url: str, *, headers: dict[str, str] | None = None, accept: tuple[int, ...]
     ) -> httpx.Response:
-        """GET with retries on failed requests (connection trouble, timeouts, a redirect loop, a
-        body that does not decode) and transient statuses; other statuses, and a certificate
-        the CA bundle does not verify, fail at once."""
+        """GET ``url``; what another try can mend (a connection not made or broken off, the
+        statuses in ``TRANSIENT_STATUSES``) is tried again with backoff, up to ``ATTEMPTS``
+        tries within the policy's retry window (:mod:`omniwheel.index.network`).  Anything
+        else fails at once: a read timeout, a certificate the CA bundle does not verify, a
+        redirect loop, a body that does not decode, other statuses."""
         reason = ""
-        for attempt in range(ATTEMPTS):
-            if attempt:
-                await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempt - 1))
-            try:
-                async with self._limit:
-                    response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
-            except httpx.RequestError as exc:
-                untrusted = untrusted_certificate(exc, url=url, location=self.location)
-                if untrusted is not None:  # the same on every try: final at once
-                    raise IndexAccessError(untrusted.message, hint=untrusted.hint) from exc
-                reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-                continue
-            except httpx.InvalidURL as exc:
-                raise IndexAccessError(
-                    f"{strip_credentials(url)} is not a URL that can be fetched ({exc})",
-                    hint="the index lists a malformed URL; report it to the index's operators",
-                ) from exc
-            if response.status_code in accept:
-                return response
-            if response.status_code in TRANSIENT_STATUSES:
-                reason = f"HTTP {response.status_code}"
-                continue
-            if response.status_code in (401, 403) and await self._keyring_helps(url):
+        first: float | None = None
+        attempt = 0
+        while True:
+            attempt += 1
+            async with self._limit:
+                first = first if first is not None else time.monotonic()
+                outcome = await self._try(url, headers, accept, attempt)
+            if isinstance(outcome, httpx.Response):
+                return outcome
+            if outcome is None:  # the keyring gave credentials: a fresh start with them
                 return await self._get(url, headers=headers, accept=accept)
-            raise self._status_error(url, response.status_code)
+            reason = outcome.reason
+            elapsed = time.monotonic() - first
+            if attempt == ATTEMPTS or not self._network.may_retry(elapsed, outcome.pause):
+                break
+            await asyncio.sleep(outcome.pause)
         # File URLs come from the index's pages and may carry credentials too.
         raise IndexAccessError(
-            f"could not fetch {strip_credentials(url)} after {ATTEMPTS} attempts ({reason})",
+            f"could not fetch {strip_credentials(url)} after {attempt} attempts ({reason}); "
+            f"gave up {time.monotonic() - first:.1f} s after the first",
             hint=f"check that the index is reachable (it came from {self.location.source})",
         )
+
+    async def _try(
+        self, url: str, headers: dict[str, str] | None, accept: tuple[int, ...], attempt: int
+    ) -> httpx.Response | _Retry | None:
+        """Try ``attempt``: the accepted response, a :class:`_Retry` when another try may mend
+        it, or None when the keyring gave credentials to try with; else it raises."""
+        backoff = BACKOFF_SECONDS * 2 ** (attempt - 1)
+        try:
+            response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
+        except httpx.RequestError as exc:
+            self._raise_unless_retryable(exc, url)
+            return _Retry(_failure_reason(exc), backoff)
+        except httpx.InvalidURL as exc:
+            raise IndexAccessError(
+                f"{strip_credentials(url)} is not a URL that can be fetched ({exc})",
+                hint="the index lists a malformed URL; report it to the index's operators",
+            ) from exc
+        status = response.status_code
+        if status in accept:
+            return response
+        if status in TRANSIENT_STATUSES:
+            return _Retry(f"HTTP {status}", max(backoff, self._retry_after(url, response)))
+        if status in (401, 403) and await self._keyring_helps(url):
+            return None
+        raise self._status_error(url, status)
+
+    def _raise_unless_retryable(self, exc: httpx.RequestError, url: str) -> None:
+        """Return for trouble on the way that another try may mend; raise for the rest."""
+        public = strip_credentials(url)
+        untrusted = untrusted_certificate(exc, url=url, location=self.location)
+        if untrusted is not None:  # the same on every try: final at once
+            raise IndexAccessError(untrusted.message, hint=untrusted.hint) from exc
+        if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+            raise IndexAccessError(
+                f"{public} sent no answer within {self._network.describe_timeout()}; not "
+                "asked again, since another try would wait as long",
+                hint=self._network.timeout_hint(),
+            ) from exc
+        if isinstance(exc, httpx.TransportError) and not isinstance(
+            exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError
+        ):
+            return  # not connected, connection refused or dropped, a proxy failing
+        raise IndexAccessError(
+            f"could not fetch {public} ({_failure_reason(exc)}); not tried again, since "
+            "another try would fail the same way",
+            hint=f"check the index URL (it came from {self.location.source}); if it is right, "
+            "tell the index's operators",
+        ) from exc
+
+    def _retry_after(self, url: str, response: httpx.Response) -> float:
+        """The pause a 429/503 asks for (0 when it asks none); too long a pause is final."""
+        asked = retry_after_seconds(response.headers.get("retry-after"))
+        if asked is None or response.status_code not in (429, 503):
+            return 0.0
+        if asked > MAX_RETRY_AFTER_SECONDS:
+            raise IndexAccessError(
+                f"{strip_credentials(url)} answered HTTP {response.status_code} and asked to "
+                f"be asked again in {asked:.0f} s, longer than omniwheel waits "
+                f"({MAX_RETRY_AFTER_SECONDS:g} s)",
+                hint="the index is rate-limiting or down for maintenance; try again later",
+            )
+        return asked
 
     async def _keyring_helps(self, url: str) -> bool:
         """Whether the keyring (asked once, off the loop) gave a password to try again with."""
@@ -348,6 +414,17 @@ class IndexClient:
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
         found = self._credentials.for_url(url)
         return None if found is None else httpx.BasicAuth(found.username, found.password)
+
+
+class _Retry(NamedTuple):
+    """A try that another may mend: why it failed, and the pause before the next."""
+
+    reason: str
+    pause: float
+
+
+def _failure_reason(exc: httpx.RequestError) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _memoised(

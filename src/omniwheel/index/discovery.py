@@ -44,6 +44,7 @@ from omniwheel.index.credentials import (
     KeyringProvider,
     credential_settings,
 )
+from omniwheel.index.network import NetworkPolicy, network_policy
 
 __all__ = [
     "IndexDiscoveryError",
@@ -87,6 +88,8 @@ class IndexLocation:
     credentials: CredentialSettings = field(default_factory=CredentialSettings)
     """The index's name and where its credentials may come from besides :attr:`url`; the
     default reads nothing else (what a caller that read no environment gets)."""
+    network: NetworkPolicy = field(default_factory=NetworkPolicy)
+    """Timeouts and retries (``OMNIWHEEL_HTTP_TIMEOUT``) for the index and its files."""
 
     @property
     def public_url(self) -> str:
@@ -140,6 +143,7 @@ def discover_index(
             home=home,
             keyring_provider=keyring_provider,
         ),
+        network=network_policy(environ),
     )
 
 

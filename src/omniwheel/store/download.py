@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import httpx
 
     from omniwheel.index.discovery import IndexLocation
+    from omniwheel.index.network import NetworkPolicy
 
 _TRANSIENT = frozenset({408, 429, 500, 502, 503, 504})
 """HTTP statuses worth another try."""
@@ -40,13 +41,19 @@ class WheelFetcher:
     :class:`TransientFetchError`, which the store retries, when trying again may help).
     """
 
-    def __init__(self, *, index: IndexLocation | None, timeout: float = 60.0) -> None:
+    def __init__(
+        self, *, index: IndexLocation | None, network: NetworkPolicy | None = None
+    ) -> None:
+        """``network`` defaults to the index's policy (``OMNIWHEEL_HTTP_TIMEOUT``), else the
+        default one."""
         import httpx
 
         from omniwheel.index.credentials import IndexCredentials
+        from omniwheel.index.network import NetworkPolicy
         from omniwheel.index.tls import tls_verification
 
         self._index = index
+        self._network = network or (index.network if index is not None else NetworkPolicy())
         self._credentials = (
             None if index is None else IndexCredentials(index.url, index.credentials)
         )
@@ -55,7 +62,9 @@ class WheelFetcher:
             self._http = httpx.Client(
                 http2=True,
                 verify=verify,
-                timeout=httpx.Timeout(timeout, connect=10.0),
+                timeout=httpx.Timeout(
+                    self._network.timeout, connect=self._network.connect_timeout, pool=None
+                ),
                 follow_redirects=True,
                 headers={"User-Agent": f"omniwheel/{__version__}"},
                 limits=httpx.Limits(max_connections=WORKERS, max_keepalive_connections=WORKERS),
@@ -80,7 +89,7 @@ class WheelFetcher:
         try:
             parts = urlsplit(wheel.url)
         except ValueError as exc:  # e.g. an IPv6 host without its "]"
-            raise _download_error(wheel, exc, index=self._index) from exc
+            raise _download_error(wheel, exc, index=self._index, network=self._network) from exc
         if parts.scheme == "file":
             return _file_chunks(wheel, Path(unquote(parts.path)))
         return self._http_chunks(wheel, wheel.url)
@@ -97,7 +106,7 @@ class WheelFetcher:
                     yield from response.iter_bytes(CHUNK)
                     return
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise _download_error(wheel, exc, index=self._index) from exc
+            raise _download_error(wheel, exc, index=self._index, network=self._network) from exc
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
         import httpx
@@ -151,27 +160,42 @@ class OfflineFetcher:
 
 
 def _download_error(
-    wheel: WheelSource, exc: Exception, *, index: IndexLocation | None
+    wheel: WheelSource,
+    exc: Exception,
+    *,
+    index: IndexLocation | None,
+    network: NetworkPolicy | None = None,
 ) -> StoreError:
     """The store's error for an httpx failure while downloading ``wheel``.
 
-    Trouble on the way (timeouts, refused, dropped or cut-off connections, a proxy) is
-    transient and retried; a certificate that the CA bundle (``index``'s, else the default)
-    does not verify, a redirect loop, a body that does not decode, a URL that cannot be
-    fetched or a client-side protocol error would fail the same way again, so it is final.
+    Trouble on the way (a connection not made, refused, dropped or cut off, a proxy) is
+    transient and retried.  A read timeout is final: the server is up but slower than
+    ``network``'s timeout, and another try would wait as long.  A certificate that the CA
+    bundle (``index``'s, else the default) does not verify, a redirect loop, a body that does
+    not decode, a URL that cannot be fetched or a client-side protocol error would fail the
+    same way again, so it is final too.
     """
     import httpx
 
     from omniwheel.index.discovery import url_authority
+    from omniwheel.index.network import NetworkPolicy
     from omniwheel.index.tls import untrusted_certificate
 
     untrusted = untrusted_certificate(exc, url=wheel.origin, location=index)
     if untrusted is not None:
         return StoreError(f"{wheel.describe()}: {untrusted.message}", hint=untrusted.hint)
+    if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
+        policy = network or NetworkPolicy()
+        return StoreError(
+            f"{wheel.describe()}: {wheel.origin} sent nothing for "
+            f"{policy.describe_timeout()}; not asked again, since another try would wait as long",
+            hint=policy.timeout_hint(),
+        )
     message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
     host = url_authority(wheel.origin) or wheel.origin
     on_the_way = (
-        httpx.TimeoutException,
+        httpx.ConnectTimeout,
+        httpx.PoolTimeout,
         httpx.NetworkError,
         httpx.RemoteProtocolError,
         httpx.ProxyError,
