@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from omniwheel.env.choice import ChoiceRequest
 
 
 def add_project_option(parser: argparse.ArgumentParser) -> None:
@@ -71,4 +75,82 @@ def add_pin_python_options(parser: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="read releases from URL/{tag}/{asset} (default: OMNIWHEEL_PYTHON_MIRROR, "
         "[tool.omniwheel] python-mirror, else the canonical host); never recorded in the lock",
+    )
+
+
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """Which extras and dependency groups of the lock to install (uv's flags; see
+    :mod:`omniwheel.env.choice`)."""
+    chosen = parser.add_argument_group(
+        "extras and dependency groups",
+        "default: the project's dependencies plus the `dev` group when declared "
+        "([tool.omniwheel] default-groups changes which groups)",
+    )
+    chosen.add_argument(
+        "--extra", action="append", default=[], metavar="NAME", help="add an extra (repeatable)"
+    )
+    chosen.add_argument("--all-extras", action="store_true", help="add every extra")
+    chosen.add_argument(
+        "--no-extra",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out an extra (with --all-extras; repeatable)",
+    )
+    chosen.add_argument(
+        "--group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a dependency group to the default ones (repeatable)",
+    )
+    chosen.add_argument(
+        "--only-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="install only this group: not the project's dependencies, not the default "
+        "groups (repeatable)",
+    )
+    chosen.add_argument(
+        "--no-group",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="leave out a group, even a default one (repeatable)",
+    )
+    chosen.add_argument("--all-groups", action="store_true", help="add every dependency group")
+    chosen.add_argument(
+        "--no-default-groups",
+        action="store_true",
+        help="leave out the default groups (the project's dependencies stay)",
+    )
+    dev = chosen.add_mutually_exclusive_group()
+    dev.add_argument(
+        "--dev", action="store_true", default=None, help="add the `dev` group (--group dev)"
+    )
+    dev.add_argument("--no-dev", dest="dev", action="store_false", help="leave out the `dev` group")
+    dev.add_argument(
+        "--only-dev", action="store_true", help="install only the `dev` group (--only-group dev)"
+    )
+
+
+def choice_request(args: argparse.Namespace) -> ChoiceRequest:
+    """The :class:`ChoiceRequest` that :func:`add_selection_options` parsed; the default
+    install for a command without them."""
+    from omniwheel.env.choice import ChoiceRequest
+
+    if not hasattr(args, "all_extras"):
+        return ChoiceRequest()
+    return ChoiceRequest(
+        extras=tuple(args.extra),
+        all_extras=args.all_extras,
+        no_extras=tuple(args.no_extra),
+        groups=tuple(args.group),
+        only_groups=tuple(args.only_group),
+        no_groups=tuple(args.no_group),
+        all_groups=args.all_groups,
+        no_default_groups=args.no_default_groups,
+        dev=args.dev,
+        only_dev=args.only_dev,
     )

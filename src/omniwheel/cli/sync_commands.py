@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.locking import LockPolicy, ensure_current_lock
-from omniwheel.cli.options import add_json_option, add_project_option, add_upgrade_options
+from omniwheel.cli.options import (
+    add_json_option,
+    add_project_option,
+    add_selection_options,
+    add_upgrade_options,
+    choice_request,
+)
 from omniwheel.cli.output import Output
 from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
 from omniwheel.errors import OmniwheelError
@@ -33,6 +39,7 @@ from omniwheel.errors import OmniwheelError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from omniwheel.env.choice import ChoiceRequest
     from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
     from omniwheel.index.discovery import IndexLocation
     from omniwheel.store.store import WheelSource
@@ -60,6 +67,7 @@ def add_sync_commands(commands: Any) -> None:
         "unless --locked or --frozen.",
     )
     add_environment_options(sync_parser)
+    add_selection_options(sync_parser)
     add_lock_policy_options(sync_parser)
     sync_parser.add_argument(
         "--dry-run", action="store_true", help="print what would change, change nothing"
@@ -85,6 +93,7 @@ def add_sync_commands(commands: Any) -> None:
         "the exit code is CMD's.",
     )
     add_environment_options(run_parser)
+    add_selection_options(run_parser)
     add_lock_policy_options(run_parser)
     run_parser.add_argument(
         "--artifacts",
@@ -231,9 +240,11 @@ def sync_environment(
     project: Path,
     dry_run: bool,
     on_fetched: Callable[[WheelSource, bool], None] | None = None,
+    choice: ChoiceRequest | None = None,
 ) -> SyncOutcome:
     """Sync ``project``'s environment as the environment options in ``args`` say;
-    ``on_fetched``: called for each wheel the store ensured, and whether it was downloaded."""
+    ``on_fetched``: called for each wheel the store ensured, and whether it was downloaded;
+    ``choice``: the extras and groups (None: as the selection options in ``args`` say)."""
     from omniwheel.env.sync import SyncRequest, in_sync
 
     request = SyncRequest(
@@ -244,6 +255,7 @@ def sync_environment(
         offline=args.offline,
         link_mode=_link_mode(args.link_mode),
         compile_bytecode=args.compile_bytecode,
+        choice=choice if choice is not None else choice_request(args),
     )
     if not dry_run:
         unchanged = in_sync(request)

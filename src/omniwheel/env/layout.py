@@ -122,6 +122,10 @@ class VenvState:
     (the lock pins none, or ``--python PATH`` overrode the pin)."""
     python_home: str | None = None
     """With :attr:`python_build`: ``home`` in ``pyvenv.cfg`` (the build's ``bin`` in the store)."""
+    choice: str | None = None
+    """The extras and groups that sync was asked for (:attr:`ChoiceRequest.key
+    <omniwheel.env.choice.ChoiceRequest.key>`); None in a state written before multi-use locks,
+    which then matches no request (one full sync writes it)."""
 
     def on_its_interpreter(self, venv: Path, request: str | None) -> bool:
         """Whether ``venv`` still runs on the interpreter this state says, as ``request``
@@ -140,6 +144,7 @@ class VenvState:
             "python-pin": self.python_pin,
             "python-build": self.python_build,
             "python-home": self.python_home,
+            "choice": self.choice,
             "site-packages": self.site_packages,
             "dists": {
                 name: {
@@ -190,6 +195,7 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
     snapshot = data["snapshot"]
     request = data.get("python-request")
     pin, build, home = data["python-pin"], data["python-build"], data["python-home"]
+    choice = data.get("choice")
     return VenvState(
         lock_sha256=str(data["lock-sha256"]),
         python=str(data["python"]),
@@ -207,6 +213,7 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
         python_pin=None if pin is None else str(pin),
         python_build=None if build is None else str(build),
         python_home=None if home is None else str(home),
+        choice=None if choice is None else str(choice),
     )
 
 

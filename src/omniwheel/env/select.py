@@ -1,10 +1,12 @@
 """What a lock asks for on this machine: the wheels it selects for one interpreter.
 
 *Selection* is the standard one — ``packaging.pylock.Pylock.select`` with the interpreter's
-marker environment and tags — so any valid PEP 751 lock works, whoever wrote it.  For locks
-omniwheel wrote, the result is cross-checked against the target recorded under
-``[tool.omniwheel]`` that this machine satisfies with the highest floor: a disagreement becomes a
-warning.  A machine the lock does not cover is an error naming the lock's targets, this machine
+marker environment and tags, and the extras and dependency groups chosen
+(:mod:`omniwheel.env.choice`, checked against the names the lock declares) — so any valid PEP 751
+lock works, whoever wrote it.  For locks omniwheel wrote, the result is cross-checked against the
+target recorded under ``[tool.omniwheel]`` that this machine satisfies with the highest floor, and
+the roots each entry records for it: a disagreement becomes a warning.  A machine the lock
+does not cover is an error naming the lock's targets, this machine
 and the command that adds it.  omniwheel's tables are read (and checked: a hand-edited value is an
 error naming its key path) by :func:`~omniwheel.lock.tool_table.read_tool_tables`.
 
@@ -24,11 +26,13 @@ from packaging.pylock import Package, PackageWheel, Pylock, PylockSelectError
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
+from omniwheel.env.choice import Choice, ChoiceRequest, LockChoices, resolve_choice
 from omniwheel.env.plan import SelectedWheel, Selection
 from omniwheel.errors import LockFileError
 from omniwheel.lock.tool_table import LockToolTable, ToolTables, read_tool_tables
 from omniwheel.platform.host import Interpreter
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import MAIN, Root
 from omniwheel.store.store import WheelSource
 
 
@@ -42,24 +46,70 @@ def select_wheels(
     lock_path: Path,
     interpreter: Interpreter,
     tables: ToolTables | None = None,
+    request: ChoiceRequest | None = None,
 ) -> Selection:
-    """The wheels ``pylock`` selects for ``interpreter``; raises when it covers no such machine,
-    or when omniwheel's tables in it hold values omniwheel does not write.  ``tables``: those
-    tables, when the caller read them already."""
+    """The wheels ``pylock`` selects for ``interpreter`` and the extras and groups ``request``
+    asks for (None: the default install); raises when it covers no such machine, when the
+    request names extras or groups the lock does not declare, or when omniwheel's tables in it
+    hold values omniwheel does not write.  ``tables``: those tables, when the caller read them
+    already."""
     if tables is None:
         tables = read_tool_tables(pylock, path=lock_path)
+    choice = resolve_choice(request or ChoiceRequest(), lock_choices(pylock, tables.lock))
     try:
         chosen = list(
             pylock.select(
                 environment=cast(Environment, dict(interpreter.marker_environment)),
                 tags=interpreter.tags,
+                extras=choice.extras,
+                dependency_groups=choice.select_groups,
             )
         )
     except PylockSelectError as exc:
+        if "Multiple packages" in str(exc):
+            raise _ambiguous(lock_path, choice, str(exc)) from exc
         raise _not_covered(lock_path, tables.lock, interpreter, str(exc)) from exc
-    requested = _requested_names(pylock, tables.lock)
+    requested = _requested_names(pylock, tables.lock, choice)
     wheels = tuple(_selected(package, source, lock_path, requested) for package, source in chosen)
-    return Selection(wheels=wheels, warnings=_cross_check(pylock, tables, interpreter, wheels))
+    warnings = _cross_check(pylock, tables, interpreter, wheels, _roots_of(choice))
+    if tables.lock is not None and tables.lock.single_use_extras is not None:
+        warnings = (
+            "pylock.toml is a single-use lock (extras chosen at lock time: "
+            f"{', '.join(tables.lock.single_use_extras) or 'none'}); installing it as it is — "
+            "relock once with `omniwheel lock` to choose extras and groups at sync",
+            *warnings,
+        )
+    return Selection(wheels=wheels, warnings=warnings)
+
+
+def lock_choices(pylock: Pylock, tool: LockToolTable | None) -> LockChoices:
+    """What ``pylock`` lets an installer choose: its declared extras and groups, and the
+    groups omniwheel's sync adds by default (recorded by omniwheel; none for another tool's)."""
+    return LockChoices(
+        extras=tuple(canonicalize_name(extra) for extra in pylock.extras or ()),
+        groups=tuple(canonicalize_name(group) for group in pylock.dependency_groups or ()),
+        lock_default_groups=tuple(pylock.default_groups or ()),
+        sync_default_groups=tool.inputs.default_groups if tool is not None else (),
+        single_use_extras=tool.single_use_extras if tool is not None else None,
+    )
+
+
+def _roots_of(choice: Choice) -> frozenset[Root]:
+    roots = {MAIN} if choice.main else set()
+    roots.update(Root(kind="extra", name=canonicalize_name(e)) for e in choice.extras)
+    roots.update(Root(kind="group", name=canonicalize_name(g)) for g in choice.groups)
+    return frozenset(roots)
+
+
+class AmbiguousSelectionError(LockFileError):
+    """The choice selects two entries of one package (extras or groups that conflict)."""
+
+
+def _ambiguous(lock_path: Path, choice: Choice, reason: str) -> AmbiguousSelectionError:
+    return AmbiguousSelectionError(
+        f"{lock_path.name} selects two versions of one package for {choice.describe()}: {reason}",
+        hint="these extras or groups cannot be installed together; choose fewer",
+    )
 
 
 def _selected(
@@ -96,12 +146,22 @@ def _selected(
     )
 
 
-def _requested_names(pylock: Pylock, tool: LockToolTable | None) -> frozenset[str]:
-    """The direct requirements: omniwheel's recorded ones, else the dependency graph's roots."""
-    if tool is not None and tool.inputs.requirements:
-        return frozenset(
-            canonicalize_name(Requirement(text).name) for text in tool.inputs.requirements
-        )
+def _requested_names(pylock: Pylock, tool: LockToolTable | None, choice: Choice) -> frozenset[str]:
+    """The direct requirements of the chosen roots: omniwheel's recorded ones, else the
+    dependency graph's roots."""
+    if tool is not None:
+        inputs = tool.inputs
+        texts = [
+            *(inputs.requirements if choice.main else ()),
+            *(
+                text
+                for extra in choice.extras
+                for text in inputs.optional_dependencies.get(extra, ())
+            ),
+            *(text for group in choice.groups for text in inputs.dependency_groups.get(group, ())),
+        ]
+        if texts or inputs.requirements:
+            return frozenset(canonicalize_name(Requirement(text).name) for text in texts)
     depended_on = {
         canonicalize_name(str(dep["name"]))
         for package in pylock.packages
@@ -151,9 +211,10 @@ def _cross_check(
     tables: ToolTables,
     interpreter: Interpreter,
     wheels: Sequence[SelectedWheel],
+    roots: frozenset[Root],
 ) -> tuple[str, ...]:
     """Warnings when this machine is none of the lock's targets, or the markers select other
-    packages here than the lock recorded for the target it is."""
+    packages here than the lock recorded for the target it is and the chosen ``roots``."""
     targets = tables.lock.inputs.targets if tables.lock is not None else ()
     if not targets:
         return ()
@@ -167,7 +228,7 @@ def _cross_check(
     expected = {
         (package.name, str(package.version))
         for package, table in zip(pylock.packages, tables.packages, strict=True)
-        if table is not None and target in table.targets
+        if table is not None and table.roots_on(target) & roots
     }
     selected = {(wheel.name, wheel.version) for wheel in wheels}
     if expected == selected:

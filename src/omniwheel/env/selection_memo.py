@@ -1,10 +1,11 @@
 """What a lock selected for an interpreter, remembered: a sync into a new environment, from a lock
 this machine has synced before, neither parses the lock nor loads ``packaging``.
 
-Selecting is a pure function of the lock's bytes, of where the lock is (local wheel paths are
-relative to it), of the interpreter's probe facts (its marker values, version, ABI, libc and
-macOS versions — everything it reported but its own paths, which differ from one venv to the
-next), of whether that interpreter is the one running omniwheel (whose own wheel tags are then
+Selecting is a pure function of the lock's bytes, of the extras and groups asked for (the
+request's :attr:`~omniwheel.env.choice.ChoiceRequest.key`), of where the lock is (local wheel
+paths are relative to it), of the interpreter's probe facts (its marker values, version, ABI,
+libc and macOS versions — everything it reported but its own paths, which differ from one venv to
+the next), of whether that interpreter is the one running omniwheel (whose own wheel tags are then
 used), and of the code that selects (omniwheel's and packaging's versions, :data:`MEMO_VERSION`).
 An entry is keyed by a hash of all of them, so it can only ever stand for the selection it
 remembers; nothing needs invalidating.  An entry exists only after a selection succeeded, which
@@ -27,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from omniwheel.cachedir import SELECTIONS_DIR
+from omniwheel.env.choice import ChoiceRequest
 from omniwheel.env.plan import SelectedWheel, Selection
 from omniwheel.platform.probe import ProbeFacts
 from omniwheel.store.store import WheelSource
 
-MEMO_VERSION = 1
+MEMO_VERSION = 2
 """Bump when what selection answers for the same inputs changes, or the entries' shape does."""
 _PER_VENV_FACTS = frozenset({"executable", "paths"})
 """Probe facts that name the venv, not the interpreter: left out of the key."""
@@ -47,7 +49,14 @@ class SelectionMemo:
     def in_cache(cls, cache_root: Path) -> SelectionMemo:
         return cls(cache_root / SELECTIONS_DIR)
 
-    def key(self, *, lock_sha256: str, lock_path: Path, facts: ProbeFacts) -> str:
+    def key(
+        self,
+        *,
+        lock_sha256: str,
+        lock_path: Path,
+        facts: ProbeFacts,
+        choice: ChoiceRequest | None = None,
+    ) -> str:
         """The hash of everything selecting depends on (see the module docstring)."""
         import packaging  # the package's __init__ only: its version, no parsing machinery
 
@@ -58,6 +67,7 @@ class SelectionMemo:
             "omniwheel": __version__,
             "packaging": packaging.__version__,
             "lock": lock_sha256,
+            "choice": (choice or ChoiceRequest()).key,
             "lock-path": str(lock_path),
             "facts": {k: v for k, v in facts.data.items() if k not in _PER_VENV_FACTS},
             "running": facts.is_running_interpreter(),

@@ -29,11 +29,12 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from omniwheel.env.audit import Audit, Drift, audit
+from omniwheel.env.choice import ChoiceRequest
 from omniwheel.env.layout import LinkMode, VenvState, is_venv, read_state, venv_python
 from omniwheel.errors import LockFileError
 
@@ -77,6 +78,8 @@ class SyncRequest:
     link_mode: LinkMode = "hardlink"
     compile_bytecode: bool = False
     """Compile the newly installed ``.py`` files with the environment's interpreter."""
+    choice: ChoiceRequest = field(default_factory=ChoiceRequest)
+    """The extras and dependency groups to install (default: the default install)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -275,7 +278,10 @@ def _sync_changes(
             open_fetcher=open_fetcher,
         )
         if memo is not None and (pinned is None or pinned.facts is None):
-            memo.put(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts), selection)
+            key = memo.key(
+                lock_sha256=lock_sha256, lock_path=lock_path, facts=facts, choice=request.choice
+            )
+            memo.put(key, selection)
     site_packages = site_packages_of(facts.paths)
     damaged = frozenset(drift.damaged) if drift is not None else frozenset()
     # A venv about to be made anew (a dry run's) holds nothing that will stay.
@@ -353,7 +359,8 @@ def _remembered(
     facts = probe.early_facts()
     if facts is None:
         return None
-    selection = memo.get(memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts))
+    key = memo.key(lock_sha256=lock_sha256, lock_path=lock_path, facts=facts, choice=request.choice)
+    selection = memo.get(key)
     return None if selection is None else (facts, selection)
 
 
@@ -371,13 +378,16 @@ def _select(
     """Parse the lock, settle the interpreter (creating the venv if needed), select the wheels:
     the interpreter's facts, the selection, whether the venv was created, and how a pinned
     interpreter was settled (None when the lock pins none)."""
-    from omniwheel.env.select import select_wheels
+    from omniwheel.env.choice import resolve_choice
+    from omniwheel.env.select import lock_choices, select_wheels
     from omniwheel.lock.tool_table import read_tool_tables
     from omniwheel.platform.host import interpreter_from
 
     pylock = _parse_lock(lock_path, lock_bytes)
-    # omniwheel's tables are checked before a venv is made: a hand-edited lock changes nothing.
+    # omniwheel's tables and the extras and groups asked for are checked before a venv is
+    # made: a hand-edited lock or a misspelt group changes nothing.
     tables = read_tool_tables(pylock, path=lock_path)
+    resolve_choice(request.choice, lock_choices(pylock, tables.lock))
     probe.wait()
     pins = tables.lock.pythons if tables.lock is not None else ()
     pinned = None
@@ -399,7 +409,11 @@ def _select(
     else:
         facts = probe.facts(python, created=created)
     selection = select_wheels(
-        pylock, lock_path=lock_path, interpreter=interpreter_from(facts), tables=tables
+        pylock,
+        lock_path=lock_path,
+        interpreter=interpreter_from(facts),
+        tables=tables,
+        request=request.choice,
     )
     return facts, selection, created, pinned
 
@@ -548,10 +562,12 @@ def _check_offline(plan: Plan) -> None:
 
 
 def _same_lock(state: VenvState | None, lock_bytes: bytes, request: SyncRequest) -> bool:
-    """Whether the last completed sync installed this very lock, as this request asks."""
+    """Whether the last completed sync installed this very lock, as this request asks (the
+    same interpreter request, the same extras and groups)."""
     return (
         state is not None
         and state.lock_sha256 == hashlib.sha256(lock_bytes).hexdigest()
+        and state.choice == request.choice.key
         and (request.python is None or request.python == state.python_request)
         and venv_python(request.venv).exists()
         and state.on_its_interpreter(request.venv, request.python)
@@ -698,4 +714,5 @@ def _new_state(
         python_pin=None if pinned is None else pinned.pin.sha256,
         python_build=pinned.pin.sha256 if pinned is not None and pinned.used else None,
         python_home=pinned.home if pinned is not None and pinned.used else None,
+        choice=request.choice.key,
     )
