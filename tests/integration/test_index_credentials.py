@@ -56,6 +56,7 @@ def pypi(tmp_path_factory: pytest.TempPathFactory, foo_wheel: Path) -> Iterator[
     server = PypiServer(tmp_path_factory.mktemp("pypi") / "packages", user=USER, password=PASSWORD)
     with server:
         server.add(foo_wheel)
+        server.add(build_wheel(tmp_path_factory.mktemp("plain"), "plain", "1.0"))
         yield server
 
 
@@ -220,6 +221,45 @@ def test_pypiserver_with_the_keyring_after_a_refusal(
         store.ensure_tree(wheel_source(foo_wheel, wheel.file.url), fetcher)
     assert store.has_tree(hashlib.sha256(foo_wheel.read_bytes()).hexdigest())
     assert len(keyring_log.read_text().splitlines()) == 2
+
+
+@pytest.mark.parametrize("setting", ["subprocess", None])
+def test_lock_asks_the_keyring_when_the_project_says_so(
+    pypi: PypiServer, tmp_path: Path, keyring_log: Path, setting: str | None
+) -> None:
+    project = tmp_path / "project"
+    tool = {"keyring-provider": setting} if setting else {}
+    write_project(project, {"name": "demo", "version": "0.1", "dependencies": ["plain"]}, tool)
+    url = pypi.url.replace("http://", f"http://{USER}@")
+    args = ["--platform", "linux-x86_64@3.12"]
+    home = {"HOME": str(tmp_path / "home")}  # no netrc of the machine's user
+    run = run_lock(project, args, index_url=url, cache_dir=tmp_path / "cache", environ=home)
+    if setting is None:
+        # pypiserver answers 403 to a user without password.
+        assert run.exit_code == 1, run.output
+        assert (
+            "answered HTTP 403: the `default` index (from OMNIWHEEL_INDEX_URL) refused the "
+            "credentials from the index URL\n"
+        ) in run.stderr
+        assert not keyring_log.exists()
+        return
+    assert run.exit_code == 0, run.output
+    assert run.lock_text is not None
+    assert f"http://{pypi.host}:{pypi.port}/packages/plain-1.0-py3-none-any.whl" in run.lock_text
+    assert PASSWORD not in run.lock_text + run.output
+    assert f"{USER}@" not in run.lock_text
+    assert keyring_log.read_text().splitlines()[0] == f"get {pypi.url} {USER}"
+
+
+def test_an_unknown_keyring_provider_is_a_project_error(pypi: PypiServer, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    write_project(project, {"name": "demo", "version": "0.1"}, {"keyring-provider": "import"})
+    run = run_lock(project, [], index_url=pypi.url, cache_dir=tmp_path / "cache")
+    assert run.exit_code == 1, run.output
+    assert (
+        'tool.omniwheel.keyring-provider: expected "disabled" or "subprocess", got \'import\''
+        in run.stderr
+    ), run.output
 
 
 def test_the_store_downloads_from_pypiserver_with_netrc_credentials(

@@ -97,6 +97,7 @@ def relock(
         tool_url=project.settings.index_url,
         environ=os.environ,
         home=Path.home(),
+        keyring_provider=project.settings.keyring_provider,
     )
     with output.status("Resolving"):
         outcome = lock_project(

@@ -152,6 +152,7 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         tool_url=project.settings.index_url,
         environ=os.environ,
         home=Path.home(),
+        keyring_provider=project.settings.keyring_provider,
     )
     for note in location.notes:
         output.note(note)

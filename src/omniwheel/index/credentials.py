@@ -34,10 +34,10 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from omniwheel.errors import IndexAccessError
+from omniwheel.project.pyproject import KeyringProvider
 
 __all__ = [
     "DEFAULT_INDEX_NAME",
@@ -57,7 +57,6 @@ __all__ = [
 DEFAULT_INDEX_NAME = "default"
 """The name of the index omniwheel discovers (``--index-url`` … pip's default)."""
 
-KeyringProvider = Literal["disabled", "subprocess"]
 KEYRING_PROVIDERS: tuple[KeyringProvider, ...] = ("disabled", "subprocess")
 KEYRING_VARIABLE = "OMNIWHEEL_KEYRING_PROVIDER"
 KEYRING_TIMEOUT_SECONDS = 30.0

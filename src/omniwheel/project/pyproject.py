@@ -37,6 +37,7 @@ from omniwheel.errors import Problem, ProjectError, ValidationError
 from omniwheel.project.timestamp import ACCEPTED_FORMS, TimestampError, parse_exclude_newer
 
 __all__ = [
+    "KeyringProvider",
     "NoWheelPolicy",
     "Project",
     "ProjectNotFoundError",
@@ -54,6 +55,11 @@ NoWheelPolicy = Literal["error", "skip-target"]
 """What to do when a needed package has no wheel for a target: fail, or drop the target."""
 
 _NO_WHEEL_POLICIES: dict[str, NoWheelPolicy] = {"error": "error", "skip-target": "skip-target"}
+KeyringProvider = Literal["disabled", "subprocess"]
+_KEYRING_PROVIDERS: dict[str, KeyringProvider] = {
+    "disabled": "disabled",
+    "subprocess": "subprocess",
+}
 
 # [project] fields omniwheel reads; if the build backend computes one, omniwheel cannot know it.
 _STATIC_FIELDS = ("dependencies", "optional-dependencies", "requires-python")
@@ -91,6 +97,9 @@ class Settings:
     """Allow pre-releases even where no specifier names one."""
     no_wheel: NoWheelPolicy = "error"
     """``no-wheel``: what a missing wheel for a target does."""
+    keyring_provider: KeyringProvider | None = None
+    """``keyring-provider``: ``subprocess`` asks the ``keyring`` command for an index's password
+    after a 401/403; unset is disabled (``OMNIWHEEL_KEYRING_PROVIDER`` overrides both)."""
     artifacts: str | None = None
     """Path of a Julia ``Artifacts.toml`` to write alongside the lock."""
     pin_python: bool = False
@@ -414,6 +423,7 @@ _SETTING_KEYS = (
     "uniform",
     "prerelease",
     "no-wheel",
+    "keyring-provider",
     "artifacts",
     "pin-python",
     "python-release",
@@ -435,6 +445,7 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         uniform=_boolean(table.get("uniform"), f"{where}.uniform", problems),
         prerelease=_boolean(table.get("prerelease"), f"{where}.prerelease", problems),
         no_wheel=no_wheel,
+        keyring_provider=_keyring_provider(table.get("keyring-provider"), where, problems),
         artifacts=_string(table.get("artifacts"), f"{where}.artifacts", problems, nonempty=True),
         pin_python=_boolean(table.get("pin-python"), f"{where}.pin-python", problems),
         python_release=_release(table.get("python-release"), f"{where}.python-release", problems),
@@ -533,6 +544,18 @@ def _choice(value: object, where: str, problems: list[Problem]) -> NoWheelPolicy
         problems.append(Problem(where=where, message=f"expected {choices}, got {text!r}"))
         return "error"
     return policy
+
+
+def _keyring_provider(value: object, where: str, problems: list[Problem]) -> KeyringProvider | None:
+    text = _string(value, f"{where}.keyring-provider", problems)
+    if text is None:
+        return None
+    provider = _KEYRING_PROVIDERS.get(text)
+    if provider is None:
+        choices = " or ".join(f'"{choice}"' for choice in _KEYRING_PROVIDERS)
+        message = f"expected {choices}, got {text!r}"
+        problems.append(Problem(where=f"{where}.keyring-provider", message=message))
+    return provider
 
 
 def _exclude_newer(value: object, problems: list[Problem]) -> datetime | None:
