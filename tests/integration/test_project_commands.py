@@ -128,3 +128,27 @@ def test_add_frozen_only_edits_the_file(space: Workspace) -> None:
     assert (space.project / "pylock.toml").read_bytes() == lock
     assert not space.venv.exists()
     assert "beta" in str(_pyproject(space))
+
+
+def test_add_dev_writes_a_dependency_group_locks_and_installs_it(space: Workspace) -> None:
+    space.server.add_file(build_wheel(space.root / "more", "tester", "1.0"))
+    run = space.cli("add", "--dev", "tester")
+    assert run.exit_code == 0, run.stderr
+    assert _pyproject(space)["dependency-groups"] == {"dev": ["tester"]}
+    data = tomllib.loads((space.project / "pylock.toml").read_text(encoding="utf-8"))
+    assert (data["dependency-groups"], data["default-groups"]) == (["dev"], ["default"])
+    assert space.versions()["tester"] == "1.0"
+    run = space.cli("remove", "--dev", "tester")
+    assert run.exit_code == 0, run.stderr
+    assert "tester" not in space.versions()
+
+
+def test_add_to_a_group_installs_it_once_and_a_plain_sync_leaves_it_out(space: Workspace) -> None:
+    space.server.add_file(build_wheel(space.root / "more", "linter", "1.0"))
+    run = space.cli("add", "--group", "lint", "linter")
+    assert run.exit_code == 0, run.stderr
+    assert space.versions()["linter"] == "1.0"  # what was named is installed
+    assert space.cli("sync").exit_code == 0
+    assert "linter" not in space.versions()  # lint is not a default group
+    assert space.cli("sync", "--group", "lint").exit_code == 0
+    assert space.versions()["linter"] == "1.0"

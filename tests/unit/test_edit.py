@@ -173,3 +173,75 @@ def test_every_refused_edit_says_what_to_do(edit: Callable[[], object], message:
     with pytest.raises(EditError, match=message) as caught:
         edit()
     assert caught.value.hint
+
+
+GROUPS = """\
+[project]
+name = "demo"
+dependencies = []
+
+[dependency-groups]
+Test_Suite = [
+    "pytest>=8",  # the runner
+    "idna",
+]
+dev = [{include-group = "test-suite"}, "ruff"]  # lint too
+"""
+
+
+def test_add_to_a_group_reuses_its_key_after_normalization_and_keeps_the_rest() -> None:
+    edited = add_requirements(GROUPS, ["pytest>=9", "coverage"], dependency_group="test-suite")
+    assert edited.changes == ("~ pytest>=8 → pytest>=9", "+ coverage")
+    assert "# the runner" in edited.text
+    assert 'dev = [{include-group = "test-suite"}, "ruff"]  # lint too' in edited.text
+    data = tomllib.loads(edited.text)
+    assert data["dependency-groups"]["Test_Suite"] == ["pytest>=9", "idna", "coverage"]
+    assert "test-suite" not in data["dependency-groups"]
+
+
+def test_add_to_a_group_with_includes_keeps_them() -> None:
+    edited = add_requirements(GROUPS, ["mypy"], dependency_group="dev")
+    data = tomllib.loads(edited.text)
+    assert data["dependency-groups"]["dev"] == [{"include-group": "test-suite"}, "ruff", "mypy"]
+
+
+def test_add_to_a_new_group_creates_the_table() -> None:
+    edited = add_requirements(PROJECT, ["pytest"], dependency_group="dev")
+    data = tomllib.loads(edited.text)
+    assert data["dependency-groups"] == {"dev": ["pytest"]}
+    assert data["tool"] == {"omniwheel": {"platforms": ["linux-x86_64"]}}
+    assert "# only Linux" in edited.text
+    problems: list[Problem] = []
+    parse_project(data, Path("/p/pyproject.toml"), problems)
+    assert problems == []
+
+
+def test_remove_from_a_group_leaves_its_includes() -> None:
+    edited = remove_requirements(GROUPS, ["RUFF"], dependency_group="dev")
+    assert edited.changes == ("- ruff",)
+    data = tomllib.loads(edited.text)
+    assert data["dependency-groups"]["dev"] == [{"include-group": "test-suite"}]
+
+
+def test_remove_names_the_group_that_lists_it() -> None:
+    with pytest.raises(EditError) as caught:
+        remove_requirements(GROUPS, ["idna"], dependency_group="dev")
+    assert caught.value.message == "idna is not in [dependency-groups].dev"
+    assert caught.value.hint == "it is listed elsewhere; use --group Test_Suite"
+
+
+@pytest.mark.parametrize(
+    ("group", "message"),
+    [
+        ("Default", "the group name 'Default' is reserved"),
+        ("no good", "invalid dependency group 'no good'"),
+    ],
+)
+def test_a_group_name_that_cannot_be_used_is_refused(group: str, message: str) -> None:
+    with pytest.raises(EditError, match=message):
+        add_requirements(GROUPS, ["x"], dependency_group=group)
+
+
+def test_an_extra_and_a_group_at_once_is_refused() -> None:
+    with pytest.raises(EditError, match="give one"):
+        add_requirements(GROUPS, ["x"], group="plot", dependency_group="dev")

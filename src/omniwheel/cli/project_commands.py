@@ -24,6 +24,7 @@ from omniwheel.cli.sync_commands import add_environment_options, report, sync_en
 from omniwheel.errors import Problem, ProjectError
 
 if TYPE_CHECKING:
+    from omniwheel.env.choice import ChoiceRequest
     from omniwheel.project.edit import Edited
     from omniwheel.project.pyproject import Project
 
@@ -44,26 +45,34 @@ def add_project_commands(commands: Any) -> None:
     add = commands.add_parser(
         "add",
         help="add dependencies to pyproject.toml, relock and sync",
-        description="Add requirements to [project].dependencies (or an optional group), "
-        "replacing any for the same package and marker; then relock, keeping the other locked "
-        "versions, and sync.  On failure pyproject.toml and pylock.toml are restored.",
+        description="Add requirements to [project].dependencies (or an extra, or a PEP 735 "
+        "dependency group), replacing any for the same package and marker; then relock every "
+        "extra and group, keeping the other locked versions, and sync the default install "
+        "plus what was named.  On failure pyproject.toml and pylock.toml are restored.",
     )
     add.add_argument("requirements", nargs="+", metavar="REQUIREMENT", help='e.g. "httpx>=0.27"')
     remove = commands.add_parser(
         "remove",
         help="remove dependencies from pyproject.toml, relock and sync",
         description="Remove every requirement for the named packages from "
-        "[project].dependencies (or an optional group); then relock and sync.  On failure "
-        "pyproject.toml and pylock.toml are restored.",
+        "[project].dependencies (or an extra, or a dependency group); then relock and sync.  "
+        "On failure pyproject.toml and pylock.toml are restored.",
     )
     remove.add_argument("names", nargs="+", metavar="NAME", help="package names")
     for parser in (add, remove):
-        parser.add_argument(
+        place = parser.add_mutually_exclusive_group()
+        place.add_argument(
             "--optional",
-            metavar="GROUP",
-            help="edit [project.optional-dependencies] GROUP instead (add also includes the "
-            "group in the lock)",
+            metavar="EXTRA",
+            help="edit the extra [project.optional-dependencies] EXTRA instead (add also "
+            "installs it)",
         )
+        place.add_argument(
+            "--group",
+            metavar="GROUP",
+            help="edit the PEP 735 group [dependency-groups] GROUP instead (add also installs it)",
+        )
+        place.add_argument("--dev", action="store_true", help="edit the `dev` group (--group dev)")
         parser.add_argument(
             "--no-sync", action="store_true", help="relock, but leave the environment alone"
         )
@@ -105,8 +114,11 @@ def run_add(args: argparse.Namespace, output: Output) -> int:
 
     root = _root(args)
     original = _read_text(root / PYPROJECT)
-    edited = add_requirements(original, args.requirements, group=args.optional)
-    return _apply(args, output, root, edited, include_group=args.optional)
+    group = _dependency_group(args)
+    edited = add_requirements(
+        original, args.requirements, group=args.optional, dependency_group=group
+    )
+    return _apply(args, output, root, edited, choice=_choice_with(args.optional, group))
 
 
 def run_remove(args: argparse.Namespace, output: Output) -> int:
@@ -114,8 +126,23 @@ def run_remove(args: argparse.Namespace, output: Output) -> int:
 
     root = _root(args)
     original = _read_text(root / PYPROJECT)
-    edited = remove_requirements(original, args.names, group=args.optional)
-    return _apply(args, output, root, edited, include_group=None)
+    group = _dependency_group(args)
+    edited = remove_requirements(original, args.names, group=args.optional, dependency_group=group)
+    return _apply(args, output, root, edited, choice=_choice_with(None, None))
+
+
+def _dependency_group(args: argparse.Namespace) -> str | None:
+    return "dev" if args.dev else args.group
+
+
+def _choice_with(extra: str | None, group: str | None) -> ChoiceRequest:
+    """What ``add`` syncs: the default install plus the extra or group it added to."""
+    from omniwheel.env.choice import ChoiceRequest
+
+    return ChoiceRequest(
+        extras=(extra,) if extra is not None else (),
+        groups=(group,) if group is not None else (),
+    )
 
 
 def _apply(
@@ -124,9 +151,10 @@ def _apply(
     root: Path,
     edited: Edited,
     *,
-    include_group: str | None,
+    choice: ChoiceRequest,
 ) -> int:
-    """Write the edit, relock and sync; restore both files if any of it fails."""
+    """Write the edit, relock every root and sync ``choice``; restore both files if any of it
+    fails."""
     from omniwheel.lock.locker import LockOptions
 
     pyproject = root / PYPROJECT
@@ -140,7 +168,7 @@ def _apply(
         options = LockOptions()  # every extra and group is locked: nothing to choose here
         relock(project, options, index_url=args.index_url, cache_root=cache_root(), output=output)
         if not args.no_sync:
-            outcome = sync_environment(args, output, project=root, dry_run=False)
+            outcome = sync_environment(args, output, project=root, dry_run=False, choice=choice)
             report(outcome, output, quiet_when_unchanged=False)
     return 0
 

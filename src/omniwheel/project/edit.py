@@ -25,6 +25,7 @@ from tomlkit.exceptions import TOMLKitError
 from tomlkit.items import Array, Table
 
 from omniwheel.errors import ProjectError
+from omniwheel.project.pyproject import DEFAULT_GROUP
 
 _NAME_RUN = re.compile(r"[^A-Za-z0-9._-]+")
 _EDGE = re.compile(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$")
@@ -107,11 +108,19 @@ def parse_requirements(texts: Sequence[str]) -> tuple[Requirement, ...]:
     return tuple(parsed)
 
 
-def add_requirements(text: str, requirements: Sequence[str], *, group: str | None = None) -> Edited:
-    """Add ``requirements`` to ``[project].dependencies`` (or optional group ``group``)."""
+def add_requirements(
+    text: str,
+    requirements: Sequence[str],
+    *,
+    group: str | None = None,
+    dependency_group: str | None = None,
+) -> Edited:
+    """Add ``requirements`` to ``[project].dependencies``, optional group (extra) ``group``, or
+    PEP 735 group ``dependency_group`` (an existing key matched after normalization; its
+    ``{include-group = ...}`` entries kept)."""
     parsed = parse_requirements(requirements)
     document = _parse(text)
-    array = _requirement_array(document, group, create=True)
+    array = _requirement_array(document, group, dependency_group, create=True)
     assert array is not None
     changes = [
         _add_one(array, raw.strip(), requirement)
@@ -120,11 +129,18 @@ def add_requirements(text: str, requirements: Sequence[str], *, group: str | Non
     return Edited(text=_dumps(document, text), changes=tuple(changes))
 
 
-def remove_requirements(text: str, names: Sequence[str], *, group: str | None = None) -> Edited:
-    """Remove every requirement named in ``names`` (normalized) from dependencies or ``group``."""
+def remove_requirements(
+    text: str,
+    names: Sequence[str],
+    *,
+    group: str | None = None,
+    dependency_group: str | None = None,
+) -> Edited:
+    """Remove every requirement named in ``names`` (normalized) from dependencies, extra
+    ``group`` or PEP 735 group ``dependency_group`` (its includes are left alone)."""
     document = _parse(text)
-    array = _requirement_array(document, group, create=False)
-    where = _where(group)
+    array = _requirement_array(document, group, dependency_group, create=False)
+    where = _where(group, dependency_group)
     changes: list[str] = []
     for name in names:
         wanted = _normalized(name)
@@ -132,7 +148,7 @@ def remove_requirements(text: str, names: Sequence[str], *, group: str | None = 
         if not indexes:
             raise EditError(
                 f"{name} is not in {where}",
-                hint=_elsewhere_hint(document, wanted, group),
+                hint=_elsewhere_hint(document, wanted, group or dependency_group),
             )
         assert array is not None
         for index in reversed(indexes):
@@ -160,7 +176,9 @@ def _parse(text: str) -> tomlkit.TOMLDocument:
         ) from None
 
 
-def _where(group: str | None) -> str:
+def _where(group: str | None, dependency_group: str | None = None) -> str:
+    if dependency_group is not None:
+        return f"[dependency-groups].{dependency_group}"
     if group is None:
         return "[project].dependencies"
     return f"[project.optional-dependencies].{group}"
@@ -182,10 +200,21 @@ def _project_table(document: tomlkit.TOMLDocument) -> Any:
 
 
 def _requirement_array(
-    document: tomlkit.TOMLDocument, group: str | None, *, create: bool
+    document: tomlkit.TOMLDocument,
+    group: str | None,
+    dependency_group: str | None,
+    *,
+    create: bool,
 ) -> Array | None:
     """The array to edit; created (multi-line) when missing and ``create`` is set."""
     project = _project_table(document)
+    if dependency_group is not None:
+        if group is not None:
+            raise EditError(
+                "--optional names an extra and --group a dependency group: give one",
+                hint="extras are installed with the package; groups are for the project only",
+            )
+        return _dependency_group_array(document, dependency_group, create=create)
     if group is None:
         return _array_in(project, "dependencies", "[project].dependencies", create=create)
     extras = project.get("optional-dependencies")
@@ -209,9 +238,38 @@ def _requirement_array(
     return _array_in(extras, key, _where(group), create=create)
 
 
-def _group_key(extras: dict[str, Any], group: str) -> str:
+def _dependency_group_array(
+    document: tomlkit.TOMLDocument, group: str, *, create: bool
+) -> Array | None:
+    """The array of PEP 735 group ``group`` in top-level ``[dependency-groups]``."""
+    wanted = _normalized(group, what="dependency group")
+    if wanted == DEFAULT_GROUP:
+        raise EditError(
+            f"the group name {group!r} is reserved: a multi-use pylock.toml calls the "
+            f"project's own dependencies `{DEFAULT_GROUP}`",
+            hint="choose another name (`dev`, `test`, `lint`, ...)",
+        )
+    groups = document.get("dependency-groups")
+    if groups is None:
+        if not create:
+            return None
+        array = _new_array()
+        groups = tomlkit.table()
+        groups.add(group, array)
+        document["dependency-groups"] = groups
+        return array
+    if not isinstance(groups, dict):
+        raise EditError(
+            "[dependency-groups] is not a table",
+            hint='make it a table of arrays: `[dependency-groups]` with, e.g., `dev = ["pytest"]`',
+        )
+    key = _group_key(groups, group, what="dependency group")
+    return _array_in(groups, key, _where(None, key), create=create)
+
+
+def _group_key(extras: dict[str, Any], group: str, *, what: str = "optional group") -> str:
     """The existing key for ``group`` (compared normalized), else ``group`` itself."""
-    wanted = _normalized(group, what="optional group")
+    wanted = _normalized(group, what=what)
     for key in extras:
         if canonicalize_name(key) == wanted:
             return str(key)
@@ -288,12 +346,17 @@ def _elsewhere_hint(
     project = document.get("project", {})
     places = []
     if group is not None and _listed(project.get("dependencies"), name):
-        places.append("`omniwheel remove` without --optional")
+        places.append("`omniwheel remove` without --optional or --group")
     extras = project.get("optional-dependencies")
     if isinstance(extras, Table | dict):
         for key, value in extras.items():
             if key != group and _listed(value, name):
                 places.append(f"--optional {key}")
+    groups = document.get("dependency-groups")
+    if isinstance(groups, Table | dict):
+        for key, value in groups.items():
+            if key != group and _listed(value, name):
+                places.append(f"--group {key}")
     if not places:
         return None
     return f"it is listed elsewhere; use {' or '.join(places)}"
