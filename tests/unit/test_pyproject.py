@@ -504,3 +504,51 @@ def test_find_project_none(tmp_path: Path) -> None:
 
 def test_empty_project_table_needs_dependencies(tmp_path: Path) -> None:
     assert list(problems_of(tmp_path, "[project]\n")) == ["project.dependencies"]
+
+
+GROUPS_BASE = '[project]\nname = "demo"\ndependencies = []\n'
+
+
+def test_dependency_groups_are_read_with_includes_expanded_and_names_normalized(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        GROUPS_BASE
+        + '[dependency-groups]\nTest_Suite = ["pytest>=8"]\n'
+        + 'dev = [{include-group = "test-suite"}, "ruff"]\n'
+        + '[tool.omniwheel]\ndefault-groups = ["Dev"]\n',
+    )
+    project = load_project(tmp_path)
+    assert {name: [str(r) for r in reqs] for name, reqs in project.dependency_groups.items()} == {
+        "test-suite": ["pytest>=8"],
+        "dev": ["pytest>=8", "ruff"],
+    }
+    assert project.settings.default_groups == ("dev",)
+
+
+@pytest.mark.parametrize(
+    ("groups", "where", "fragment"),
+    [
+        ('default = ["x"]', "dependency-groups.default", "the group name 'default' is reserved"),
+        (
+            'a = [{include-group = "b"}]\nb = [{include-group = "a"}]',
+            "dependency-groups.a",
+            "Cyclic dependency group include while resolving a: a -> b, b -> a",
+        ),
+        ('a = [{include-group = "nope"}]', "dependency-groups.a", "Dependency group 'nope' not"),
+        ('a = ["x >"]', "dependency-groups.a", "Expected semicolon"),
+    ],
+)
+def test_bad_dependency_groups_are_problems_with_their_key(
+    tmp_path: Path, groups: str, where: str, fragment: str
+) -> None:
+    problems = problems_of(tmp_path, f"{GROUPS_BASE}[dependency-groups]\n{groups}\n")
+    assert fragment in problems[where]
+
+
+def test_default_groups_must_be_names_or_all(tmp_path: Path) -> None:
+    text = f'{GROUPS_BASE}[tool.omniwheel]\ndefault-groups = "dev"\n'
+    problems = problems_of(tmp_path, text)
+    expected = 'expected an array of names or "all", got the string "dev"'
+    assert problems["tool.omniwheel.default-groups"] == expected
