@@ -482,3 +482,15 @@ def test_a_lock_from_an_index_echoing_credentials_holds_none(
     assert TOKEN not in run.output + check.output
     assert files_holding(project, TOKEN) == []
     assert files_holding(cache, TOKEN) == []
+
+
+def test_the_store_without_an_index_says_no_credentials_were_looked_up(
+    pypi: PypiServer, tmp_path: Path, foo_wheel: Path
+) -> None:
+    source = wheel_source(foo_wheel, f"http://{pypi.host}:{pypi.port}/packages/{foo_wheel.name}")
+    with WheelFetcher(index=None) as fetcher, pytest.raises(StoreError) as error:
+        Store(tmp_path / "store").ensure_tree(source, fetcher)
+    assert str(error.value).endswith("answered HTTP 401 (sent no credentials)")
+    assert (error.value.hint or "").startswith(
+        "no index is configured, so no credentials were looked up"
+    )

@@ -8,7 +8,8 @@ reads of the wheel's zip; a full download last.  Every fetch is memoised, so con
 one request, and transient failures are retried with backoff before an error names the URL.
 Credentials come from :class:`~omniwheel.index.credentials.IndexCredentials` (the URL, the
 environment, the netrc file, a keyring on a 401) and go only to the origin they belong to, also
-across redirects (httpx drops ``Authorization`` when a redirect leaves the origin).  File URLs
+across redirects: httpx drops ``Authorization`` when a redirect leaves the origin, except for a
+plain upgrade of the same host from ``http`` (port 80) to ``https`` (port 443).  File URLs
 that carry userinfo are read without it: pages, the cache and the lock never hold it.
 """
 

@@ -216,10 +216,6 @@ class IndexCredentials:
         self._keyring_asked = False
         self._index = self._index_credentials(from_url)
 
-    @property
-    def settings(self) -> CredentialSettings:
-        return self._settings
-
     def for_url(self, url: str) -> Credentials | None:
         """The credentials that may be sent to ``url``'s origin, or None."""
         origin = origin_of(url)

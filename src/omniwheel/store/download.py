@@ -132,14 +132,23 @@ class WheelFetcher:
 
     def _refused(self, message: str, url: str) -> tuple[str, str]:
         """A 401/403's message (which credentials were sent) and where to give them."""
+        from omniwheel.index.credentials import split_userinfo
+
+        # httpx sends a URL's own userinfo when no other credentials are given.
+        in_url = split_userinfo(url)[1] is not None
         if self._credentials is None:
-            return message, (
-                "give credentials for the file's host in the netrc file (`NETRC`, else "
-                "~/.netrc), or configure the index that serves it (`--index-url`, "
-                "`OMNIWHEEL_INDEX_URL`) with its credentials"
+            told = "sent the credentials in the lock's URL" if in_url else "sent no credentials"
+            return f"{message} ({told})", (
+                "no index is configured, so no credentials were looked up: set "
+                "`OMNIWHEEL_INDEX_URL` (or `--index-url`) to the index that serves the file, "
+                "with its credentials in the URL, `OMNIWHEEL_INDEX_DEFAULT_USERNAME` and "
+                "`OMNIWHEEL_INDEX_DEFAULT_PASSWORD`, or the netrc file"
             )
         sent = self._credentials.where(url)
-        told = f"sent the credentials from {sent}" if sent else "sent no credentials"
+        if sent is not None:
+            told = f"sent the credentials from {sent}"
+        else:
+            told = "sent the credentials in the lock's URL" if in_url else "sent no credentials"
         return f"{message} ({told})", self._credentials.sources_hint()
 
 
