@@ -71,10 +71,12 @@ def _explain_project(
 ) -> ResolutionError | None:
     chains = _chains(infos, provider)
     if name == PYTHON:
-        versions = ", ".join(sorted({t.python_full_version for t in provider.targets}))
+        pythons = ", ".join(sorted({_python_of(target) for target in provider.targets}))
         return ConflictError(
-            f"a dependency does not support Python {versions} ({where}):\n{chains}",
-            hint="pin an older version of that dependency, or drop the target's Python version",
+            f"Requires-Python (in the wheels' metadata) excludes Python {pythons} ({where}) for "
+            f"every version the requirements allow:\n{chains}",
+            hint="lock for a Python these versions support (--platform …@3.X, or "
+            "requires-python), or pin a version whose Requires-Python admits it",
         )
     page = provider.page(name)
     if page is None:
@@ -135,7 +137,7 @@ def _no_version(
 ) -> ResolutionError:
     """No version with a wheel satisfies the specifiers: say whether any version does at all
     (only as a source distribution) and which versions exist."""
-    wanted = " and ".join(str(s) or "any version" for s in specifiers)
+    wanted = _wanted(specifiers)
     sdists_only = sorted(
         (v for v in sdist_versions if all(s.contains(v, prereleases=True) for s in specifiers)),
         reverse=True,
@@ -161,6 +163,11 @@ def _no_version(
     )
 
 
+def _wanted(specifiers: Sequence[SpecifierSet]) -> str:
+    """``<2 and >=3``: each distinct specifier once, in the order asked."""
+    return " and ".join(dict.fromkeys(str(s) or "any version" for s in specifiers))
+
+
 def _some(versions: Sequence[Version], noun: str, *, shown: int = 5) -> str:
     """``3 versions (2.1, 2.0, 1.0)`` or ``40 versions (newest 2.1, 2.0, 1.9, 1.8, 1.7)``."""
     count = f"{len(versions)} {noun}" + ("" if len(versions) == 1 else "s")
@@ -183,7 +190,7 @@ def _all_hidden(
     where: str,
 ) -> ResolutionError:
     """Versions match, but the lock's rules hide every one: say which rule hid each."""
-    wanted = " and ".join(str(s) or "any version" for s in specifiers)
+    wanted = _wanted(specifiers)
     reasons = [_why_hidden(v, wheels, policy, prereleases=prereleases) for v, wheels in hidden]
     shown = "; ".join(text for text, _ in reasons[:3]) + ("; …" if len(reasons) > 3 else "")
     newest, (_, rule) = hidden[0][0], reasons[0]
@@ -314,13 +321,33 @@ def _python_of(target: Target) -> str:
 
 
 def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
-    """One line per requirement: ``a 1.0 (required by your project) requires b>=2``."""
-    lines = []
+    """One line per requirement and asking project: ``a 1.0 (required by your project) requires
+    b>=2``; the versions of one project that ask the same are one line (``b 3.0, 2.0, 1.0
+    (required by …) requires a>=3``), and a Requires-Python reads as one."""
+    grouped: dict[tuple[str, str], list[Version]] = {}
     for info in infos:
-        asker = str(info.parent) if info.parent is not None else ROOT
-        via = _via(info.parent.name, provider) if info.parent is not None else ""
-        lines.append(f"  - {asker}{via} requires {info.requirement.text}")
-    return "\n".join(dict.fromkeys(lines))
+        parent, requirement = info.parent, info.requirement
+        verb = "has Requires-Python" if requirement.name == PYTHON else "requires"
+        if parent is None:
+            grouped.setdefault((ROOT, f" {verb} {requirement.text}"), [])
+            continue
+        via = _via(parent.name, provider)
+        key = (_identifier_of(parent), f"{via} {verb} {requirement.text}")
+        versions = grouped.setdefault(key, [])
+        if parent.version not in versions:
+            versions.append(parent.version)
+    lines = []
+    for (asker, rest), versions in grouped.items():
+        newest = sorted(versions, reverse=True)
+        shown = ", ".join(map(str, newest[:4]))
+        more = f" and {len(newest) - 4} more" if len(newest) > 4 else ""
+        lines.append(f"  - {asker}{f' {shown}{more}' if newest else ''}{rest}")
+    return "\n".join(lines)
+
+
+def _identifier_of(candidate: Candidate) -> str:
+    extras = f"[{','.join(sorted(candidate.extras))}]" if candidate.extras else ""
+    return f"{candidate.name}{extras}"
 
 
 def _via(name: NormalizedName, provider: GroupProvider) -> str:

@@ -152,15 +152,19 @@ def _backtrack(
     provider: GroupProvider, roots: Sequence[Req], policy: FilePolicy
 ) -> GroupResolution:
     """Resolve the group with resolvelib; a failure becomes an explained ResolutionError."""
-    resolver: Resolver[Req, Candidate, str] = Resolver(provider, BaseReporter())
+    reporter = _Rejections()
+    resolver: Resolver[Req, Candidate, str] = Resolver(provider, reporter)
     try:
         result = resolver.resolve(roots, max_rounds=MAX_ROUNDS)
     except ResolutionImpossible as exc:
         raise explain_failure(list(exc.causes), provider, policy) from None
     except ResolutionTooDeep:
+        where = ", ".join(target.name for target in provider.targets)
         raise ResolutionError(
-            f"resolution for {provider.targets[0].name} did not finish within {MAX_ROUNDS} rounds",
-            hint="pin some versions to narrow the search",
+            f"gave up resolving for {where} after {MAX_ROUNDS} rounds of backtracking; this is "
+            "not a proof that no solution exists (versions rejected most often: "
+            f"{reporter.most_rejected()})",
+            hint="pin or narrow the versions of the packages named above, so the search is smaller",
         ) from None
     chosen = {
         candidate.name: (candidate.version, candidate.wheels)
@@ -177,6 +181,20 @@ def _backtrack(
         roots=(root.name for root in roots),
         resolved_by="resolvelib",
     )
+
+
+class _Rejections(BaseReporter[Req, Candidate, str]):
+    """Counts the candidates resolvelib rejected per project, to say where a search went."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def rejecting_candidate(self, criterion: object, candidate: Candidate) -> None:
+        self.counts[candidate.identifier] = self.counts.get(candidate.identifier, 0) + 1
+
+    def most_rejected(self, shown: int = 5) -> str:
+        ranked = sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))[:shown]
+        return ", ".join(f"`{name}` {count} times" for name, count in ranked) or "none"
 
 
 def _children(

@@ -7,8 +7,9 @@ and a dependency applies when its marker holds on any target of the group.
 
 Extras follow the usual pattern: ``name[x]`` is its own identifier whose candidates depend on the
 plain ``name`` at the same version plus the dependencies that the extra adds.  A dependency's
-``Requires-Python`` (from the wheel's metadata, when the page did not give it) becomes a requirement
-on the pseudo-project ``<python>``, which has one candidate only if every target fits it.
+``Requires-Python`` (from the wheel's metadata, when the page did not give it) that excludes a
+target of the group becomes a requirement on the pseudo-project ``<python>``, which then has no
+candidate: resolvelib backtracks from that version, and a failure names the Requires-Python.
 """
 
 from __future__ import annotations
@@ -138,7 +139,11 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
     ) -> Callable[[], Iterator[Candidate]] | list[Candidate]:
         asked = list(requirements[identifier])
         if identifier == PYTHON:
-            return self._python_candidates(asked)
+            return [
+                candidate
+                for candidate in self._python_candidates(asked)
+                if candidate not in set(incompatibilities[identifier])
+            ]
         name, extras = asked[0].name, asked[0].extras
         page = self._index.page(name)
         if page is None:
@@ -219,7 +224,12 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
                 text=f"{candidate.name}=={candidate.version}",
             )
             dependencies.append(base)
-        elif metadata.requires_python is not None:
+        elif metadata.requires_python is not None and not self.python_fits(
+            metadata.requires_python
+        ):
+            # Only a Requires-Python that excludes the group becomes a requirement (one that no
+            # candidate meets): one that fits constrains nothing, and as a pinned node it gave
+            # resolvelib something to backtrack through, forever (see _python_candidates).
             spec = metadata.requires_python
             dependencies.append(Req(name=NormalizedName(PYTHON), specifier=spec, text=str(spec)))
         active = candidate.extras or frozenset({NormalizedName("")})
