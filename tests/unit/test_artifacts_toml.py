@@ -97,7 +97,6 @@ def lock_of(targets: Sequence[Target], packages: Iterable[LockedPackage]) -> Loc
         targets_from_cli=False,
         index_url="https://index.example.org/simple/",
         exclude_newer=None,
-        extras=(),
         prerelease=False,
         uniform=False,
         no_wheel="error",
