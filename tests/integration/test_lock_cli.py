@@ -403,8 +403,9 @@ def test_relock_without_platform_reuses_the_cli_targets(workspace: Workspace) ->
     again = workspace.lock()
     assert again.exit_code == 0, again.output
     assert again.lock_text == first.lock_text
-    assert "pylock.toml unchanged" in again.stderr
+    assert "pylock.toml is up to date: 3 packages for 2 targets" in again.stderr
     assert workspace.lock("--check").exit_code == 0
+    assert "pylock.toml unchanged" in workspace.lock("--refresh").stderr
     recorded = workspace.lock_data()["tool"]["omniwheel"]
     assert recorded["targets"] == ["linux-x86_64-glibc2.28@3.12", "windows-x86_64@3.12"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from omniwheel.lock import locker
+from omniwheel.resolve import matrix
 from omniwheel.resolve.index_reader import IndexReader
 from omniwheel.resolve.matrix import resolve_matrix
 from omniwheel.resolve.resolution import MatrixResolution, ResolvedBy, ResolveRequest
@@ -39,9 +39,8 @@ class Recorder:
 
 
 def record_resolutions(monkeypatch: pytest.MonkeyPatch) -> Recorder:
-    """A Recorder in place of the locker's resolver, for the test that owns ``monkeypatch``."""
+    """A Recorder in place of the resolver the locker imports when it resolves (from
+    :mod:`omniwheel.resolve.matrix`, at call time), for the test that owns ``monkeypatch``."""
     recorder = Recorder()
-    # Fails loudly if the locker stops calling resolve_matrix under that name.
-    assert vars(locker)["resolve_matrix"] is resolve_matrix
-    monkeypatch.setattr(locker, "resolve_matrix", recorder)
+    monkeypatch.setattr(matrix, "resolve_matrix", recorder)
     return recorder

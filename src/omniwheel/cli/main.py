@@ -140,7 +140,7 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 def run_lock(args: argparse.Namespace, output: Output) -> int:
     from omniwheel.cli.locking import pin_python_options
     from omniwheel.index.discovery import discover_index
-    from omniwheel.lock.locker import LockOptions, lock_project
+    from omniwheel.lock.locker import LockOptions, current_lock, lock_project
     from omniwheel.project.pyproject import find_project, load_project
     from omniwheel.project.timestamp import parse_exclude_newer
     from omniwheel.store.usage import shared_lease
@@ -169,14 +169,21 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         upgrade_packages=tuple(args.upgrade_package),
         **pin_python_options(args),
     )
-    with shared_lease(cache_root()), output.status("Resolving"):
-        outcome = lock_project(
-            project, options, location=location, cache_root=cache_root(), check=args.check
-        )
-    if args.json:
-        output.lock_warnings(outcome)
+    # --check and --json report a resolution (divergences, index use): they always resolve.
+    kept = None
+    if not args.check and not args.json:
+        kept = current_lock(project, options, location=location, cache_root=cache_root())
+    if kept is not None:
+        output.kept_lock_summary(kept)
     else:
-        output.lock_summary(outcome, index_source=location.source, check=args.check)
+        with shared_lease(cache_root()), output.status("Resolving"):
+            outcome = lock_project(
+                project, options, location=location, cache_root=cache_root(), check=args.check
+            )
+        if args.json:
+            output.lock_warnings(outcome)
+        else:
+            output.lock_summary(outcome, index_source=location.source, check=args.check)
     if not args.check and (args.artifacts is not None or project.settings.artifacts):
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, write_artifacts
 

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from omniwheel.index.client import IndexStats
-    from omniwheel.lock.locker import LockOutcome
+    from omniwheel.lock.locker import KeptLock, LockOutcome
 
 
 def _stderr_console() -> Console:
@@ -140,6 +140,17 @@ class Output:
                 self.plain(f"  {change}")
         else:
             self.plain(f"{outcome.path.name} unchanged")
+
+    def kept_lock_summary(self, kept: KeptLock) -> None:
+        from omniwheel.platform.describe import describe_targets
+
+        self.plain(
+            f"{kept.path.name} is up to date: {_count(kept.packages, 'package')} for "
+            f"{_count(len(kept.targets), 'target')}, locked by this omniwheel from the same "
+            f"project and options ({kept.seconds:.2f}s; nothing resolved, the index was not "
+            "asked: --refresh or --upgrade resolves again)"
+        )
+        self.plain(f"Targets: {describe_targets(kept.targets)}")
 
     def lock_warnings(self, outcome: LockOutcome) -> None:
         """What the lock left out: skipped targets, files without an upload time."""

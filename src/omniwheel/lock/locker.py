@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -24,14 +24,9 @@ from packaging.version import Version
 
 from omniwheel._atomic import write_atomic
 from omniwheel.errors import LockFileError, ProjectError
-from omniwheel.index.cache import IndexCache
-from omniwheel.index.client import IndexClient, IndexStats
 from omniwheel.index.discovery import IndexLocation
-from omniwheel.index.models import CoreMetadata
-from omniwheel.index.session import IndexSession
-from omniwheel.lock.closure import RootNeeds, root_needs
-from omniwheel.lock.model import Lock, build_lock
 from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
+from omniwheel.lock.resolved_stamp import remember, resolved_here
 from omniwheel.lock.tool_table import (
     LockedPython,
     LockInputs,
@@ -50,10 +45,17 @@ from omniwheel.python.pbs import (
     check_mirror,
     pin_targets,
 )
-from omniwheel.resolve.candidates import FilePolicy, metadata_wheel
-from omniwheel.resolve.divergence import Divergence, find_divergences
-from omniwheel.resolve.matrix import resolve_matrix
-from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
+
+if TYPE_CHECKING:
+    # The resolving machinery (index client, resolver, lock model) is imported by
+    # lock_project itself: current_lock, a relock with nothing to do, needs none of it.
+    from omniwheel.index.client import IndexClient, IndexStats
+    from omniwheel.index.models import CoreMetadata
+    from omniwheel.index.session import IndexSession
+    from omniwheel.lock.closure import RootNeeds
+    from omniwheel.lock.model import Lock
+    from omniwheel.resolve.divergence import Divergence
+    from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +96,18 @@ class LockOutcome:
     changes: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeptLock:
+    """A relock that had nothing to do (:func:`current_lock`): what the summary reports."""
+
+    path: Path
+    packages: int
+    """Distinct package names in the lock."""
+    targets: tuple[Target, ...]
+    """The targets the lock has packages for."""
+    seconds: float
+
+
 class StaleLockError(LockFileError):
     """``--check`` found that the lock does not match what locking now would write."""
 
@@ -106,6 +120,35 @@ class StaleLockError(LockFileError):
         self.changes = changes
 
 
+def current_lock(
+    project: Project, options: LockOptions, *, location: IndexLocation, cache_root: Path
+) -> KeptLock | None:
+    """The existing lock, when relocking could only write it again: the inputs a relock would
+    use are the ones it recorded (so every locked version would be kept), nothing asks for a
+    new resolution (``--refresh``, ``--upgrade``, ``--upgrade-package``), and this omniwheel
+    version resolved exactly its text before (:mod:`omniwheel.lock.resolved_stamp`).  None
+    otherwise.  Asks the index nothing; files published since for the locked versions are
+    noticed only by a resolution, as with uv's ``lock``."""
+    started = time.monotonic()
+    if options.refresh or options.upgrade or options.upgrade_packages:
+        return None
+    path = project.root / LOCK_FILENAME
+    existing = read_pylock(path)
+    if existing is None or existing.tool is None:
+        return None
+    if not resolved_here(cache_root, existing.text):
+        return None
+    inputs, _ = decide_inputs(project, options, existing, location)
+    if _changed_inputs(existing, inputs):
+        return None
+    return KeptLock(
+        path=path,
+        packages=len(existing.versions),
+        targets=existing.tool.locked_targets,
+        seconds=time.monotonic() - started,
+    )
+
+
 def lock_project(
     project: Project,
     options: LockOptions,
@@ -115,6 +158,13 @@ def lock_project(
     check: bool = False,
 ) -> LockOutcome:
     """Resolve the project for its targets and write pylock.toml (or, with ``check``, compare)."""
+    from omniwheel.index.cache import IndexCache
+    from omniwheel.index.client import IndexClient
+    from omniwheel.index.session import IndexSession
+    from omniwheel.lock.model import build_lock
+    from omniwheel.resolve.divergence import find_divergences
+    from omniwheel.resolve.matrix import resolve_matrix
+
     started = time.monotonic()
     path = project.root / LOCK_FILENAME
     existing = read_pylock(path)
@@ -154,6 +204,7 @@ def lock_project(
         raise StaleLockError(path, changes or ("the file's text differs from a fresh lock",))
     if changed and not check:
         write_atomic(path, text.encode(), durable=True)
+    remember(cache_root, text)
     return LockOutcome(
         lock=lock,
         text=text,
@@ -294,6 +345,8 @@ def _root_needs(
 ) -> RootNeeds:
     """Which root needs each pinned package where, walked through the metadata the resolver
     read (the session has it in memory)."""
+    from omniwheel.lock.closure import root_needs
+    from omniwheel.resolve.candidates import metadata_wheel
 
     def metadata_of(name: NormalizedName, version: Version) -> CoreMetadata:
         page = session.page(name)
@@ -310,6 +363,9 @@ def _request(
     locked: Mapping[Target, Mapping[NormalizedName, Version]],
 ) -> ResolveRequest:
     """What the resolver is asked: every root's requirements together, targets, file rules."""
+    from omniwheel.resolve.candidates import FilePolicy
+    from omniwheel.resolve.resolution import ResolveRequest
+
     return ResolveRequest(
         requirements=all_requirements(project_roots(project)),
         targets=targets,

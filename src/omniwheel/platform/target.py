@@ -449,8 +449,11 @@ def parse_platform(text: str) -> PlatformSpec:
     return spec
 
 
+@functools.lru_cache(maxsize=1024)
 def target_from_name(text: str) -> Target:
-    """Read a full target name, which must carry its Python version (``…@3.12``)."""
+    """Read a full target name, which must carry its Python version (``…@3.12``).
+
+    Cached: a lock names each of its targets once per package entry, and targets are frozen."""
     spec, python = parse_target(text)
     if python is None:
         raise TargetError(
