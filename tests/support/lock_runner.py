@@ -43,7 +43,16 @@ ISOLATED_VARIABLES = (
     "TTY_COMPATIBLE",
     "TTY_INTERACTIVE",
     "OMNIWHEEL_PYTHON_MIRROR",
+    "OMNIWHEEL_KEYRING_PROVIDER",
+    "OMNIWHEEL_HTTP_TIMEOUT",
+    "OMNIWHEEL_INDEX_DEFAULT_USERNAME",
+    "OMNIWHEEL_INDEX_DEFAULT_PASSWORD",
 )
+"""Variables of the developer's shell that would change what a test sees; removed for a run."""
+
+NO_NETRC = {"NETRC": os.devnull}
+"""Set for every run unless a test gives its own ``NETRC``: the developer's ``~/.netrc`` (read
+for index credentials) must not reach a test."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,7 +109,7 @@ def _isolated(index_url: str, cache_dir: Path, environ: Mapping[str, str]) -> It
         patch.setenv("OMNIWHEEL_CACHE_DIR", str(cache_dir))
         patch.setenv("PIP_CONFIG_FILE", os.devnull)
         patch.setenv("NO_COLOR", "1")
-        for name, value in environ.items():
+        for name, value in (NO_NETRC | dict(environ)).items():
             patch.setenv(name, value)
         yield
 

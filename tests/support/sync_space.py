@@ -25,7 +25,7 @@ from omniwheel.cli.main import main
 from omniwheel.platform.host import probe_interpreter
 from omniwheel.store.store import STORE_DIR
 from tests.support.index_server import IndexServer
-from tests.support.lock_runner import ISOLATED_VARIABLES, run_lock, write_project
+from tests.support.lock_runner import ISOLATED_VARIABLES, NO_NETRC, run_lock, write_project
 from tests.support.wheelbuilder import build_wheel
 
 PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
@@ -149,6 +149,7 @@ class Workspace:
             "OMNIWHEEL_CACHE_DIR": str(self.cache),
             "PIP_CONFIG_FILE": os.devnull,
             "NO_COLOR": "1",
+            **NO_NETRC,
         }
 
     def command(self, *args: str) -> list[str]:
@@ -198,7 +199,7 @@ def isolated(
         patch.setenv("OMNIWHEEL_CACHE_DIR", str(cache))
         patch.setenv("PIP_CONFIG_FILE", os.devnull)
         patch.setenv("NO_COLOR", "1")
-        for name, value in environ.items():
+        for name, value in (NO_NETRC | dict(environ)).items():
             patch.setenv(name, value)
         yield
 
