@@ -23,7 +23,13 @@ from omniwheel.lock.pylock import LockConsistencyError, render_pylock, verify_se
 from omniwheel.lock.tool_table import LockInputs
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, parse_project
-from omniwheel.project.roots import MAIN, Root, SelfReferenceError, project_roots
+from omniwheel.project.roots import (
+    MAIN,
+    Root,
+    SelfReferenceError,
+    project_roots,
+    requirement_origins,
+)
 from omniwheel.resolve.resolution import GroupResolution, MatrixResolution, Pin
 from tests.support.small_lock import LINUX, WINDOWS, dist
 
@@ -66,6 +72,27 @@ def test_self_references_are_expanded_with_their_markers() -> None:
         "core",  # demo[all] brings the dependencies; `all` itself is being expanded
     ]
     assert _texts(roots[Root.parse("group:dev")]) == ["core", "plotlib", "pytest"]
+
+
+def test_each_requirement_names_every_root_asking_for_it_in_root_order() -> None:
+    project = _project(
+        {
+            "project": {
+                "name": "demo",
+                "dependencies": ["core<2"],
+                "optional-dependencies": {"gpu": ["torch==2.0"], "all": ["demo[gpu]"]},
+            },
+            "dependency-groups": {"dev": ["core<2", "pytest"]},
+        }
+    )
+    extra_all = Root(kind="extra", name=canonicalize_name("all"))
+    gpu = Root(kind="extra", name=canonicalize_name("gpu"))
+    dev = Root(kind="group", name=canonicalize_name("dev"))
+    assert requirement_origins(project_roots(project)) == {
+        "core<2": (MAIN, extra_all, dev),
+        "torch==2.0": (extra_all, gpu),
+        "pytest": (dev,),
+    }
 
 
 def test_a_self_reference_to_an_undeclared_extra_is_an_error() -> None:

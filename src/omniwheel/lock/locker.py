@@ -36,7 +36,12 @@ from omniwheel.lock.tool_table import (
 from omniwheel.platform.matrix import expand_targets
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, Settings
-from omniwheel.project.roots import MAIN, all_requirements, project_roots
+from omniwheel.project.roots import (
+    MAIN,
+    all_requirements,
+    project_roots,
+    requirement_origins,
+)
 from omniwheel.python.pbs import (
     DEFAULT_PYTHON_RELEASE,
     InterpreterError,
@@ -366,13 +371,15 @@ def _request(
     from omniwheel.resolve.candidates import FilePolicy
     from omniwheel.resolve.resolution import ResolveRequest
 
+    roots = project_roots(project)
     return ResolveRequest(
-        requirements=all_requirements(project_roots(project)),
+        requirements=all_requirements(roots),
         targets=targets,
         policy=FilePolicy(exclude_newer=inputs.exclude_newer, allow_prereleases=inputs.prerelease),
         uniform=inputs.uniform,
         skip_targets_without_wheels=inputs.no_wheel == "skip-target",
         locked=locked,
+        origins=requirement_origins(roots),
     )
 
 

@@ -115,6 +115,20 @@ def all_requirements(roots: Mapping[Root, tuple[Requirement, ...]]) -> tuple[Req
     return tuple(seen.values())
 
 
+def requirement_origins(
+    roots: Mapping[Root, tuple[Requirement, ...]],
+) -> dict[str, tuple[Root, ...]]:
+    """The roots asking for each requirement of :func:`all_requirements`, by its text, in root
+    order: what a failed resolution names as the start of each requirement chain."""
+    origins: dict[str, list[Root]] = {}
+    for root, requirements in roots.items():
+        for requirement in requirements:
+            asking = origins.setdefault(str(requirement), [])
+            if root not in asking:
+                asking.append(root)
+    return {text: tuple(asking) for text, asking in origins.items()}
+
+
 def _expanded(
     project: Project,
     root: Root,

@@ -2,13 +2,16 @@
 
 resolvelib reports failure as data (the requirements that could not be met, each with the candidate
 that asked for it).  This module asks the index page again why nothing fitted and writes what a user
-needs: who required what (as a chain back to the project), whether versions exist at all, and, when
-they exist but have no wheel for a target, which wheel tags do exist and what to do about it.
+needs: who required what (as a chain back to the root of the project that asked: its dependencies,
+an extra or a dependency group), whether versions exist at all, and, when they exist but have no
+wheel for a target, which wheel tags do exist and what to do about it.  Requirements that conflict
+and start from different roots (extra ``cpu`` and extra ``gpu``) are said to be exactly that: the
+lock holds every root together, so such roots cannot both be locked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
@@ -18,6 +21,7 @@ from packaging.version import Version
 from omniwheel.errors import ResolutionError
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import MAIN, Root
 from omniwheel.project.timestamp import format_timestamp
 from omniwheel.resolve.candidates import (
     FilePolicy,
@@ -44,6 +48,24 @@ class ConflictError(ResolutionError):
     """Requirements that no version satisfies together."""
 
 
+class RootConflictError(ConflictError):
+    """Conflicting requirements that start from different roots of the project (two extras, a
+    group and the project's dependencies, …): they cannot be locked together."""
+
+    def __init__(self, roots: tuple[Root, Root], targets: tuple[Target, ...], cause: str) -> None:
+        first, second = (root.describe() for root in roots)
+        super().__init__(
+            f"{first} and {second} cannot be installed together: {cause}",
+            hint="omniwheel locks the project's dependencies, every extra and every dependency "
+            "group together, one version of each package per target, so these must agree: change "
+            "the requirements of one of them, or give it an environment marker that keeps it off "
+            "these targets; conflicting extras or groups cannot be declared (omniwheel has no "
+            "setting like uv's `conflicts`)",
+        )
+        self.roots = roots
+        self.targets = targets
+
+
 def explain_failure(
     causes: Sequence[RequirementInfo], provider: GroupProvider, policy: FilePolicy
 ) -> ResolutionError:
@@ -55,11 +77,78 @@ def explain_failure(
     for name, infos in sorted(by_name.items()):
         error = _explain_project(name, infos, provider, policy, where)
         if error is not None:
-            return error
-    return ConflictError(
+            return _between_roots(error, infos, provider) if name != PYTHON else error
+    error = ConflictError(
         f"cannot resolve the requirements for {where}:\n{_chains(causes, provider)}",
         hint="loosen one of these requirements, or pin versions that agree",
     )
+    return _between_roots(error, causes, provider)
+
+
+def _between_roots(
+    error: ResolutionError, infos: Sequence[RequirementInfo], provider: GroupProvider
+) -> ResolutionError:
+    """A conflict whose requirements start from roots that share none (extra ``cpu`` and extra
+    ``gpu``) as a :class:`RootConflictError` naming the first two such roots; else ``error``."""
+    if not isinstance(error, ConflictError):
+        return error
+    behind = [_roots_behind(info, provider) for info in infos]
+    pairs = [
+        tuple(sorted((min(a, key=Root.sort_key), min(b, key=Root.sort_key)), key=Root.sort_key))
+        for a in behind
+        for b in behind
+        if a and b and not a & b
+    ]
+    if not pairs:
+        return error
+    first, second = min(pairs, key=lambda pair: (pair[0].sort_key(), pair[1].sort_key()))
+    return RootConflictError((first, second), provider.targets, error.message)
+
+
+def _roots_behind(info: RequirementInfo, provider: GroupProvider) -> frozenset[Root]:
+    """The roots a requirement's chains start from: the roots asking for it, for one the project
+    asks for itself; else those behind every project that asked for its parent, upwards."""
+    if info.parent is None:
+        return frozenset(provider.origins.get(info.requirement.text, ()))
+    return _roots_of(info.parent.name, provider)
+
+
+def _roots_of(name: NormalizedName, provider: GroupProvider) -> frozenset[Root]:
+    """The roots whose requirements lead to ``name``, through everything that asked for it."""
+    asked = _root_names(provider)
+    roots: set[Root] = set()
+    seen = {name}
+    pending = [name]
+    while pending:
+        current = pending.pop()
+        roots.update(asked.get(current, ()))
+        for asker in provider.required_by.get(current, ()):
+            if asker.name not in seen:
+                seen.add(asker.name)
+                pending.append(asker.name)
+    return frozenset(roots)
+
+
+def _root_names(provider: GroupProvider) -> dict[NormalizedName, list[Root]]:
+    """The roots asking for each project the group's root requirements name."""
+    asked: dict[NormalizedName, list[Root]] = {}
+    for request in provider.root_requests:
+        for root in provider.origins.get(request.text, ()):
+            roots = asked.setdefault(request.name, [])
+            if root not in roots:
+                roots.append(root)
+    return asked
+
+
+def _root_label(roots: Iterable[Root], provider: GroupProvider) -> tuple[str, bool]:
+    """How a chain names the roots it starts from, and whether that is several: ``your project``
+    for the project's dependencies of a project without extras or groups (or when nothing says
+    which root asked); else ``the project's dependencies``, ``extra `cpu```, ``group `dev```."""
+    ordered = sorted(set(roots), key=Root.sort_key)
+    only_main = all(root == MAIN for asking in provider.origins.values() for root in asking)
+    if not ordered or only_main:
+        return ROOT, False
+    return " and ".join(root.describe() for root in ordered), len(ordered) > 1
 
 
 def _explain_project(
@@ -329,7 +418,10 @@ def _chains(infos: Sequence[RequirementInfo], provider: GroupProvider) -> str:
         parent, requirement = info.parent, info.requirement
         verb = "has Requires-Python" if requirement.name == PYTHON else "requires"
         if parent is None:
-            grouped.setdefault((ROOT, f" {verb} {requirement.text}"), [])
+            asking = provider.origins.get(requirement.text, ())
+            label, several = _root_label(asking, provider)
+            verb = "require" if several and verb == "requires" else verb
+            grouped.setdefault((label, f" {verb} {requirement.text}"), [])
             continue
         via = _via(parent.name, provider)
         key = (_identifier_of(parent), f"{via} {verb} {requirement.text}")
@@ -362,7 +454,8 @@ def _via(name: NormalizedName, provider: GroupProvider) -> str:
             return f" (required by {' ← '.join(map(str, path))})"
         seen.add(asker.name)
         current = asker.name
-    return f" (required by {' ← '.join([*map(str, path), ROOT])})"
+    label, _ = _root_label(_root_names(provider).get(current, ()), provider)
+    return f" (required by {' ← '.join([*map(str, path), label])})"
 
 
 def _askers(name: NormalizedName, provider: GroupProvider) -> list[Candidate]:

@@ -125,6 +125,7 @@ def resolve_group(
         preferred=preferred,
         caps=caps,
         locked=_locked_for(members, request),
+        origins=request.origins,
     )
     group = _pins_for_group(request, index, provider, earlier=earlier)
     conditions = patch_conditions(group.pins, provider, request.requirements)
@@ -140,6 +141,7 @@ def _pins_for_group(
 ) -> GroupResolution:
     members = provider.targets
     roots = [as_req(r) for r in request.requirements if provider.applies(r.marker, [""])]
+    provider.root_requests = tuple(roots)
     index.prefetch_pages(root.name for root in roots)
     for previous in _reuse_candidates(earlier, members):
         reused = reuse_resolution(previous, provider, roots)

@@ -30,6 +30,7 @@ from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import Root
 from omniwheel.resolve.candidates import (
     FilePolicy,
     iter_usable_versions,
@@ -92,6 +93,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         preferred: Mapping[NormalizedName, Version],
         caps: Mapping[NormalizedName, Version],
         locked: Mapping[NormalizedName, Version] | None = None,
+        origins: Mapping[str, tuple[Root, ...]] | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self._index = index
@@ -104,6 +106,10 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
         self.required_by: dict[NormalizedName, list[Candidate]] = {}
+        # The roots of the project asking for each root requirement (by its text), and the root
+        # requirements that apply to the group (set by the caller): failures name the roots.
+        self.origins: Mapping[str, tuple[Root, ...]] = origins or {}
+        self.root_requests: tuple[Req, ...] = ()
         self._satisfied: dict[tuple[str, Version], bool] = {}
         self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
 

@@ -16,6 +16,7 @@ from packaging.version import Version
 
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import Root
 from omniwheel.resolve.candidates import FilePolicy
 
 
@@ -30,6 +31,10 @@ class ResolveRequest:
     skip_targets_without_wheels: bool = False
     locked: Mapping[Target, Mapping[NormalizedName, Version]] = field(default_factory=dict)
     """Versions an existing lock has per target: kept when still allowed (no ``--upgrade``)."""
+    origins: Mapping[str, tuple[Root, ...]] = field(default_factory=dict)
+    """The roots of the project (its dependencies, an extra, a group) asking for each of
+    ``requirements``, keyed by the requirement's text: failures name them.  Empty: every
+    requirement is the project's own."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
