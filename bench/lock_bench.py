@@ -94,6 +94,8 @@ class Contender:
     modes: tuple[Mode, ...] = ("cold", "warm")
     cache_of: str | None = None
     """Label of the contender whose cache this one uses (its own when None)."""
+    setup: tuple[tuple[str, ...], ...] = ()
+    """Commands run first in the same project directory, untimed (the first lock of a relock)."""
 
     @property
     def cache_key(self) -> str:
@@ -243,7 +245,8 @@ def with_option(command: Sequence[str], option: str) -> tuple[str, ...]:
 
 
 def build_cases(tools: Tools, workload: Path) -> tuple[Case, ...]:
-    """The two cases of issue 2: one target, and the 20-target matrix."""
+    """The two cases of issue 2, one target and the 20-target matrix, and issue 12's relock:
+    the matrix locked again with the same command, nothing changed (the first lock untimed)."""
     pyproject = (workload / "pyproject.toml").read_text(encoding="utf-8")
     requirements = (workload / "workload.txt").read_text(encoding="utf-8")
     project_files = (("pyproject.toml", pyproject),)
@@ -299,7 +302,31 @@ def build_cases(tools: Tools, workload: Path) -> tuple[Case, ...]:
             offline(loop),
         ),
     )
-    return (one, matrix)
+    matrix_lock = omniwheel_command(tools, matrix_target_args())
+    uv_relock = with_option(uv_lock_command(tools), OFFLINE)
+    relock = Case(
+        name="relock",
+        description=f"the {len(PLATFORMS) * len(PYTHONS)}-target matrix locked again, unchanged",
+        contenders=(
+            Contender(
+                label="omniwheel lock",
+                family="omniwheel",
+                files=project_files,
+                commands=(matrix_lock,),
+                modes=("warm",),
+                setup=(matrix_lock,),
+            ),
+            Contender(
+                label=f"uv lock {OFFLINE}",
+                family="uv",
+                files=uv_lock.files,
+                commands=(uv_relock,),
+                modes=("warm",),
+                setup=(uv_lock_command(tools),),
+            ),
+        ),
+    )
+    return (one, matrix, relock)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -352,7 +379,7 @@ def tail(text: str) -> str:
 
 def summary_lines(output: str) -> tuple[str, ...]:
     """The tools' own one-line summaries (package counts, omniwheel's index statistics)."""
-    keep = ("Resolved ", "Index ")
+    keep = ("Resolved ", "Index ", "pylock.toml is up to date")
     return tuple(line.strip() for line in output.splitlines() if line.strip().startswith(keep))
 
 
@@ -412,6 +439,10 @@ def run_contender(
     for name, text in contender.files:
         (project / name).write_text(text, encoding="utf-8")
     environ = environment_for(contender.family, cache)
+    for command in contender.setup:
+        _, output, failure = run_command(command, bench, project, environ)
+        if failure is not None:
+            return 0.0, [output], f"setup failed: {failure}"
     settle()
     seconds, outputs = 0.0, list[str]()
     for command in contender.commands:
@@ -479,7 +510,8 @@ def run_all(bench: Bench, cases: Sequence[Case], runs: int) -> list[Measurement]
     """Per case, a group of cold runs, then a group of warm runs; contenders interleaved.
 
     Each cold run gets a fresh, empty cache; the last cold run's cache of a contender is the warm
-    cache of that contender (and of its ``--offline`` twin).  Nothing is deleted inside a group:
+    cache of that contender (and of its ``--offline`` twin).  A warm-only contender without a
+    twin gets a fresh cache that its untimed ``setup`` fills.  Nothing is deleted inside a group:
     the older cold caches and every project directory are deleted between groups."""
     results: list[Measurement] = []
     trash = Trash(bench)
@@ -493,6 +525,10 @@ def run_all(bench: Bench, cases: Sequence[Case], runs: int) -> list[Measurement]
                         if contender.label in warm_cache:
                             trash.add(warm_cache[contender.label])
                         warm_cache[contender.label] = Path(
+                            tempfile.mkdtemp(prefix="cache-", dir=bench.workdir)
+                        )
+                    elif contender.cache_key not in warm_cache:
+                        warm_cache[contender.cache_key] = Path(
                             tempfile.mkdtemp(prefix="cache-", dir=bench.workdir)
                         )
                     result = measure(
@@ -571,6 +607,19 @@ def discover_tools(peers: Path) -> Tools:
     )
 
 
+def compile_omniwheel(tools: Tools) -> None:
+    """Compile omniwheel's modules, untimed, as installing it from a wheel does.
+
+    The development install is editable, and with ``PYTHONDONTWRITEBYTECODE`` set (as on these
+    machines) every run would compile omniwheel from source again — a cost a user's install does
+    not have.  The bytecode goes to ``__pycache__`` beside the sources (ignored by git)."""
+    script = (
+        "import compileall, omniwheel, pathlib; "
+        "compileall.compile_dir(pathlib.Path(omniwheel.__file__).parent, quiet=1)"
+    )
+    subprocess.run([str(tools.omniwheel_python), "-c", script], check=True)
+
+
 def check_output(argv: Sequence[str]) -> str:
     return subprocess.run(argv, check=True, capture_output=True, text=True).stdout
 
@@ -609,6 +658,8 @@ def summarise(cases: Sequence[Case], results: Sequence[Measurement]) -> list[Row
     for case in cases:
         for mode in MODES:
             contenders = [c for c in case.contenders if mode in c.modes]
+            if not contenders:
+                continue
             medians = {c.label: median_of(results, case.name, c.label, mode) for c in contenders}
             ours = medians[contenders[0].label]
             for contender in contenders:
@@ -809,7 +860,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--peers", type=Path, default=DEFAULT_PEERS, help="where uv is installed")
     parser.add_argument("--workload", type=Path, default=DEFAULT_WORKLOAD, help="workload dir")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="JSON output dir")
-    parser.add_argument("--case", choices=("one-target", "matrix"), action="append", default=[])
+    parser.add_argument(
+        "--case", choices=("one-target", "matrix", "relock"), action="append", default=[]
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per command")
     parser.add_argument("--keep", action="store_true", help="keep project and cache dirs")
     return parser.parse_args(argv)
@@ -820,6 +873,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = datetime.now(UTC)
     tools = discover_tools(args.peers)
     cases = [c for c in build_cases(tools, args.workload) if not args.case or c.name in args.case]
+    compile_omniwheel(tools)
     workdir = Path(tempfile.mkdtemp(prefix="omniwheel-bench-"))
     print(f"working in {workdir}; {args.runs} run(s) per tool, case and mode", file=sys.stderr)
     try:

@@ -323,19 +323,6 @@ def settle() -> None:
     os.sync()
 
 
-def compile_omniwheel(tools: lock_bench.Tools) -> None:
-    """Compile omniwheel's modules, untimed, as installing it from a wheel does.
-
-    The development install is editable, and with ``PYTHONDONTWRITEBYTECODE`` set (as on these
-    machines) every run would compile omniwheel from source again — a cost a user's install does
-    not have.  The bytecode goes to ``__pycache__`` beside the sources (ignored by git)."""
-    script = (
-        "import compileall, omniwheel, pathlib; "
-        "compileall.compile_dir(pathlib.Path(omniwheel.__file__).parent, quiet=1)"
-    )
-    subprocess.run([str(tools.omniwheel_python), "-c", script], check=True)
-
-
 def rotated(contenders: Sequence[Contender], run: int) -> list[Contender]:
     """The contenders in the order of round ``run``: each goes first in turn."""
     shift = run % len(contenders)
@@ -720,7 +707,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         project, lock = prepare_project(bench, args.workload, args.lock)
         locked = locked_packages(project / "pylock.toml")
         setup = Setup(bench=bench, project=project, python=python, locked=locked)
-        compile_omniwheel(tools)
+        lock_bench.compile_omniwheel(tools)
         results = run_all(setup, cases, args.runs, args.cold_runs)
     finally:
         if not args.keep:
