@@ -11,6 +11,7 @@ lock holds every root together, so such roots cannot both be locked.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Literal
 
@@ -379,6 +380,9 @@ def _requires_python_excludes(
     missing: MissingWheel,
     chains: str,
 ) -> RequiresPythonExcludedError:
+    missing = dataclasses.replace(
+        missing, excluded_by=tuple(sorted(set().union(*excluded.values())))
+    )
     targets = ", ".join(target.name for target in missing.targets)
     pythons = ", ".join(sorted({_python_of(target) for target in missing.targets}))
     shown = [f"{v} (Requires-Python {' / '.join(sorted(excluded[v]))})" for v in list(excluded)[:8]]

@@ -101,10 +101,19 @@ class MissingWheel:
     """The targets of the group that no satisfying version has a wheel for."""
     versions_tried: tuple[Version, ...]
     """The satisfying versions, newest first (the first few, as the message lists them)."""
+    excluded_by: tuple[str, ...] = ()
+    """The ``Requires-Python`` specifiers that excluded versions with wheels for the targets'
+    platform, when that is why (sorted); empty when the wheels themselves are missing."""
 
     def describe(self) -> str:
-        """``no version of `name` has a wheel for linux-x86_64@3.12, …``."""
+        """``no version of `name` has a wheel for linux-x86_64@3.12, …``, or, when
+        ``Requires-Python`` is why, ``… whose Requires-Python admits … (>=3.13)``."""
         names = ", ".join(target.name for target in self.targets)
+        if self.excluded_by:
+            return (
+                f"no version of `{self.package}` has a Requires-Python admitting {names} "
+                f"(Requires-Python {' / '.join(self.excluded_by)})"
+            )
         return f"no version of `{self.package}` has a wheel for {names}"
 
 
