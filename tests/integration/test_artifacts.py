@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 import tarfile
+import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -103,14 +104,23 @@ class Space:
     def lock_text(self) -> str:
         return (self.project / "pylock.toml").read_text()
 
-    def write_project(self, dependencies: Sequence[str], **tool: object) -> None:
-        project = {
+    def write_project(
+        self,
+        dependencies: Sequence[str],
+        *,
+        extras: Mapping[str, Sequence[str]] | None = None,
+        groups: Mapping[str, Sequence[str]] | None = None,
+        **tool: object,
+    ) -> None:
+        project: dict[str, object] = {
             "name": "demo",
             "version": "0.1",
             "requires-python": f">={PYTHON}",
             "dependencies": list(dependencies),
         }
-        write_project(self.project, project, dict(tool) or None)
+        if extras is not None:
+            project["optional-dependencies"] = {k: list(v) for k, v in extras.items()}
+        write_project(self.project, project, dict(tool) or None, groups)
 
     def lock(self, *extra: str) -> None:
         args = [arg for p in PLATFORMS for arg in ("--platform", p)]
@@ -632,3 +642,129 @@ def test_run_artifacts_runs_with_the_trees(
     assert run.exit_code == 0, run.stderr
     assert capfd.readouterr().out == f"{_cpython(PYTHON)}-{HOST_PLATFORM}\n"
     assert not (written.project / ".venv").exists()
+
+
+# --- which extras and groups the artifacts hold ----------------------------------------------
+
+
+@pytest.fixture
+def rooted(space: Space) -> Space:
+    """The project relocked with an extra (`fast`: native) and a group (`dev`: abi3pkg) beside
+    its dependencies (purepkg)."""
+    space.write_project(["purepkg"], extras={"fast": ["native"]}, groups={"dev": ["abi3pkg"]})
+    space.lock()
+    return space
+
+
+def _pyproject(space: Space) -> dict[str, object]:
+    data = tomllib.loads((space.project / "pyproject.toml").read_text())
+    tool = data.get("tool", {}).get("omniwheel", {})
+    assert isinstance(tool, dict)
+    return tool
+
+
+def test_write_holds_the_project_dependencies_alone_by_default(rooted: Space) -> None:
+    rooted.server.clear_requests()
+    run = rooted.artifacts_cli("write")
+    assert run.exit_code == 0, run.stderr
+    assert sorted(ours(rooted.artifacts.read_text()).artifacts) == ["omniwheel_purepkg"]
+    assert check_selection(rooted.artifacts.read_text(), rooted.lock_text, rooted.wheel_path) == 8
+    assert "1 artifact (1 entry) for the project's dependencies; 1 wheel downloaded" in run.stderr
+    fetched = [r.path for r in rooted.server.requests if r.path.endswith(".whl")]
+    assert len(fetched) == 1  # neither the extra's nor the group's wheels are hashed
+    assert _pyproject(rooted) == {}  # nothing to record: no option was given
+    assert "Recorded" not in run.stderr
+
+
+def test_a_chosen_extra_is_written_recorded_and_kept_by_the_next_write(rooted: Space) -> None:
+    run = rooted.artifacts_cli("write", "--extra", "Fast")
+    assert run.exit_code == 0, run.stderr
+    text = rooted.artifacts.read_text()
+    assert sorted(ours(text).artifacts) == ["omniwheel_native", "omniwheel_purepkg"]
+    check_selection(text, rooted.lock_text, rooted.wheel_path, extras=["fast"])
+    assert "for the project's dependencies with extras fast" in run.stderr
+    assert "Recorded the choice in" in run.stderr
+    assert '~ [tool.omniwheel] artifacts-extras = ["fast"]' in run.stderr
+    assert _pyproject(rooted) == {"artifacts-extras": ["fast"]}
+    again = rooted.artifacts_cli("write")
+    assert again.exit_code == 0, again.stderr
+    assert f"Unchanged: {rooted.artifacts}" in again.stderr
+    assert "with extras fast" in again.stderr
+    assert "Recorded" not in again.stderr
+    relock = rooted.cli(
+        "lock", "--project", str(rooted.project), "--artifacts", str(rooted.artifacts)
+    )
+    assert relock.exit_code == 0, relock.stderr
+    assert "with extras fast" in relock.stderr
+
+
+def test_options_replace_the_recorded_choice(rooted: Space) -> None:
+    assert rooted.artifacts_cli("write", "--extra", "fast").exit_code == 0
+    run = rooted.artifacts_cli("write", "--group", "dev")
+    assert run.exit_code == 0, run.stderr
+    text = rooted.artifacts.read_text()
+    assert sorted(ours(text).artifacts) == ["omniwheel_abi3pkg", "omniwheel_purepkg"]
+    check_selection(text, rooted.lock_text, rooted.wheel_path, groups=["dev"])
+    assert _pyproject(rooted) == {"artifacts-groups": ["dev"]}
+    assert "- [tool.omniwheel] artifacts-extras" in run.stderr
+    back = rooted.artifacts_cli("write", "--no-dev")  # an option: the production default again
+    assert back.exit_code == 0, back.stderr
+    assert sorted(ours(rooted.artifacts.read_text()).artifacts) == ["omniwheel_purepkg"]
+    assert _pyproject(rooted) == {}
+
+
+def test_pack_takes_the_same_choice(rooted: Space) -> None:
+    out = rooted.root / "tarballs"
+    run = rooted.artifacts_cli("pack", "--out", str(out), "--base-url", BASE_URL, "--all-extras")
+    assert run.exit_code == 0, run.stderr
+    assert len(list(out.iterdir())) == 1 + 8  # purepkg's tree, native's for each target
+    check_selection(
+        rooted.artifacts.read_text(), rooted.lock_text, rooted.wheel_path, extras=["fast"]
+    )
+    assert _pyproject(rooted) == {"artifacts-extras": ["fast"]}
+
+
+def test_an_unknown_name_is_an_error_listing_the_locks_and_nothing_is_written(
+    rooted: Space,
+) -> None:
+    run = rooted.artifacts_cli("write", "--extra", "nope")
+    assert run.exit_code == 1, run.stderr
+    assert "error: the lock has no extra nope (its extras: fast; its groups: dev)" in run.stderr
+    assert not rooted.artifacts.exists()
+    assert _pyproject(rooted) == {}
+
+
+def test_only_group_is_not_offered_for_artifacts(rooted: Space) -> None:
+    run = rooted.artifacts_cli("write", "--only-group", "dev")
+    assert run.exit_code == 2
+    assert "unrecognized arguments: --only-group" in run.stderr
+
+
+def test_a_recorded_choice_the_lock_no_longer_has_is_an_error(rooted: Space) -> None:
+    assert rooted.artifacts_cli("write", "--extra", "fast").exit_code == 0
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(
+        rooted.project, {**project, "dependencies": ["purepkg"]}, {"artifacts-extras": ["fast"]}
+    )
+    rooted.lock()
+    run = rooted.artifacts_cli("write")
+    assert run.exit_code == 1
+    assert "error: the lock has no extra fast (its extras: none; its groups: none)" in run.stderr
+
+
+def test_sync_julia_depot_refuses_a_choice_and_places_what_artifacts_toml_names(
+    rooted: Space,
+) -> None:
+    assert rooted.artifacts_cli("write", "--extra", "fast").exit_code == 0
+    depot = rooted.root / "depot"
+    project = ["--project", str(rooted.project)]
+    refused = rooted.cli("sync", *project, "--julia-depot", str(depot), "--group", "dev")
+    assert refused.exit_code == 1
+    assert "error: --julia-depot places the trees Artifacts.toml names" in refused.stderr
+    assert not depot.exists()
+    run = rooted.cli("sync", *project, "--julia-depot", str(depot))
+    assert run.exit_code == 0, run.stderr
+    wanted = expected_trees(
+        rooted.lock_text, _this_target(rooted), rooted.wheel_path, extras=["fast"]
+    )
+    assert {path.name for path in (depot / "artifacts").iterdir()} == set(wanted.values())

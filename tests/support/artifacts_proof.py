@@ -11,7 +11,7 @@ exactly those trees, and each needed per-platform artifact must have exactly one
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import cast
 
@@ -38,11 +38,24 @@ def lock_targets(lock_text: str) -> list[Target]:
     return [target_from_name(name) for name in data["tool"]["omniwheel"]["targets"]]
 
 
-def expected_trees(lock_text: str, target: Target, wheel_path: WheelPath) -> dict[str, str]:
-    """Artifact name → tree hash of what a standard installer installs on ``target``."""
+def expected_trees(
+    lock_text: str,
+    target: Target,
+    wheel_path: WheelPath,
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+) -> dict[str, str]:
+    """Artifact name → tree hash of what a standard installer installs on ``target``: the
+    lock's default groups (the project's dependencies) with these extras and groups."""
     pylock = Pylock.from_dict(tomllib.loads(lock_text))
     environment = cast(Environment, target.marker_environment())
-    chosen = pylock.select(environment=environment, tags=target.tags)
+    chosen = pylock.select(
+        environment=environment,
+        tags=target.tags,
+        extras=extras,
+        dependency_groups=(*(pylock.default_groups or ()), *groups),
+    )
     return {
         artifact_name(package.name): git_tree_sha1_of_wheel(
             wheel_path(cast(PackageWheel, wheel)), filename=cast(PackageWheel, wheel).filename
@@ -58,13 +71,21 @@ def ours(artifacts_text: str) -> ArtifactsDoc:
     )
 
 
-def check_selection(artifacts_text: str, lock_text: str, wheel_path: WheelPath) -> int:
-    """Assert the proof for every target of the lock; the number of targets checked."""
+def check_selection(
+    artifacts_text: str,
+    lock_text: str,
+    wheel_path: WheelPath,
+    *,
+    extras: Sequence[str] = (),
+    groups: Sequence[str] = (),
+) -> int:
+    """Assert the proof for every target of the lock, for the choice of extras and groups the
+    artifacts were written for; the number of targets checked."""
     doc = ours(artifacts_text)
     targets = lock_targets(lock_text)
     for target in targets:
         host = augmented_host(target)
-        expected = expected_trees(lock_text, target, wheel_path)
+        expected = expected_trees(lock_text, target, wheel_path, extras=extras, groups=groups)
         selected = {name: entry.git_tree_sha1 for name, entry in select_entries(doc, host).items()}
         assert selected == expected, target.name
         for name, artifact in doc.artifacts.items():

@@ -15,6 +15,7 @@ from omniwheel.project.edit import (
     init_text,
     project_name_for,
     remove_requirements,
+    set_artifacts_choice,
 )
 from omniwheel.project.pyproject import parse_project
 
@@ -245,3 +246,32 @@ def test_a_group_name_that_cannot_be_used_is_refused(group: str, message: str) -
 def test_an_extra_and_a_group_at_once_is_refused() -> None:
     with pytest.raises(EditError, match="give one"):
         add_requirements(GROUPS, ["x"], group="plot", dependency_group="dev")
+
+
+def test_the_artifacts_choice_is_set_keeping_the_tool_table_and_its_comments() -> None:
+    text = (
+        '[project]\nname = "demo"\n\n[tool.omniwheel]\n# targets\n'
+        'platforms = ["linux-x86_64"]\n\n[dependency-groups]\ndev = []\n'
+    )
+    edited = set_artifacts_choice(text, extras=["plot", "excel"], groups=[])
+    assert edited.changes == ('~ [tool.omniwheel] artifacts-extras = ["excel", "plot"]',)
+    assert edited.text == text.replace(
+        'platforms = ["linux-x86_64"]\n',
+        'platforms = ["linux-x86_64"]\nartifacts-extras = ["excel", "plot"]\n',
+    )
+    assert set_artifacts_choice(edited.text, extras=["excel", "plot"], groups=[]).changes == ()
+    back = set_artifacts_choice(edited.text, extras=[], groups=["docs"])
+    assert back.changes == (
+        "- [tool.omniwheel] artifacts-extras",
+        '~ [tool.omniwheel] artifacts-groups = ["docs"]',
+    )
+    assert tomllib.loads(back.text)["tool"]["omniwheel"] == {
+        "platforms": ["linux-x86_64"],
+        "artifacts-groups": ["docs"],
+    }
+
+
+def test_the_artifacts_choice_creates_the_tool_table_when_missing() -> None:
+    edited = set_artifacts_choice('[project]\nname = "demo"\n', extras=["x"], groups=[])
+    assert tomllib.loads(edited.text)["tool"] == {"omniwheel": {"artifacts-extras": ["x"]}}
+    assert set_artifacts_choice('[project]\nname = "demo"\n', extras=[], groups=[]).changes == ()

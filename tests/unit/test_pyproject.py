@@ -552,3 +552,28 @@ def test_default_groups_must_be_names_or_all(tmp_path: Path) -> None:
     problems = problems_of(tmp_path, text)
     expected = 'expected an array of names or "all", got the string "dev"'
     assert problems["tool.omniwheel.default-groups"] == expected
+
+
+def test_artifacts_extras_and_groups_are_read_normalized_and_sorted(tmp_path: Path) -> None:
+    text = (
+        f"{GROUPS_BASE}[tool.omniwheel]\n"
+        'artifacts-extras = ["Excel", "a_b"]\nartifacts-groups = ["Docs"]\n'
+    )
+    write(tmp_path, text)
+    settings = load_project(tmp_path).settings
+    assert settings.artifacts_extras == ("a-b", "excel")
+    assert settings.artifacts_groups == ("docs",)
+
+
+@pytest.mark.parametrize(
+    ("line", "where", "message"),
+    [
+        ('artifacts-extras = "excel"', "tool.omniwheel.artifacts-extras", "expected an array"),
+        ('artifacts-groups = ["no way"]', "tool.omniwheel.artifacts-groups[0]", "invalid group"),
+    ],
+)
+def test_bad_artifacts_choices_are_problems_with_their_key(
+    tmp_path: Path, line: str, where: str, message: str
+) -> None:
+    problems = problems_of(tmp_path, f"{GROUPS_BASE}[tool.omniwheel]\n{line}\n")
+    assert problems[where].startswith(message)

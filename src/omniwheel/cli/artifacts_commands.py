@@ -14,6 +14,14 @@ asking any Python (as the generated augmentation does), no host Python is involv
 ``run --artifacts`` runs the pinned interpreter placed in the depot.  Interpreter archives are
 fetched from ``OMNIWHEEL_PYTHON_MIRROR``, else ``[tool.omniwheel] python-mirror``, else their
 canonical URL; the Artifacts.toml always names the canonical URL.
+
+``write`` and ``pack`` take sync's ``--extra``, ``--all-extras``, ``--group``, … options
+(:func:`~omniwheel.cli.options.add_selection_options`).  Without any, they write what
+``[tool.omniwheel] artifacts-extras`` / ``artifacts-groups`` record, else the project's
+dependencies alone: a Julia package's users need neither its test tools nor its optional
+features.  Given options replace that choice and are recorded there, so the next
+``artifacts write`` (or ``lock --artifacts``) writes the same.  ``depot`` places what the
+Artifacts.toml names, so it follows the choice it was written with.
 """
 
 from __future__ import annotations
@@ -23,15 +31,16 @@ import contextlib
 import os
 import shutil
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.options import add_project_option
+from omniwheel.cli.options import add_project_option, add_selection_options, choice_request
 from omniwheel.cli.output import Output
 
 if TYPE_CHECKING:
+    from omniwheel.env.choice import Choice, ChoiceRequest
     from omniwheel.index.discovery import IndexLocation
     from omniwheel.julia.workflow import ArtifactsWorkflow, DepotOutcome, WriteOutcome
     from omniwheel.platform.target import Target
@@ -56,6 +65,9 @@ class ArtifactsRequest:
     python: str | None = None
     offline: bool = False
     index_url: str | None = None
+    choice: ChoiceRequest | None = None
+    """The extras and groups ``--extra``, ``--group``, … asked for; None: none was given, so
+    the recorded choice (else the project's dependencies alone) applies."""
 
     @classmethod
     def from_args(
@@ -88,6 +100,7 @@ def add_artifacts_commands(commands: Any) -> None:
         "beside it.  Downloads every target's wheels once, to hash their trees.",
     )
     _add_common_options(write)
+    add_selection_options(write, artifacts=True)
     pack = actions.add_parser(
         "pack",
         help="write a <git-tree-sha1>.tar.gz per tree and record where they will be hosted",
@@ -102,6 +115,7 @@ def add_artifacts_commands(commands: Any) -> None:
         metavar="URL",
         help="the URL the tarballs will be uploaded under, e.g. https://example.org/releases/v1/",
     )
+    add_selection_options(pack, artifacts=True)
     depot = actions.add_parser(
         "depot",
         help="place this machine's trees in a Julia depot (same as `sync --julia-depot`)",
@@ -161,6 +175,9 @@ def _add_python_option(parser: argparse.ArgumentParser) -> None:
 
 def run_artifacts(args: argparse.Namespace, output: Output) -> int:
     request = ArtifactsRequest.from_args(args, artifacts=args.artifacts)
+    if args.artifacts_command in ("write", "pack"):
+        given = choice_request(args)
+        request = replace(request, choice=None if given.is_default else given)
     if args.artifacts_command == "write":
         write_artifacts(request, output)
         return 0
@@ -177,22 +194,63 @@ def run_artifacts(args: argparse.Namespace, output: Output) -> int:
 
 def write_artifacts(request: ArtifactsRequest, output: Output) -> WriteOutcome:
     """``artifacts write`` (and ``lock --artifacts``): write, then say what was written."""
+    root = _project_dir(request.project)
     with _workflow(request) as workflow, output.status("Writing artifacts"):
-        outcome = workflow.write()
+        outcome = workflow.write(_asked(request, root))
     _report_write(outcome, output)
+    _record_choice(request, root, outcome.choice, output)
     return outcome
 
 
 def _pack(request: ArtifactsRequest, output: Output, *, out_dir: Path, base_url: str) -> int:
+    root = _project_dir(request.project)
     with _workflow(request) as workflow, output.status("Packing artifacts"):
-        outcome = workflow.pack(out_dir.absolute(), base_url)
+        outcome = workflow.pack(out_dir.absolute(), base_url, _asked(request, root))
     reused = sum(1 for packed in outcome.tarballs if packed.reused)
     output.plain(
         f"Packed {_count(len(outcome.tarballs), 'tree')} into {out_dir} "
         f"({reused} already there, kept as they were)"
     )
     _report_write(outcome.write, output)
+    _record_choice(request, root, outcome.write.choice, output)
     return 0
+
+
+def _asked(request: ArtifactsRequest, root: Path) -> ChoiceRequest:
+    """The options given, else the choice ``[tool.omniwheel]`` records (else the default: the
+    project's dependencies alone)."""
+    from omniwheel.env.choice import ChoiceRequest
+    from omniwheel.project.pyproject import load_project
+
+    if request.choice is not None:
+        return request.choice
+    if not (root / PYPROJECT).is_file():
+        return ChoiceRequest()
+    settings = load_project(root).settings
+    return ChoiceRequest(extras=settings.artifacts_extras, groups=settings.artifacts_groups)
+
+
+def _record_choice(request: ArtifactsRequest, root: Path, choice: Choice, output: Output) -> None:
+    """Record a choice given by options as ``[tool.omniwheel] artifacts-extras`` /
+    ``artifacts-groups``, so that the next ``artifacts write`` makes the same; say so."""
+    from omniwheel._atomic import write_atomic
+    from omniwheel.project.edit import set_artifacts_choice
+
+    if request.choice is None:
+        return
+    path = root / PYPROJECT
+    if not path.is_file():
+        output.warning(
+            f"the choice of extras and groups is not recorded: there is no {PYPROJECT} in "
+            f"{root}; give the same options to the next `omniwheel artifacts write`"
+        )
+        return
+    edited = set_artifacts_choice(
+        path.read_text(encoding="utf-8"), extras=choice.extras, groups=choice.groups
+    )
+    if edited.changes:
+        write_atomic(path, edited.text.encode(), durable=True)
+        output.plain(f"Recorded the choice in {path}: {'; '.join(edited.changes)}")
 
 
 def install_depot(
@@ -374,7 +432,14 @@ def _report_write(outcome: WriteOutcome, output: Output) -> None:
     what = f"{_count(len(artifacts), 'artifact')} ({_count(entries, 'entry')})"
     fetched = f"; {_count(outcome.fetched, 'wheel')} downloaded to hash" if outcome.fetched else ""
     verb = "Wrote" if outcome.changed else "Unchanged:"
-    output.plain(f"{verb} {outcome.path}: {what}{fetched}")
+    output.plain(f"{verb} {outcome.path}: {what} for {_described(outcome.choice)}{fetched}")
+
+
+def _described(choice: Choice) -> str:
+    """``the project's dependencies``, ``… with extras excel; groups docs``."""
+    chosen = [f"extras {', '.join(choice.extras)}"] if choice.extras else []
+    chosen += [f"groups {', '.join(choice.groups)}"] if choice.groups else []
+    return "the project's dependencies" + (f" with {'; '.join(chosen)}" if chosen else "")
 
 
 def _report_depot(outcome: DepotOutcome, output: Output) -> None:

@@ -78,12 +78,23 @@ def add_pin_python_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_selection_options(parser: argparse.ArgumentParser) -> None:
+ARTIFACTS_SELECTION = (
+    "default: what [tool.omniwheel] artifacts-extras and artifacts-groups record (written by the "
+    "last of these commands given any of these options, which replace it), else the project's "
+    "dependencies alone — what a Julia package's users need"
+)
+
+
+def add_selection_options(parser: argparse.ArgumentParser, *, artifacts: bool = False) -> None:
     """Which extras and dependency groups of the lock to install (uv's flags; see
-    :mod:`omniwheel.env.choice`)."""
+    :mod:`omniwheel.env.choice`).  ``artifacts``: for ``artifacts write`` / ``pack``, whose
+    default is the recorded choice else the project's dependencies alone, and which always hold
+    the project's dependencies (no ``--only-group`` / ``--only-dev``)."""
     chosen = parser.add_argument_group(
         "extras and dependency groups",
-        "default: the project's dependencies plus the `dev` group when declared "
+        ARTIFACTS_SELECTION
+        if artifacts
+        else "default: the project's dependencies plus the `dev` group when declared "
         "([tool.omniwheel] default-groups changes which groups)",
     )
     chosen.add_argument(
@@ -104,14 +115,15 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="add a dependency group to the default ones (repeatable)",
     )
-    chosen.add_argument(
-        "--only-group",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="install only this group: not the project's dependencies, not the default "
-        "groups (repeatable)",
-    )
+    if not artifacts:
+        chosen.add_argument(
+            "--only-group",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="install only this group: not the project's dependencies, not the default "
+            "groups (repeatable)",
+        )
     chosen.add_argument(
         "--no-group",
         action="append",
@@ -130,6 +142,9 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         "--dev", action="store_true", default=None, help="add the `dev` group (--group dev)"
     )
     dev.add_argument("--no-dev", dest="dev", action="store_false", help="leave out the `dev` group")
+    if artifacts:
+        parser.set_defaults(only_group=[], only_dev=False)
+        return
     dev.add_argument(
         "--only-dev", action="store_true", help="install only the `dev` group (--only-group dev)"
     )

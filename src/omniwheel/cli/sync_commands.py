@@ -180,6 +180,13 @@ def run_sync(args: argparse.Namespace, output: Output) -> int:
             "--json reports a sync of the environment, not of a Julia depot",
             hint="drop --json, or --julia-depot",
         )
+    if args.julia_depot is not None and not choice_request(args).is_default:
+        raise UsageError(
+            "--julia-depot places the trees Artifacts.toml names, so extras and groups are "
+            "chosen when it is written, not here",
+            hint="choose them with `omniwheel artifacts write --extra NAME` (or --group, "
+            "--all-extras, …), then run `omniwheel sync --julia-depot DIR` without them",
+        )
     if args.julia_depot is not None:
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, install_depot
 

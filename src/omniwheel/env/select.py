@@ -71,7 +71,7 @@ def select_wheels(
         raise _not_covered(lock_path, tables.lock, interpreter, str(exc)) from exc
     requested = _requested_names(pylock, tables.lock, choice)
     wheels = tuple(_selected(package, source, lock_path, requested) for package, source in chosen)
-    warnings = _cross_check(pylock, tables, interpreter, wheels, _roots_of(choice))
+    warnings = _cross_check(pylock, tables, interpreter, wheels, chosen_roots(choice))
     if tables.lock is not None and tables.lock.single_use_extras is not None:
         warnings = (
             "pylock.toml is a single-use lock (extras chosen at lock time: "
@@ -94,7 +94,9 @@ def lock_choices(pylock: Pylock, tool: LockToolTable | None) -> LockChoices:
     )
 
 
-def _roots_of(choice: Choice) -> frozenset[Root]:
+def chosen_roots(choice: Choice) -> frozenset[Root]:
+    """The roots a choice installs: the project's dependencies (unless left out), each extra
+    and each group chosen."""
     roots = {MAIN} if choice.main else set()
     roots.update(Root(kind="extra", name=canonicalize_name(e)) for e in choice.extras)
     roots.update(Root(kind="group", name=canonicalize_name(g)) for g in choice.groups)

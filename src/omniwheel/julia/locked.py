@@ -10,6 +10,11 @@ reader can check:
   ``Pylock.select`` applies, and omniwheel proved at lock time that it picks the resolver's
   choice on every target.
 
+A multi-use lock also records which roots (the project's dependencies, each extra, each
+dependency group) need each entry on which target; :meth:`LockedWheels.selecting` keeps what a
+choice of roots needs (:func:`artifacts_choice` answers the ``artifacts`` commands' options
+against what the lock declares), so an Artifacts.toml holds a production install unless asked.
+
 Another tool's lock has no such records: it cannot say which targets need what, so it is a
 :class:`ForeignLockError`.  The records are read, and checked, by
 :func:`~omniwheel.lock.tool_table.read_tool_tables`.  Each wheel also comes back as the
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 
@@ -29,6 +34,8 @@ from packaging.tags import Tag, create_compatible_tags_selector
 from packaging.utils import parse_wheel_filename
 from packaging.version import Version
 
+from omniwheel.env.choice import Choice, ChoiceRequest, LockChoices, resolve_choice
+from omniwheel.env.select import chosen_roots, lock_choices
 from omniwheel.errors import LockFileError
 from omniwheel.index.models import DistFile
 from omniwheel.lock.model import Lock, LockedPackage, LockedWheel
@@ -39,6 +46,7 @@ from omniwheel.lock.tool_table import (
     read_tool_tables,
 )
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import Root
 from omniwheel.store.store import WheelSource
 
 
@@ -61,12 +69,35 @@ class LockedWheels:
     path: Path
     lock: Lock
     sources: Mapping[str, WheelSource]
+    tables: tuple[PackageToolTable, ...] = ()
+    """Each package's ``[packages.tool.omniwheel]``, in the order of ``lock.packages``."""
+    choices: LockChoices | None = None
+    """The extras and groups the lock declares (None: not read)."""
 
     @property
     def pythons(self) -> tuple[LockedPython, ...]:
         """The interpreters pinned per target (``[[tool.omniwheel.python]]``; empty unless
         the lock was written with ``pin-python``)."""
         return self.lock.pythons
+
+    def selecting(self, roots: frozenset[Root]) -> LockedWheels:
+        """The lock as far as ``roots`` need it: each package entry on the targets where one of
+        them needs it, entries no chosen root needs dropped (``sources`` keep every wheel)."""
+        packages: list[LockedPackage] = []
+        tables: list[PackageToolTable] = []
+        for package, table in zip(self.lock.packages, self.tables, strict=True):
+            wheels = []
+            for wheel in package.wheels:
+                kept = tuple(target for target in wheel.targets if table.roots_on(target) & roots)
+                if kept:
+                    wheels.append(replace(wheel, targets=kept))
+            if wheels:
+                targets = {target for wheel in wheels for target in wheel.targets}
+                users = tuple(t for t in package.targets if t in targets)
+                packages.append(replace(package, targets=users, wheels=tuple(wheels)))
+                tables.append(table)
+        lock = replace(self.lock, packages=tuple(packages))
+        return replace(self, lock=lock, tables=tuple(tables))
 
     def wheels_for(self, targets: Iterable[Target]) -> tuple[WheelSource, ...]:
         """The sources of the wheels ``targets`` take, each once, in lock order."""
@@ -87,10 +118,13 @@ def read_locked_wheels(path: Path) -> LockedWheels:
     tool = _lock_table(path, tables.lock)
     targets = tool.locked_targets
     packages: list[LockedPackage] = []
+    package_tables: list[PackageToolTable] = []
     sources: dict[str, WheelSource] = {}
     for package, table in zip(pylock.packages, tables.packages, strict=True):
-        locked, package_sources = _package(path, package, _package_table(path, package, table))
+        checked = _package_table(path, package, table)
+        locked, package_sources = _package(path, package, checked)
         packages.append(locked)
+        package_tables.append(checked)
         sources.update(package_sources)
     skipped = tuple((entry.target, entry.reason) for entry in tool.skipped)
     lock = Lock(
@@ -101,7 +135,26 @@ def read_locked_wheels(path: Path) -> LockedWheels:
         packages=tuple(packages),
         pythons=tool.pythons,
     )
-    return LockedWheels(path=path, lock=lock, sources=MappingProxyType(sources))
+    return LockedWheels(
+        path=path,
+        lock=lock,
+        sources=MappingProxyType(sources),
+        tables=tuple(package_tables),
+        choices=lock_choices(pylock, tool),
+    )
+
+
+def artifacts_choice(
+    locked: LockedWheels, request: ChoiceRequest
+) -> tuple[Choice, frozenset[Root]]:
+    """What ``request`` (the ``artifacts`` commands' ``--extra``, ``--group``, … options)
+    chooses from ``locked``, and the roots that is.  Unlike ``sync``, no group is added by
+    default: an Artifacts.toml is what a Julia package's users install, the project's
+    dependencies alone (the lock's own ``default-groups``, as pip installs it).  Names the lock
+    does not declare are an :class:`~omniwheel.env.choice.UnknownChoiceError`."""
+    assert locked.choices is not None  # read_locked_wheels reads them
+    choice = resolve_choice(request, replace(locked.choices, sync_default_groups=()))
+    return choice, chosen_roots(choice)
 
 
 def _load(path: Path) -> Pylock:

@@ -36,10 +36,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from omniwheel._atomic import write_atomic
+from omniwheel.env.choice import Choice, ChoiceRequest
 from omniwheel.julia import ArtifactError
 from omniwheel.julia.artifacts_toml import (
     ArtifactsDoc,
     Download,
+    artifact_name,
     build_artifacts,
     is_omniwheel_name,
     merge_artifacts,
@@ -50,7 +52,7 @@ from omniwheel.julia.artifacts_toml import (
     with_downloads,
 )
 from omniwheel.julia.depot import place_tree, record_usage, tree_path
-from omniwheel.julia.locked import LockedWheels, read_locked_wheels
+from omniwheel.julia.locked import LockedWheels, artifacts_choice, read_locked_wheels
 from omniwheel.julia.pack import PackedArtifact, check_base_url, pack_tree
 from omniwheel.julia.python_artifact import (
     HELPER_FILE,
@@ -109,6 +111,8 @@ class WriteOutcome:
     pkg_files: tuple[Path, ...]
     pythons_fetched: int = 0
     """Interpreter archives downloaded into the store to hash them."""
+    choice: Choice
+    """The extras and groups whose packages the artifacts hold."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -144,24 +148,29 @@ class ArtifactsWorkflow:
     python_mirror: str | None = None
     """A checked mirror base URL interpreter archives are fetched from (never written)."""
 
-    def write(self) -> WriteOutcome:
-        """(Re)write the Artifacts.toml from the lock; see the module docstring."""
-        locked = read_locked_wheels(self.lock_path)
-        hashes, fetched = self._tree_hashes(locked.sources.values())
+    def write(self, request: ChoiceRequest | None = None) -> WriteOutcome:
+        """(Re)write the Artifacts.toml from the lock, with the packages ``request`` chooses
+        (None: the project's dependencies alone); see the module docstring."""
+        locked, choice = self._chosen(request)
+        hashes, fetched = self._tree_hashes(locked.wheels_for(locked.lock.targets))
         doc = build_artifacts(locked.lock, hashes)
         doc, pins = self._with_python(locked, doc)
-        return self._save(doc, fetched, keep_downloads=True, pins=pins)
+        return self._save(doc, fetched, keep_downloads=True, pins=pins, choice=choice)
 
-    def pack(self, out_dir: Path, base_url: str) -> PackOutcome:
-        """Write ``<git-tree-sha1>.tar.gz`` for every package tree into ``out_dir`` and record
-        them as downloads under ``base_url`` (checked before anything is done).  Interpreter
-        entries keep the archive's own URL: it is already a tarball Pkg unpacks."""
+    def pack(
+        self, out_dir: Path, base_url: str, request: ChoiceRequest | None = None
+    ) -> PackOutcome:
+        """Write ``<git-tree-sha1>.tar.gz`` for every package tree ``request`` chooses (as for
+        :meth:`write`) into ``out_dir`` and record them as downloads under ``base_url`` (checked
+        before anything is done).  Interpreter entries keep the archive's own URL: it is
+        already a tarball Pkg unpacks."""
         base = check_base_url(base_url)
-        locked = read_locked_wheels(self.lock_path)
-        hashes, fetched = self._tree_hashes(locked.sources.values())
+        locked, choice = self._chosen(request)
+        sources = locked.wheels_for(locked.lock.targets)
+        hashes, fetched = self._tree_hashes(sources)
         doc = build_artifacts(locked.lock, hashes)
         doc, pins = self._with_python(locked, doc)
-        by_tree = _sources_by_tree(locked.sources.values(), hashes)
+        by_tree = _sources_by_tree(sources, hashes)
         with self._wheel_files(by_tree.values()) as (files, more):
             tarballs = tuple(
                 _packed(tree, source, files[source.sha256], out_dir)
@@ -169,7 +178,11 @@ class ArtifactsWorkflow:
             )
         downloads = {packed.git_tree_sha1: (packed.download(base),) for packed in tarballs}
         written = self._save(
-            with_downloads(doc, downloads), fetched + more, keep_downloads=False, pins=pins
+            with_downloads(doc, downloads),
+            fetched + more,
+            keep_downloads=False,
+            pins=pins,
+            choice=choice,
         )
         return PackOutcome(write=written, tarballs=tarballs)
 
@@ -222,7 +235,13 @@ class ArtifactsWorkflow:
             targets = _targets_like(locked, host)
             selected = select_entries(doc, augmented_host(host))
             wanted = {entry.git_tree_sha1 for entry in selected.values()}
-        sources = locked.wheels_for(targets)
+        # Only the packages the Artifacts.toml has: it was written for a choice of extras and
+        # groups, and hashing the others would download wheels no tree here comes from.
+        sources = tuple(
+            source
+            for source in locked.wheels_for(targets)
+            if artifact_name(source.name) in doc.artifacts
+        )
         hashes, fetched = self._tree_hashes(sources)
         by_tree = _sources_by_tree(sources, hashes)
         interpreters, pythons_fetched = self._interpreters_for(locked, targets)
@@ -255,6 +274,12 @@ class ArtifactsWorkflow:
 
     # -- pieces ----------------------------------------------------------------------------
 
+    def _chosen(self, request: ChoiceRequest | None) -> tuple[LockedWheels, Choice]:
+        """The lock as far as ``request`` needs it, and the choice."""
+        locked = read_locked_wheels(self.lock_path)
+        choice, roots = artifacts_choice(locked, request or ChoiceRequest())
+        return locked.selecting(roots), choice
+
     def _read_doc(self) -> ArtifactsDoc:
         if not self.artifacts_path.is_file():
             raise ArtifactError(
@@ -265,7 +290,13 @@ class ArtifactsWorkflow:
         return read_artifacts(self.artifacts_path)
 
     def _save(
-        self, doc: ArtifactsDoc, fetched: int, *, keep_downloads: bool, pins: _Pins | None
+        self,
+        doc: ArtifactsDoc,
+        fetched: int,
+        *,
+        keep_downloads: bool,
+        pins: _Pins | None,
+        choice: Choice,
     ) -> WriteOutcome:
         path = self.artifacts_path
         existing = _read_text(path)
@@ -286,6 +317,7 @@ class ArtifactsWorkflow:
             fetched=fetched,
             pkg_files=pkg_files,
             pythons_fetched=0 if pins is None else pins.fetched,
+            choice=choice,
         )
 
     # -- interpreters ------------------------------------------------------------------------

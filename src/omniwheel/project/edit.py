@@ -157,6 +157,49 @@ def remove_requirements(
     return Edited(text=_dumps(document, text), changes=tuple(changes))
 
 
+# --- [tool.omniwheel] artifacts choice ------------------------------------------------------
+
+
+def set_artifacts_choice(text: str, *, extras: Sequence[str], groups: Sequence[str]) -> Edited:
+    """``text`` with ``[tool.omniwheel] artifacts-extras`` / ``artifacts-groups`` set to these
+    names (a key is removed when its list is empty; ``[tool.omniwheel]`` is created when
+    missing).  ``changes`` lists each key written or removed; empty when nothing changed."""
+    document = _parse(text)
+    tool = document.get("tool")
+    if tool is None:
+        tool = tomlkit.table(is_super_table=True)
+        document["tool"] = tool
+    omniwheel = tool.get("omniwheel")
+    if omniwheel is None:
+        omniwheel = tomlkit.table()
+        tool["omniwheel"] = omniwheel
+    if not isinstance(omniwheel, dict):
+        raise EditError(
+            "[tool.omniwheel] is not a table",
+            hint="make it a table: a `[tool.omniwheel]` header with settings below it",
+        )
+    changes: list[str] = []
+    for key, names in (("artifacts-extras", extras), ("artifacts-groups", groups)):
+        wanted = sorted(names)
+        current = omniwheel.get(key)
+        if current is not None and list(current) == wanted:
+            continue
+        if not wanted:
+            if current is not None:
+                del omniwheel[key]
+                changes.append(f"- [tool.omniwheel] {key}")
+            continue
+        omniwheel[key] = wanted
+        changes.append(f"~ [tool.omniwheel] {key} = [{', '.join(map(_quoted, wanted))}]")
+    if not changes:
+        return Edited(text=text, changes=())
+    return Edited(text=_dumps(document, text), changes=tuple(changes))
+
+
+def _quoted(name: str) -> str:
+    return f'"{name}"'
+
+
 def _dumps(document: tomlkit.TOMLDocument, original: str) -> str:
     """The edited text, ending the way the original did (a table added last brings a blank
     line of its own)."""

@@ -112,6 +112,12 @@ class Settings:
     default_groups: DefaultGroups | None = None
     """``default-groups``: the dependency groups ``sync`` adds by default (names normalized, or
     ``"all"``); None: not given, which means ``dev`` when the project declares it."""
+    artifacts_extras: tuple[NormalizedName, ...] = ()
+    """``artifacts-extras``: the extras whose packages ``artifacts write`` includes besides the
+    project's dependencies (normalized); written by ``artifacts write --extra …``."""
+    artifacts_groups: tuple[NormalizedName, ...] = ()
+    """``artifacts-groups``: the dependency groups ``artifacts write`` includes (normalized);
+    none by default — a Julia package's users need the project's dependencies alone."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -429,6 +435,8 @@ _SETTING_KEYS = (
     "python-release",
     "python-mirror",
     "default-groups",
+    "artifacts-extras",
+    "artifacts-groups",
 )
 
 
@@ -451,6 +459,8 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         python_release=_release(table.get("python-release"), f"{where}.python-release", problems),
         python_mirror=_mirror(table.get("python-mirror"), f"{where}.python-mirror", problems),
         default_groups=_default_groups(table.get("default-groups"), problems),
+        artifacts_extras=_name_list(table.get("artifacts-extras"), "extra", problems),
+        artifacts_groups=_name_list(table.get("artifacts-groups"), "group", problems),
     )
     _unknown_settings(table, problems)
     return settings
@@ -510,6 +520,27 @@ def _default_groups(value: object, problems: list[Problem]) -> DefaultGroups | N
             message = f"invalid group name {text!r}"
             problems.append(Problem(where=f"{where}[{index}]", message=message))
     return tuple(dict.fromkeys(names))
+
+
+def _name_list(
+    value: object, kind: Literal["extra", "group"], problems: list[Problem]
+) -> tuple[NormalizedName, ...]:
+    """``artifacts-extras`` / ``artifacts-groups``: an array of names, normalized; checked
+    against the lock by ``artifacts write``, since the lock is what it selects from."""
+    where = f"tool.omniwheel.artifacts-{kind}s"
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        problems.append(Problem(where=where, message=_expected("an array of names", value)))
+        return ()
+    names: list[NormalizedName] = []
+    for index, text in _strings(value, where, problems):
+        try:
+            names.append(canonicalize_name(text, validate=True))
+        except InvalidName:
+            message = f"invalid {kind} name {text!r}"
+            problems.append(Problem(where=f"{where}[{index}]", message=message))
+    return tuple(sorted(set(names)))
 
 
 def _unknown_settings(table: Mapping[str, Any], problems: list[Problem]) -> None:
