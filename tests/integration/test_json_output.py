@@ -157,6 +157,7 @@ def test_sync_json_reports_what_was_installed_and_fetched(space: Workspace) -> N
     assert len(list((space.store / "wheels").iterdir())) == 3
     assert report["removed"] == []
     assert report["packages"] == 3
+    assert report["choice"] == {"dependencies": True, "extras": [], "groups": []}
 
 
 def test_sync_json_of_an_environment_in_sync_is_a_no_op(space: Workspace) -> None:

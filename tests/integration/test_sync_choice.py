@@ -4,6 +4,7 @@ names the lock does not declare; an old single-use lock is named and never half-
 
 from __future__ import annotations
 
+import json
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -100,6 +101,28 @@ def test_unknown_names_are_errors_listing_the_locks_names(
     assert "dev, lint, test)" in run.stderr
     assert "Traceback" not in run.stderr
     assert not chosen.venv.exists()
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        ((), {"dependencies": True, "extras": [], "groups": ["dev"]}),
+        (
+            ("--extra", "All", "--group", "lint", "--no-dev"),
+            {"dependencies": True, "extras": ["all"], "groups": ["lint"]},
+        ),
+        (("--only-group", "Test"), {"dependencies": False, "extras": [], "groups": ["test"]}),
+    ],
+)
+def test_sync_json_reports_the_choice_installed_and_again_on_the_no_op(
+    chosen: Workspace, options: tuple[str, ...], expected: dict[str, object]
+) -> None:
+    for no_op in (False, True):
+        run = chosen.cli("sync", "--json", *options)
+        assert run.exit_code == 0, run.stderr
+        report = json.loads(run.stdout)
+        assert report["no_op"] is no_op
+        assert report["choice"] == expected
 
 
 def test_only_group_with_group_is_refused(chosen: Workspace) -> None:

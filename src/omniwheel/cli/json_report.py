@@ -16,7 +16,9 @@ and the targets each serves; an empty list when the lock pins none).
 ``sync`` (:class:`SyncReport`): the lock, the venv and its interpreter (null when the sync was
 a no-op and probed none), whether the venv was created, whether the sync changed nothing, and
 the packages installed, removed, downloaded into the store (``fetched``) and left alone
-(another installer's, with no RECORD).  With ``dry_run`` the lists say what a sync would do.
+(another installer's, with no RECORD), and the choice of extras and dependency groups the
+environment holds (``choice``: whether the project's dependencies are in it, the extras and the
+groups, as the lock names them).  With ``dry_run`` the lists say what a sync would do.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Literal, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    from omniwheel.env.choice import Choice
     from omniwheel.env.sync import SyncOutcome
     from omniwheel.lock.locker import LockOutcome
     from omniwheel.platform.target import Target
@@ -101,6 +104,15 @@ class SyncedPython(TypedDict):
     """The build was downloaded by this sync (with ``dry_run``: would be)."""
 
 
+class SyncChoice(TypedDict):
+    dependencies: bool
+    """The project's dependencies are installed (false with ``--only-group``/``--only-dev``)."""
+    extras: list[str]
+    """The extras installed, normalized, sorted."""
+    groups: list[str]
+    """The project's dependency groups installed (defaults included), normalized, sorted."""
+
+
 class SyncReport(TypedDict):
     schema: int
     command: Literal["sync"]
@@ -125,6 +137,8 @@ class SyncReport(TypedDict):
     """What the audit found changed since the last sync (and the sync repaired), a line each."""
     warnings: list[str]
     seconds: float
+    choice: SyncChoice
+    """Which extras and groups of the lock the environment holds."""
 
 
 def lock_report(outcome: LockOutcome, *, check: bool) -> LockReport:
@@ -175,9 +189,11 @@ def _target(target: Target) -> TargetEntry:
     return {"name": target.name, "platform": target.platform_name, "python": target.python_version}
 
 
-def sync_report(outcome: SyncOutcome, *, fetched: tuple[WheelSource, ...]) -> SyncReport:
+def sync_report(
+    outcome: SyncOutcome, *, fetched: tuple[WheelSource, ...], choice: Choice
+) -> SyncReport:
     """``fetched``: the wheels the sync downloaded (see :class:`FetchLog`); a dry run's come
-    from its plan."""
+    from its plan.  ``choice``: the extras and groups the sync installed (or would)."""
     plan = outcome.plan
     if plan is not None and outcome.dry_run:
         fetched = tuple(wheel.source for wheel in plan.fetch)
@@ -199,6 +215,11 @@ def sync_report(outcome: SyncOutcome, *, fetched: tuple[WheelSource, ...]) -> Sy
         "drift": list(outcome.drift),
         "warnings": list(outcome.warnings),
         "seconds": round(outcome.seconds, 3),
+        "choice": {
+            "dependencies": choice.main,
+            "extras": list(choice.extras),
+            "groups": list(choice.groups),
+        },
     }
 
 

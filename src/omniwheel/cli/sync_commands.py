@@ -212,13 +212,16 @@ def run_sync(args: argparse.Namespace, output: Output) -> int:
 def _sync_json(args: argparse.Namespace, output: Output, *, project: Path) -> int:
     """``sync --json``: the report on stdout instead of the summary; warnings stay on stderr."""
     from omniwheel.cli.json_report import FetchLog, sync_report, write_report
+    from omniwheel.env.select import lock_choice
 
     fetch_log = FetchLog()
+    choice = choice_request(args)
     outcome = sync_environment(
-        args, output, project=project, dry_run=args.dry_run, on_fetched=fetch_log
+        args, output, project=project, dry_run=args.dry_run, on_fetched=fetch_log, choice=choice
     )
     _diagnostics(outcome, output)
-    write_report(sync_report(outcome, fetched=fetch_log.wheels))
+    chosen = lock_choice(outcome.lock_path, choice)
+    write_report(sync_report(outcome, fetched=fetch_log.wheels, choice=chosen))
     return 0
 
 

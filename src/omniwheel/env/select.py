@@ -94,6 +94,17 @@ def lock_choices(pylock: Pylock, tool: LockToolTable | None) -> LockChoices:
     )
 
 
+def lock_choice(lock_path: Path, request: ChoiceRequest) -> Choice:
+    """What ``request`` chooses from the lock at ``lock_path``: the lock is read and parsed
+    again (a no-op sync and a remembered selection never parse it), so only what reports the
+    choice calls this."""
+    from omniwheel.env.sync import read_pylock
+
+    pylock = read_pylock(lock_path)
+    tables = read_tool_tables(pylock, path=lock_path)
+    return resolve_choice(request, lock_choices(pylock, tables.lock))
+
+
 def chosen_roots(choice: Choice) -> frozenset[Root]:
     """The roots a choice installs: the project's dependencies (unless left out), each extra
     and each group chosen."""
