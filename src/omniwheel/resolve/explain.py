@@ -142,14 +142,15 @@ def _root_names(provider: GroupProvider) -> dict[NormalizedName, list[Root]]:
 
 
 def _root_label(roots: Iterable[Root], provider: GroupProvider) -> tuple[str, bool]:
-    """How a chain names the roots it starts from, and whether that is several: ``your project``
+    """How a chain names the roots it starts from, and whether that takes a plural verb
+    (``the project's dependencies require``, ``extra `a` and group `b` require``): ``your project``
     for the project's dependencies of a project without extras or groups (or when nothing says
     which root asked); else ``the project's dependencies``, ``extra `cpu```, ``group `dev```."""
     ordered = sorted(set(roots), key=Root.sort_key)
     only_main = all(root == MAIN for asking in provider.origins.values() for root in asking)
     if not ordered or only_main:
         return ROOT, False
-    return " and ".join(root.describe() for root in ordered), len(ordered) > 1
+    return " and ".join(root.describe() for root in ordered), len(ordered) > 1 or ordered == [MAIN]
 
 
 def _explain_project(
