@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 import tomlkit
 
+from omniwheel.cli.main import main
 from omniwheel.index import client
 from omniwheel.index.models import JSON_CONTENT_TYPE
 from tests.support.index_server import IndexServer
@@ -345,6 +346,16 @@ def test_extras_are_not_chosen_at_lock_time(workspace: Workspace, option: tuple[
     assert run.stderr.startswith(f"error: `lock {' '.join(option)}`: the lock holds every extra")
     assert "hint: drop the option from `omniwheel lock`; choose at sync time" in run.stderr
     assert run.lock_text is None
+
+
+def test_lock_help_no_longer_offers_extras(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["lock", "--help"])
+    assert exited.value.code == 0
+    shown = capsys.readouterr().out
+    assert "--exclude-newer" in shown
+    assert "--extra" not in shown
+    assert "--all-extras" not in shown
 
 
 def test_check_on_a_stale_lock_lists_what_changed(workspace: Workspace) -> None:

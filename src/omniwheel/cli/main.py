@@ -96,8 +96,11 @@ def _add_lock_command(commands: Any) -> None:
         metavar="DATE",
         help="ignore files uploaded after this date (UTC midnight) or RFC 3339 time",
     )
-    lock.add_argument("--extra", action="append", default=[], help="include an optional group")
-    lock.add_argument("--all-extras", action="store_true", help="include every optional group")
+    # Extras were chosen here before locks became multi-use.  The options stay, out of --help,
+    # so that a script still passing them fails with a hint to choose at sync time (the README
+    # documents them as refused) rather than argparse's bare "unrecognized arguments".
+    lock.add_argument("--extra", action="append", default=[], help=argparse.SUPPRESS)
+    lock.add_argument("--all-extras", action="store_true", help=argparse.SUPPRESS)
     lock.add_argument("--prerelease", action="store_true", help="allow pre-release versions")
     lock.add_argument(
         "--uniform", action="store_true", help="one version per package across all targets"
