@@ -7,6 +7,8 @@ Freshness is a pure decision over explicit times; storage tests write real files
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from omniwheel.index.cache import (
     IndexCache,
     page_freshness,
 )
-from omniwheel.index.models import DistFile, ProjectPage
+from omniwheel.index.digest import FORMAT, decode_digest, encode_digest
+from omniwheel.index.models import DistFile, ProjectPage, parse_json_page
 
 INDEX = "https://mirror.example/simple/"
 FETCHED = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -164,6 +167,119 @@ def test_damaged_page_file_reads_as_absent(tmp_path: Path, content: bytes) -> No
     [path] = tmp_path.rglob("foo.json")
     path.write_bytes(content)
     assert cache.load_page(FOO) is None
+
+
+# -- digests ----------------------------------------------------------------------------
+
+
+def json_path(root: Path) -> Path:
+    [path] = root.rglob("foo.json")
+    return path
+
+
+def digest_path(root: Path) -> Path:
+    return json_path(root).with_suffix(".digest")
+
+
+def source_of(root: Path) -> bytes:
+    """What names the raw page file on disk (its header line and size), as a digest records it."""
+    data = json_path(root).read_bytes()
+    return data.partition(b"\n")[0] + b"\n" + str(len(data)).encode()
+
+
+def stored(page: ProjectPage) -> CachedPage:
+    return CachedPage(page=page, fetched_at=FETCHED, etag='"abc"', max_age=600)
+
+
+def other_page() -> ProjectPage:
+    return ProjectPage.from_files(
+        FOO, (DistFile(filename="foo-9.0-py3-none-any.whl", url="https://x/f.whl", sha256=SHA),)
+    )
+
+
+def test_stored_page_gets_a_digest_that_later_loads_use(tmp_path: Path) -> None:
+    IndexCache(tmp_path, INDEX).store_page(stored(full_page()))
+    made = digest_path(tmp_path).read_bytes()
+    assert decode_digest(FOO, made, source_of(tmp_path)) is not None
+    # A digest naming the raw file on disk is trusted as it is: one that says something else
+    # shows that a load reads the digest, not the raw page.
+    digest_path(tmp_path).write_bytes(encode_digest(other_page(), source_of(tmp_path)))
+    loaded = IndexCache(tmp_path, INDEX).load_page(FOO)
+    assert loaded is not None
+    assert set(loaded.page.wheels_by_version) == {Version("9.0")}
+    assert (loaded.fetched_at, loaded.etag, loaded.max_age) == (FETCHED, '"abc"', 600)
+
+
+def test_digest_of_an_earlier_write_of_the_page_is_not_used(tmp_path: Path) -> None:
+    cache = IndexCache(tmp_path, INDEX)
+    cache.store_page(stored(other_page()))
+    earlier = digest_path(tmp_path).read_bytes()
+    # Written again with the same fetch time, headers and page: only the write id differs.
+    cache.store_page(stored(full_page()))
+    digest_path(tmp_path).write_bytes(earlier)
+    loaded = IndexCache(tmp_path, INDEX).load_page(FOO)
+    assert loaded is not None
+    assert loaded.page.files == full_page().files
+    assert decode_digest(FOO, digest_path(tmp_path).read_bytes(), source_of(tmp_path)) is not None
+
+
+def old_format(data: bytes) -> bytes:
+    return data[:8] + (FORMAT - 1).to_bytes(2, "little") + data[10:]
+
+
+@pytest.mark.parametrize(
+    ("label", "damage"),
+    [
+        ("missing", None),
+        ("empty", lambda data: b""),
+        ("truncated", lambda data: data[: len(data) // 2]),
+        ("a byte changed", lambda data: data[:-3] + bytes([data[-3] ^ 0xFF]) + data[-2:]),
+        ("an older format", old_format),
+        ("garbage", lambda data: b"\x00\xff\xfe garbage"),
+    ],
+)
+def test_unusable_digest_is_ignored_and_made_again(
+    tmp_path: Path, label: str, damage: Callable[[bytes], bytes] | None
+) -> None:
+    IndexCache(tmp_path, INDEX).store_page(stored(full_page()))
+    made = digest_path(tmp_path).read_bytes()
+    if damage is None:
+        digest_path(tmp_path).unlink()
+    else:
+        digest_path(tmp_path).write_bytes(damage(made))
+    loaded = IndexCache(tmp_path, INDEX).load_page(FOO)
+    assert loaded is not None, label
+    assert loaded.page.files == full_page().files
+    assert loaded.page.sdist_versions == frozenset({Version("1.0")})
+    again = decode_digest(FOO, digest_path(tmp_path).read_bytes(), source_of(tmp_path))
+    assert again is not None
+    assert again.files == full_page().files
+
+
+def test_digest_never_outlives_its_raw_page(tmp_path: Path) -> None:
+    IndexCache(tmp_path, INDEX).store_page(stored(full_page()))
+    digest = digest_path(tmp_path)
+    json_path(tmp_path).unlink()
+    assert digest.is_file()
+    assert IndexCache(tmp_path, INDEX).load_page(FOO) is None
+
+
+def test_touching_a_page_loaded_from_its_digest_keeps_the_body_as_received(
+    tmp_path: Path,
+) -> None:
+    body = json.dumps({"meta": {"api-version": "1.0"}, "files": [], "note": "as sent"}).encode()
+    page = parse_json_page(FOO, body, "https://mirror.example/simple/foo/")
+    IndexCache(tmp_path, INDEX).store_page(stored(page))
+    loaded = IndexCache(tmp_path, INDEX).load_page(FOO)
+    assert loaded is not None
+    assert loaded.page.raw_json is None  # from the digest
+    later = FETCHED + timedelta(hours=1)
+    IndexCache(tmp_path, INDEX).touch_page(loaded, later)
+    assert json_path(tmp_path).read_bytes().partition(b"\n")[2] == body
+    assert decode_digest(FOO, digest_path(tmp_path).read_bytes(), source_of(tmp_path)) is not None
+    renewed = IndexCache(tmp_path, INDEX).load_page(FOO)
+    assert renewed is not None
+    assert renewed.fetched_at == later
 
 
 # -- metadata ----------------------------------------------------------------------------

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import html.parser
 import json
+import marshal
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 from packaging.metadata import parse_email
@@ -34,6 +35,7 @@ from omniwheel.errors import IndexAccessError
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+_P = TypeVar("_P")
 
 
 class PageFormatError(IndexAccessError):
@@ -76,8 +78,45 @@ class Wheel:
     requires_python: SpecifierSet | None
 
 
-Entry = Mapping[str, Any]
-"""One file of a page in PEP 691 JSON shape, as the index sent it (validated, not yet converted)."""
+FileRecord = tuple[str, str, str | None, str | None, bool | str, str | None, int | None, bool | str]
+"""One file of a page, checked and normalised, in plain values (so that it can be stored as is):
+filename, absolute URL, sha256 (lower-case hex), Requires-Python text, yanked (``False``,
+``True`` or the reason), upload-time text (known to parse), size, core metadata (``False``,
+``True`` or the metadata file's sha256).  :func:`file_of_record` makes the :class:`DistFile`."""
+
+Records = tuple[FileRecord, ...]
+
+
+class Packed(Generic[_P]):
+    """A value held as it is, or as the ``marshal`` bytes of it, decoded when first asked for.
+
+    Only bytes that this package wrote are given to :meth:`later` (:mod:`omniwheel.index.digest`
+    checks a digest's checksum before any of its bytes are decoded).
+    """
+
+    __slots__ = ("_packed", "_value")
+
+    def __init__(self, value: _P) -> None:
+        self._value: _P | None = value
+        self._packed: bytes | None = None
+
+    @classmethod
+    def later(cls, packed: bytes) -> Packed[_P]:
+        """A value kept as its ``marshal`` bytes until :meth:`get` is called."""
+        held = cls.__new__(cls)
+        held._value, held._packed = None, packed
+        return held
+
+    def get(self) -> _P:
+        if self._value is None:
+            self._value = cast("_P", marshal.loads(self._packed or b""))
+        return self._value
+
+    def packed(self) -> bytes:
+        """The value's ``marshal`` bytes (made once)."""
+        if self._packed is None:
+            self._packed = marshal.dumps(cast("Any", self._value))
+        return self._packed
 
 
 class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
@@ -85,38 +124,26 @@ class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
 
     Big projects list tens of thousands of files; the resolver looks at a few recent versions.
     Grouping reads only the version field of each filename; the file record, its tags and
-    Requires-Python are built for a version the first time it is asked for.
+    Requires-Python are built for a version the first time it is asked for.  A group's records
+    may still be packed (a page loaded from its digest): they are decoded on that first ask too.
     """
 
-    def __init__(self, name: NormalizedName, entries: tuple[Entry, ...], page_url: str) -> None:
+    def __init__(
+        self,
+        name: NormalizedName,
+        groups: dict[Version, Packed[Records]],
+        *,
+        newest_first: tuple[Version, ...] | None = None,
+    ) -> None:
         self._name = name
-        self._page_url = page_url
-        self._raw: dict[Version, list[Entry]] = {}
-        versions: dict[str, Version | None] = {}
-        names: dict[str, bool] = {}
-        for entry in entries:
-            filename: str = entry["filename"]
-            if not filename.endswith(".whl"):
-                continue
-            parts = filename[:-4].split("-")
-            if len(parts) not in (5, 6):
-                continue
-            if parts[0] not in names:
-                names[parts[0]] = canonicalize_name(parts[0]) == name
-            if not names[parts[0]]:
-                continue
-            if parts[1] not in versions:
-                versions[parts[1]] = _version_or_none(parts[1])
-            version = versions[parts[1]]
-            if version is not None:
-                self._raw.setdefault(version, []).append(entry)
+        self._raw = groups
         self._parsed: dict[Version, tuple[Wheel, ...]] = {}
-        self._newest_first: tuple[Version, ...] | None = None
+        self._newest_first = newest_first
 
     def __getitem__(self, version: Version) -> tuple[Wheel, ...]:
         parsed = self._parsed.get(version)
         if parsed is None:
-            files = (_json_file(entry, self._page_url) for entry in self._raw[version])
+            files = (file_of_record(record) for record in self._raw[version].get())
             candidates = (_parse_wheel(self._name, dist) for dist in files)
             parsed = tuple(w for w in candidates if w is not None and w.version == version)
             self._parsed[version] = parsed
@@ -137,69 +164,161 @@ class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
             self._newest_first = tuple(sorted(self._raw, reverse=True))
         return self._newest_first
 
+    def records(self, version: Version) -> Packed[Records]:
+        """The version's file records as they are held (packed or not), in page order."""
+        return self._raw[version]
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProjectPage:
-    """A project's files as PEP 691 entries, with its wheels grouped by version (parsed lazily).
+    """A project's files, with its wheels grouped by version (parsed lazily).
 
-    ``raw_json`` is the PEP 691 body the entries were read from, when there is one: the cache
-    stores it as received instead of serialising tens of thousands of entries again.
+    Files are held as :data:`FileRecord` values in three parts: the wheels of each version (in
+    ``wheels_by_version``), the other files (sdists, wheels of no parsable version or of another
+    project), and ``order``, which says for each file in page order which part it is in: the
+    position of its version in ``wheels_by_version``'s order, or ``len(wheels_by_version)`` for
+    the other files.  ``raw_json`` is the PEP 691 body the page was read from, when there is
+    one: the cache stores it as received instead of serialising tens of thousands of entries
+    again.  ``undated`` says whether some file gives no upload-time.
     """
 
     name: NormalizedName
     page_url: str
-    entries: tuple[Entry, ...]
     wheels_by_version: WheelsByVersion
+    other_files: Packed[Records]
+    order: Packed[tuple[int, ...]]
+    undated: bool
     raw_json: bytes | None = None
 
     @classmethod
-    def from_entries(
-        cls,
-        name: NormalizedName,
-        entries: tuple[Entry, ...],
-        page_url: str,
-        raw_json: bytes | None = None,
+    def from_records(
+        cls, name: NormalizedName, records: Records, page_url: str, raw_json: bytes | None = None
     ) -> ProjectPage:
+        """Group checked records (in page order) by the version their wheel filename names."""
+        groups: dict[Version, list[FileRecord]] = {}
+        slots: dict[Version, int] = {}
+        others: list[FileRecord] = []
+        order: list[int] = []
+        versions: dict[str, Version | None] = {}
+        names: dict[str, bool] = {}
+        for record in records:
+            version = _wheel_version(name, record[0], versions, names)
+            if version is None:
+                others.append(record)
+                order.append(-1)
+                continue
+            if version not in slots:
+                slots[version] = len(slots)
+                groups[version] = []
+            groups[version].append(record)
+            order.append(slots[version])
+        other_slot = len(groups)
         return cls(
             name=name,
             page_url=page_url,
-            entries=entries,
-            wheels_by_version=WheelsByVersion(name, entries, page_url),
+            wheels_by_version=WheelsByVersion(
+                name, {version: Packed(tuple(group)) for version, group in groups.items()}
+            ),
+            other_files=Packed(tuple(others)),
+            order=Packed(tuple(other_slot if slot < 0 else slot for slot in order)),
+            undated=any(not record[5] for record in records),
             raw_json=raw_json,
         )
 
     @classmethod
     def from_files(cls, name: NormalizedName, files: tuple[DistFile, ...]) -> ProjectPage:
-        return cls.from_entries(name, tuple(_entry_of(dist) for dist in files), "")
+        return cls.from_records(name, tuple(_record_of_file(dist) for dist in files), "")
+
+    @property
+    def records(self) -> Records:
+        """Every file's record, in page order (rebuilt on each call)."""
+        parts = [iter(self.wheels_by_version.records(v).get()) for v in self.wheels_by_version]
+        parts.append(iter(self.other_files.get()))
+        return tuple(next(parts[slot]) for slot in self.order.get())
 
     @property
     def files(self) -> tuple[DistFile, ...]:
         """Every file as a record (built on each call: the resolver reads wheels_by_version)."""
-        return tuple(_json_file(entry, self.page_url) for entry in self.entries)
+        return tuple(file_of_record(record) for record in self.records)
 
     @property
     def sdist_versions(self) -> frozenset[Version]:
         """Versions published as source distributions (computed on demand, for messages)."""
         found = (
-            _sdist_version(self.name, e["filename"])
-            for e in self.entries
-            if not e["filename"].endswith(".whl")
+            _sdist_version(self.name, record[0])
+            for record in self.other_files.get()
+            if not record[0].endswith(".whl")
         )
         return frozenset(v for v in found if v is not None)
 
     def has_undated_files(self) -> bool:
         """Whether some file gives no upload-time (exclude-newer cannot date it)."""
-        return any(not entry.get("upload-time") for entry in self.entries)
+        return self.undated
 
     def json_body(self) -> bytes:
         """The page as PEP 691 JSON: the body as received when there was one."""
         if self.raw_json is not None:
             return self.raw_json
-        return json.dumps({"meta": {"api-version": "1.0"}, "files": list(self.entries)}).encode()
+        entries = [_entry_of(dist) for dist in self.files]
+        return json.dumps({"meta": {"api-version": "1.0"}, "files": entries}).encode()
+
+
+def _wheel_version(
+    project: NormalizedName,
+    filename: str,
+    versions: dict[str, Version | None],
+    names: dict[str, bool],
+) -> Version | None:
+    """The version a wheel filename of this project names, from its version field alone (the
+    rest is parsed when the version is looked at); None for any other file.  ``versions`` and
+    ``names`` remember what was parsed already: pages repeat them thousands of times."""
+    if not filename.endswith(".whl"):
+        return None
+    parts = filename[:-4].split("-")
+    if len(parts) not in (5, 6):
+        return None
+    if parts[0] not in names:
+        names[parts[0]] = canonicalize_name(parts[0]) == project
+    if not names[parts[0]]:
+        return None
+    if parts[1] not in versions:
+        versions[parts[1]] = _version_or_none(parts[1])
+    return versions[parts[1]]
+
+
+def _record_of_file(dist: DistFile) -> FileRecord:
+    """A file record back in plain values, the inverse of :func:`file_of_record`."""
+    return (
+        dist.filename,
+        dist.url,
+        dist.sha256,
+        dist.requires_python,
+        (dist.yanked_reason or True) if dist.yanked else False,
+        dist.upload_time.isoformat() if dist.upload_time is not None else None,
+        dist.size,
+        (dist.metadata_sha256 or True) if dist.metadata_advertised else False,
+    )
+
+
+def file_of_record(record: FileRecord) -> DistFile:
+    """The :class:`DistFile` a checked record stands for."""
+    filename, url, sha256, requires_python, yanked, upload_time, size, metadata = record
+    return DistFile(
+        filename=filename,
+        url=url,
+        sha256=sha256,
+        requires_python=requires_python,
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) else None,
+        upload_time=parse_timestamp(upload_time) if upload_time else None,
+        size=size,
+        metadata_advertised=bool(metadata),
+        metadata_sha256=metadata if isinstance(metadata, str) else None,
+    )
 
 
 def _entry_of(dist: DistFile) -> dict[str, Any]:
-    """A file record back in PEP 691 shape (absolute URL), the inverse of ``_json_file``."""
+    """A file record back in PEP 691 shape (absolute URL)."""
     entry: dict[str, Any] = {
         "filename": dist.filename,
         "url": dist.url,
@@ -280,8 +399,9 @@ def parse_json_page(
 ) -> ProjectPage:
     """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``.
 
-    Every entry is checked here (shape, filename, URL, sha256), so a bad page fails at once;
-    file records are built later, per version, when the resolver looks at one.  File URLs with
+    Every entry is checked and normalised here into a :data:`FileRecord` (shape, filename, URL,
+    sha256, upload-time), so a bad page fails at once; :class:`DistFile` values are built later,
+    per version, when the resolver looks at one.  File URLs with
     an ``@`` are passed through ``strip_userinfo`` (which keeps the credentials in memory and
     returns the URL without them); a page where that changed a URL keeps no raw body, so the
     cache stores the entries as rewritten, never the credentials.
@@ -291,42 +411,40 @@ def parse_json_page(
         entries = data["files"]
         if not isinstance(entries, list):
             raise TypeError("`files` is not a list")
-        for entry in entries:
-            _check_entry(entry)
+        records = tuple(_record(entry, page_url) for entry in entries)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise PageFormatError(
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
             hint=_PAGE_HINT,
         ) from exc
     if strip_userinfo is not None:
-        cleaned = _without_userinfo(entries, page_url, strip_userinfo)
+        cleaned = _without_userinfo(records, strip_userinfo)
         if cleaned is not None:
-            return ProjectPage.from_entries(name, cleaned, page_url)
-    return ProjectPage.from_entries(name, tuple(entries), page_url, raw_json=body)
+            return ProjectPage.from_records(name, cleaned, page_url)
+    return ProjectPage.from_records(name, records, page_url, raw_json=body)
 
 
-def _without_userinfo(
-    entries: list[dict[str, Any]], page_url: str, strip: Callable[[str], str]
-) -> tuple[Entry, ...] | None:
-    """The entries with userinfo taken out of their URLs, or None when none had any.
+def _without_userinfo(records: Records, strip: Callable[[str], str]) -> Records | None:
+    """The records with userinfo taken out of their URLs, or None when none had any.
 
     Only URLs holding an ``@`` are looked at: a cheap test on pages of 10⁵ files.
     """
     changed = False
-    cleaned: list[Entry] = []
-    for entry in entries:
-        url = entry["url"]
+    cleaned: list[FileRecord] = []
+    for record in records:
+        url = record[1]
         if "@" in url:
-            stripped = strip(_absolute(page_url, url))
-            if stripped != _absolute(page_url, url):
-                entry = {**entry, "url": stripped}  # noqa: PLW2901 - a rewritten copy
+            stripped = strip(url)
+            if stripped != url:
+                record = (record[0], stripped, *record[2:])  # noqa: PLW2901 - a rewritten copy
                 changed = True
-        cleaned.append(entry)
+        cleaned.append(record)
     return tuple(cleaned) if changed else None
 
 
-def _check_entry(entry: object) -> None:
-    """Refuse an entry that could not become a file record (raises ValueError/TypeError)."""
+def _record(entry: object, page_url: str) -> FileRecord:
+    """Check a PEP 691 entry and normalise it into a record (raises ValueError/TypeError when
+    it could not become a file record)."""
     if not isinstance(entry, dict):
         raise TypeError(f"a file entry is not an object: {entry!r:.80}")
     filename, url = entry["filename"], entry["url"]
@@ -335,34 +453,29 @@ def _check_entry(entry: object) -> None:
     hashes = entry.get("hashes") or {}
     if not isinstance(hashes, dict):
         raise TypeError(f"{filename} has hashes that are not an object")
-    _sha256_or_none(hashes.get("sha256"), filename)
     upload_time, size = entry.get("upload-time"), entry.get("size")
     if upload_time:
         parse_timestamp(upload_time)
-    if size is not None:
-        int(size)
-
-
-def _json_file(entry: Mapping[str, Any], page_url: str) -> DistFile:
+    requires_python = entry.get("requires-python")
     yanked = entry.get("yanked", False)
     metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
-    upload_time = entry.get("upload-time")
-    hashes = entry.get("hashes") or {}
-    filename = str(entry["filename"])
-    return DistFile(
-        filename=filename,
-        url=_absolute(page_url, str(entry["url"])),
-        sha256=_sha256_or_none(hashes.get("sha256"), filename),
-        requires_python=entry.get("requires-python"),
-        yanked=bool(yanked),
-        yanked_reason=yanked if isinstance(yanked, str) and yanked else None,
-        upload_time=parse_timestamp(upload_time) if upload_time else None,
-        size=int(entry["size"]) if entry.get("size") is not None else None,
-        metadata_advertised=bool(metadata),
-        metadata_sha256=_lower_or_none(metadata.get("sha256"))
-        if isinstance(metadata, Mapping)
-        else None,
+    return (
+        filename,
+        _absolute(page_url, url),
+        _sha256_or_none(hashes.get("sha256"), filename),
+        requires_python if isinstance(requires_python, str) else None,
+        yanked if isinstance(yanked, str) and yanked else bool(yanked),
+        upload_time or None,
+        int(size) if size is not None else None,
+        _metadata_of(metadata),
     )
+
+
+def _metadata_of(value: object) -> bool | str:
+    """PEP 658/714's ``core-metadata``: False, True, or the metadata file's sha256."""
+    if isinstance(value, Mapping):
+        return (_lower_or_none(value.get("sha256")) or True) if value else False
+    return bool(value)
 
 
 def _absolute(page_url: str, url: str) -> str:
@@ -414,7 +527,7 @@ def parse_html_page(
             f"the index page for `{name}` at {page_url} is not valid PEP 503 HTML ({exc})",
             hint=_PAGE_HINT,
         ) from exc
-    return ProjectPage.from_entries(name, tuple(_entry_of(d) for d in files), page_url)
+    return ProjectPage.from_records(name, tuple(_record_of_file(d) for d in files), page_url)
 
 
 def _unchanged(url: str) -> str:
