@@ -40,7 +40,7 @@ def test_reuse_gives_the_same_lock(
     scenario = load_scenario(path)
     publish(scenario, index_server, tmp_path / "wheels")
     project_dir = tmp_path / "project"
-    write_project(project_dir, scenario.project, scenario.tool)
+    write_project(project_dir, scenario.project, scenario.tool, scenario.groups)
 
     def lock(*, reuse: bool) -> LockRun:
         (project_dir / "pylock.toml").unlink(missing_ok=True)  # no earlier pins to keep
