@@ -16,7 +16,13 @@ from typing import Any
 import pytest
 from packaging.utils import canonicalize_name
 
-from omniwheel.index.digest import FORMAT, decode_digest, encode_digest
+from omniwheel.index.digest import (
+    FORMAT,
+    decode_digest,
+    decode_metadata_digest,
+    encode_digest,
+    encode_metadata_digest,
+)
 from omniwheel.index.models import ProjectPage
 from omniwheel.lock.pylock import LOCK_FILENAME
 from tests.support.index_server import IndexServer
@@ -68,7 +74,11 @@ class Project:
         return run
 
     def digests(self) -> dict[str, Path]:
-        return {path.stem: path for path in self.cache.rglob("*.digest")}
+        """The page digests (METADATA digests live under ``metadata``)."""
+        return {path.stem: path for path in self.cache.rglob("*.digest") if "pages" in path.parts}
+
+    def metadata_digests(self) -> list[Path]:
+        return [path for path in self.cache.rglob("*.digest") if "metadata" in path.parts]
 
     def source(self, name: str) -> bytes:
         """What names a raw page file, as its digest records it (header line and size)."""
@@ -107,7 +117,9 @@ def test_warm_lock_is_byte_identical_whatever_the_digests(
 ) -> None:
     cold = project.lock(*CUTOFF)
     assert set(project.digests()) == {"app", "lib", "native"}
-    for path in project.digests().values():
+    metadata = [path for path in project.cache.rglob("*") if "metadata" in path.parts]
+    assert len(project.metadata_digests()) == len([p for p in metadata if p.is_file()]) // 2 > 0
+    for path in [*project.digests().values(), *project.metadata_digests()]:
         change(path)
     project.server.clear_requests()
     warm = project.lock(*CUTOFF)
@@ -116,6 +128,9 @@ def test_warm_lock_is_byte_identical_whatever_the_digests(
     # Whatever was wrong with them, every digest is usable again and names its raw page.
     for name in ("app", "lib", "native"):
         assert project.page_in_digest(name) is not None, (label, name)
+    for path in project.metadata_digests():
+        raw = path.with_suffix("").read_bytes()
+        assert decode_metadata_digest(path.read_bytes(), raw) is not None, (label, path)
     again = project.lock(*CUTOFF)
     assert again.lock_text == cold.lock_text
 
@@ -163,3 +178,30 @@ def test_a_page_fetched_again_replaces_its_digest(project: Project, wheel_dir: P
     native = project.page_in_digest("native")
     assert native is not None
     assert [str(v) for v in native.wheels_by_version.newest_first()] == ["2.0", "1.5"]
+
+
+def test_a_warm_lock_reads_metadata_digests_made_from_the_bytes_on_disk(project: Project) -> None:
+    cold = project.lock(*CUTOFF)
+    assert cold.lock_text is not None
+    assert 'name = "lib"' in cold.lock_text
+    [app] = [
+        path
+        for path in project.metadata_digests()
+        if b"Name: app" in path.with_suffix("").read_bytes()
+    ]
+    raw = app.with_suffix("").read_bytes()
+    # A digest of these bytes that says app needs nothing: a lock that read it locks app alone.
+    app.write_bytes(encode_metadata_digest(("app", "1.0", (), None, ()), raw))
+    misled = project.lock(*CUTOFF)
+    assert misled.lock_text is not None
+    assert 'name = "lib"' not in misled.lock_text
+    # The same digest, said to be made from other bytes, is not used (and is made again).
+    app.write_bytes(encode_metadata_digest(("app", "1.0", (), None, ()), raw + b"\n"))
+    assert project.lock(*CUTOFF).lock_text == cold.lock_text
+    assert decode_metadata_digest(app.read_bytes(), raw) == (
+        "app",
+        "1.0",
+        ("lib>=1", "native"),
+        None,
+        (),
+    )

@@ -293,3 +293,16 @@ def test_metadata_is_kept_by_wheel_sha256(tmp_path: Path) -> None:
     assert IndexCache(tmp_path, "https://other.example/simple/").load_metadata(digest) == data
     assert IndexCache(tmp_path, INDEX).load_metadata("00" * 32) is None
     assert (tmp_path / LAYOUT / "metadata" / digest[:2] / digest).read_bytes() == data
+
+
+def test_metadata_fields_are_kept_beside_the_bytes_they_came_from(tmp_path: Path) -> None:
+    data = b"Metadata-Version: 2.1\nName: foo\nVersion: 1.0\nRequires-Dist: bar\n"
+    digest = hashlib.sha256(b"the wheel").hexdigest()
+    cache = IndexCache(tmp_path, INDEX)
+    cache.store_metadata(digest, data)
+    assert cache.load_metadata_fields(digest, data) is None  # not made yet
+    fields = ("foo", "1.0", ("bar",), None, ())
+    cache.store_metadata_fields(digest, data, fields)
+    later = IndexCache(tmp_path, "https://other.example/simple/")
+    assert later.load_metadata_fields(digest, data) == fields
+    assert later.load_metadata_fields(digest, data + b"Requires-Dist: baz\n") is None

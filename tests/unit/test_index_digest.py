@@ -1,5 +1,5 @@
-"""Page digests: what a digest holds comes back exactly as the parsed page had it, and a digest
-that is damaged, of another format or made from another raw page is refused.
+"""Page and METADATA digests: what a digest holds comes back exactly as parsing gave it, and a
+digest that is damaged, of another format or made from other raw bytes is refused.
 
 Pages are parsed from real PEP 691 JSON (and HTML) through the same functions the client uses,
 so the records in a digest are the ones a fetch makes.
@@ -18,8 +18,23 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from omniwheel.index import digest as digest_module
-from omniwheel.index.digest import FORMAT, MAGIC, decode_digest, encode_digest
-from omniwheel.index.models import ProjectPage, parse_html_page, parse_json_page
+from omniwheel.index.digest import (
+    FORMAT,
+    MAGIC,
+    METADATA_MAGIC,
+    decode_digest,
+    decode_metadata_digest,
+    encode_digest,
+    encode_metadata_digest,
+)
+from omniwheel.index.models import (
+    ProjectPage,
+    core_metadata,
+    metadata_fields,
+    parse_core_metadata,
+    parse_html_page,
+    parse_json_page,
+)
 
 FOO = canonicalize_name("foo")
 PAGE_URL = "https://mirror.example/simple/foo/"
@@ -209,3 +224,67 @@ def test_digest_of_another_raw_page_is_refused() -> None:
 def test_the_format_is_versioned_in_the_header() -> None:
     magic, layout, version, _ = struct.unpack_from("<8sHHI", good())
     assert (magic, layout, version) == (MAGIC, digest_module.FORMAT, marshal.version)
+
+
+# -- METADATA ----------------------------------------------------------------------------
+
+METADATA = (
+    b"Metadata-Version: 2.3\n"
+    b"Name: Foo.Bar\n"
+    b"Version: 1.0.post1\n"
+    b"Requires-Python: >=3.9\n"
+    b"Requires-Dist: idna>=2\n"
+    b'Requires-Dist: pysocks; extra == "Socks"\n'
+    b"Provides-Extra: Socks\n"
+    b"\n"
+    b"A description.\n"
+)
+
+
+def test_metadata_fields_come_back_and_parse_as_the_metadata_does() -> None:
+    fields = metadata_fields(METADATA, source="foo")
+    assert fields == (
+        "Foo.Bar",
+        "1.0.post1",
+        ("idna>=2", 'pysocks; extra == "Socks"'),
+        ">=3.9",
+        ("Socks",),
+    )
+    loaded = decode_metadata_digest(encode_metadata_digest(fields, METADATA), METADATA)
+    assert loaded == fields
+    assert core_metadata(loaded, source="foo") == parse_core_metadata(METADATA, source="foo")
+    bare = metadata_fields(b"Metadata-Version: 2.1\nName: a\nVersion: 2\n", source="a")
+    assert decode_metadata_digest(encode_metadata_digest(bare, b"x"), b"x") == (
+        "a",
+        "2",
+        (),
+        None,
+        (),
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "damage"),
+    [
+        ("other bytes", lambda data: (data, METADATA + b" ")),
+        ("same size, other bytes", lambda data: (data, METADATA.replace(b"idna", b"IDNA"))),
+        ("truncated", lambda data: (data[:-1], METADATA)),
+        ("a bit flipped", lambda data: (flipped(data, len(data) - 5), METADATA)),
+        ("an older format", lambda data: (reframed(data[16:], layout=FORMAT - 1), METADATA)),
+        ("a page digest", lambda data: (good(), METADATA)),
+        (
+            "fields of the wrong shape",
+            lambda data: (
+                reframed(
+                    marshal.dumps((len(METADATA), zlib.crc32(METADATA), ("a", "1", ["x"]))),
+                    magic=METADATA_MAGIC,
+                ),
+                METADATA,
+            ),
+        ),
+    ],
+)
+def test_damaged_or_foreign_metadata_digest_is_refused(label: str, damage: Any) -> None:
+    data = encode_metadata_digest(metadata_fields(METADATA, source="foo"), METADATA)
+    assert decode_metadata_digest(data, METADATA) is not None
+    assert decode_metadata_digest(*damage(data)) is None, label

@@ -5,6 +5,7 @@ Layout, under the cache root (bump ``LAYOUT`` when the stored formats change)::
     index-v2/pages/<hash of the index URL>/<project>.json     header line, then PEP 691 JSON
     index-v2/pages/<hash of the index URL>/<project>.digest   the page digested (see below)
     index-v2/metadata/<sha256[:2]>/<sha256 of the wheel>      METADATA bytes
+    index-v2/metadata/<sha256[:2]>/<sha256>.digest            its fields, parsed (see below)
 
 Metadata is immutable for a given wheel hash, so it never expires.  Pages change when files are
 uploaded or yanked; whether a stored page may be reused is decided by :func:`page_freshness`.
@@ -16,6 +17,8 @@ anew each time the file is written.  The ``.digest`` beside it holds the same pa
 line and size: a digest is used only when both match the ``.json`` file on disk, so it never
 outlives or disagrees with its raw page.  A digest that is missing, damaged, of another format or
 made from another raw file is ignored; the raw page is parsed and the digest written again.
+METADATA digests work the same way, naming the METADATA bytes by size and CRC-32 (those bytes
+never change for a wheel hash).
 """
 
 from __future__ import annotations
@@ -32,8 +35,19 @@ from typing import Literal
 from packaging.utils import NormalizedName
 
 from omniwheel._atomic import write_atomic
-from omniwheel.index.digest import decode_digest, encode_digest
-from omniwheel.index.models import PageFormatError, ProjectPage, parse_json_page, parse_timestamp
+from omniwheel.index.digest import (
+    decode_digest,
+    decode_metadata_digest,
+    encode_digest,
+    encode_metadata_digest,
+)
+from omniwheel.index.models import (
+    MetadataFields,
+    PageFormatError,
+    ProjectPage,
+    parse_json_page,
+    parse_timestamp,
+)
 
 LAYOUT = "index-v2"  # v2: pages stored as a header line + the PEP 691 body
 
@@ -176,6 +190,23 @@ class IndexCache:
 
     def store_metadata(self, sha256: str, data: bytes) -> None:
         write_atomic(self._metadata_path(sha256), data)
+
+    def load_metadata_fields(self, sha256: str, data: bytes) -> MetadataFields | None:
+        """The fields of the stored METADATA ``data`` from their digest, or None when there is
+        none made from these bytes (missing, damaged, of another format)."""
+        try:
+            digest = self._metadata_path(sha256).with_suffix(".digest").read_bytes()
+        except OSError:
+            return None
+        return decode_metadata_digest(digest, data)
+
+    def store_metadata_fields(self, sha256: str, data: bytes, fields: MetadataFields) -> None:
+        """Write the digest of METADATA ``data``; failing to is not an error (see pages)."""
+        path = self._metadata_path(sha256).with_suffix(".digest")
+        try:
+            write_atomic(path, encode_metadata_digest(fields, data))
+        except OSError:
+            return
 
     def _metadata_path(self, sha256: str) -> Path:
         return self._metadata / sha256[:2] / sha256

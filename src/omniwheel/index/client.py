@@ -43,7 +43,8 @@ from omniwheel.index.models import (
     PageFormatError,
     ProjectPage,
     Wheel,
-    parse_core_metadata,
+    core_metadata,
+    metadata_fields,
     parse_html_page,
     parse_json_page,
 )
@@ -205,10 +206,14 @@ class IndexClient:
     async def _fetch_metadata(self, wheel: Wheel) -> CoreMetadata:
         digest = wheel.file.sha256
         cached = self._cache.load_metadata(digest) if digest else None
-        if cached is not None:
+        fields = None
+        if cached is not None and digest:
             self.stats.metadata_cached += 1
+            fields = self._cache.load_metadata_fields(digest, cached)
         data = cached if cached is not None else await self._metadata_bytes(wheel.file)
-        metadata = parse_core_metadata(data, source=wheel.file.filename)
+        source = wheel.file.filename
+        parsed = fields if fields is not None else metadata_fields(data, source=source)
+        metadata = core_metadata(parsed, source=source)
         if metadata.name != wheel.name or metadata.version != wheel.version:
             raise MetadataError(
                 f"the metadata of {wheel.file.filename} names {metadata.name} "
@@ -218,6 +223,8 @@ class IndexClient:
         if cached is None and digest:
             # Kept forever, so only once it parsed and named this wheel.
             self._cache.store_metadata(digest, data)
+        if fields is None and digest:
+            self._cache.store_metadata_fields(digest, data, parsed)
         return metadata
 
     async def _metadata_bytes(self, dist: DistFile) -> bytes:

@@ -1,4 +1,4 @@
-"""A project page digested to what resolution reads, in a form that loads in milliseconds.
+"""Index pages and METADATA digested to what resolution reads, in a form that loads in milliseconds.
 
 A warm lock reads dozens of cached pages, some of tens of thousands of files; parsing their JSON
 again took most of its time.  A digest holds the page's checked file records (see
@@ -21,6 +21,10 @@ no wheel of a version of this project; ``order`` those of each file's part, in p
 (``marshal``, never ``pickle``: loading a digest builds strings, numbers and tuples, nothing
 else), and the checksum is checked before any byte is decoded, so a damaged file is never
 trusted.  The CRC-32 is there to catch damage, not tampering: the cache is the user's own.
+
+A METADATA digest (``METADATA_MAGIC``, same header) holds the fields resolution reads, as text
+(:data:`~omniwheel.index.models.MetadataFields`), so that the email-format parse is done once
+per wheel; it names the METADATA bytes it was made from by their size and CRC-32.
 """
 
 from __future__ import annotations
@@ -28,15 +32,22 @@ from __future__ import annotations
 import marshal
 import struct
 import zlib
-from typing import Any
+from typing import Any, cast
 
 from packaging.utils import NormalizedName
 from packaging.version import InvalidVersion, Version
 
-from omniwheel.index.models import Packed, ProjectPage, Records, WheelsByVersion
+from omniwheel.index.models import (
+    MetadataFields,
+    Packed,
+    ProjectPage,
+    Records,
+    WheelsByVersion,
+)
 
 MAGIC = b"owdigest"
-FORMAT = 1  # bump when the payload or the records in it change
+METADATA_MAGIC = b"owmetadg"
+FORMAT = 1  # bump when a payload, or the records or fields in it, change
 _HEADER = struct.Struct("<8sHHI")
 _FIELDS = ("source", "page_url", "undated", "versions", "groups", "others", "order")
 
@@ -50,7 +61,8 @@ def encode_digest(page: ProjectPage, source: bytes) -> bytes:
     # them newest first, so the parts are renumbered.
     renumber = [position[version] for version in by_version]
     renumber.append(len(newest))
-    payload = marshal.dumps(
+    return _framed(
+        MAGIC,
         (
             source,
             page.page_url,
@@ -59,27 +71,75 @@ def encode_digest(page: ProjectPage, source: bytes) -> bytes:
             tuple(by_version.records(version).packed() for version in newest),
             page.other_files.packed(),
             marshal.dumps(tuple(renumber[part] for part in page.order.get())),
-        )
+        ),
     )
-    return _HEADER.pack(MAGIC, FORMAT, marshal.version, zlib.crc32(payload)) + payload
 
 
 def decode_digest(name: NormalizedName, data: bytes, source: bytes) -> ProjectPage | None:
     """The page a digest holds, or None when it is damaged, of another format, or made from
     another raw page than ``source`` names."""
+    fields = _unframed(MAGIC, data)
+    return None if fields is None else _page(name, fields, source)
+
+
+def encode_metadata_digest(fields: MetadataFields, raw: bytes) -> bytes:
+    """The digest of a METADATA file's fields, made from the file's bytes ``raw``.
+
+    Payload: (size of ``raw``, CRC-32 of ``raw``, the fields).  METADATA is kept by the wheel's
+    sha256 and never changes, so naming the bytes by size and checksum is enough.
+    """
+    return _framed(METADATA_MAGIC, (len(raw), zlib.crc32(raw), fields))
+
+
+def decode_metadata_digest(data: bytes, raw: bytes) -> MetadataFields | None:
+    """The fields a METADATA digest holds, or None when it is damaged, of another format, or
+    made from other bytes than ``raw``."""
+    payload = _unframed(METADATA_MAGIC, data)
+    if not isinstance(payload, tuple) or len(payload) != 3:
+        return None
+    size, checksum, fields = payload
+    if (size, checksum) != (len(raw), zlib.crc32(raw)) or not _metadata_shaped(fields):
+        return None
+    return cast("MetadataFields", fields)
+
+
+def _metadata_shaped(fields: Any) -> bool:
+    if not isinstance(fields, tuple) or len(fields) != 5:
+        return False
+    name, version, requires_dist, requires_python, provides_extra = fields
+    return (
+        isinstance(name, str)
+        and isinstance(version, str)
+        and _strings(requires_dist)
+        and isinstance(requires_python, str | None)
+        and _strings(provides_extra)
+    )
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
+
+
+def _framed(magic: bytes, value: Any) -> bytes:
+    """The header (magic, format, marshal version, checksum), then ``value`` marshalled."""
+    payload = marshal.dumps(value)
+    return _HEADER.pack(magic, FORMAT, marshal.version, zlib.crc32(payload)) + payload
+
+
+def _unframed(magic: bytes, data: bytes) -> Any:
+    """The value :func:`_framed` stored, or None when the header or the checksum is wrong."""
     if len(data) < _HEADER.size:
         return None
-    magic, layout, marshal_version, checksum = _HEADER.unpack_from(data)
-    if (magic, layout, marshal_version) != (MAGIC, FORMAT, marshal.version):
+    found, layout, marshal_version, checksum = _HEADER.unpack_from(data)
+    if (found, layout, marshal_version) != (magic, FORMAT, marshal.version):
         return None
     payload = memoryview(data)[_HEADER.size :]
     if zlib.crc32(payload) != checksum:
         return None
     try:
-        fields = marshal.loads(payload)
+        return marshal.loads(payload)
     except (EOFError, ValueError, TypeError):
         return None
-    return _page(name, fields, source)
 
 
 def _page(name: NormalizedName, fields: Any, source: bytes) -> ProjectPage | None:

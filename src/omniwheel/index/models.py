@@ -473,7 +473,7 @@ def _record(entry: object, page_url: str) -> FileRecord:
 
 def _metadata_of(value: object) -> bool | str:
     """PEP 658/714's ``core-metadata``: False, True, or the metadata file's sha256."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):  # what JSON gives (a cheaper test than Mapping's, 10⁵ times)
         return (_lower_or_none(value.get("sha256")) or True) if value else False
     return bool(value)
 
@@ -585,15 +585,37 @@ _BROKEN = (
 )
 
 
+MetadataFields = tuple[str, str, tuple[str, ...], str | None, tuple[str, ...]]
+"""What resolution reads of a METADATA file, as its text: Name, Version, Requires-Dist,
+Requires-Python, Provides-Extra (plain values, so that it can be stored as is)."""
+
+
 def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
     """Parse METADATA leniently (real metadata is often imperfect); fail on bad requirements.
 
     ``source`` names the file the bytes came from, for the error message.
     """
+    return core_metadata(metadata_fields(data, source=source), source=source)
+
+
+def metadata_fields(data: bytes, *, source: str) -> MetadataFields:
+    """The fields of METADATA that resolution reads, as text (the email-format parse)."""
     raw, _unparsed = parse_email(data)
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:
         raise MetadataError(f"the core metadata of {source} has no Name or Version", hint=_BROKEN)
+    return (
+        name,
+        version,
+        tuple(raw.get("requires_dist", [])),
+        raw.get("requires_python"),
+        tuple(raw.get("provides_extra", [])),
+    )
+
+
+def core_metadata(fields: MetadataFields, *, source: str) -> CoreMetadata:
+    """Check and parse the fields' values; an invalid Version or Requires-Dist is an error."""
+    name, version, requires_dist, requires_python, provides_extra = fields
     try:
         parsed_version = Version(version)
     except InvalidVersion as exc:
@@ -601,7 +623,7 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
             f"the core metadata of {source} has an invalid Version {version!r}", hint=_BROKEN
         ) from exc
     requirements: list[Requirement] = []
-    for text in raw.get("requires_dist", []):
+    for text in requires_dist:
         try:
             requirements.append(Requirement(text))
         except InvalidRequirement as exc:
@@ -613,6 +635,6 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
         name=canonicalize_name(name),
         version=parsed_version,
         requires_dist=tuple(requirements),
-        requires_python=_specifier_or_none(raw.get("requires_python")),
-        provides_extra=frozenset(canonicalize_name(e) for e in raw.get("provides_extra", [])),
+        requires_python=_specifier_or_none(requires_python),
+        provides_extra=frozenset(canonicalize_name(e) for e in provides_extra),
     )
