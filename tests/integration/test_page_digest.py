@@ -9,6 +9,9 @@ so its pages are reused without asking the index.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -205,3 +208,38 @@ def test_a_warm_lock_reads_metadata_digests_made_from_the_bytes_on_disk(project:
         None,
         (),
     )
+
+
+def lock_in_a_new_process(project: Project, *args: str) -> bool:
+    """Lock in a fresh interpreter; whether httpx (the HTTP stack) was loaded by the end."""
+    code = (
+        "import sys\n"
+        "from omniwheel.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print('httpx' in sys.modules)\n"
+        "sys.exit(code)\n"
+    )
+    environ = {
+        "PATH": os.environ.get("PATH", ""),
+        "OMNIWHEEL_INDEX_URL": project.server.url,
+        "OMNIWHEEL_CACHE_DIR": str(project.cache),
+        "PIP_CONFIG_FILE": os.devnull,
+        "NETRC": os.devnull,
+        "NO_COLOR": "1",
+    }
+    (project.dir / LOCK_FILENAME).unlink(missing_ok=True)
+    argv = ["lock", "--project", str(project.dir), *PLATFORMS, *args]
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_warm_lock_past_its_cutoff_never_loads_the_http_stack(project: Project) -> None:
+    assert lock_in_a_new_process(project, *CUTOFF)  # cold: pages and metadata fetched
+    assert not lock_in_a_new_process(project, *CUTOFF)

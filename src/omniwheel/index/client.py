@@ -24,10 +24,9 @@ import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import NamedTuple, TypeVar
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import httpx
 from packaging.utils import NormalizedName
 
 from omniwheel import __version__
@@ -62,6 +61,9 @@ from omniwheel.index.remote_zip import (
     member_range,
 )
 from omniwheel.index.tls import tls_verification, untrusted_certificate
+
+if TYPE_CHECKING:
+    import httpx
 
 ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
@@ -120,22 +122,34 @@ class IndexClient:
         # the first probes (some old wheels lack the file even on indexes that serve it).
         self._probe_successes = 0
         self._probe_failures = 0
-        self._http = httpx.AsyncClient(
-            http2=True,
-            verify=tls_verification(location, error=IndexAccessError),
-            timeout=httpx.Timeout(
-                self._network.timeout, connect=self._network.connect_timeout, pool=None
-            ),
-            follow_redirects=True,
-            headers={"User-Agent": f"omniwheel/{__version__}"},
-            limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
-        )
+        # Checked now, so that an unusable CA bundle is an error before any work starts.
+        self._verify = tls_verification(location, error=IndexAccessError)
+        self._http_pool: httpx.AsyncClient | None = None
+
+    def _http(self) -> httpx.AsyncClient:
+        """The HTTP/2 connection pool, made for the first request: a lock whose pages and
+        metadata all come from the cache neither imports httpx nor loads a CA bundle."""
+        if self._http_pool is None:
+            import httpx  # here, not at the top: kept off the warm path
+
+            self._http_pool = httpx.AsyncClient(
+                http2=True,
+                verify=self._verify,
+                timeout=httpx.Timeout(
+                    self._network.timeout, connect=self._network.connect_timeout, pool=None
+                ),
+                follow_redirects=True,
+                headers={"User-Agent": f"omniwheel/{__version__}"},
+                limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
+            )
+        return self._http_pool
 
     async def __aenter__(self) -> IndexClient:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        await self._http.aclose()
+        if self._http_pool is not None:
+            await self._http_pool.aclose()
 
     def page(self, name: NormalizedName) -> Awaitable[ProjectPage | None]:
         """The project's page, or None when the index has no such project (HTTP 404)."""
@@ -319,10 +333,10 @@ class IndexClient:
             async with self._limit:
                 first = first if first is not None else time.monotonic()
                 outcome = await self._try(url, headers, accept, attempt)
-            if isinstance(outcome, httpx.Response):
-                return outcome
             if outcome is None:  # the keyring gave credentials: a fresh start with them
                 return await self._get(url, headers=headers, accept=accept)
+            if not isinstance(outcome, _Retry):
+                return outcome
             reason = outcome.reason
             elapsed = time.monotonic() - first
             if attempt == ATTEMPTS or not self._network.may_retry(elapsed, outcome.pause):
@@ -340,9 +354,11 @@ class IndexClient:
     ) -> httpx.Response | _Retry | None:
         """Try ``attempt``: the accepted response, a :class:`_Retry` when another try may mend
         it, or None when the keyring gave credentials to try with; else it raises."""
+        import httpx  # loaded by _http() already; kept off the warm path
+
         backoff = BACKOFF_SECONDS * 2 ** (attempt - 1)
         try:
-            response = await self._http.get(url, headers=headers, auth=self._auth_for(url))
+            response = await self._http().get(url, headers=headers, auth=self._auth_for(url))
         except httpx.RequestError as exc:
             self._raise_unless_retryable(exc, url)
             return _Retry(_failure_reason(exc), backoff)
@@ -362,6 +378,8 @@ class IndexClient:
 
     def _raise_unless_retryable(self, exc: httpx.RequestError, url: str) -> None:
         """Return for trouble on the way that another try may mend; raise for the rest."""
+        import httpx  # loaded by _http() already; kept off the warm path
+
         public = strip_credentials(url)
         untrusted = untrusted_certificate(exc, url=url, location=self.location)
         if untrusted is not None:  # the same on every try: final at once
@@ -420,6 +438,8 @@ class IndexClient:
         )
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
+        import httpx  # loaded by _http() already; kept off the warm path
+
         found = self._credentials.for_url(url)
         return None if found is None else httpx.BasicAuth(found.username, found.password)
 
