@@ -4,6 +4,7 @@ proof that ``Pylock.select`` installs exactly each selection's closure."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
@@ -145,6 +146,8 @@ REQUIRES = {
     "socksy": [],
     "testlib": ["colors; sys_platform == 'win32'", "core"],
     "colors": [],
+    "late": [],
+    "tester": ["late; python_full_version >= '3.12.4'"],
 }
 
 
@@ -260,3 +263,68 @@ def test_an_extra_marker_that_selects_too_little_is_refused_naming_the_extra() -
     with pytest.raises(LockConsistencyError) as caught:
         verify_selection(lock, data)
     assert (caught.value.target, caught.value.selection) == (LINUX, "extra `socks`")
+
+
+# -- patch-release conditions per root ---------------------------------------------------------
+
+LATE = 'python_full_version >= "3.12.4"'
+DEV = Root(kind="group", name=canonicalize_name("dev"))
+
+
+def _patch_lock() -> Lock:
+    """``late`` is one of the project's dependencies; group ``dev`` needs it (through
+    ``tester``) only from Python 3.12.4 on, as the resolver found."""
+    project = _project(
+        {
+            "project": {"name": "demo", "dependencies": ["late"]},
+            "dependency-groups": {"dev": ["tester"]},
+        }
+    )
+    group = _group(LINUX, {"late": [], "tester": ["late"]})
+    resolution = MatrixResolution(
+        groups=(replace(group, conditions={DEV: {canonicalize_name("late"): LATE}}),)
+    )
+    inputs = LockInputs(
+        targets=(LINUX,),
+        targets_from_cli=True,
+        index_url="https://index.example.org/simple/",
+        exclude_newer=None,
+        prerelease=False,
+        uniform=False,
+        no_wheel="error",
+        requirements=("late",),
+        requires_python=None,
+        dependency_groups={"dev": ("tester",)},
+        default_groups=("dev",),
+    )
+    return build_lock(resolution, inputs, root_needs(resolution, project_roots(project), _metadata))
+
+
+def test_a_root_needing_a_package_on_some_patch_releases_keeps_its_own_condition() -> None:
+    lock = _patch_lock()
+    late = next(package for package in lock.packages if package.name == "late")
+    assert late.marker == (
+        f'"default" in dependency_groups or ("dev" in dependency_groups and {LATE})'
+    )
+    assert late.root_conditions == {DEV: {LINUX: LATE}}
+    assert late.conditions == {}  # with every root selected it is always needed
+    text = render_pylock(lock)
+    assert _select(text, LINUX, dependency_groups=["dev"]) == ["tester"]
+    at_3_12_5 = LINUX.at_release(Version("3.12.5"))
+    assert _select(text, at_3_12_5, dependency_groups=["dev"]) == ["late", "tester"]
+    assert _select(text, LINUX) == ["late"]
+
+
+def test_a_condition_wrong_only_on_the_highest_patch_release_is_refused() -> None:
+    """The group's clause dropped: right on 3.12.0, where ``dev`` does not need ``late``, wrong
+    from 3.12.4 on; the proof checks the highest release because a root's need is conditional
+    there, although the package is needed on every release with every root selected."""
+    lock = _patch_lock()
+    data = tomllib.loads(render_pylock(lock))
+    late = next(p for p in data["packages"] if p["name"] == "late")
+    late["marker"] = '"default" in dependency_groups'
+    with pytest.raises(LockConsistencyError) as caught:
+        verify_selection(lock, data)
+    assert (caught.value.target, caught.value.python) == (LINUX, "3.12.99")
+    assert caught.value.selection == "group `dev` alone"
+    assert [(m.package, m.installer) for m in caught.value.mismatches] == [("late", None)]

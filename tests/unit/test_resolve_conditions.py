@@ -1,27 +1,38 @@
 """Packages needed only on some patch releases, and the marker saying when (resolve/conditions.py).
 
 Target ``3.12`` stands for every ``3.12.y``; a dependency behind ``python_full_version >=
-"3.12.4"`` is locked with that marker so that the installer decides on the real interpreter.
+"3.12.4"`` is locked with that marker so that the installer decides on the real interpreter.  Each
+root of the project (its dependencies, an extra, a group) has its own conditions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import pytest
 from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.utils import NormalizedName, canonicalize_name
 
 from omniwheel.platform.target import target_from_name
+from omniwheel.project.roots import MAIN, Root
 from omniwheel.resolve import conditions
 from omniwheel.resolve.conditions import MAX_CONDITION, patch_conditions
 from omniwheel.resolve.matrix import resolve_group, resolve_matrix
 from omniwheel.resolve.provider import GroupProvider
+from omniwheel.resolve.resolution import GroupResolution
 from tests.support.memory_index import MemoryIndex, Release, resolve_request
 
 LATE = 'python_full_version >= "3.12.4"'
 EARLY = 'python_full_version < "3.12.2"'
 BEFORE_8 = 'python_full_version < "3.12.8"'
+
+
+def main_conditions(group: GroupResolution) -> dict[NormalizedName, str]:
+    """The conditions of the project's dependencies (a request without origins has no other
+    root)."""
+    assert set(group.conditions) <= {MAIN}
+    return dict(group.conditions.get(MAIN, {}))
 
 
 def index_of(app: tuple[str, ...], **dependencies: tuple[str, ...]) -> MemoryIndex:
@@ -102,7 +113,7 @@ def index_of(app: tuple[str, ...], **dependencies: tuple[str, ...]) -> MemoryInd
 def test_conditions(index: MemoryIndex, target: str, expected: Mapping[str, str]) -> None:
     result = resolve_matrix(resolve_request(["app"], [target]), index)
     (group,) = result.groups
-    assert dict(group.conditions) == expected
+    assert main_conditions(group) == expected
     assert set(expected) <= set(group.pins)
 
 
@@ -111,14 +122,14 @@ def test_a_minor_that_never_reaches_the_patch_needs_nothing() -> None:
         resolve_request(["app"], ["linux-x86_64@3.11"]), index_of((f"late; {LATE}",))
     )
     assert "late" not in result.groups[0].pins
-    assert result.groups[0].conditions == {}
+    assert main_conditions(result.groups[0]) == {}
 
 
 def test_a_root_requirement_can_be_conditional() -> None:
     result = resolve_matrix(
         resolve_request(["app", f"late; {LATE}"], ["linux-x86_64@3.12"]), index_of(())
     )
-    assert result.groups[0].conditions == {"late": LATE}
+    assert main_conditions(result.groups[0]) == {"late": LATE}
 
 
 def test_markers_about_extras_are_not_carried() -> None:
@@ -137,7 +148,7 @@ def test_markers_about_extras_are_not_carried() -> None:
     )
     result = resolve_matrix(resolve_request(["app[x]"], ["linux-x86_64@3.12"]), index)
     assert "late" in result.groups[0].pins
-    assert result.groups[0].conditions == {}
+    assert main_conditions(result.groups[0]) == {}
 
 
 # Twelve paths to `leaf`, each behind its own patch bound: joined with `or`, too long to carry.
@@ -152,14 +163,14 @@ def test_a_condition_too_long_to_carry_makes_the_package_always_needed() -> None
     request = resolve_request(["app"], ["linux-x86_64@3.12"])
     group = resolve_group(request.targets, request, MANY_PATHS, preferred={}, caps={})
     assert "leaf" in group.pins
-    assert dict(group.conditions) == {f"mid{n}": bound for n, bound in enumerate(BOUNDS)}
+    assert main_conditions(group) == {f"mid{n}": bound for n, bound in enumerate(BOUNDS)}
 
 
 def test_the_length_limit_is_what_drops_a_long_condition(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(conditions, "MAX_CONDITION", 10 * MAX_CONDITION)
     request = resolve_request(["app"], ["linux-x86_64@3.12"])
     group = resolve_group(request.targets, request, MANY_PATHS, preferred={}, caps={})
-    leaf = group.conditions[canonicalize_name("leaf")]
+    leaf = main_conditions(group)[canonicalize_name("leaf")]
     assert all(f"({bound})" in leaf for bound in BOUNDS)
 
 
@@ -177,3 +188,32 @@ def test_patch_conditions_walks_only_the_pins_it_is_given() -> None:
     without_late = {k: v for k, v in group.pins.items() if k != canonicalize_name("late")}
     assert patch_conditions(without_late, provider, [Requirement("app")]) == {}
     assert patch_conditions(group.pins, provider, [Requirement("app")]) == {"late": LATE}
+
+
+DEV = Root(kind="group", name=canonicalize_name("dev"))
+FAST = Root(kind="extra", name=canonicalize_name("fast"))
+
+
+def test_each_root_keeps_its_own_conditions() -> None:
+    """``late``: the dependencies need it from 3.12.4 on, group ``dev`` before 3.12.2, extra
+    ``fast`` always; ``leaf`` only ``dev`` reaches.  No root's condition leaks into another's."""
+    index = index_of((f"late; {LATE}",), early=(f"late; {EARLY}", f"leaf; {EARLY}"), fast=("late",))
+    request = dataclasses.replace(
+        resolve_request(["app", "early", "fast"], ["linux-x86_64@3.12"]),
+        origins={"app": (MAIN,), "early": (DEV,), "fast": (FAST,)},
+    )
+    (group,) = resolve_matrix(request, index).groups
+    assert group.conditions == {
+        MAIN: {"late": LATE},
+        DEV: {"late": EARLY, "leaf": EARLY},
+    }
+
+
+def test_a_requirement_of_several_roots_is_walked_for_each() -> None:
+    index = index_of((f"late; {LATE}",))
+    request = dataclasses.replace(
+        resolve_request(["app", "late"], ["linux-x86_64@3.12"]),
+        origins={"app": (MAIN, DEV), "late": (FAST,)},
+    )
+    (group,) = resolve_matrix(request, index).groups
+    assert group.conditions == {MAIN: {"late": LATE}, DEV: {"late": LATE}}

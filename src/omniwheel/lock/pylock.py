@@ -214,27 +214,43 @@ def _wheel_table(dist: DistFile) -> Table:
 def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
     """Prove that a standard installer picks, on every target and for every selection of
     :func:`lock_selections`, the wheels the resolver chose for that selection's roots — on the
-    lowest and the highest patch release the target stands for, or on the interpreter release
-    the lock pins for it (resolution ran at that release alone)."""
+    lowest patch release the target stands for and, where some root needs an entry only on some
+    patch releases, on the highest too; or on the interpreter release the lock pins for the
+    target (resolution ran at that release alone)."""
     try:
         pylock = Pylock.from_dict(data)
     except PylockValidationError as exc:
         raise LockConsistencyError(
             f"the generated pylock.toml is not valid PEP 751: {exc}"
         ) from exc
-    conditional = {target for package in lock.packages for target in package.conditions}
+    # Elsewhere no root's need depends on the patch release, so the highest selects the same.
+    conditional = {
+        target
+        for package in lock.packages
+        for of_root in package.root_conditions.values()
+        for target in of_root
+    }
     pinned = {target: entry.build.version for entry in lock.pythons for target in entry.targets}
     for target in lock.targets:
         release = pinned.get(target)
         lowest, highest = environments_of(target if release is None else target.at_release(release))
         for selection in lock_selections(lock):
             _verify_target(lock, pylock, target, lowest, selection)
-            if target in conditional:  # elsewhere the highest release selects the same
+            if target in conditional:
                 _verify_target(lock, pylock, target, highest, selection)
 
 
-def _needed(condition: str | None, environment: Mapping[str, str]) -> bool:
-    return condition is None or Marker(condition).evaluate(dict(environment))
+def _needed(
+    package: LockedPackage, target: Target, roots: frozenset[Root], environment: Mapping[str, str]
+) -> bool:
+    """Whether one of ``roots`` needs the entry on ``target`` at this release (under its own
+    patch-release condition)."""
+    return any(
+        condition is None or Marker(condition).evaluate(dict(environment))
+        for condition in (
+            package.condition(root, target) for root in package.roots_on(target) & roots
+        )
+    )
 
 
 def _verify_target(
@@ -248,9 +264,7 @@ def _verify_target(
         package.name: wheel.file.filename
         for package in lock.packages
         for wheel in package.wheels
-        if target in wheel.targets
-        and package.roots_on(target) & selection.roots
-        and _needed(package.conditions.get(target), environment)
+        if target in wheel.targets and _needed(package, target, selection.roots, environment)
     }
     python = environment["python_full_version"]
     where = f"on {target.name} (Python {python}, {selection.label})"

@@ -4,10 +4,13 @@ Target ``3.12`` stands for every ``3.12.y``.  A dependency written ``late; pytho
 "3.12.4"`` is needed on 3.12.5 but not on 3.12.1, so the resolver includes it (markers are
 evaluated at the lowest and highest release the target stands for), and the lock must keep that
 marker so that the installer decides on the real interpreter.  This module walks a group's
-resolution from the roots and gives each package reached only through such patch-dependent edges
-the condition under which it is needed: the edge markers, joined along paths (``and``) and across
-paths (``or``).  Markers that mention ``extra`` are not carried (the lock's marker language has no
-``extra`` variable): their packages stay unconditional, as before.
+resolution from the requirements of one root of the project (its dependencies, an extra, a
+dependency group) and gives each package that root reaches only through such patch-dependent
+edges the condition under which it needs it: the edge markers, joined along paths (``and``) and
+across paths (``or``).  Each root is walked on its own, so a package the project's dependencies
+need everywhere and a group needs from 3.12.4 on is conditional for the group alone, and two
+roots' conditions never mix.  Markers that mention ``extra`` are not carried (the lock's marker
+language has no ``extra`` variable): their packages stay unconditional, as before.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from omniwheel.project.roots import Root
 from omniwheel.resolve.provider import GroupProvider
 from omniwheel.resolve.resolution import Pin
 
@@ -25,6 +29,17 @@ from omniwheel.resolve.resolution import Pin
 MAX_CONDITION = 400
 
 Condition = str | None  # None: needed on every patch release
+
+
+def root_conditions(
+    pins: Mapping[NormalizedName, Pin],
+    provider: GroupProvider,
+    roots: Mapping[Root, Sequence[Requirement]],
+) -> dict[Root, dict[NormalizedName, str]]:
+    """Each root's packages needed only on some patch releases, with the condition along that
+    root's paths (:func:`patch_conditions` of its requirements); roots with none are left out."""
+    found = {root: patch_conditions(pins, provider, reqs) for root, reqs in roots.items()}
+    return {root: conditions for root, conditions in found.items() if conditions}
 
 
 def patch_conditions(

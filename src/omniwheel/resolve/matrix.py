@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 
+from packaging.requirements import Requirement
 from packaging.utils import NormalizedName
 from packaging.version import Version
 from resolvelib import BaseReporter, ResolutionImpossible, ResolutionTooDeep, Resolver
@@ -23,8 +24,9 @@ from resolvelib.structs import DirectedGraph
 
 from omniwheel.errors import ResolutionError
 from omniwheel.platform.target import Target
+from omniwheel.project.roots import MAIN, Root
 from omniwheel.resolve.candidates import FilePolicy
-from omniwheel.resolve.conditions import patch_conditions
+from omniwheel.resolve.conditions import root_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.index_reader import IndexReader
 from omniwheel.resolve.prefetch import crawl
@@ -116,8 +118,8 @@ def resolve_group(
 ) -> GroupResolution:
     """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
     provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib; then find
-    the packages needed only on some patch releases (see :mod:`omniwheel.resolve.conditions`).
-    With no ``earlier`` groups, resolvelib decides."""
+    the packages each root needs only on some patch releases (see
+    :mod:`omniwheel.resolve.conditions`).  With no ``earlier`` groups, resolvelib decides."""
     provider = GroupProvider(
         targets=members,
         index=index,
@@ -128,8 +130,18 @@ def resolve_group(
         origins=request.origins,
     )
     group = _pins_for_group(request, index, provider, earlier=earlier)
-    conditions = patch_conditions(group.pins, provider, request.requirements)
+    conditions = root_conditions(group.pins, provider, _requirements_by_root(request))
     return dataclasses.replace(group, conditions=conditions) if conditions else group
+
+
+def _requirements_by_root(request: ResolveRequest) -> dict[Root, list[Requirement]]:
+    """Each root's requirements, from :attr:`ResolveRequest.origins` (a requirement it does not
+    name is the project's own)."""
+    by_root: dict[Root, list[Requirement]] = {}
+    for requirement in request.requirements:
+        for root in request.origins.get(str(requirement), (MAIN,)):
+            by_root.setdefault(root, []).append(requirement)
+    return by_root
 
 
 def _pins_for_group(

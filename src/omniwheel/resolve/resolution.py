@@ -60,8 +60,12 @@ class GroupResolution:
     targets: tuple[Target, ...]
     pins: Mapping[NormalizedName, Pin] = field(hash=False)
     roots: tuple[NormalizedName, ...]
-    conditions: Mapping[NormalizedName, str] = field(default_factory=dict, hash=False)
-    """Packages needed only on some patch releases of the group's Python: the marker saying when."""
+    conditions: Mapping[Root, Mapping[NormalizedName, str]] = field(
+        default_factory=dict, hash=False
+    )
+    """Per root (the project's dependencies, an extra, a group): the packages it needs only on
+    some patch releases of the group's Python, with the marker saying when (roots with none
+    are left out; see :mod:`omniwheel.resolve.conditions`)."""
     resolved_by: ResolvedBy = field(default="resolvelib", compare=False)
     """Not part of the answer (both ways must give the same pins), so not compared."""
 
