@@ -30,6 +30,7 @@ from omniwheel.index.client import ATTEMPTS, PROBE_FAILURES_BEFORE_GIVING_UP, In
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.models import (
     JSON_CONTENT_TYPE,
+    CoreMetadata,
     MetadataError,
     PageFormatError,
     ProjectPage,
@@ -802,3 +803,37 @@ def test_concurrent_askers_share_one_metadata_request(
 
 async def _metadata_of(client: IndexClient, wheel: Wheel) -> object:
     return await client.metadata(wheel)
+
+
+def test_pages_and_metadata_already_fetched_are_served_while_the_loop_is_busy(
+    index_server: IndexServer, wheel_dir: Path, cache_dir: Path
+) -> None:
+    index_server.add_file(foo_wheel(wheel_dir))
+    fetched, release = threading.Event(), threading.Event()
+    found: list[Wheel] = []
+
+    async def fetch_then_hold_the_loop(client: IndexClient) -> None:
+        wheel = only_wheel(await client.page(FOO))
+        await client.metadata(wheel)
+        found.append(wheel)
+        fetched.set()
+        release.wait(timeout=30)  # the loop's thread is held here: nothing else runs on it
+
+    served: list[object] = []
+    with open_session(index_server.url, cache_dir) as session:
+        session.prefetch(fetch_then_hold_the_loop)
+        assert fetched.wait(timeout=10)
+        asker = threading.Thread(
+            target=lambda: served.extend([session.page(FOO), session.metadata(found[0])])
+        )
+        asker.start()
+        asker.join(timeout=10)  # bounded: a wrong implementation waits on the held loop
+        answered_while_held = not asker.is_alive()
+        release.set()
+        asker.join()
+    assert answered_while_held
+    page, metadata = served
+    assert isinstance(page, ProjectPage)
+    assert page.name == FOO
+    assert isinstance(metadata, CoreMetadata)
+    assert (metadata.name, metadata.version) == (FOO, Version("1.0"))

@@ -155,6 +155,25 @@ class IndexClient:
         """The project's page, or None when the index has no such project (HTTP 404)."""
         return _memoised(self._pages, name, lambda: self._fetch_page(name))
 
+    def finished_page(self, name: NormalizedName) -> tuple[bool, ProjectPage | None]:
+        """``(True, page)`` when the page's fetch has finished without error, else
+        ``(False, None)``.  Safe from another thread than the loop's: it only reads a future
+        that, once done, no longer changes."""
+        future = self._pages.get(name)
+        if future is None or not future.done() or future.cancelled():
+            return False, None
+        if future.exception() is not None:
+            return False, None
+        return True, future.result()
+
+    def finished_metadata(self, wheel: Wheel) -> CoreMetadata | None:
+        """The wheel's metadata when its fetch has finished without error (as
+        :meth:`finished_page`, safe from another thread)."""
+        future = self._metadata.get(wheel.file.url)
+        if future is None or not future.done() or future.cancelled():
+            return None
+        return None if future.exception() is not None else future.result()
+
     def metadata(self, wheel: Wheel) -> Awaitable[CoreMetadata]:
         """Core metadata of one wheel."""
         return _memoised(self._metadata, wheel.file.url, lambda: self._fetch_metadata(wheel))

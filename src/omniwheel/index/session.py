@@ -50,17 +50,23 @@ class IndexSession:
     def page(self, name: NormalizedName) -> ProjectPage | None:
         # Pages are asked for thousands of times; crossing to the loop thread each time costs more
         # than the resolver's own work, so finished pages are also kept on this side.
+        # A page that a prefetch already brought is taken without waiting for the loop, which may
+        # be busy with the prefetches still going.
         if name in self._pages:
             return self._pages[name]
-        page = self._call(_page(self._client, name))
+        finished, page = self._client.finished_page(name)
+        if not finished:
+            page = self._call(_page(self._client, name))
         self._pages[name] = page
         return page
 
     def metadata(self, wheel: Wheel) -> CoreMetadata:
         known = self._metadata.get(wheel.file.url)
         if known is None:
+            known = self._client.finished_metadata(wheel)
+        if known is None:
             known = self._call(_metadata(self._client, wheel))
-            self._metadata[wheel.file.url] = known
+        self._metadata[wheel.file.url] = known
         return known
 
     def prefetch(self, work: Callable[[IndexClient], Coroutine[Any, Any, object]]) -> None:
