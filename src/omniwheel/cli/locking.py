@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     import argparse
 
     from omniwheel.cli.output import Output
-    from omniwheel.lock.locker import LockOptions, LockOutcome
+    from omniwheel.lock.inputs import LockOptions
+    from omniwheel.lock.locker import LockOutcome
     from omniwheel.project.pyproject import Project
 
 PYPROJECT = "pyproject.toml"
@@ -45,7 +46,7 @@ Freshness = Literal["relock", "locked", "frozen"]
 
 
 class PinPythonOptions(TypedDict):
-    """The interpreter-pinning fields of :class:`~omniwheel.lock.locker.LockOptions`."""
+    """The interpreter-pinning fields of :class:`~omniwheel.lock.inputs.LockOptions`."""
 
     pin_python: bool | None
     python_release: str | None
@@ -125,7 +126,7 @@ def ensure_current_lock(
     digest = _digest(root, policy.index_url)
     if not policy.upgrading and _read(stamp) == digest:
         return
-    from omniwheel.lock.locker import LockOptions
+    from omniwheel.lock.inputs import LockOptions
     from omniwheel.project.pyproject import load_project
     from omniwheel.python.pbs import python_mirror
 
@@ -155,11 +156,13 @@ def ensure_current_lock(
 
 def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
     from omniwheel.index.discovery import discover_index
-    from omniwheel.lock.locker import input_changes
+    from omniwheel.lock.inputs import input_changes
     from omniwheel.lock.pylock import read_pylock
 
     existing = read_pylock(project.root / LOCK_FILENAME)
-    if existing is not None and existing.tool is None:
+    if existing is None:
+        return ("no lock file yet",)
+    if existing.tool is None:
         return ()  # another tool's lock: nothing recorded to compare, so use it as it is
     location = discover_index(
         cli_url=index_url,
@@ -167,7 +170,7 @@ def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
         environ=os.environ,
         home=Path.home(),
     )
-    return input_changes(project, existing, location)
+    return input_changes(project, existing.tool, location)
 
 
 def _refuse_if_locked(root: Path, policy: LockPolicy, changes: tuple[str, ...]) -> None:

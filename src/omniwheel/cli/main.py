@@ -143,7 +143,7 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 def run_lock(args: argparse.Namespace, output: Output) -> int:
     from omniwheel.cli.locking import pin_python_options
     from omniwheel.index.discovery import discover_index
-    from omniwheel.lock.locker import LockOptions, current_lock, lock_project
+    from omniwheel.lock.inputs import LockOptions, current_lock
     from omniwheel.project.pyproject import find_project, load_project
     from omniwheel.project.timestamp import parse_exclude_newer
     from omniwheel.store.usage import shared_lease
@@ -179,6 +179,8 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
     if kept is not None:
         output.kept_lock_summary(kept)
     else:
+        from omniwheel.lock.locker import lock_project
+
         with shared_lease(cache_root()), output.status("Resolving"):
             outcome = lock_project(
                 project, options, location=location, cache_root=cache_root(), check=args.check

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from omniwheel.index.client import IndexStats
-    from omniwheel.lock.locker import KeptLock, LockOutcome
+    from omniwheel.lock.inputs import KeptLock
+    from omniwheel.lock.locker import LockOutcome
 
 
 def _stderr_console() -> Console:

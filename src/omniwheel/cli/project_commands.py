@@ -155,7 +155,7 @@ def _apply(
 ) -> int:
     """Write the edit, relock every root and sync ``choice``; restore both files if any of it
     fails."""
-    from omniwheel.lock.locker import LockOptions
+    from omniwheel.lock.inputs import LockOptions
 
     pyproject = root / PYPROJECT
     project = _validated(pyproject, edited.text)

@@ -29,6 +29,7 @@ from tomlkit.items import Table
 from omniwheel.errors import LockFileError
 from omniwheel.index.discovery import strip_credentials
 from omniwheel.index.models import DistFile
+from omniwheel.lock import LOCK_FILENAME as LOCK_FILENAME  # noqa: PLC0414 (re-exported)
 from omniwheel.lock.model import Lock, LockedPackage
 from omniwheel.lock.tool_table import (
     RELOCK_HINT,
@@ -44,8 +45,6 @@ from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import DEFAULT_GROUP
 from omniwheel.project.roots import MAIN, Root
-
-LOCK_FILENAME = "pylock.toml"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

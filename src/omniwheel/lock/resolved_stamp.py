@@ -4,9 +4,11 @@ A relock whose inputs (project requirements, targets, options, index, release) a
 existing lock recorded would keep every locked version, so resolving again only spends time —
 provided the lock's text is what this omniwheel version produced from those inputs.  After a
 resolution that wrote, confirmed or ``--check``-ed a lock, :func:`remember` keeps a stamp named by
-the sha256 of the lock's bytes and holding the omniwheel version; :func:`resolved_here` asks
-whether the text at hand has such a stamp.  A hand-edited lock, a lock from another machine or
-from another omniwheel version has none, and is resolved again.  Stamps are tiny files in
+the sha256 of the lock's bytes, holding the omniwheel version, the number of packages and the
+text of the lock's own ``[tool.omniwheel]`` table (the end of the file, as omniwheel writes it);
+:func:`recall` gives that table back for the same bytes, so the early stop reads neither the
+whole lock nor PEP 751's validation.  A hand-edited lock, a lock from another machine or from
+another omniwheel version has no stamp and is resolved again.  Stamps are small files in
 :data:`RESOLVED_DIR`; a cache that cannot keep them only makes relocks slower.
 """
 
@@ -14,34 +16,80 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 from omniwheel import __version__
+from omniwheel.errors import LockFileError
+from omniwheel.lock.tool_table import LockToolTable, read_lock_table
 
-RESOLVED_DIR = "resolved-locks-v1"
-
-
-def _path(cache_root: Path, text: str) -> Path:
-    return cache_root / RESOLVED_DIR / hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _content() -> str:
-    return f"omniwheel {__version__}\n"
+RESOLVED_DIR = "resolved-locks-v2"
+TABLE_HEADER = "[tool.omniwheel]\n"
 
 
-def resolved_here(cache_root: Path, text: str) -> bool:
-    """Whether this omniwheel version resolved its inputs into exactly ``text``."""
-    try:
-        return _path(cache_root, text).read_text(encoding="utf-8") == _content()
-    except (OSError, UnicodeDecodeError):
-        return False
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Stamp:
+    """What a stamp says about a lock text this omniwheel resolved."""
+
+    table: LockToolTable
+    packages: int
+    """Distinct package names in the lock."""
 
 
-def remember(cache_root: Path, text: str) -> None:
-    """Record that this omniwheel version resolved its inputs into exactly ``text``."""
+def _path(cache_root: Path, data: bytes) -> Path:
+    return cache_root / RESOLVED_DIR / hashlib.sha256(data).hexdigest()
+
+
+def own_table_text(text: str) -> str | None:
+    """The text of the lock's top-level ``[tool.omniwheel]`` table and its sub-tables: from its
+    header to the end of the file, when every header after it belongs to it (as omniwheel
+    writes locks); None otherwise."""
+    start = text.rfind("\n" + TABLE_HEADER)
+    if start < 0:
+        return None
+    table = text[start + 1 :]
+    headers = [line for line in table.splitlines() if line.startswith("[")]
+    if not all(h.startswith(("[tool.omniwheel", "[[tool.omniwheel")) for h in headers):
+        return None
+    return table
+
+
+def remember(cache_root: Path, text: str, *, table: LockToolTable, packages: int) -> None:
+    """Record that this omniwheel version resolved its inputs into exactly ``text``, whose own
+    table is ``table``.  Nothing is recorded when the table's text cannot be told apart (then
+    the next relock resolves)."""
+    own = own_table_text(text)
+    if own is None or _read_table(own) != table:
+        return
     from omniwheel._atomic import write_atomic
 
-    path = _path(cache_root, text)
+    stamp = {"omniwheel": __version__, "packages": packages, "table": own}
+    path = _path(cache_root, text.encode("utf-8"))
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, _content().encode("utf-8"))
+        write_atomic(path, json.dumps(stamp, sort_keys=True).encode("utf-8"))
+
+
+def recall(cache_root: Path, data: bytes) -> Stamp | None:
+    """The stamp of lock bytes ``data``, when this omniwheel version resolved exactly them; None
+    when there is none, or it is from another version or unreadable."""
+    try:
+        stamp = json.loads(_path(cache_root, data).read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stamp, dict) or stamp.get("omniwheel") != __version__:
+        return None
+    own, packages = stamp.get("table"), stamp.get("packages")
+    if not isinstance(own, str) or not isinstance(packages, int):
+        return None
+    table = _read_table(own)
+    return None if table is None else Stamp(table=table, packages=packages)
+
+
+def _read_table(own: str) -> LockToolTable | None:
+    try:
+        return read_lock_table(tomllib.loads(own), path=Path("pylock.toml"))
+    except (tomllib.TOMLDecodeError, LockFileError):
+        return None

@@ -215,6 +215,17 @@ def read_tool_tables(pylock: Pylock, *, path: Path) -> ToolTables:
     return ToolTables(lock=lock, packages=packages)
 
 
+def read_lock_table(data: Mapping[str, Any], *, path: Path) -> LockToolTable | None:
+    """The top-level ``[tool.omniwheel]`` of a parsed document (a whole lock, or just that
+    table), checked; None when absent.  Raises :class:`ToolTableError` listing every problem."""
+    problems: list[Problem] = []
+    tool = data.get("tool")
+    lock = _lock_table(_ours(tool) if isinstance(tool, Mapping) else None, problems)
+    if problems:
+        raise ToolTableError(path, problems)
+    return lock
+
+
 def _ours(tool: Mapping[str, Any] | None) -> object:
     return None if tool is None else tool.get(TOOL)
 
