@@ -9,7 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from omniwheel.store.unpack import UnpackLimits, UnsafeWheelError, unpack_wheel
+from omniwheel.store.unpack import (
+    WHOLE_ENTRY_BYTES,
+    UnpackLimits,
+    UnsafeWheelError,
+    unpack_wheel,
+)
 from tests.support.wheelbuilder import ZIP_TIMESTAMP, build_wheel
 
 FILENAME = "demo-1.0-py3-none-any.whl"
@@ -112,11 +117,75 @@ def test_the_default_limits_accept_well_compressible_files(wheel_dir: Path, tmp_
     assert (tmp_path / "out" / "demo" / "zeros.bin").stat().st_size == 200_000
 
 
-def test_content_that_does_not_match_record_is_refused(wheel_dir: Path, tmp_path: Path) -> None:
-    wheel = _rewritten(_demo(wheel_dir), replace={"demo/__init__.py": b"import os\n"})
+# Small entries are read and inflated whole, larger ones stream through zipfile: both are checked.
+SIZES = pytest.mark.parametrize("size", [10, WHOLE_ENTRY_BYTES + 1], ids=["whole", "streamed"])
+
+
+@SIZES
+def test_content_that_does_not_match_record_is_refused(
+    wheel_dir: Path, tmp_path: Path, size: int
+) -> None:
+    wheel = _demo(wheel_dir, files={"demo/__init__.py": b"A" * size})
+    wheel = _rewritten(wheel, replace={"demo/__init__.py": b"B" * size})
     error = _refusal(wheel, tmp_path / "out")
     assert error.entry == "demo/__init__.py"
     assert "RECORD says" in error.problem
+
+
+@SIZES
+def test_entries_of_every_size_unpack_whole(wheel_dir: Path, tmp_path: Path, size: int) -> None:
+    content = bytes(range(256)) * (size // 256) + b"x" * (size % 256)
+    wheel = _demo(wheel_dir, files={"demo/data.bin": content})
+    unpack_wheel(wheel, tmp_path / "out", filename=FILENAME)
+    assert (tmp_path / "out" / "demo" / "data.bin").read_bytes() == content
+
+
+def _patched(wheel: Path, old: bytes, new: bytes, *, last: bool = False) -> Path:
+    """``wheel`` with the first (or last) occurrence of ``old`` (raw archive bytes) replaced
+    by ``new``, of the same length."""
+    data = wheel.read_bytes()
+    at = data.rindex(old) if last else data.index(old)
+    wheel.write_bytes(data[:at] + new + data[at + len(old) :])
+    return wheel
+
+
+def _stored_demo(wheel_dir: Path, content: bytes) -> Path:
+    """A wheel whose ``demo/__init__.py`` is stored uncompressed (so tests can edit its bytes)."""
+    wheel = _demo(wheel_dir, files={"demo/__init__.py": content})
+    stored = wheel.with_name(f"stored-{wheel.name}")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(stored, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "demo/__init__.py":
+                info.compress_type = zipfile.ZIP_STORED
+            target.writestr(info, data)
+    return stored
+
+
+def test_a_local_header_naming_another_file_is_refused(wheel_dir: Path, tmp_path: Path) -> None:
+    # The name is in the entry's local header first, then in the central directory.
+    wheel = _patched(
+        _stored_demo(wheel_dir, b"VALUE = 1\n"), b"demo/__init__.py", b"demo/__init__.pz"
+    )
+    assert "names another file" in _refusal(wheel, tmp_path / "out").problem
+
+
+def test_bytes_that_do_not_match_the_crc_are_refused(wheel_dir: Path, tmp_path: Path) -> None:
+    wheel = _patched(
+        _stored_demo(wheel_dir, b"VALUE = 12345\n"), b"VALUE = 12345", b"VALUE = 54321"
+    )
+    assert "CRC" in _refusal(wheel, tmp_path / "out").problem
+
+
+def test_an_entry_longer_than_declared_is_refused(wheel_dir: Path, tmp_path: Path) -> None:
+    wheel = _demo(wheel_dir, files={"demo/zeros.bin": bytes(5000)})
+    with zipfile.ZipFile(wheel) as archive:
+        info = archive.getinfo("demo/zeros.bin")
+    # The sizes (compressed, then uncompressed) in the central directory, the last copy.
+    compressed = info.compress_size.to_bytes(4, "little")
+    declared, smaller = (5000).to_bytes(4, "little"), (4000).to_bytes(4, "little")
+    wheel = _patched(wheel, compressed + declared, compressed + smaller, last=True)
+    assert "4000 bytes as declared" in _refusal(wheel, tmp_path / "out").problem
 
 
 def test_a_wheel_without_record_is_refused(wheel_dir: Path, tmp_path: Path) -> None:

@@ -12,6 +12,12 @@ hardlink them, and an edit in one environment must not silently change every oth
 
 Any violation raises :class:`UnsafeWheelError` naming the wheel and the entry; the caller
 unpacks into a temporary directory and throws it away on failure.
+
+Files up to :data:`WHOLE_ENTRY_BYTES` (almost all of a wheel's) are read straight from the
+archive and inflated in one call (:func:`_inflated`), with the checks :mod:`zipfile` makes —
+local header and name, CRC-32, the declared size exactly — and the RECORD hash on top; larger
+ones stream through :mod:`zipfile` a chunk at a time.  The 18,000 small files of the bench
+workload spent about a third of their unpacking time in ``zipfile``'s per-entry machinery.
 """
 
 from __future__ import annotations
@@ -23,10 +29,13 @@ import io
 import os
 import re
 import stat
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
@@ -37,6 +46,8 @@ from omniwheel.store.manifest import UNHASHED
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 CHUNK = MIB
+WHOLE_ENTRY_BYTES = 8 * MIB
+"""Entries up to this size (uncompressed and compressed) are read and inflated whole."""
 
 WEAK_HASHES = frozenset({"md5", "sha1"})
 DATA_KEYS = frozenset({"scripts", "headers", "data", "purelib", "platlib"})
@@ -46,6 +57,12 @@ _DRIVE = re.compile(r"[A-Za-z]:")
 _READ_ONLY = 0o444
 _EXECUTABLE = 0o555
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+_LOCAL_HEADER = struct.Struct("<4s2sHH4sIIIHH")
+"""A zip entry's local header: signature, version, flags, method, time and date, CRC-32,
+sizes, then the lengths of the name and the extra field."""
+_LOCAL_SIGNATURE = b"PK\x03\x04"
+_ENCRYPTED = 0x1
+_UTF8_NAME = 0x800
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,7 +113,7 @@ def unpack_wheel(
     the caller must remove it.
     """
     try:
-        with zipfile.ZipFile(wheel) as archive:
+        with zipfile.ZipFile(wheel) as archive, wheel.open("rb") as raw:
             infos = archive.infolist()
             files = _checked_entries(filename, infos, limits or UnpackLimits())
             dist_info = _dist_info_dir(filename, files)
@@ -105,8 +122,11 @@ def unpack_wheel(
             dest.mkdir()
             _make_directories(dest, infos)
             for info in files:
-                _extract(filename, archive, info, str(dest), record)
-    except zipfile.BadZipFile as exc:
+                if _whole(info):
+                    _write_whole(filename, _inflated(raw, info), info, str(dest), record)
+                else:
+                    _extract(filename, archive, info, str(dest), record)
+    except (zipfile.BadZipFile, zlib.error) as exc:
         raise UnsafeWheelError(filename, None, f"not a valid zip archive ({exc})") from exc
 
 
@@ -326,6 +346,78 @@ def _extract(
     if expected is not None:
         actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
         _compare(filename, info.filename, expected, actual, size)
+    if mode & UMASK:
+        os.chmod(target, mode)  # noqa: PTH101 - a str path
+
+
+def _whole(info: zipfile.ZipInfo) -> bool:
+    """Whether the entry is read and inflated in one piece (small, stored or deflated, and not
+    encrypted: anything else goes through :mod:`zipfile`, which refuses what it cannot read)."""
+    return (
+        info.file_size <= WHOLE_ENTRY_BYTES
+        and info.compress_size <= WHOLE_ENTRY_BYTES
+        and info.compress_type in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+        and not info.flag_bits & _ENCRYPTED
+    )
+
+
+def _inflated(raw: BinaryIO, info: zipfile.ZipInfo) -> bytes:
+    """The entry's content, read from the archive file ``raw`` and checked as
+    :mod:`zipfile` checks it: the local header must be one and name the entry, the data must
+    inflate to exactly the declared size (never more is produced) and match the CRC-32."""
+    raw.seek(info.header_offset)
+    header = raw.read(_LOCAL_HEADER.size)
+    if len(header) != _LOCAL_HEADER.size or header[:4] != _LOCAL_SIGNATURE:
+        raise zipfile.BadZipFile(f"bad local header for {info.filename}")
+    fields = _LOCAL_HEADER.unpack(header)
+    flags, name_length, extra_length = fields[2], fields[8], fields[9]
+    encoding = "utf-8" if flags & _UTF8_NAME else "cp437"
+    if raw.read(name_length).decode(encoding, errors="replace") != info.orig_filename:
+        raise zipfile.BadZipFile(f"the local header of {info.filename} names another file")
+    raw.seek(extra_length, os.SEEK_CUR)
+    stored = raw.read(info.compress_size)
+    if len(stored) != info.compress_size:
+        raise zipfile.BadZipFile(f"{info.filename} is cut short")
+    if info.compress_type == zipfile.ZIP_STORED:
+        content = stored
+    else:
+        inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+        content = inflater.decompress(stored, info.file_size)
+        if not inflater.eof:  # cut short, or more than the declared size follows
+            content += inflater.decompress(inflater.unconsumed_tail, 1)
+    if len(content) != info.file_size:
+        raise zipfile.BadZipFile(f"{info.filename} is not {info.file_size} bytes as declared")
+    if zlib.crc32(content) != info.CRC:
+        raise zipfile.BadZipFile(f"bad CRC-32 for {info.filename}")
+    return content
+
+
+def _write_whole(
+    filename: str,
+    content: bytes,
+    info: zipfile.ZipInfo,
+    dest: str,
+    record: Mapping[str, _Expected | None],
+) -> None:
+    """Check ``content`` against RECORD, then write it as a new read-only file (its directory
+    exists); as :func:`_extract` does, for an entry already read whole."""
+    expected = record[info.filename]
+    if expected is not None:
+        algorithm = expected.algorithm
+        digest = (
+            hashlib.sha256(content) if algorithm == "sha256" else hashlib.new(algorithm, content)
+        )
+        actual = base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode()
+        _compare(filename, info.filename, expected, actual, len(content))
+    target = os.path.join(dest, *info.filename.split("/"))  # noqa: PTH118 - a str path
+    mode = _EXECUTABLE if _is_executable(info) else _READ_ONLY
+    fd = os.open(target, _CREATE, mode)
+    try:
+        view = memoryview(content)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
     if mode & UMASK:
         os.chmod(target, mode)  # noqa: PTH101 - a str path
 
