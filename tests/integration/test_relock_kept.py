@@ -8,13 +8,23 @@ resolves again, and ``--check`` and ``--json`` always resolve.
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from omniwheel.lock import resolved_stamp
 from tests.support.index_server import IndexServer
-from tests.support.lock_runner import LockRun, run_lock, write_project
+from tests.support.lock_runner import (
+    ISOLATED_VARIABLES,
+    NO_NETRC,
+    LockRun,
+    run_lock,
+    write_project,
+)
 from tests.support.wheelbuilder import build_wheel
 
 TARGETS = ("--platform", "linux-x86_64@3.12", "--platform", "windows-x86_64@3.12")
@@ -119,3 +129,38 @@ def test_a_damaged_stamp_only_costs_a_resolution(project: Path, index_server: In
     assert run.exit_code == 0, run.output
     assert KEPT not in run.stderr
     assert KEPT in _lock(project, index_server).stderr
+
+
+LOADED = """\
+import json, sys
+from omniwheel.cli.main import main
+code = main(sys.argv[1:])
+heavy = ("omniwheel.resolve", "omniwheel.lock.locker", "omniwheel.lock.pylock", "httpx")
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith(heavy))]))
+"""
+
+
+def test_the_early_stop_loads_no_resolver_index_client_or_pep751_reader(
+    project: Path, index_server: IndexServer
+) -> None:
+    """What the README says: the early stop does not load the resolver (a fresh interpreter, so
+    nothing an earlier test imported counts)."""
+    environ = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES and k != "NETRC"}
+    environ |= {
+        "OMNIWHEEL_INDEX_URL": index_server.url,
+        "OMNIWHEEL_CACHE_DIR": str(project.parent / "cache"),
+        "PIP_CONFIG_FILE": os.devnull,
+        "NO_COLOR": "1",
+        **NO_NETRC,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", LOADED, "lock", "--project", str(project)],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+    )
+    code, loaded = json.loads(done.stdout.splitlines()[-1])
+    assert code == 0, done.stderr
+    assert KEPT in done.stderr
+    assert loaded == []
