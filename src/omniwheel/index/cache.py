@@ -113,10 +113,10 @@ class IndexCache:
                 if not isinstance(max_age, int | None):  # would fail later, in page_freshness
                     return None
                 fetched_at = parse_timestamp(header["fetched-at"])
-                etag = header.get("etag")
+                etag, page_url = header.get("etag"), header["url"]
                 page = self._load_digest(name, source)
                 if page is None:
-                    page = parse_json_page(name, raw.read(), header["url"])
+                    page = parse_json_page(name, raw.read(), page_url)
                     self._store_digest(page, source)
             return CachedPage(
                 page=page, fetched_at=fetched_at, etag=etag, max_age=max_age, source=source
