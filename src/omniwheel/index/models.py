@@ -7,6 +7,7 @@ wrong value would make a lock wrong (hashes, URLs).
 
 from __future__ import annotations
 
+import functools
 import html.parser
 import json
 import marshal
@@ -369,8 +370,13 @@ def _sdist_version(project: NormalizedName, filename: str) -> Version | None:
     return version if name == project else None
 
 
+@functools.lru_cache(maxsize=4096)
 def _specifier_or_none(text: str | None) -> SpecifierSet | None:
-    """Requires-Python as published; an unparsable value is treated as absent, as pip and uv do."""
+    """Requires-Python as published; an unparsable value is treated as absent, as pip and uv do.
+
+    Memoised: the wheels of a release, and many releases, repeat one text, and nothing changes
+    a SpecifierSet once made (its ``prereleases`` is never set here).
+    """
     if not text or not text.strip():
         return None
     try:
