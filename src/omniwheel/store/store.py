@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import os
 import re
 import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol
@@ -54,7 +56,11 @@ ATTEMPTS = 3
 BACKOFF_SECONDS = 0.5
 CHUNK = 1024 * 1024
 WORKERS = 8
-"""Download threads, and so the connections a fetcher should keep open."""
+"""Downloads at once, and so the connections a fetcher should keep open."""
+MAX_THREADS = 128
+"""Threads of :meth:`Store.ensure_trees`: one per wheel up to this.  A thread whose wheel is
+downloaded waits for its unpack without holding a download slot, so downloads go on while
+unpacking lags behind (with four threads per slot, they stalled once 32 wheels were waiting)."""
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
@@ -161,10 +167,14 @@ class Store:
         *,
         limits: UnpackLimits | None = None,
         unpacker: Unpacker | None = None,
+        download_slot: AbstractContextManager[object] | None = None,
+        unpack_slot: AbstractContextManager[object] | None = None,
     ) -> bool:
         """Make sure the wheel's tree exists; True when its bytes had to be fetched.
 
-        ``unpacker``: where the wheel is unpacked (default: in this process)."""
+        ``unpacker``: where the wheel is unpacked (default: in this process);
+        ``download_slot``: held while the wheel's bytes are fetched and checked;
+        ``unpack_slot``: held while it is unpacked."""
         from filelock import FileLock
 
         tree = self.tree(wheel.sha256)
@@ -175,8 +185,10 @@ class Store:
         with FileLock(self.root / "locks" / f"{wheel.sha256}.lock"):
             if tree.is_dir():
                 return False  # another process finished it while we waited
-            fetched = self._ensure_wheel(wheel, fetcher)
-            self._unpack(wheel, limits, unpacker)
+            with download_slot or contextlib.nullcontext():
+                fetched = self._ensure_wheel(wheel, fetcher)
+            with unpack_slot or contextlib.nullcontext():
+                self._unpack(wheel, limits, unpacker)
         return fetched
 
     def ensure_trees(
@@ -189,8 +201,10 @@ class Store:
     ) -> frozenset[str]:
         """:meth:`ensure_tree` for many wheels at once; the sha256s that were fetched.
 
-        Downloads run on ``workers`` threads; unpacking, CPU work, on worker processes when
-        there is enough of it (:mod:`omniwheel.store.unpack_pool`)."""
+        Up to ``workers`` downloads run at once, largest wheel first; unpacking, CPU work, on
+        worker processes when there is enough of it (:mod:`omniwheel.store.unpack_pool`).
+        Each wheel has its thread (up to :data:`MAX_THREADS`), so a downloaded wheel waiting
+        for its unpack does not hold up the next download."""
         wheels = list(wheels)
         if not wheels:
             return frozenset()  # a warm sync: loads neither thread nor process pools
@@ -204,19 +218,36 @@ class Store:
         )
 
         missing = [wheel.size for wheel in wheels if not self.has_tree(wheel.sha256)]
+        processes = 0
+        if worth_processes(missing) and spawning_is_safe():
+            processes = os.cpu_count() or 1
         unpacking = (
-            process_unpacker()
-            if worth_processes(missing) and spawning_is_safe()
-            else contextlib.nullcontext(unpack_here)
+            process_unpacker(processes) if processes else contextlib.nullcontext(unpack_here)
         )
         fetched = set()
+        downloads = RankedSlots(workers)
+        unpacks = RankedSlots(processes) if processes else None
+        threads = min(len(wheels), MAX_THREADS)
         with unpacking as unpacker:
 
-            def one(wheel: WheelSource) -> tuple[WheelSource, bool]:
-                return wheel, self.ensure_tree(wheel, fetcher, unpacker=unpacker)
+            def one(wheel: WheelSource, rank: int) -> tuple[WheelSource, bool]:
+                was_fetched = self.ensure_tree(
+                    wheel,
+                    fetcher,
+                    unpacker=unpacker,
+                    download_slot=downloads.slot(rank),
+                    unpack_slot=None if unpacks is None else unpacks.slot(rank),
+                )
+                return wheel, was_fetched
 
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                for wheel, was_fetched in pool.map(one, wheels):
+            with ThreadPoolExecutor(max_workers=threads) as pool:
+                started = {
+                    index: pool.submit(one, wheels[index], rank)
+                    for rank, index in enumerate(_largest_first(wheels))
+                }
+                # Results, errors and on_done in the given order, whatever the order of the work.
+                for index in range(len(wheels)):
+                    wheel, was_fetched = started[index].result()
                     if was_fetched:
                         fetched.add(wheel.sha256)
                     if on_done is not None:
@@ -268,6 +299,55 @@ class Store:
             (workspace / "tree").rename(self.tree(wheel.sha256))
         finally:
             remove_tree(workspace)
+
+
+class RankedSlots:
+    """``count`` slots, each free one going to the waiting thread of lowest rank.
+
+    :meth:`Store.ensure_trees` ranks its wheels largest first, for its download slots and its
+    unpacking processes: a cold sync ends when the last tree is unpacked, so the largest
+    wheels' downloads and unpacks must start first, not whenever their thread happens to win
+    a race for a semaphore, or in the order downloads happen to end."""
+
+    def __init__(self, count: int) -> None:
+        import threading
+
+        self._free = count
+        self._waiting: list[int] = []  # a heap of ranks
+        self._changed = threading.Condition()
+
+    @property
+    def waiting(self) -> int:
+        """How many threads wait for a slot."""
+        with self._changed:
+            return len(self._waiting)
+
+    @contextlib.contextmanager
+    def slot(self, rank: int) -> Iterator[None]:
+        """Hold a slot, once no thread of a lower rank waits for one."""
+        import heapq
+
+        with self._changed:
+            heapq.heappush(self._waiting, rank)
+            self._changed.wait_for(lambda: self._free > 0 and self._waiting[0] == rank)
+            heapq.heappop(self._waiting)
+            self._free -= 1
+            self._changed.notify_all()  # the next in rank may take another free slot
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._free += 1
+                self._changed.notify_all()
+
+
+def _largest_first(wheels: list[WheelSource]) -> list[int]:
+    """The wheels' indexes, largest first (unknown sizes last, in the given order otherwise).
+
+    A cold sync ends when the last tree is unpacked: started last (as in name order), the
+    largest wheel's download and unpack are its critical path; started first, they overlap
+    with the others'."""
+    return sorted(range(len(wheels)), key=lambda index: -(wheels[index].size or 0))
 
 
 def _stream_into(wheel: WheelSource, fetcher: Fetcher, out: IO[bytes]) -> str:
