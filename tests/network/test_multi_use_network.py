@@ -4,7 +4,7 @@ users' would be), pinned in time with ``--exclude-newer 2026-11-01``; metadata o
 The project has one dependency, an extra that asks for another package's extra
 (``urllib3[socks]``, which brings ``pysocks``), and a dependency group that shares the dependency
 and needs ``colorama`` on Windows only.  ``packaging``'s ``Pylock.select`` (what pip and any PEP 751
-installer run) must install exactly each choice's closure on both targets.
+installer run) must install exactly each choice's closure on every target of the default matrix.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from omniwheel.platform.target import target_from_name
 pytestmark = pytest.mark.network
 
 CUTOFF = "2026-11-01T00:00:00Z"
-LINUX = "linux-x86_64@3.12"
-WINDOWS = "windows-x86_64@3.12"
 
 PROJECT = """\
 [project]
@@ -52,7 +50,7 @@ def locked(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], st
     mp = pytest.MonkeyPatch()
     try:
         mp.setenv("OMNIWHEEL_CACHE_DIR", str(tmp_path_factory.mktemp("omniwheel-cache")))
-        args = ["--platform", LINUX, "--platform", WINDOWS, "--exclude-newer", CUTOFF]
+        args = ["--exclude-newer", CUTOFF]  # the default matrix
         with contextlib.redirect_stderr(stderr):
             code = main(["lock", "--project", str(project), *args])
     finally:
@@ -97,33 +95,35 @@ def test_the_lock_lists_the_extra_and_the_group(lock_data: dict[str, Any]) -> No
     assert names == {"colorama", "idna", "iniconfig", "pysocks", "urllib3"}
 
 
-@pytest.mark.parametrize("target", [LINUX, WINDOWS])
-def test_the_default_install_is_the_project_dependencies(
-    lock_data: dict[str, Any], target: str
-) -> None:
-    assert _select(lock_data, target) == {"idna"}
+def _targets(data: dict[str, Any]) -> list[str]:
+    targets: list[str] = data["tool"]["omniwheel"]["targets"]
+    return targets
 
 
-@pytest.mark.parametrize("target", [LINUX, WINDOWS])
-def test_the_extra_adds_its_closure(lock_data: dict[str, Any], target: str) -> None:
-    assert _select(lock_data, target, extras=["socks"]) == {"idna", "pysocks", "urllib3"}
+def test_the_default_matrix_was_locked(lock_data: dict[str, Any]) -> None:
+    targets = _targets(lock_data)
+    assert len(targets) >= 15
+    assert {target.split("-")[0] for target in targets} == {"linux", "macos", "windows"}
 
 
-@pytest.mark.parametrize(
-    ("target", "expected"),
-    [
-        (LINUX, {"idna", "iniconfig"}),
-        (WINDOWS, {"colorama", "idna", "iniconfig"}),
-    ],
-)
-def test_the_group_alone_installs_its_closure_on_each_target(
-    lock_data: dict[str, Any], target: str, expected: set[str]
-) -> None:
-    assert _select(lock_data, target, groups=["dev"]) == expected
+def test_the_default_install_is_the_project_dependencies(lock_data: dict[str, Any]) -> None:
+    for target in _targets(lock_data):
+        assert _select(lock_data, target) == {"idna"}, target
 
 
-def test_the_group_with_the_dependencies_and_the_extra_installs_the_union(
-    lock_data: dict[str, Any],
-) -> None:
-    chosen = _select(lock_data, WINDOWS, extras=["socks"], groups=["default", "dev"])
-    assert chosen == {"colorama", "idna", "iniconfig", "pysocks", "urllib3"}
+def test_the_extra_adds_its_closure(lock_data: dict[str, Any]) -> None:
+    for target in _targets(lock_data):
+        assert _select(lock_data, target, extras=["socks"]) == {"idna", "pysocks", "urllib3"}
+
+
+def test_the_group_alone_installs_its_closure_on_each_target(lock_data: dict[str, Any]) -> None:
+    for target in _targets(lock_data):
+        windows = {"colorama"} if target.startswith("windows") else set()
+        assert _select(lock_data, target, groups=["dev"]) == {"idna", "iniconfig"} | windows
+
+
+def test_everything_installs_the_union(lock_data: dict[str, Any]) -> None:
+    for target in _targets(lock_data):
+        chosen = _select(lock_data, target, extras=["socks"], groups=["default", "dev"])
+        windows = {"colorama"} if target.startswith("windows") else set()
+        assert chosen == {"idna", "iniconfig", "pysocks", "urllib3"} | windows, target
