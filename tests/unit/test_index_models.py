@@ -179,7 +179,18 @@ def test_json_garbage_is_a_page_format_error(body: bytes) -> None:
         parse_json_page(FOO, body, PAGE_URL)
 
 
-@pytest.mark.parametrize("digest", ["../../../../tmp/evil", "ab" * 31, "zz" * 32])
+@pytest.mark.parametrize(
+    "digest",
+    [
+        "../../../../tmp/evil",
+        "ab" * 31,
+        "ab" * 33,
+        "zz" * 32,
+        "a" * 31 + "/" + "a" * 32,  # one wrong character in the middle
+        "a" * 63 + "\u0130",  # lower-cases to two characters
+        " " + "a" * 63,
+    ],
+)
 def test_json_malformed_sha256_is_refused(digest: str) -> None:
     # The wheel's hash names its metadata cache entry and ends up in the lock: it must be hex.
     with pytest.raises(PageFormatError, match="sha256"):

@@ -11,7 +11,6 @@ import functools
 import html.parser
 import json
 import marshal
-import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 from omniwheel.errors import IndexAccessError
 
 JSON_CONTENT_TYPE = "application/vnd.pypi.simple.v1+json"
-_SHA256 = re.compile(r"[0-9a-f]{64}")
+_HEX_DIGITS = "0123456789abcdef"
 _P = TypeVar("_P")
 
 
@@ -450,38 +449,48 @@ def _without_userinfo(records: Records, strip: Callable[[str], str]) -> Records 
 
 def _record(entry: object, page_url: str) -> FileRecord:
     """Check a PEP 691 entry and normalise it into a record (raises ValueError/TypeError when
-    it could not become a file record)."""
+    it could not become a file record).  Runs once per file of every page fetched, so it reads
+    each key once and does the common cases first."""
     if not isinstance(entry, dict):
         raise TypeError(f"a file entry is not an object: {entry!r:.80}")
+    get = entry.get
     filename, url = entry["filename"], entry["url"]
     if not isinstance(filename, str) or not isinstance(url, str):
         raise TypeError(f"a file entry has a non-string filename or url: {filename!r:.80}")
-    hashes = entry.get("hashes") or {}
-    if not isinstance(hashes, dict):
-        raise TypeError(f"{filename} has hashes that are not an object")
-    upload_time, size = entry.get("upload-time"), entry.get("size")
-    if upload_time:
+    hashes = get("hashes")
+    sha256 = None
+    if hashes:
+        if not isinstance(hashes, dict):
+            raise TypeError(f"{filename} has hashes that are not an object")
+        sha256 = _sha256_or_none(hashes.get("sha256"), filename)
+    upload_time = get("upload-time") or None
+    if upload_time is not None:
         parse_timestamp(upload_time)
-    requires_python = entry.get("requires-python")
-    yanked = entry.get("yanked", False)
-    metadata = entry.get("core-metadata", entry.get("data-dist-info-metadata", False))
+    size = get("size")
+    requires_python = get("requires-python")
+    yanked = get("yanked", False)
+    if yanked is not False and yanked is not True:
+        yanked = yanked if isinstance(yanked, str) and yanked else bool(yanked)
+    metadata = (
+        entry["core-metadata"] if "core-metadata" in entry else get("data-dist-info-metadata")
+    )
     return (
         filename,
-        _absolute(page_url, url),
-        _sha256_or_none(hashes.get("sha256"), filename),
+        url if url.startswith(("https://", "http://")) else urljoin(page_url, url),
+        sha256,
         requires_python if isinstance(requires_python, str) else None,
-        yanked if isinstance(yanked, str) and yanked else bool(yanked),
-        upload_time or None,
-        int(size) if size is not None else None,
-        _metadata_of(metadata),
+        yanked,
+        upload_time,
+        None if size is None else int(size),
+        _metadata_of(metadata) if metadata else False,
     )
 
 
 def _metadata_of(value: object) -> bool | str:
-    """PEP 658/714's ``core-metadata``: False, True, or the metadata file's sha256."""
+    """PEP 658/714's ``core-metadata`` (known to be truthy): True, or the file's sha256."""
     if isinstance(value, dict):  # what JSON gives (a cheaper test than Mapping's, 10⁵ times)
-        return (_lower_or_none(value.get("sha256")) or True) if value else False
-    return bool(value)
+        return _lower_or_none(value.get("sha256")) or True
+    return True
 
 
 def _absolute(page_url: str, url: str) -> str:
@@ -502,7 +511,9 @@ def _sha256_or_none(value: object, filename: str) -> str | None:
     if value is None or value == "":
         return None
     digest = value.lower() if isinstance(value, str) else ""
-    if not _SHA256.fullmatch(digest):
+    # 64 hex digits (stripping every hex digit from both ends leaves nothing), cheaper than a
+    # regular expression on pages of 10⁵ files.
+    if len(digest) != 64 or digest.strip(_HEX_DIGITS):
         raise ValueError(f"{filename} has a malformed sha256 {value!r}")
     return digest
 
