@@ -38,6 +38,7 @@ from omniwheel.index.models import (
 )
 from omniwheel.index.network import NetworkPolicy
 from omniwheel.index.remote_zip import TAIL_SIZE
+from omniwheel.index.routing import AsyncIndex
 from omniwheel.index.session import IndexSession
 from tests.support.index_server import DEFAULT_UPLOAD_TIME, IndexServer, RecordedRequest
 from tests.support.wheelbuilder import build_sdist, build_wheel, core_metadata
@@ -801,7 +802,7 @@ def test_concurrent_askers_share_one_metadata_request(
     assert len(file_requests(index_server)) == 1
 
 
-async def _metadata_of(client: IndexClient, wheel: Wheel) -> object:
+async def _metadata_of(client: AsyncIndex, wheel: Wheel) -> object:
     return await client.metadata(wheel)
 
 
@@ -812,7 +813,7 @@ def test_pages_and_metadata_already_fetched_are_served_while_the_loop_is_busy(
     fetched, release = threading.Event(), threading.Event()
     found: list[Wheel] = []
 
-    async def fetch_then_hold_the_loop(client: IndexClient) -> None:
+    async def fetch_then_hold_the_loop(client: AsyncIndex) -> None:
         wheel = only_wheel(await client.page(FOO))
         await client.metadata(wheel)
         found.append(wheel)

@@ -47,6 +47,7 @@ ISOLATED_VARIABLES = (
     "OMNIWHEEL_HTTP_TIMEOUT",
     "OMNIWHEEL_INDEX_DEFAULT_USERNAME",
     "OMNIWHEEL_INDEX_DEFAULT_PASSWORD",
+    "OMNIWHEEL_INDEX",
 )
 """Variables of the developer's shell that would change what a test sees; removed for a run."""
 

@@ -382,9 +382,11 @@ def test_ignored_pip_settings_become_one_note_each(tmp_path: Path) -> None:
     notes = discover(tmp_path, cli_url=MIRROR, environ=environ, files=[pip_conf]).notes
     assert notes == (
         "ignoring pip's extra-index-url (https://env-extra/simple https://second/simple,"
-        " from PIP_EXTRA_INDEX_URL): omniwheel locks from one index",
+        " from PIP_EXTRA_INDEX_URL): pip may take any project from any of its indexes; name"
+        " each further index with `--index NAME=URL` or [[tool.omniwheel.index]] (asked in"
+        " order, first match wins)",
         f"ignoring pip's find-links (/opt/wheels, from pip config {pip_conf}):"
-        " omniwheel locks from one index",
+        " omniwheel reads indexes only",
         "ignoring pip's constraint (/etc/constraints.txt, from pip config"
         f" {pip_conf}): omniwheel locks what pyproject.toml asks for, without pip's constraints",
         f"ignoring pip's no-index (from pip config {pip_conf}): omniwheel always locks from an"

@@ -172,8 +172,8 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
         (
             {"prerelase": True},
             f"{TABLE}.prerelase: not a key omniwheel writes here (it writes: targets, "
-            "targets-from-cli, options-from-cli, index-url, exclude-newer, prerelease, "
-            "uniform, no-wheel, requires-python, requirements, optional-dependencies, "
+            "targets-from-cli, options-from-cli, index-url, indexes, sources, exclude-newer, "
+            "prerelease, uniform, no-wheel, requires-python, requirements, optional-dependencies, "
             "dependency-groups, default-groups, skipped-targets, pin-python, "
             "python-release, python)",
         ),

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import argparse
 
     from omniwheel.cli.output import Output
+    from omniwheel.index.indexes import IndexList
     from omniwheel.lock.inputs import LockOptions
     from omniwheel.lock.locker import LockOutcome
     from omniwheel.project.pyproject import Project
@@ -39,7 +40,7 @@ PYPROJECT = "pyproject.toml"
 LOCK_FILENAME = "pylock.toml"
 STAMP_DIR = "lock-checks-v1"
 # Bump the directory's version when what a stamp's digest covers changes.
-_INDEX_VARIABLES = ("OMNIWHEEL_INDEX_URL", "PIP_INDEX_URL", "PIP_CONFIG_FILE")
+_INDEX_VARIABLES = ("OMNIWHEEL_INDEX_URL", "OMNIWHEEL_INDEX", "PIP_INDEX_URL", "PIP_CONFIG_FILE")
 
 Freshness = Literal["relock", "locked", "frozen"]
 """What to do about a lock that is out of date with ``pyproject.toml``."""
@@ -80,6 +81,26 @@ class LockPolicy:
         return self.upgrade or bool(self.upgrade_packages)
 
 
+def configured_indexes(
+    project: Project, *, index_url: str | None, indexes: tuple[str, ...] = ()
+) -> IndexList:
+    """The indexes to lock ``project`` from: ``--index`` items (else ``OMNIWHEEL_INDEX``),
+    ``[[tool.omniwheel.index]]``, then the default index (``index_url`` is ``--index-url``)."""
+    from omniwheel.index.discovery import discover_index
+    from omniwheel.index.indexes import decide_indexes
+
+    default = discover_index(
+        cli_url=index_url,
+        tool_url=project.settings.index_url,
+        environ=os.environ,
+        home=Path.home(),
+        keyring_provider=project.settings.keyring_provider,
+    )
+    return decide_indexes(
+        default, cli=indexes, settings=project.settings, environ=os.environ, home=Path.home()
+    )
+
+
 def relock(
     project: Project,
     options: LockOptions,
@@ -90,19 +111,12 @@ def relock(
     check: bool = False,
 ) -> LockOutcome:
     """``omniwheel lock`` for another command: the same inputs, a short summary."""
-    from omniwheel.index.discovery import discover_index
     from omniwheel.lock.locker import lock_project
 
-    location = discover_index(
-        cli_url=index_url,
-        tool_url=project.settings.index_url,
-        environ=os.environ,
-        home=Path.home(),
-        keyring_provider=project.settings.keyring_provider,
-    )
+    indexes = configured_indexes(project, index_url=index_url)
     with output.status("Resolving"):
         outcome = lock_project(
-            project, options, location=location, cache_root=cache_root, check=check
+            project, options, indexes=indexes, cache_root=cache_root, check=check
         )
     if outcome.changed:
         packages = len({package.name for package in outcome.lock.packages})
@@ -155,7 +169,6 @@ def ensure_current_lock(
 
 
 def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
-    from omniwheel.index.discovery import discover_index
     from omniwheel.lock.inputs import input_changes
     from omniwheel.lock.pylock import read_pylock
 
@@ -164,13 +177,7 @@ def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
         return ("no lock file yet",)
     if existing.tool is None:
         return ()  # another tool's lock: nothing recorded to compare, so use it as it is
-    location = discover_index(
-        cli_url=index_url,
-        tool_url=project.settings.index_url,
-        environ=os.environ,
-        home=Path.home(),
-    )
-    return input_changes(project, existing.tool, location)
+    return input_changes(project, existing.tool, configured_indexes(project, index_url=index_url))
 
 
 def _refuse_if_locked(root: Path, policy: LockPolicy, changes: tuple[str, ...]) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -105,6 +104,15 @@ def _add_lock_command(commands: Any) -> None:
     lock.add_argument(
         "--uniform", action="store_true", help="one version per package across all targets"
     )
+    lock.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="an index asked before the default one, in the order given (repeatable; default: "
+        "OMNIWHEEL_INDEX, then [[tool.omniwheel.index]]); NAME selects its credentials "
+        "(OMNIWHEEL_INDEX_<NAME>_USERNAME/_PASSWORD) and [tool.omniwheel.sources] entries",
+    )
     add_pin_python_options(lock)
     lock.add_argument(
         "--check",
@@ -141,8 +149,7 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lock(args: argparse.Namespace, output: Output) -> int:
-    from omniwheel.cli.locking import pin_python_options
-    from omniwheel.index.discovery import discover_index
+    from omniwheel.cli.locking import configured_indexes, pin_python_options
     from omniwheel.lock.inputs import LockOptions, current_lock
     from omniwheel.project.pyproject import find_project, load_project
     from omniwheel.project.timestamp import parse_exclude_newer
@@ -150,14 +157,8 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
     root = args.project if args.project is not None else find_project(Path.cwd())
     project = load_project(root)
-    location = discover_index(
-        cli_url=args.index_url,
-        tool_url=project.settings.index_url,
-        environ=os.environ,
-        home=Path.home(),
-        keyring_provider=project.settings.keyring_provider,
-    )
-    for note in location.notes:
+    indexes = configured_indexes(project, index_url=args.index_url, indexes=tuple(args.index))
+    for note in indexes.default.notes:
         output.note(note)
     options = LockOptions(
         platforms=tuple(args.platform),
@@ -175,7 +176,7 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
     # --check and --json report a resolution (divergences, index use): they always resolve.
     kept = None
     if not args.check and not args.json:
-        kept = current_lock(project, options, location=location, cache_root=cache_root())
+        kept = current_lock(project, options, indexes=indexes, cache_root=cache_root())
     if kept is not None:
         output.kept_lock_summary(kept)
     else:
@@ -183,12 +184,12 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
         with shared_lease(cache_root()), output.status("Resolving"):
             outcome = lock_project(
-                project, options, location=location, cache_root=cache_root(), check=args.check
+                project, options, indexes=indexes, cache_root=cache_root(), check=args.check
             )
         if args.json:
             output.lock_warnings(outcome)
         else:
-            output.lock_summary(outcome, index_source=location.source, check=args.check)
+            output.lock_summary(outcome, indexes=indexes, check=args.check)
     if not args.check and (args.artifacts is not None or project.settings.artifacts):
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, write_artifacts
 

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from omniwheel.index.client import IndexStats
+    from omniwheel.index.indexes import IndexList
     from omniwheel.lock.inputs import KeptLock
     from omniwheel.lock.locker import LockOutcome
 
@@ -107,7 +108,7 @@ class Output:
         else:
             yield
 
-    def lock_summary(self, outcome: LockOutcome, *, index_source: str, check: bool) -> None:
+    def lock_summary(self, outcome: LockOutcome, *, indexes: IndexList, check: bool) -> None:
         from omniwheel.platform.describe import describe_targets
 
         lock = outcome.lock
@@ -132,7 +133,11 @@ class Output:
             self.plain("Versions that differ between targets:")
             for divergence in outcome.divergences:
                 self.plain(f"  {divergence.describe(lock.targets)}")
-        self.plain(f"Index ({index_source}): {describe_stats(outcome.stats)}")
+        if indexes.several:
+            self.plain(f"Indexes, in order: {indexes.describe()}; {describe_stats(outcome.stats)}")
+            self._shadowed(outcome)
+        else:
+            self.plain(f"Index ({indexes.default.source}): {describe_stats(outcome.stats)}")
         if check:
             self.plain(f"{outcome.path.name} is up to date")
         elif outcome.changed:
@@ -141,6 +146,14 @@ class Output:
                 self.plain(f"  {change}")
         else:
             self.plain(f"{outcome.path.name} unchanged")
+
+    def _shadowed(self, outcome: LockOutcome) -> None:
+        """Locked names that later indexes list too: each was taken from the first."""
+        for name, shadowing in outcome.shadowed.items():
+            self.plain(
+                f"  {name}: taken from {shadowing.taken_from}; also listed on "
+                f"{', '.join(shadowing.also_on)}, not used (an earlier index wins)"
+            )
 
     def kept_lock_summary(self, kept: KeptLock) -> None:
         from omniwheel.platform.describe import describe_targets

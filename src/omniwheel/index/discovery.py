@@ -14,7 +14,8 @@ pip's files are read the way pip reads them (same files, same order, ``[install]
 ``[global]``), so a machine set up for pip needs nothing more.  The TLS certificate bundle
 comes from ``SSL_CERT_FILE``, else pip's ``cert``.  pip settings that would pull packages
 from elsewhere (``extra-index-url``, ``find-links``, ``constraint``, ``no-index``) do not
-apply to a lock made from one index; each one found becomes a note, not an error.
+apply; each one found becomes a note, not an error.  This module decides the *default* index,
+the last one asked; the indexes asked before it are :mod:`omniwheel.index.indexes`'.
 
 The chosen URL may carry credentials (``https://user:token@host/simple/``).  It is kept
 as configured in :attr:`IndexLocation.url` for the HTTP client, and only
@@ -50,6 +51,7 @@ __all__ = [
     "IndexDiscoveryError",
     "IndexLocation",
     "discover_index",
+    "normalise_index_url",
     "pip_config_files",
     "strip_credentials",
 ]
@@ -61,10 +63,13 @@ _CONFIG_HINT = (
     " pip's configuration files"
 )
 
-# pip settings that do not fit a lock made from one index, and why each is left out.
+# pip settings omniwheel does not follow, and why each is left out.
 _IGNORED_PIP_SETTINGS = {
-    "extra-index-url": "omniwheel locks from one index",
-    "find-links": "omniwheel locks from one index",
+    "extra-index-url": (
+        "pip may take any project from any of its indexes; name each further index with"
+        " `--index NAME=URL` or [[tool.omniwheel.index]] (asked in order, first match wins)"
+    ),
+    "find-links": "omniwheel reads indexes only",
     "constraint": "omniwheel locks what pyproject.toml asks for, without pip's constraints",
     "no-index": "omniwheel always locks from an index",
 }
@@ -178,6 +183,12 @@ def _pip_default_index() -> str | None:
         return None
     url = getattr(getattr(module, "PyPI", None), "simple_url", None)
     return url if isinstance(url, str) and url else None
+
+
+def normalise_index_url(url: str, source: str) -> str:
+    """``url`` (from ``source``, for the error) as an index URL: stripped of surrounding spaces,
+    ending in ``/``; raises :class:`IndexDiscoveryError` unless it is an http(s) URL."""
+    return _normalise_url(url, source)
 
 
 def _normalise_url(url: str, source: str) -> str:

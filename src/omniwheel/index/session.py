@@ -16,21 +16,24 @@ from typing import Any, TypeVar
 
 from packaging.utils import NormalizedName
 
-from omniwheel.index.client import IndexClient, IndexStats
+from omniwheel.index.client import IndexStats
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
+from omniwheel.index.routing import AsyncIndex
 
 _T = TypeVar("_T")
 
 
 class IndexSession:
-    """Blocking access to an :class:`IndexClient` created on the session's own loop."""
+    """Blocking access to an :class:`~omniwheel.index.client.IndexClient` (or an
+    :class:`~omniwheel.index.routing.IndexRouter` over several) created on the session's own
+    loop."""
 
-    def __init__(self, make_client: Callable[[], IndexClient]) -> None:
+    def __init__(self, make_client: Callable[[], AsyncIndex]) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
         try:
-            self._client: IndexClient = self._call(_make(make_client))
+            self._client: AsyncIndex = self._call(_make(make_client))
         except BaseException:
             self._stop_loop()  # no client, so no session: leave no thread behind
             raise
@@ -69,7 +72,11 @@ class IndexSession:
         self._metadata[wheel.file.url] = known
         return known
 
-    def prefetch(self, work: Callable[[IndexClient], Coroutine[Any, Any, object]]) -> None:
+    def run(self, work: Callable[[AsyncIndex], Coroutine[Any, Any, _T]]) -> _T:
+        """Run ``work(client)`` on the loop and wait for its result (or its error)."""
+        return self._call(work(self._client))
+
+    def prefetch(self, work: Callable[[AsyncIndex], Coroutine[Any, Any, object]]) -> None:
         """Run ``work(client)`` on the loop without waiting; its failure is dropped.  After
         :meth:`close` a hint is ignored (no coroutine is made that nothing would await)."""
         if self._loop.is_closed():
@@ -105,25 +112,25 @@ class IndexSession:
         return future.result()
 
 
-async def _make(make_client: Callable[[], IndexClient]) -> IndexClient:
+async def _make(make_client: Callable[[], AsyncIndex]) -> AsyncIndex:
     return make_client()
 
 
 # The client's memoising methods create tasks, so they must be called on the loop's thread:
 # these coroutines are what crosses threads, and they call the client once they run there.
-async def _page(client: IndexClient, name: NormalizedName) -> ProjectPage | None:
+async def _page(client: AsyncIndex, name: NormalizedName) -> ProjectPage | None:
     return await client.page(name)
 
 
-async def _metadata(client: IndexClient, wheel: Wheel) -> CoreMetadata:
+async def _metadata(client: AsyncIndex, wheel: Wheel) -> CoreMetadata:
     return await client.metadata(wheel)
 
 
-def _page_of(name: NormalizedName) -> Callable[[IndexClient], Coroutine[Any, Any, object]]:
+def _page_of(name: NormalizedName) -> Callable[[AsyncIndex], Coroutine[Any, Any, object]]:
     return lambda client: _page(client, name)
 
 
-async def _shut_down(client: IndexClient) -> None:
+async def _shut_down(client: AsyncIndex) -> None:
     """Cancel prefetches still running (their results are no longer wanted), then close."""
     await _cancel_all()
     await client.__aexit__(None, None, None)

@@ -20,7 +20,7 @@ from typing import Any
 from packaging.requirements import Requirement
 
 from omniwheel.errors import ProjectError
-from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.indexes import IndexList
 from omniwheel.lock import LOCK_FILENAME
 from omniwheel.lock.resolved_stamp import recall
 from omniwheel.lock.tool_table import (
@@ -72,7 +72,7 @@ class KeptLock:
 
 
 def current_lock(
-    project: Project, options: LockOptions, *, location: IndexLocation, cache_root: Path
+    project: Project, options: LockOptions, *, indexes: IndexList, cache_root: Path
 ) -> KeptLock | None:
     """The existing lock, when relocking could only write it again: the inputs a relock would
     use are the ones it recorded (so every locked version would be kept), nothing asks for a
@@ -91,7 +91,7 @@ def current_lock(
     stamp = recall(cache_root, data)
     if stamp is None:
         return None
-    inputs, _ = decide_inputs(project, options, stamp.table, location)
+    inputs, _ = decide_inputs(project, options, stamp.table, indexes)
     if changed_inputs(stamp.table, inputs):
         return None
     return KeptLock(
@@ -106,7 +106,7 @@ def decide_inputs(
     project: Project,
     options: LockOptions,
     existing: LockToolTable | None,
-    location: IndexLocation,
+    indexes: IndexList,
 ) -> tuple[LockInputs, tuple[Target, ...]]:
     """The lock inputs: command line first, then those the existing lock's ``[tool.omniwheel]``
     recorded, then the project's."""
@@ -121,7 +121,9 @@ def decide_inputs(
         targets=targets,
         targets_from_cli=from_cli,
         options_from_cli=options_from_cli,
-        index_url=location.public_url,
+        index_url=indexes.default.public_url,
+        indexes=indexes.recorded,
+        sources={str(name): index for name, index in indexes.sources.items()},
         exclude_newer=chosen["exclude-newer"],
         prerelease=bool(chosen["prerelease"]),
         uniform=bool(chosen["uniform"]),
@@ -305,13 +307,13 @@ def sync_default_groups(project: Project) -> tuple[str, ...]:
 
 
 def input_changes(
-    project: Project, existing: LockToolTable | None, location: IndexLocation
+    project: Project, existing: LockToolTable | None, indexes: IndexList
 ) -> tuple[str, ...]:
     """How the inputs a plain relock would use differ from those the existing lock's
     ``[tool.omniwheel]`` recorded (all of them for a lock another tool wrote, which has none);
     empty when the lock is current for ``pyproject.toml``.  Reads no index: ``run`` and
     ``sync`` use it to decide whether to relock."""
-    inputs, _ = decide_inputs(project, LockOptions(), existing, location)
+    inputs, _ = decide_inputs(project, LockOptions(), existing, indexes)
     return tuple(changed_inputs(existing, inputs))
 
 
@@ -335,11 +337,18 @@ def _flat(recorded: Mapping[str, Any]) -> dict[str, Any]:
     """Recorded inputs with each named-requirements table spread into ``table.name`` keys."""
     flat: dict[str, Any] = {}
     for key, value in recorded.items():
-        if isinstance(value, Mapping):
+        if key == "indexes":  # one value: their order matters as much as their URLs
+            flat[key] = ", ".join(_described_index(entry) for entry in value)
+        elif isinstance(value, Mapping):
             flat.update((f"{key}.{name}", inner) for name, inner in value.items())
         else:
             flat[key] = value
     return flat
+
+
+def _described_index(entry: Mapping[str, Any]) -> str:
+    explicit = " (explicit)" if entry.get("explicit") else ""
+    return f"{entry['name']}={entry['url']}{explicit}"
 
 
 def _short(value: object) -> str:

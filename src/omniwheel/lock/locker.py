@@ -23,6 +23,7 @@ from packaging.version import Version
 from omniwheel._atomic import write_atomic
 from omniwheel.errors import LockFileError
 from omniwheel.index.discovery import IndexLocation
+from omniwheel.index.indexes import IndexList
 from omniwheel.lock.inputs import LockOptions, changed_inputs, decide_inputs
 from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
 from omniwheel.lock.resolved_stamp import remember
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     # inputs changed.
     from omniwheel.index.client import IndexClient, IndexStats
     from omniwheel.index.models import CoreMetadata
+    from omniwheel.index.routing import AsyncIndex, IndexRouter
     from omniwheel.index.session import IndexSession
     from omniwheel.lock.closure import RootNeeds
     from omniwheel.lock.model import Lock
@@ -71,6 +73,18 @@ class LockOutcome:
     seconds: float
     changed: bool
     changes: tuple[str, ...] = field(default=())
+    shadowed: Mapping[NormalizedName, Shadowing] = field(default_factory=dict)
+    """Locked packages that later indexes list too (none with one index)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Shadowing:
+    """A locked package taken from one index while later indexes list the same name."""
+
+    taken_from: str
+    """The name of the index it was taken from."""
+    also_on: tuple[str, ...]
+    """The names of the later indexes (explicit ones left out) that list it too, in order."""
 
 
 class StaleLockError(LockFileError):
@@ -89,13 +103,15 @@ def lock_project(
     project: Project,
     options: LockOptions,
     *,
-    location: IndexLocation,
+    indexes: IndexList,
     cache_root: Path,
     check: bool = False,
 ) -> LockOutcome:
-    """Resolve the project for its targets and write pylock.toml (or, with ``check``, compare)."""
-    from omniwheel.index.cache import IndexCache
-    from omniwheel.index.client import IndexClient
+    """Resolve the project for its targets and write pylock.toml (or, with ``check``, compare).
+
+    With several indexes each package is read from the one :mod:`omniwheel.index.indexes`
+    routes it to and the lock records that index; then the later indexes are asked whether they
+    list the locked names too (:attr:`LockOutcome.shadowed`)."""
     from omniwheel.index.session import IndexSession
     from omniwheel.lock.model import build_lock
     from omniwheel.resolve.divergence import find_divergences
@@ -104,8 +120,8 @@ def lock_project(
     started = time.monotonic()
     path = project.root / LOCK_FILENAME
     existing = read_pylock(path)
-    inputs, targets = decide_inputs(project, options, _tool(existing), location)
-    release = _python_release(project, options, inputs, location, cache_root)
+    inputs, targets = decide_inputs(project, options, _tool(existing), indexes)
+    release = _python_release(project, options, inputs, indexes.default, cache_root)
     pins = pin_targets(release, targets, requires_python=project.requires_python) if release else {}
     resolving = {target: _resolved_at(target, pins) for target in targets}
     kept = locked_versions(existing, targets, options)
@@ -115,24 +131,22 @@ def lock_project(
         tuple(resolving.values()),
         {resolving[target]: versions for target, versions in kept.items()},
     )
-    cache = IndexCache(cache_root, location.public_url)
+    routers: list[IndexRouter] = []
 
-    def client() -> IndexClient:
-        return IndexClient(
-            location=location,
-            cache=cache,
-            exclude_newer=inputs.exclude_newer,
-            refresh=options.refresh,
-        )
+    def client() -> AsyncIndex:
+        return _index_client(indexes, inputs, options, cache_root, routers)
 
     with IndexSession(client) as session:
         resolved = resolve_matrix(request, session)
         divergences = tuple(find_divergences(resolved, session.page, request.policy))
         resolution = resolved.unpinned()
-        lock = build_lock(resolution, inputs, _root_needs(project, resolution, session, request))
+        needs = _root_needs(project, resolution, session, request)
+        served = _served_by(resolution, indexes, routers)
+        lock = build_lock(resolution, inputs, needs, index_of=served)
         if pins:
             lock = replace(lock, pythons=locked_pythons(lock, pins))
         text = render_pylock(lock)
+        shadowed = _shadowed(session, routers, served)
         stats = session.stats
     changed = existing is None or existing.text != text
     changes = describe_changes(existing, lock) if changed else ()
@@ -152,7 +166,67 @@ def lock_project(
         seconds=time.monotonic() - started,
         changed=changed,
         changes=changes,
+        shadowed=shadowed,
     )
+
+
+def _index_client(
+    indexes: IndexList,
+    inputs: LockInputs,
+    options: LockOptions,
+    cache_root: Path,
+    routers: list[IndexRouter],
+) -> AsyncIndex:
+    """The default index's client, or, with several indexes, a router over one client each
+    (kept in ``routers`` for the locker to ask which index served what)."""
+    from omniwheel.index.cache import IndexCache
+    from omniwheel.index.client import IndexClient
+    from omniwheel.index.routing import IndexRouter
+
+    def one(location: IndexLocation) -> IndexClient:
+        return IndexClient(
+            location=location,
+            cache=IndexCache(cache_root, location.public_url),
+            exclude_newer=inputs.exclude_newer,
+            refresh=options.refresh,
+        )
+
+    if not indexes.several:
+        return one(indexes.default)
+    router = IndexRouter(indexes, {index.name: one(index.location) for index in indexes.indexes})
+    routers.append(router)
+    return router
+
+
+def _served_by(
+    resolution: MatrixResolution, indexes: IndexList, routers: list[IndexRouter]
+) -> dict[NormalizedName, str]:
+    """Each locked package's index URL (no credentials), as the lock records it."""
+    names = {pin.name for group in resolution.groups for pin in group.pins.values()}
+    if not routers:
+        return dict.fromkeys(names, indexes.default.public_url)
+    served = {}
+    for name in names:
+        index = routers[0].index_of(name)
+        assert index is not None  # a pinned package was read from a page some index gave
+        served[name] = index.location.public_url
+    return served
+
+
+def _shadowed(
+    session: IndexSession, routers: list[IndexRouter], served: Mapping[NormalizedName, str]
+) -> dict[NormalizedName, Shadowing]:
+    """Locked packages that later indexes list too; nothing is asked with one index."""
+    if not routers:
+        return {}
+    router = routers[0]
+    found = session.run(lambda _: router.shadowed(sorted(served)))
+    shadowed = {}
+    for name, also_on in sorted(found.items()):
+        taken = router.index_of(name)
+        assert taken is not None  # shadowed() reports only names some index served
+        shadowed[name] = Shadowing(taken_from=taken.name, also_on=also_on)
+    return shadowed
 
 
 def _python_release(

@@ -50,6 +50,9 @@ class LockedPackage:
     requires_python: str | None
     wheels: tuple[LockedWheel, ...]
     dependencies: tuple[NormalizedName, ...]
+    index: str | None = None
+    """The URL (no credentials) of the index the package was read from; None: the lock's
+    default index (:attr:`LockInputs.index_url`)."""
     roots: Mapping[Root, tuple[Target, ...]] = field(default_factory=dict, hash=False)
     """Each root that needs this entry, with the targets where it does (sorted; in root
     order).  Empty: the project's dependencies, on every one of ``targets``."""
@@ -95,12 +98,17 @@ def env_key(target: Target) -> EnvKey:
 
 
 def build_lock(
-    resolution: MatrixResolution, inputs: LockInputs, needs: RootNeeds | None = None
+    resolution: MatrixResolution,
+    inputs: LockInputs,
+    needs: RootNeeds | None = None,
+    *,
+    index_of: Mapping[NormalizedName, str] | None = None,
 ) -> Lock:
     """The lock model for a resolution: entries sorted by name then version, wheels by filename.
 
     ``needs`` (:func:`omniwheel.lock.closure.root_needs`): which roots need each entry where;
-    None when the project's dependencies are the only root."""
+    None when the project's dependencies are the only root.  ``index_of``: each package's index
+    URL (no credentials); a package it does not name comes from ``inputs.index_url``."""
     targets = tuple(
         sorted((t for group in resolution.groups for t in group.targets), key=Target.sort_key)
     )
@@ -137,6 +145,7 @@ def build_lock(
                 requires_python=requires_python[(name, version)],
                 wheels=_wheels(per_target),
                 dependencies=tuple(sorted(dependencies[(name, version)])),
+                index=(index_of or {}).get(name),
                 roots=roots,
                 root_conditions=of_roots,
             )

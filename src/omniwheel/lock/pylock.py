@@ -180,7 +180,7 @@ def _package_table(
         dependencies.append(entry)
     if package.dependencies:
         table["dependencies"] = dependencies
-    table["index"] = index_url
+    table["index"] = package.index or index_url
     wheels = tomlkit.aot()
     for locked in package.wheels:
         wheels.append(_wheel_table(locked.file))

@@ -38,6 +38,7 @@ from packaging.version import InvalidVersion, Version
 
 from omniwheel.errors import LockFileError, Problem, TargetError, ValidationError
 from omniwheel.platform.target import Target, target_from_name
+from omniwheel.project.indexes import IndexEntry, check_index_name
 from omniwheel.project.roots import MAIN, Root
 from omniwheel.python.pbs import Flavor, PinnedPython
 
@@ -62,6 +63,12 @@ class LockInputs:
     targets: tuple[Target, ...]
     targets_from_cli: bool
     index_url: str
+    """The default index (the last one asked), without credentials."""
+    indexes: tuple[IndexEntry, ...] = ()
+    """The indexes asked before the default, in order (``--index``, ``OMNIWHEEL_INDEX``,
+    ``[[tool.omniwheel.index]]``), URLs without credentials; empty with the default alone."""
+    sources: Mapping[str, str] = field(default_factory=dict)
+    """``[tool.omniwheel.sources]``: package (normalized) → index name, sorted."""
     options_from_cli: tuple[str, ...] = ()
     """Which of :data:`OPTIONS_FROM_CLI` came from the command line (now or for an earlier
     lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
@@ -322,6 +329,8 @@ _LOCK_KEYS = (
     "targets-from-cli",
     "options-from-cli",
     "index-url",
+    "indexes",
+    "sources",
     "exclude-newer",
     "prerelease",
     "uniform",
@@ -360,6 +369,8 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
         targets_from_cli=fields.flag("targets-from-cli"),
         options_from_cli=fields.items("options-from-cli", "input names", _option_from_cli),
         index_url=fields.text("index-url") or "",
+        indexes=_indexes(fields),
+        sources=_sources(fields),
         exclude_newer=fields.value("exclude-newer", None, _is_utc_datetime, _DATETIME),
         prerelease=fields.flag("prerelease"),
         uniform=fields.flag("uniform"),
@@ -391,6 +402,50 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
         pythons=tuple(p for p in pythons if p is not None),
         single_use_extras=single_use,
     )
+
+
+_INDEX_KEYS = ("name", "url", "explicit")
+
+
+def _indexes(fields: _Fields) -> tuple[IndexEntry, ...]:
+    """``indexes``: an array of ``{ name, url, explicit }`` tables, names unique."""
+    entries: list[Mapping[str, object]] = fields.value(
+        "indexes", [], _is_table_list, "an array of tables"
+    )
+    indexes: list[IndexEntry] = []
+    for position, entry in enumerate(entries):
+        inner = _Fields(entry, f"{fields.where}.indexes[{position}]", fields.problems)
+        before = len(fields.problems)
+        name = inner.text("name") or ""
+        url = inner.text("url") or ""
+        explicit = inner.flag("explicit")
+        inner.unknown_keys(_INDEX_KEYS)
+        reason = check_index_name(name)
+        if reason is not None:
+            inner.problem("name", reason)
+        elif any(index.name == name for index in indexes):
+            inner.problem("name", f"{name!r} is an earlier index's name too")
+        if not url:
+            inner.problem("url", "missing")
+        if len(fields.problems) == before:
+            indexes.append(IndexEntry(name=name, url=url, explicit=explicit))
+    return tuple(indexes)
+
+
+def _sources(fields: _Fields) -> dict[str, str]:
+    """``sources``: package → index name, both strings."""
+    table: Mapping[str, object] = fields.value(
+        "sources", {}, lambda v: isinstance(v, Mapping), "a table"
+    )
+    sources: dict[str, str] = {}
+    for package, index in table.items():
+        if not _is_normalized(package):
+            fields.problem(f"sources.{package}", "not a normalized package name")
+        elif not isinstance(index, str):
+            fields.problem(f"sources.{package}", f"expected an index name, not {_shown(index)}")
+        else:
+            sources[package] = index
+    return dict(sorted(sources.items()))
 
 
 def _named_requirements(fields: _Fields, key: str, noun: str) -> dict[str, tuple[str, ...]]:
@@ -603,6 +658,13 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     if inputs.options_from_cli:
         data["options-from-cli"] = list(inputs.options_from_cli)
     data["index-url"] = inputs.index_url
+    if inputs.indexes:
+        data["indexes"] = [
+            {"name": entry.name, "url": entry.url} | ({"explicit": True} if entry.explicit else {})
+            for entry in inputs.indexes
+        ]
+    if inputs.sources:
+        data["sources"] = dict(inputs.sources)
     if inputs.exclude_newer is not None:
         data["exclude-newer"] = inputs.exclude_newer
     data |= {
@@ -642,7 +704,9 @@ def lock_table_toml(table: LockToolTable) -> Table:
     toml = tomlkit.table()
     recorded = recorded_inputs(table.inputs)
     for key, value in recorded.items():
-        if key not in _NAMED_REQUIREMENTS:
+        if key in _INLINE_TABLES:
+            toml[key] = _inline_tables(value)
+        elif key not in _NAMED_REQUIREMENTS:
             toml[key] = multiline_array(value) if key in _ONE_PER_LINE else value
     if table.skipped:
         skipped = tomlkit.array()
@@ -663,6 +727,28 @@ def lock_table_toml(table: LockToolTable) -> Table:
             builds.append(_python_toml(build))
         toml["python"] = builds
     return toml
+
+
+# Recorded values written inline: an array of tables one per line, or one table.
+_INLINE_TABLES = frozenset({"indexes", "sources"})
+
+
+def _inline_tables(value: list[dict[str, Any]] | dict[str, Any]) -> Any:
+    """``indexes`` as an array of inline tables (one per line), ``sources`` as an inline table:
+    plain keys of ``[tool.omniwheel]``, so its order stays the order of :func:`recorded_inputs`."""
+    import tomlkit
+
+    def inline(items: Mapping[str, Any]) -> Any:
+        table = tomlkit.inline_table()
+        table.update(items)
+        return table
+
+    if isinstance(value, dict):
+        return inline(value)
+    array = tomlkit.array()
+    array.extend(inline(item) for item in value)
+    array.multiline(True)
+    return array
 
 
 def _python_toml(entry: LockedPython) -> Table:

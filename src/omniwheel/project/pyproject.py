@@ -34,6 +34,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from omniwheel.errors import Problem, ProjectError, ValidationError
+from omniwheel.project.indexes import IndexEntry, index_entries, index_sources
 from omniwheel.project.timestamp import ACCEPTED_FORMS, TimestampError, parse_exclude_newer
 
 __all__ = [
@@ -118,6 +119,13 @@ class Settings:
     artifacts_groups: tuple[NormalizedName, ...] = ()
     """``artifacts-groups``: the dependency groups ``artifacts write`` includes (normalized);
     none by default — a Julia package's users need the project's dependencies alone."""
+    indexes: tuple[IndexEntry, ...] = ()
+    """``[[tool.omniwheel.index]]``: indexes asked before the default one, in order; URLs may
+    hold credentials."""
+    sources: Mapping[NormalizedName, str] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
+    """``[tool.omniwheel.sources]``: package (normalized) → the name of the index it comes from."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -437,6 +445,8 @@ _SETTING_KEYS = (
     "default-groups",
     "artifacts-extras",
     "artifacts-groups",
+    "index",
+    "sources",
 )
 
 
@@ -461,6 +471,8 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         default_groups=_default_groups(table.get("default-groups"), problems),
         artifacts_extras=_name_list(table.get("artifacts-extras"), "extra", problems),
         artifacts_groups=_name_list(table.get("artifacts-groups"), "group", problems),
+        indexes=index_entries(table.get("index"), f"{where}.index", problems),
+        sources=index_sources(table.get("sources"), f"{where}.sources", problems),
     )
     _unknown_settings(table, problems)
     return settings

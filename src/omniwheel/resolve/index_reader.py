@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from packaging.utils import NormalizedName
 
 if TYPE_CHECKING:
-    from omniwheel.index.client import IndexClient
     from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
+    from omniwheel.index.routing import AsyncIndex
 
-Prefetch = Callable[["IndexClient"], Coroutine[Any, Any, object]]
+Prefetch = Callable[["AsyncIndex"], Coroutine[Any, Any, object]]
 """Work to run ahead of the resolver on the async client (see :mod:`omniwheel.resolve.prefetch`)."""
 
 

@@ -18,14 +18,14 @@ from packaging.requirements import Requirement
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
-from omniwheel.index.client import IndexClient
 from omniwheel.index.models import ProjectPage
+from omniwheel.index.routing import AsyncIndex
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
 
 
 class _Crawl:
-    def __init__(self, client: IndexClient, targets: Sequence[Target], policy: FilePolicy) -> None:
+    def __init__(self, client: AsyncIndex, targets: Sequence[Target], policy: FilePolicy) -> None:
         self._client = client
         self._policy = policy
         self._environments = {t: t.marker_environment() for t in targets}
@@ -82,7 +82,7 @@ class _Crawl:
 
 
 async def crawl(
-    client: IndexClient,
+    client: AsyncIndex,
     requirements: Sequence[Requirement],
     targets: Sequence[Target],
     policy: FilePolicy,

@@ -26,8 +26,8 @@ from packaging.version import Version
 from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
-from omniwheel.index.client import IndexClient
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
+from omniwheel.index.routing import AsyncIndex
 from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 from omniwheel.project.roots import Root
@@ -321,7 +321,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._index.prefetch(lambda client: _fetch_metadata(client, wheel))
 
 
-async def _fetch_metadata(client: IndexClient, wheel: Wheel) -> object:
+async def _fetch_metadata(client: AsyncIndex, wheel: Wheel) -> object:
     return await client.metadata(wheel)
 
 
