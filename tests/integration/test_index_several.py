@@ -21,6 +21,7 @@ from omniwheel.index import client
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import LockRun, run_lock, write_project
 from tests.support.scenario_index import populate_index
+from tests.support.sync_space import PYTHON, run_cli, this_platform
 
 LINUX = "linux-x86_64@3.12"
 CORP: list[dict[str, Any]] = [
@@ -170,3 +171,145 @@ def test_a_bad_index_option_is_an_error_with_a_hint(indexes: Indexes) -> None:
     run = indexes.lock("--index", f"default={indexes.corp.url}")
     assert run.exit_code == 1, run.output
     assert "'default' is the name of the index omniwheel discovers" in run.stderr
+
+
+# -- explicit indexes and sources ------------------------------------------------------------
+
+
+def test_an_explicit_index_serves_only_the_packages_pinned_to_it(indexes: Indexes) -> None:
+    """``corp`` explicit: ``app`` pinned to it comes from it; ``shared``, not pinned, is taken
+    from the default (9.0) although corp lists it — an explicit index serves pins only."""
+    indexes.write(
+        index=[{"name": "corp", "url": indexes.corp.url, "explicit": True}],
+        sources={"app": {"index": "corp"}},
+    )
+    run = indexes.lock()
+    assert run.exit_code == 0, run.output
+    assert indexes.packages() == {
+        "app": ("1.0", indexes.corp.url),
+        "shared": ("9.0", indexes.public.url),
+        "lib": ("1.0", indexes.public.url),
+    }
+    assert "/simple/shared/" not in [request.path for request in indexes.corp.requests]
+    recorded = indexes.lock_data()["tool"]["omniwheel"]
+    assert recorded["indexes"] == [{"name": "corp", "url": indexes.corp.url, "explicit": True}]
+    assert recorded["sources"] == {"app": "corp"}
+    assert "also listed" not in run.stderr  # pins and explicit indexes shadow nothing
+
+
+def test_a_package_only_an_explicit_index_lists_is_not_taken_unpinned(indexes: Indexes) -> None:
+    indexes.write(index=[{"name": "corp", "url": indexes.corp.url, "explicit": True}])
+    run = indexes.lock()
+    assert run.exit_code == 1, run.output
+    assert "`app` is not on the index" in run.stderr
+    assert "/simple/app/" not in [request.path for request in indexes.corp.requests]
+
+
+def test_a_pin_holds_even_when_an_earlier_index_lists_the_package(indexes: Indexes) -> None:
+    """``shared`` pinned to the default index: 9.0 from there, although corp comes first."""
+    indexes.write(
+        index=[{"name": "corp", "url": indexes.corp.url}], sources={"shared": {"index": "default"}}
+    )
+    run = indexes.lock()
+    assert run.exit_code == 0, run.output
+    assert indexes.packages()["shared"] == ("9.0", indexes.public.url)
+    assert indexes.packages()["app"] == ("1.0", indexes.corp.url)
+
+
+def test_a_source_naming_an_unknown_index_is_an_error_naming_the_known_ones(
+    indexes: Indexes,
+) -> None:
+    indexes.write(
+        index=[{"name": "corp", "url": indexes.corp.url}], sources={"app": {"index": "crop"}}
+    )
+    run = indexes.lock()
+    assert run.exit_code == 1, run.output
+    assert (
+        "error: [tool.omniwheel.sources] takes app from the index 'crop', which is not "
+        "configured (known indexes: corp, default)"
+    ) in run.stderr
+    assert "hint: " in run.stderr
+    assert run.lock_text is None
+
+
+# -- sync ------------------------------------------------------------------------------------
+
+
+def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
+    indexes: Indexes,
+) -> None:
+    """corp wants a password (from OMNIWHEEL_INDEX_CORP_*); the default wants none and must get
+    none: each download carries exactly its own index's credentials."""
+    indexes.corp.require_auth("alice", "s3cret")
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(
+        indexes.project,
+        project | {"dependencies": ["app"]},
+        {"index": [{"name": "corp", "url": indexes.corp.url}]},
+    )
+    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
+    cache = indexes.root / "cache"
+    lock = run_lock(
+        indexes.project,
+        ["--platform", this_platform()],
+        index_url=indexes.public.url,
+        cache_dir=cache,
+        environ=secrets,
+    )
+    assert lock.exit_code == 0, lock.output
+    assert "s3cret" not in (lock.lock_text or "")
+    indexes.corp.clear_requests()
+    indexes.public.clear_requests()
+
+    run = run_cli(
+        ["sync", "--project", str(indexes.project)],
+        server_url=indexes.public.url,
+        cache=cache,
+        environ=secrets,
+    )
+    assert run.exit_code == 0, run.stderr
+    corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
+    public_files = [r for r in indexes.public.requests if r.path.startswith("/files/")]
+    assert sorted(r.path.split("/")[-1].split("-")[0] for r in corp_files) == ["app", "shared"]
+    assert [r.path.split("/")[-1].split("-")[0] for r in public_files] == ["lib"]
+    assert all(r.headers.get("authorization", "").startswith("Basic ") for r in corp_files)
+    assert not [r for r in public_files if "authorization" in r.headers]
+    site = next((indexes.project / ".venv").glob("lib/python*/site-packages"))
+    assert sorted(p.name for p in site.glob("*.dist-info")) == [
+        "app-1.0.dist-info",
+        "lib-1.0.dist-info",
+        "shared-1.0.dist-info",
+    ]
+
+
+def test_sync_without_the_index_credentials_says_which_index_refused(indexes: Indexes) -> None:
+    """Locked with corp's credentials, synced without them: corp's 401 is an error; the
+    default index's credentials (none) were not sent to corp either."""
+    indexes.corp.require_auth("alice", "s3cret")
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(
+        indexes.project,
+        project | {"dependencies": ["app"]},
+        {"index": [{"name": "corp", "url": indexes.corp.url}]},
+    )
+    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
+    cache = indexes.root / "cache"
+    lock = run_lock(
+        indexes.project,
+        ["--platform", this_platform()],
+        index_url=indexes.public.url,
+        cache_dir=cache,
+        environ=secrets,
+    )
+    assert lock.exit_code == 0, lock.output
+    run = run_cli(
+        ["sync", "--project", str(indexes.project)],
+        server_url=indexes.public.url,
+        cache=cache,
+        environ={},
+    )
+    assert run.exit_code == 1, run.stderr
+    assert "401" in run.stderr
+    assert "answered HTTP 401 (sent no credentials)" in run.stderr
+    assert "give credentials for the `corp` index" in run.stderr
+    assert "OMNIWHEEL_INDEX_CORP_USERNAME" in run.stderr

@@ -286,11 +286,12 @@ def _sync_changes(
     from omniwheel.store.usage import shared_lease
 
     def open_fetcher() -> ClosableFetcher:
-        from omniwheel.store.download import OfflineFetcher, WheelFetcher
+        from omniwheel.cli.fetchers import sync_fetcher
+        from omniwheel.store.download import OfflineFetcher
 
         if args.offline:
             return OfflineFetcher()
-        return WheelFetcher(index=_index_for_credentials(args.index_url))
+        return sync_fetcher(request.project, default=_index_for_credentials(args.index_url))
 
     root = cache_root()
     with shared_lease(root), output.status("Syncing"):
