@@ -313,3 +313,40 @@ def test_sync_without_the_index_credentials_says_which_index_refused(indexes: In
     assert "answered HTTP 401 (sent no credentials)" in run.stderr
     assert "give credentials for the `corp` index" in run.stderr
     assert "OMNIWHEEL_INDEX_CORP_USERNAME" in run.stderr
+
+
+def test_sync_does_not_relock_without_an_index_the_lock_was_made_with(indexes: Indexes) -> None:
+    """Locked with `--index corp=…` alone, then a change to pyproject.toml: sync's relock would
+    go without corp and take corp's names from the default index (shared 9.0), so it refuses."""
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(indexes.project, project | {"dependencies": ["app"]})
+    cache = indexes.root / "cache"
+    lock = run_lock(
+        indexes.project,
+        ["--platform", this_platform(), "--index", f"corp={indexes.corp.url}"],
+        index_url=indexes.public.url,
+        cache_dir=cache,
+    )
+    assert lock.exit_code == 0, lock.output
+    run = run_cli(
+        ["sync", "--project", str(indexes.project)],
+        server_url=indexes.public.url,
+        cache=cache,
+        environ={},
+    )
+    assert run.exit_code == 1, run.stderr
+    assert (
+        f"was locked with the index `corp` ({indexes.corp.url}), which this run does not "
+        "configure" in run.stderr
+    )
+    assert "hint: configure it again" in run.stderr
+    assert (indexes.project / "pylock.toml").read_text(encoding="utf-8") == lock.lock_text
+
+    run = run_cli(
+        ["sync", "--project", str(indexes.project)],
+        server_url=indexes.public.url,
+        cache=cache,
+        environ={"OMNIWHEEL_INDEX": f"corp={indexes.corp.url}"},
+    )
+    assert run.exit_code == 0, run.stderr
+    assert indexes.packages()["shared"] == ("1.0", indexes.corp.url)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 from omniwheel import __version__
+from omniwheel.errors import LockFileError
 
 if TYPE_CHECKING:
     import argparse
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from omniwheel.index.indexes import IndexList
     from omniwheel.lock.inputs import LockOptions
     from omniwheel.lock.locker import LockOutcome
+    from omniwheel.project.indexes import IndexEntry
     from omniwheel.project.pyproject import Project
 
 PYPROJECT = "pyproject.toml"
@@ -110,10 +112,12 @@ def relock(
     output: Output,
     check: bool = False,
 ) -> LockOutcome:
-    """``omniwheel lock`` for another command: the same inputs, a short summary."""
+    """``omniwheel lock`` for another command: the same inputs, a short summary.  Refuses
+    (:class:`DroppedIndexError`) to relock without an index the lock was made with."""
     from omniwheel.lock.locker import lock_project
 
     indexes = configured_indexes(project, index_url=index_url)
+    _refuse_dropped_indexes(project, indexes)
     with output.status("Resolving"):
         outcome = lock_project(
             project, options, indexes=indexes, cache_root=cache_root, check=check
@@ -126,6 +130,35 @@ def relock(
         for change in outcome.changes[:20]:
             output.plain(f"  {change}")
     return outcome
+
+
+class DroppedIndexError(LockFileError):
+    """A relock on behalf of ``sync``/``run``/``add``/``remove`` would go without indexes the
+    lock was made with (given to ``omniwheel lock --index`` only, say): their packages could
+    then come from another index, so only ``omniwheel lock`` may drop them."""
+
+    def __init__(self, dropped: tuple[IndexEntry, ...]) -> None:
+        listed = ", ".join(f"`{entry.name}` ({entry.url})" for entry in dropped)
+        super().__init__(
+            f"{LOCK_FILENAME} needs relocking, and was locked with the index {listed}, which "
+            "this run does not configure; relocking without it could take its packages from "
+            "another index, so nothing was relocked",
+            hint="configure it again (`OMNIWHEEL_INDEX=NAME=URL`, or [[tool.omniwheel.index]] "
+            "in pyproject.toml), or relock without it on purpose with `omniwheel lock`",
+        )
+        self.dropped = dropped
+
+
+def _refuse_dropped_indexes(project: Project, indexes: IndexList) -> None:
+    from omniwheel.lock.pylock import read_pylock
+
+    existing = read_pylock(project.root / LOCK_FILENAME)
+    if existing is None or existing.tool is None:
+        return
+    names = {index.name for index in indexes.indexes}
+    dropped = tuple(e for e in existing.tool.inputs.indexes if e.name not in names)
+    if dropped:
+        raise DroppedIndexError(dropped)
 
 
 def ensure_current_lock(
