@@ -1,15 +1,15 @@
 """Writing the lock model as PEP 751 ``pylock.toml``, proving it installs what was resolved,
 and reading back what omniwheel recorded in it.
 
-The text is built in one fixed order (sorted packages, sorted wheels, stable keys) so the same
-inputs give byte-identical files.  The lock is multi-use (PEP 751): it lists the project's
+The text is written by :mod:`omniwheel.lock.pylock_text` in one fixed order (sorted packages,
+sorted wheels, stable keys) so the same inputs give byte-identical files.  The lock is multi-use (PEP 751): it lists the project's
 ``extras`` and ``dependency-groups``, and, when the project has groups, ``default-groups =
 ["default"]``, the synthetic group its own dependencies belong to.  Before anything is written,
 the document is validated by ``packaging.pylock`` and, for every target and every selection
 (the default, each extra, each group alone, everything), ``Pylock.select`` — what any standard
 installer does, from markers and tag ranking alone — must pick exactly the wheels the resolver
 chose for that selection's roots.  omniwheel's
-own tables (``[tool.omniwheel]``, ``[packages.tool.omniwheel]``) are written and read by
+own tables (``[tool.omniwheel]``, ``[packages.tool.omniwheel]``) are read by
 :mod:`omniwheel.lock.tool_table`.
 """
 
@@ -21,24 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-import tomlkit
 from packaging.markers import Environment, Marker
 from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockValidationError
-from tomlkit.items import Table
 
 from omniwheel.errors import LockFileError
-from omniwheel.index.discovery import strip_credentials
-from omniwheel.index.models import DistFile
 from omniwheel.lock import LOCK_FILENAME as LOCK_FILENAME  # noqa: PLC0414 (re-exported)
 from omniwheel.lock.model import Lock, LockedPackage
+from omniwheel.lock.pylock_text import pylock_text
 from omniwheel.lock.tool_table import (
     RELOCK_HINT,
-    TOOL,
     LockToolTable,
-    PackageToolTable,
-    lock_table_toml,
-    multiline_array,
-    package_table_toml,
     read_tool_tables,
 )
 from omniwheel.platform.releases import environments_of
@@ -133,81 +125,9 @@ class LockConsistencyError(LockFileError):
 
 def render_pylock(lock: Lock) -> str:
     """The pylock.toml text for a lock, after proving it selects the resolved wheels."""
-    document = _document(lock)
-    text = tomlkit.dumps(document)
+    text = pylock_text(lock)
     verify_selection(lock, tomllib.loads(text))
     return text
-
-
-def _document(lock: Lock) -> tomlkit.TOMLDocument:
-    doc = tomlkit.document()
-    doc["lock-version"] = "1.0"
-    doc["environments"] = multiline_array(list(lock.environments))
-    if lock.inputs.requires_python:
-        doc["requires-python"] = lock.inputs.requires_python
-    doc["extras"] = list(lock.extras)
-    doc["dependency-groups"] = list(lock.groups)
-    doc["default-groups"] = [DEFAULT_GROUP] if lock.groups else []
-    doc["created-by"] = TOOL
-    packages = tomlkit.aot()
-    versions_by_name: dict[str, set[str]] = {}
-    for package in lock.packages:
-        versions_by_name.setdefault(package.name, set()).add(str(package.version))
-    for package in lock.packages:
-        packages.append(_package_table(package, lock.inputs.index_url, versions_by_name))
-    doc["packages"] = packages
-    doc["tool"] = {TOOL: lock_table_toml(LockToolTable.of(lock))}
-    return doc
-
-
-def _package_table(
-    package: LockedPackage, index_url: str, versions_by_name: Mapping[str, set[str]]
-) -> Table:
-    table = tomlkit.table()
-    table["name"] = package.name
-    table["version"] = str(package.version)
-    if package.marker:
-        table["marker"] = package.marker
-    if package.requires_python:
-        table["requires-python"] = package.requires_python
-    dependencies = tomlkit.array()
-    for dep in package.dependencies:
-        entry = tomlkit.inline_table()
-        entry["name"] = dep
-        versions = versions_by_name.get(dep, set())
-        if len(versions) == 1:
-            entry["version"] = next(iter(versions))
-        dependencies.append(entry)
-    if package.dependencies:
-        table["dependencies"] = dependencies
-    table["index"] = package.index or index_url
-    wheels = tomlkit.aot()
-    for locked in package.wheels:
-        wheels.append(_wheel_table(locked.file))
-    table["wheels"] = wheels
-    table["tool"] = {TOOL: package_table_toml(PackageToolTable.of(package))}
-    return table
-
-
-def _wheel_table(dist: DistFile) -> Table:
-    """One ``[[packages.wheels]]`` entry: where the file is, when it was uploaded, its hash."""
-    if dist.sha256 is None:
-        raise LockFileError(
-            f"the index gives no sha256 for {dist.filename}",
-            hint="omniwheel locks only files with a published sha256; use another index",
-        )
-    wheel = tomlkit.table()
-    # Some indexes list files under URLs that carry the caller's credentials; a lock is
-    # shared, so it keeps only the address (sync sends the index's credentials again).
-    wheel["url"] = strip_credentials(dist.url)
-    if dist.upload_time is not None:
-        wheel["upload-time"] = dist.upload_time
-    if dist.size is not None:
-        wheel["size"] = dist.size
-    hashes = tomlkit.inline_table()
-    hashes["sha256"] = dist.sha256
-    wheel["hashes"] = hashes
-    return wheel
 
 
 def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:

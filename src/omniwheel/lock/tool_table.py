@@ -11,8 +11,8 @@ with :attr:`LockToolTable.single_use_extras` set, and callers ask for one relock
 
 :func:`read_tool_tables` checks every value a person may have edited — types, target
 names, requirements, the cutoff — and reports all problems at once, each with its TOML key path;
-the writer side (:func:`lock_table_toml`, :func:`package_table_toml`) renders the same model, so
-what is written reads back equal.
+the writer side (:func:`lock_table_toml` here, ``[packages.tool.omniwheel]`` in
+:mod:`omniwheel.lock.pylock_text`) renders the same model, so what is written reads back equal.
 
 A lock without ``[tool.omniwheel]`` (another tool's) reads as ``None``: each reader decides what
 that means.  Keys omniwheel always writes may be missing (an older or hand-trimmed table); they
@@ -769,23 +769,6 @@ def _python_toml(entry: LockedPython) -> Table:
     toml["hashes"] = hashes
     toml["executable"] = build.executable
     toml["libpython"] = build.libpython
-    return toml
-
-
-def package_table_toml(table: PackageToolTable) -> Table:
-    """``[packages.tool.omniwheel]`` as the lock writes it."""
-    import tomlkit
-
-    toml = tomlkit.table()
-    toml["targets"] = multiline_array([target.name for target in table.targets])
-    if table.roots:
-        toml["roots"] = multiline_array([str(root) for root in table.roots])
-        subsets = tomlkit.table()
-        for root, targets in table.roots.items():
-            if targets != table.targets:
-                subsets[str(root)] = multiline_array([target.name for target in targets])
-        if subsets:
-            toml["root-targets"] = subsets
     return toml
 
 
