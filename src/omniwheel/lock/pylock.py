@@ -2,14 +2,14 @@
 and reading back what omniwheel recorded in it.
 
 The text is written by :mod:`omniwheel.lock.pylock_text` in one fixed order (sorted packages,
-sorted wheels, stable keys) so the same inputs give byte-identical files.  The lock is multi-use (PEP 751): it lists the project's
-``extras`` and ``dependency-groups``, and, when the project has groups, ``default-groups =
-["default"]``, the synthetic group its own dependencies belong to.  Before anything is written,
-the document is validated by ``packaging.pylock`` and, for every target and every selection
-(the default, each extra, each group alone, everything), ``Pylock.select`` — what any standard
-installer does, from markers and tag ranking alone — must pick exactly the wheels the resolver
-chose for that selection's roots.  omniwheel's
-own tables (``[tool.omniwheel]``, ``[packages.tool.omniwheel]``) are read by
+sorted wheels, stable keys) so the same inputs give byte-identical files.  The lock is multi-use
+(PEP 751): it lists the project's ``extras`` and ``dependency-groups``, and, when the project has
+groups, ``default-groups = ["default"]``, the synthetic group its own dependencies belong to.
+Before anything is written, the document is validated by ``packaging.pylock`` and, for every
+target and every selection (the default, each extra, each group alone, everything),
+``Pylock.select`` — what any standard installer does, from markers and tag ranking alone — must
+pick exactly the wheels the resolver chose for that selection's roots.  omniwheel's own tables
+(``[tool.omniwheel]``, ``[packages.tool.omniwheel]``) are read by
 :mod:`omniwheel.lock.tool_table`.
 """
 
