@@ -15,6 +15,7 @@ import base64
 import hashlib
 import json
 import os
+import shutil
 import stat
 import threading
 from collections.abc import Iterator
@@ -37,6 +38,7 @@ from omniwheel.store.store import Store, StoreError, WheelSource
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import run_lock, write_project
 from tests.support.pypiserver import PypiServer
+from tests.support.sync_space import PYTHON, run_cli, this_platform
 from tests.support.wheelbuilder import build_wheel
 
 USER = "reader"
@@ -249,6 +251,48 @@ def test_lock_asks_the_keyring_when_the_project_says_so(
     assert PASSWORD not in run.lock_text + run.output
     assert f"{USER}@" not in run.lock_text
     assert keyring_log.read_text().splitlines()[0] == f"get {pypi.url} {USER}"
+
+
+@pytest.mark.parametrize("where", ["pyproject", "environment"])
+def test_sync_run_and_artifacts_read_the_project_keyring_provider_and_index_url(
+    pypi: PypiServer, tmp_path: Path, keyring_log: Path, where: str
+) -> None:
+    """The index URL (with the username) in ``[tool.omniwheel] index-url`` or in
+    ``OMNIWHEEL_INDEX_URL``, the password in the keyring the project asks for: each command
+    that downloads, with a cold store of its own, gets the wheel from pypiserver."""
+    project = tmp_path / "project"
+    url = pypi.url.replace("http://", f"http://{USER}@")
+    tool = {"keyring-provider": "subprocess"} | ({"index-url": url} if where == "pyproject" else {})
+    demo = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(project, demo | {"dependencies": ["plain"]}, tool)
+    environ = {"HOME": str(tmp_path / "home"), "OMNIWHEEL_INDEX_URL": url}
+    if where == "pyproject":
+        environ["OMNIWHEEL_INDEX_URL"] = ""  # empty counts as unset: the project's URL is used
+    commands = {
+        "lock": ["lock", "--platform", this_platform()],
+        "sync": ["sync"],
+        "run": ["run", "--", "python", "-c", "import plain"],
+        "artifacts": ["artifacts", "write"],
+    }
+    for name, argv in commands.items():
+        if name == "run":
+            shutil.rmtree(project / ".venv")
+        run = run_cli(
+            [argv[0], *argv[1:2], "--project", str(project), *argv[2:]]
+            if name == "artifacts"
+            else [argv[0], "--project", str(project), *argv[1:]],
+            server_url=url,
+            cache=tmp_path / f"cache-{name}",
+            environ=environ,
+        )
+        assert run.exit_code == 0, f"{name}: {run.stderr}"
+        assert PASSWORD not in run.stdout + run.stderr
+        asked = keyring_log.read_text().splitlines()
+        assert asked[0] == f"get {pypi.url} {USER}", name
+        keyring_log.unlink()
+    lock = (project / "pylock.toml").read_text(encoding="utf-8")
+    assert f"{USER}@" not in lock
+    assert files_holding(project, PASSWORD) == []
 
 
 def test_an_unknown_keyring_provider_is_a_project_error(pypi: PypiServer, tmp_path: Path) -> None:

@@ -41,7 +41,6 @@ from omniwheel.cli.output import Output
 
 if TYPE_CHECKING:
     from omniwheel.env.choice import Choice, ChoiceRequest
-    from omniwheel.index.discovery import IndexLocation
     from omniwheel.julia.workflow import ArtifactsWorkflow, DepotOutcome, WriteOutcome
     from omniwheel.platform.target import Target
 
@@ -316,7 +315,10 @@ def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
     if request.offline:
         fetcher = OfflineFetcher()
     else:
-        fetcher = WheelFetcher(index=_index_for_credentials(request.index_url))
+        from omniwheel.cli.fetchers import default_index, project_settings
+
+        settings = project_settings(root)
+        fetcher = WheelFetcher(index=default_index(request.index_url, settings))
     try:
         # The store is read and filled: `cache clean` and `prune` wait, as for a sync.
         with shared_lease(cache):
@@ -412,15 +414,6 @@ def _is_version(text: str) -> bool:
     except TargetError:
         return False
     return True
-
-
-def _index_for_credentials(cli_url: str | None) -> IndexLocation | None:
-    from omniwheel.index.discovery import IndexDiscoveryError, discover_index
-
-    try:
-        return discover_index(cli_url=cli_url, tool_url=None, environ=os.environ, home=Path.home())
-    except IndexDiscoveryError:
-        return None
 
 
 # --- summaries ---------------------------------------------------------------------------------

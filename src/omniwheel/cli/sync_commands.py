@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 
     from omniwheel.env.choice import ChoiceRequest
     from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
-    from omniwheel.index.discovery import IndexLocation
     from omniwheel.store.store import WheelSource
 
 PYPROJECT = "pyproject.toml"
@@ -291,7 +290,7 @@ def _sync_changes(
 
         if args.offline:
             return OfflineFetcher()
-        return sync_fetcher(request.project, default=_index_for_credentials(args.index_url))
+        return sync_fetcher(request.project, cli_url=args.index_url)
 
     root = cache_root()
     with shared_lease(root), output.status("Syncing"):
@@ -349,16 +348,6 @@ def project_dir(args: argparse.Namespace) -> Path:
     from omniwheel.project.pyproject import find_project
 
     return find_project(start)  # raises the usual "no pyproject.toml" error
-
-
-def _index_for_credentials(cli_url: str | None) -> IndexLocation | None:
-    """The configured index, only for its credentials and CA bundle; None when there is none."""
-    from omniwheel.index.discovery import IndexDiscoveryError, discover_index
-
-    try:
-        return discover_index(cli_url=cli_url, tool_url=None, environ=os.environ, home=Path.home())
-    except IndexDiscoveryError:
-        return None
 
 
 def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) -> None:
