@@ -6,13 +6,14 @@ import asyncio
 from pathlib import Path
 
 from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
 
 from omniwheel.index.cache import IndexCache
 from omniwheel.index.client import IndexClient
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import FilePolicy
-from omniwheel.resolve.prefetch import crawl
+from omniwheel.resolve.prefetch import POLL_SECONDS, crawl, crawl_once_fetching
 from tests.support.index_server import IndexServer
 from tests.support.wheelbuilder import build_wheel
 
@@ -79,3 +80,42 @@ def test_crawl_skips_what_markers_exclude(
     paths = _crawl(index_server, tmp_path, [LINUX.name])
     assert "/simple/winonly/" not in paths
     assert not any("lib-2.0" in p for p in paths)
+
+
+def test_crawl_waits_until_the_index_is_asked_then_walks(
+    index_server: IndexServer, wheel_dir: Path, tmp_path: Path
+) -> None:
+    """While every answer could come from the cache the crawl asks nothing; once something
+    had to be fetched (here a page the caller asks for), it walks the graph as :func:`crawl`."""
+    _publish(index_server, wheel_dir)
+    location = IndexLocation(url=index_server.url, source="test", cert=None)
+    before: list[str] = []
+
+    async def run() -> None:
+        async with IndexClient(
+            location=location,
+            cache=IndexCache(tmp_path / "cache", location.public_url),
+            exclude_newer=None,
+        ) as client:
+            waiting = asyncio.ensure_future(
+                crawl_once_fetching(
+                    client,
+                    [Requirement("app")],
+                    [LINUX],
+                    FilePolicy(exclude_newer=None, allow_prereleases=False),
+                )
+            )
+            await asyncio.sleep(10 * POLL_SECONDS)
+            before.extend(request.path for request in index_server.requests)
+            await client.page(NormalizedName("unrelated"))
+            await asyncio.wait_for(waiting, timeout=60)
+
+    asyncio.run(run())
+    assert before == []
+    paths = {request.path for request in index_server.requests}
+    fetched = {p.rsplit("/", 1)[-1] for p in paths if p.endswith(".metadata")}
+    assert fetched == {
+        "app-1.0-py3-none-any.whl.metadata",
+        "lib-1.5-py3-none-any.whl.metadata",
+        "leaf-1.0-py3-none-any.whl.metadata",
+    }

@@ -17,6 +17,7 @@ from omniwheel.resolve.candidates import (
     best_wheel,
     is_pinned,
     iter_usable_versions,
+    newest_usable,
     usable_at,
 )
 
@@ -166,3 +167,39 @@ def test_prereleases_if_necessary(
 )
 def test_is_pinned(specifier: str, version: str, expected: bool) -> None:
     assert is_pinned([SpecifierSet(specifier)], Version(version)) is expected
+
+
+@pytest.mark.parametrize(
+    ("files", "specifier"),
+    [
+        (("2.0b1", "1.0"), ""),
+        (("2.0rc1", "2.0b1"), ""),
+        (("2.0b1", "1.0"), ">1.0"),
+        (("2.0b1", "1.5", "1.0"), ">=1.0a1"),
+        (("2.0b1", "1.0!yanked"), ""),
+        (("2.0!yanked", "1.0"), "==2.0"),
+        (("3.0!win", "2.0!linux", "1.0b1!win", "0.5!linux"), ""),
+        (("3.0!win", "2.0b1!linux", "1.0!win"), ""),
+        (("3.0!win", "2.0!linux"), "<2"),
+    ],
+)
+def test_newest_usable_is_each_targets_first_usable_version(
+    files: tuple[str, ...], specifier: str
+) -> None:
+    """For every target at once, what iter_usable_versions offers that target first."""
+    tags = {"win": "cp312-cp312-win_amd64", "linux": "py3-none-manylinux_2_28_x86_64"}
+
+    def dist(entry: str) -> DistFile:
+        version, _, flag = entry.partition("!")
+        tag = tags.get(flag, "py3-none-any")
+        return _file(f"demo-{version}-{tag}.whl", yanked=flag == "yanked")
+
+    page = _page(*(dist(entry) for entry in files))
+    targets = [target_from_name("linux-x86_64@3.12"), target_from_name("windows-x86_64@3.12")]
+    specifiers = [SpecifierSet(specifier)]
+    expected = {}
+    for target in targets:
+        first = next(iter_usable_versions(page, specifiers, [target], OPEN), None)
+        if first is not None:
+            expected[target] = first[0]
+    assert newest_usable(page, specifiers, targets, OPEN) == expected

@@ -29,6 +29,17 @@ class FilePolicy:
     allow_prereleases: bool
 
 
+def has_wheel(wheels: Iterable[Wheel], target: Target) -> bool:
+    """Whether some wheel fits the target (``best_wheel(wheels, target) is not None``), without
+    ranking them: the first that fits answers."""
+    ranks = target.tag_ranks
+    return any(
+        not ranks.keys().isdisjoint(wheel.tags)
+        and (wheel.requires_python is None or target.fits_requires_python(wheel.requires_python))
+        for wheel in wheels
+    )
+
+
 def wheel_rank(wheel: Wheel, target: Target) -> int | None:
     """The wheel's best tag rank for the target (lower is better), None if it does not fit."""
     ranks = target.tag_ranks
@@ -144,6 +155,38 @@ def iter_usable_versions(
             wheels = _usable(page, version, specifiers, targets, policy)
             if wheels is not None:
                 yield version, wheels
+
+
+def newest_usable(
+    page: ProjectPage,
+    specifiers: Sequence[SpecifierSet],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> dict[Target, Version]:
+    """Each target's newest usable version: what ``iter_usable_versions(page, specifiers,
+    [target], policy)`` yields first, for every target at once (targets with none left out).
+
+    One pass over the versions for all targets: a version's specifier check and visible files
+    are worked out once, not once per target, and a target drops out once it has its version.
+    """
+    explicit = allows_prerelease(specifiers, policy)
+    found: dict[Target, Version] = {}
+    left = list(targets)
+    # Finals first, then pre-releases for the targets no final fits (PEP 440, as above).
+    for prereleases in (None,) if explicit else (False, True):
+        for version in page.wheels_by_version.newest_first():
+            if not left:
+                return found
+            if prereleases is not None and version.is_prerelease is not prereleases:
+                continue
+            if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+                continue
+            pinned = is_pinned(specifiers, version)
+            wheels = visible_wheels(page.wheels_by_version[version], policy, pinned=pinned)
+            fitting = [target for target in left if has_wheel(wheels, target)]
+            found.update((target, version) for target in fitting)
+            left = [target for target in left if target not in found]
+    return found
 
 
 def prereleases_admitted(

@@ -29,7 +29,7 @@ from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.conditions import root_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.index_reader import IndexReader
-from omniwheel.resolve.prefetch import crawl
+from omniwheel.resolve.prefetch import crawl_once_fetching
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
 from omniwheel.resolve.resolution import (
     GroupResolution,
@@ -60,7 +60,9 @@ def resolve_matrix(
     pins: slower, and the lock must be the same (tests compare the two).
     """
     index.prefetch(
-        lambda client: crawl(client, request.requirements, request.targets, request.policy)
+        lambda client: crawl_once_fetching(
+            client, request.requirements, request.targets, request.policy
+        )
     )
     caps: dict[NormalizedName, Version] = {}
     while True:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -21,7 +22,10 @@ from packaging.version import Version
 from omniwheel.index.models import ProjectPage
 from omniwheel.index.routing import AsyncIndex
 from omniwheel.platform.target import Target
-from omniwheel.resolve.candidates import FilePolicy, iter_usable_versions, metadata_wheel
+from omniwheel.resolve.candidates import FilePolicy, metadata_wheel, newest_usable
+
+if TYPE_CHECKING:
+    from omniwheel.index.client import IndexStats
 
 
 class _Crawl:
@@ -30,6 +34,11 @@ class _Crawl:
         self._policy = policy
         self._environments = {t: t.marker_environment() for t in targets}
         self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName], Target]] = set()
+        # Dependency markers repeat across packages (``extra == "test"``, ``python_version <
+        # "3.11"``): each text is evaluated once per target and extra.  Markers are keyed by
+        # identity for their text; the marker is kept so that its id is not reused.
+        self._texts: dict[int, tuple[Marker, str]] = {}
+        self._verdicts: dict[tuple[str, Target, str], bool] = {}
 
     def needing(
         self, marker: Marker | None, targets: Sequence[Target], extras: Sequence[str]
@@ -37,11 +46,18 @@ class _Crawl:
         """The targets on which a requirement with this marker applies, for one of ``extras``."""
         if marker is None:
             return list(targets)
-        return [
-            t
-            for t in targets
-            if any(marker.evaluate({**self._environments[t], "extra": e}) for e in extras)
-        ]
+        known = self._texts.get(id(marker))
+        if known is None:
+            known = self._texts[id(marker)] = (marker, str(marker))
+        return [t for t in targets if any(self._applies(known, t, e) for e in extras)]
+
+    def _applies(self, marker: tuple[Marker, str], target: Target, extra: str) -> bool:
+        key = (marker[1], target, extra)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            environment = {**self._environments[target], "extra": extra}
+            verdict = self._verdicts[key] = marker[0].evaluate(environment)
+        return verdict
 
     async def visit(self, requirement: Requirement, targets: Sequence[Target]) -> None:
         name = canonicalize_name(requirement.name)
@@ -56,12 +72,10 @@ class _Crawl:
         if page is None:
             return
         chosen: dict[Version, list[Target]] = {}
+        newest = newest_usable(page, [requirement.specifier], fresh, self._policy)
         for target in fresh:
-            newest = next(
-                iter_usable_versions(page, [requirement.specifier], [target], self._policy), None
-            )
-            if newest is not None:
-                chosen.setdefault(newest[0], []).append(target)
+            if target in newest:
+                chosen.setdefault(newest[target], []).append(target)
         await asyncio.gather(*(self._expand(page, v, ts, extras) for v, ts in chosen.items()))
 
     async def _expand(
@@ -79,6 +93,36 @@ class _Crawl:
             (dep, self.needing(dep.marker, targets, active)) for dep in metadata.requires_dist
         ]
         await asyncio.gather(*(self.visit(dep, needing) for dep, needing in needed if needing))
+
+
+POLL_SECONDS = 0.01
+
+
+async def crawl_once_fetching(
+    client: AsyncIndex,
+    requirements: Sequence[Requirement],
+    targets: Sequence[Target],
+    policy: FilePolicy,
+) -> None:
+    """:func:`crawl`, started once the client has had to ask the index for something.
+
+    The crawl only hides the index's latency.  While every page and metadata file comes from
+    the cache without asking (a warm lock: pages fetched after ``exclude-newer``, metadata kept
+    by hash), walking the graph ahead of the resolver fetches nothing and costs the resolver its
+    CPU time.  So the walk waits, polling the client's counters, and starts at the first page
+    fetched or revalidated or the first metadata read from the index — on a cold lock, the
+    first root page to arrive, the roots' pages being fetched by then anyway.  Like any
+    prefetch it is cancelled when the session closes; awaited on its own it waits until then.
+    """
+    while not _asked_index(client.stats):
+        await asyncio.sleep(POLL_SECONDS)
+    await crawl(client, requirements, targets, policy)
+
+
+def _asked_index(stats: IndexStats) -> bool:
+    """Whether a page or metadata came from the index rather than from the cache alone."""
+    fetched = stats.pages_fetched + stats.pages_revalidated
+    return fetched + stats.metadata_file + stats.metadata_range + stats.metadata_download > 0
 
 
 async def crawl(
