@@ -48,6 +48,8 @@ ISOLATED_VARIABLES = (
     "OMNIWHEEL_INDEX_DEFAULT_USERNAME",
     "OMNIWHEEL_INDEX_DEFAULT_PASSWORD",
     "OMNIWHEEL_INDEX",
+    "OMNIWHEEL_FIND_LINKS",
+    "OMNIWHEEL_NO_INDEX",
 )
 """Variables of the developer's shell that would change what a test sees; removed for a run."""
 

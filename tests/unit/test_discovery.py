@@ -385,12 +385,13 @@ def test_ignored_pip_settings_become_one_note_each(tmp_path: Path) -> None:
         " from PIP_EXTRA_INDEX_URL): pip may take any project from any of its indexes; name"
         " each further index with `--index NAME=URL` or [[tool.omniwheel.index]] (asked in"
         " order, first match wins)",
-        f"ignoring pip's find-links (/opt/wheels, from pip config {pip_conf}):"
-        " omniwheel reads indexes only",
+        f"ignoring pip's find-links (/opt/wheels, from pip config {pip_conf}): give"
+        " omniwheel's own: [tool.omniwheel] find-links or OMNIWHEEL_FIND_LINKS (asked after"
+        " the named indexes, before the default one)",
         "ignoring pip's constraint (/etc/constraints.txt, from pip config"
         f" {pip_conf}): omniwheel locks what pyproject.toml asks for, without pip's constraints",
-        f"ignoring pip's no-index (from pip config {pip_conf}): omniwheel always locks from an"
-        " index",
+        f"ignoring pip's no-index (from pip config {pip_conf}): omniwheel's own is"
+        " [tool.omniwheel] no-index or OMNIWHEEL_NO_INDEX",
     )
 
 

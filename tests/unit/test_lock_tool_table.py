@@ -172,10 +172,10 @@ NOT_A_TARGET = "invalid target `nowhere-x86_64@3.12`: unknown OS `nowhere`"
         (
             {"prerelase": True},
             f"{TABLE}.prerelase: not a key omniwheel writes here (it writes: targets, "
-            "targets-from-cli, options-from-cli, index-url, indexes, sources, exclude-newer, "
-            "prerelease, uniform, no-wheel, requires-python, requirements, optional-dependencies, "
-            "dependency-groups, default-groups, skipped-targets, pin-python, "
-            "python-release, python)",
+            "targets-from-cli, options-from-cli, index-url, indexes, sources, no-index, "
+            "exclude-newer, prerelease, uniform, no-wheel, requires-python, requirements, "
+            "optional-dependencies, dependency-groups, default-groups, skipped-targets, "
+            "pin-python, python-release, python)",
         ),
         ({"": "omniwheel"}, f'{TABLE}: expected a table, not "omniwheel"'),
     ],

@@ -577,3 +577,37 @@ def test_bad_artifacts_choices_are_problems_with_their_key(
 ) -> None:
     problems = problems_of(tmp_path, f"{GROUPS_BASE}[tool.omniwheel]\n{line}\n")
     assert problems[where].startswith(message)
+
+
+def test_find_links_paths_are_resolved_against_the_project_and_urls_kept(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        '[project]\nname = "demo"\nversion = "1"\ndependencies = []\n[tool.omniwheel]\n'
+        'find-links = ["./wheels", "https://u:t@host/links.html", "file:///srv/w/"]\n'
+        "no-index = true\n",
+    )
+    settings = load_project(tmp_path).settings
+    assert settings.find_links == (
+        (tmp_path / "wheels").resolve().as_uri() + "/",
+        "https://u:t@host/links.html",
+        "file:///srv/w/",
+    )
+    assert settings.no_index is True
+    assert Settings().find_links == ()
+    assert Settings().no_index is False
+
+
+@pytest.mark.parametrize(
+    ("value", "where", "message"),
+    [
+        ('"./wheels"', "tool.omniwheel.find-links", "expected a list of paths or URLs"),
+        ('["./wheels", ""]', "tool.omniwheel.find-links[1]", "expected a path or a URL"),
+        ("[3]", "tool.omniwheel.find-links[0]", "expected a path or a URL"),
+    ],
+)
+def test_bad_find_links_are_problems_with_their_key(
+    tmp_path: Path, value: str, where: str, message: str
+) -> None:
+    project = '[project]\nname = "demo"\nversion = "1"\ndependencies = []\n'
+    text = f"{project}[tool.omniwheel]\nfind-links = {value}\n"
+    assert problems_of(tmp_path, text) == {where: message}

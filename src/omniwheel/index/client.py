@@ -34,6 +34,7 @@ from omniwheel.errors import IndexAccessError
 from omniwheel.index.cache import CachedPage, IndexCache, page_freshness
 from omniwheel.index.credentials import IndexCredentials
 from omniwheel.index.discovery import IndexLocation, strip_credentials
+from omniwheel.index.flat import FlatListing, local_path
 from omniwheel.index.models import (
     JSON_CONTENT_TYPE,
     CoreMetadata,
@@ -125,6 +126,7 @@ class IndexClient:
         # Checked now, so that an unusable CA bundle is an error before any work starts.
         self._verify = tls_verification(location, error=IndexAccessError)
         self._http_pool: httpx.AsyncClient | None = None
+        self._flat = FlatListing(location, self._fetch_body) if location.flat else None
 
     def _http(self) -> httpx.AsyncClient:
         """The HTTP/2 connection pool, made for the first request: a lock whose pages and
@@ -188,6 +190,9 @@ class IndexClient:
         return page
 
     async def _load_page(self, name: NormalizedName) -> ProjectPage | None:
+        if self._flat is not None:  # a find-links source: read afresh, not cached
+            self.stats.pages_fetched += 1
+            return await self._flat.page(name)
         cached = None if self._refresh else self._cache.load_page(name)
         if cached is not None:
             freshness = page_freshness(cached, now=self._now(), exclude_newer=self._exclude_newer)
@@ -261,6 +266,10 @@ class IndexClient:
         return metadata
 
     async def _metadata_bytes(self, dist: DistFile) -> bytes:
+        path = local_path(dist.url)
+        if path is not None:  # a wheel of a find-links directory
+            self.stats.metadata_download += 1
+            return _wheel_metadata(dist, await asyncio.to_thread(path.read_bytes))
         if dist.metadata_advertised or self._worth_probing():
             data = await self._metadata_file(dist)
             if data is not None:
@@ -333,6 +342,11 @@ class IndexClient:
     async def _download_metadata(self, dist: DistFile) -> bytes:
         response = await self._get(dist.url, accept=(200,))
         return _wheel_metadata(dist, response.content)
+
+    async def _fetch_body(self, url: str) -> tuple[bytes, str]:
+        """GET ``url`` (a find-links page or file) with this source's credentials."""
+        response = await self._get(url, accept=(200,))
+        return response.content, str(response.url)
 
     # -- HTTP --------------------------------------------------------------------------------
 

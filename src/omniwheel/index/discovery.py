@@ -69,9 +69,12 @@ _IGNORED_PIP_SETTINGS = {
         "pip may take any project from any of its indexes; name each further index with"
         " `--index NAME=URL` or [[tool.omniwheel.index]] (asked in order, first match wins)"
     ),
-    "find-links": "omniwheel reads indexes only",
+    "find-links": (
+        "give omniwheel's own: [tool.omniwheel] find-links or OMNIWHEEL_FIND_LINKS (asked after"
+        " the named indexes, before the default one)"
+    ),
     "constraint": "omniwheel locks what pyproject.toml asks for, without pip's constraints",
-    "no-index": "omniwheel always locks from an index",
+    "no-index": "omniwheel's own is [tool.omniwheel] no-index or OMNIWHEEL_NO_INDEX",
 }
 _PIP_TRUE = frozenset({"1", "y", "yes", "t", "true", "on"})
 
@@ -95,6 +98,9 @@ class IndexLocation:
     default reads nothing else (what a caller that read no environment gets)."""
     network: NetworkPolicy = field(default_factory=NetworkPolicy)
     """Timeouts and retries (``OMNIWHEEL_HTTP_TIMEOUT``) for the index and its files."""
+    flat: bool = False
+    """A find-links source (:mod:`omniwheel.index.flat`): a directory (``file://``) or one HTML
+    page listing wheels of any project, not a simple API with a page per project."""
 
     @property
     def public_url(self) -> str:

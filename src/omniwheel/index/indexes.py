@@ -7,8 +7,19 @@ The list, first asked first:
 2. ``[[tool.omniwheel.index]]`` entries of ``pyproject.toml``, in file order (an entry whose name
    the command line or ``OMNIWHEEL_INDEX`` also gives takes that URL and place, and keeps its
    ``explicit``);
-3. the default index, named :data:`DEFAULT_INDEX_NAME`, found as it always was
-   (:func:`omniwheel.index.discovery.discover_index`).
+3. the find-links sources (:mod:`omniwheel.project.find_links`), named ``find-links-1``, … in
+   order: the ``find_links`` given to :func:`decide_indexes` (a command line's), or, when none
+   is given, ``OMNIWHEEL_FIND_LINKS`` (items separated by white space, paths relative to the
+   working directory); then ``[tool.omniwheel] find-links`` (paths relative to the project);
+4. the default index, named :data:`DEFAULT_INDEX_NAME`, found as it always was
+   (:func:`omniwheel.index.discovery.discover_index`); with ``no-index`` (``[tool.omniwheel]
+   no-index = true`` or ``OMNIWHEEL_NO_INDEX=1``) it is explicit: it serves only packages pinned
+   to it, and is not asked otherwise, so a lock from find-links alone needs no network.
+
+Find-links sources come after the named indexes, which a user ranked on purpose, and before the
+default one: a wheel kept on the site (a patched build, an air-gapped mirror) is preferred to the
+public index, and a project found in a folder is never taken from the public index either, as
+for any index (first match per project name, no mixing of versions across sources).
 
 A package pinned by ``[tool.omniwheel.sources]`` comes from its index alone, on every target.
 Any other package comes from the first index of the list, ``explicit`` ones left out, that lists
@@ -36,11 +47,14 @@ from omniwheel.index.discovery import (
     normalise_index_url,
     strip_credentials,
 )
+from omniwheel.project.find_links import find_links_name, find_links_url
 from omniwheel.project.indexes import DEFAULT_INDEX_NAME, IndexEntry, check_index_name
 from omniwheel.project.pyproject import Settings
 
 __all__ = [
+    "FIND_LINKS_VARIABLE",
     "INDEX_VARIABLE",
+    "NO_INDEX_VARIABLE",
     "Index",
     "IndexList",
     "IndexOptionError",
@@ -51,6 +65,10 @@ __all__ = [
 
 INDEX_VARIABLE = "OMNIWHEEL_INDEX"
 """``NAME=URL`` items separated by white space; used when no ``--index`` is given."""
+FIND_LINKS_VARIABLE = "OMNIWHEEL_FIND_LINKS"
+"""Paths or URLs separated by white space; used when no ``--find-links`` is given."""
+NO_INDEX_VARIABLE = "OMNIWHEEL_NO_INDEX"
+"""``1`` (or ``true``, ``yes``): as ``[tool.omniwheel] no-index = true``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +99,11 @@ class IndexList:
     def default(self) -> IndexLocation:
         """The discovered index (the last one)."""
         return self.indexes[-1].location
+
+    @property
+    def no_index(self) -> bool:
+        """Whether the default index serves only packages pinned to it (``no-index``)."""
+        return self.indexes[-1].explicit
 
     @property
     def several(self) -> bool:
@@ -156,11 +179,15 @@ def decide_indexes(
     settings: Settings,
     environ: Mapping[str, str] = os.environ,
     home: Path | None = None,
+    find_links: Sequence[str] = (),
+    cwd: Path | None = None,
 ) -> IndexList:
     """The index list, in the order given in this module's docstring, ``default`` last.
 
-    ``cli`` holds the ``--index`` values as typed.  Raises :class:`IndexOptionError` for a bad
-    item and :class:`UnknownSourceIndexError` for a source naming no listed index.
+    ``cli`` holds the ``--index`` values as typed, ``find_links`` the ``--find-links`` ones
+    (paths relative to ``cwd``, by default the working directory).  Raises
+    :class:`IndexOptionError` for a bad item or a name taken twice, and
+    :class:`UnknownSourceIndexError` for a source naming no listed index.
     """
     given = _given(cli, environ)
     configured = {entry.name: entry for entry in settings.indexes}
@@ -186,8 +213,26 @@ def decide_indexes(
         )
         for entry, source in entries
     ]
-    indexes.append(Index(name=DEFAULT_INDEX_NAME, location=default))
+    indexes += _find_links(
+        find_links, settings, default=default, environ=environ, home=user_home, cwd=cwd
+    )
+    no_index = settings.no_index or _flag(environ.get(NO_INDEX_VARIABLE, ""))
+    if no_index and all(index.explicit for index in indexes):
+        raise IndexOptionError(
+            "no-index leaves nothing to lock from: no find-links source or index that is not "
+            "explicit is configured",
+            source="no-index",
+            hint="add `find-links` (or an index) to [tool.omniwheel], or drop no-index",
+        )
+    indexes.append(Index(name=DEFAULT_INDEX_NAME, location=default, explicit=no_index))
     known = tuple(index.name for index in indexes)
+    for name in known:
+        if known.count(name) > 1:
+            raise IndexOptionError(
+                f"the index name {name!r} is also the name of a find-links source",
+                source="[[tool.omniwheel.index]]",
+                hint="rename the index: `find-links-<n>` names the n-th find-links source",
+            )
     for package, index_name in settings.sources.items():
         if index_name not in known:
             raise UnknownSourceIndexError(package, index_name, known)
@@ -254,3 +299,42 @@ def _index(
         network=default.network,
     )
     return Index(name=entry.name, location=location, explicit=entry.explicit)
+
+
+def _flag(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _find_links(
+    cli: Sequence[str],
+    settings: Settings,
+    *,
+    default: IndexLocation,
+    environ: Mapping[str, str],
+    home: Path,
+    cwd: Path | None,
+) -> list[Index]:
+    """The find-links sources, in order, each a flat :class:`Index` named by its position."""
+    base = Path.cwd() if cwd is None else cwd
+    if cli:
+        given = [(find_links_url(text, base), "--find-links") for text in cli]
+    else:
+        items = environ.get(FIND_LINKS_VARIABLE, "").split()
+        given = [(find_links_url(text, base), FIND_LINKS_VARIABLE) for text in items]
+    given += [(url, "[tool.omniwheel] find-links") for url in settings.find_links]
+    found: list[Index] = []
+    for position, (url, source) in enumerate(given):
+        name = find_links_name(position)
+        location = IndexLocation(
+            url=url,
+            source=f"{source} {strip_credentials(url)}",
+            cert=default.cert,
+            cert_source=default.cert_source,
+            credentials=credential_settings(
+                name=name, environ=environ, home=home, keyring_provider=settings.keyring_provider
+            ),
+            network=default.network,
+            flat=True,
+        )
+        found.append(Index(name=name, location=location))
+    return found

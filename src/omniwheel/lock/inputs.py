@@ -124,6 +124,7 @@ def decide_inputs(
         index_url=indexes.default.public_url,
         indexes=indexes.recorded,
         sources={str(name): index for name, index in indexes.sources.items()},
+        no_index=indexes.no_index,
         exclude_newer=chosen["exclude-newer"],
         prerelease=bool(chosen["prerelease"]),
         uniform=bool(chosen["uniform"]),

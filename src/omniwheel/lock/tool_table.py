@@ -69,6 +69,9 @@ class LockInputs:
     ``[[tool.omniwheel.index]]``), URLs without credentials; empty with the default alone."""
     sources: Mapping[str, str] = field(default_factory=dict)
     """``[tool.omniwheel.sources]``: package (normalized) → index name, sorted."""
+    no_index: bool = False
+    """``no-index``: the default index served only packages pinned to it (written only when
+    true, so locks made without it keep their bytes)."""
     options_from_cli: tuple[str, ...] = ()
     """Which of :data:`OPTIONS_FROM_CLI` came from the command line (now or for an earlier
     lock): relocks keep those; the others follow ``[tool.omniwheel]``."""
@@ -331,6 +334,7 @@ _LOCK_KEYS = (
     "index-url",
     "indexes",
     "sources",
+    "no-index",
     "exclude-newer",
     "prerelease",
     "uniform",
@@ -371,6 +375,7 @@ def _lock_table(value: object, problems: list[Problem]) -> LockToolTable | None:
         index_url=fields.text("index-url") or "",
         indexes=_indexes(fields),
         sources=_sources(fields),
+        no_index=fields.flag("no-index"),
         exclude_newer=fields.value("exclude-newer", None, _is_utc_datetime, _DATETIME),
         prerelease=fields.flag("prerelease"),
         uniform=fields.flag("uniform"),
@@ -665,6 +670,8 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
         ]
     if inputs.sources:
         data["sources"] = dict(inputs.sources)
+    if inputs.no_index:
+        data["no-index"] = True
     if inputs.exclude_newer is not None:
         data["exclude-newer"] = inputs.exclude_newer
     data |= {

@@ -34,6 +34,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 from omniwheel.errors import Problem, ProjectError, ValidationError
+from omniwheel.project.find_links import find_links_entries
 from omniwheel.project.indexes import IndexEntry, index_entries, index_sources
 from omniwheel.project.timestamp import ACCEPTED_FORMS, TimestampError, parse_exclude_newer
 
@@ -126,6 +127,11 @@ class Settings:
         default_factory=lambda: MappingProxyType({}), hash=False
     )
     """``[tool.omniwheel.sources]``: package (normalized) → the name of the index it comes from."""
+    find_links: tuple[str, ...] = ()
+    """``find-links``: directories (as ``file://`` URLs, resolved against the project) and
+    HTML pages of links to wheels, asked after the configured indexes, before the default."""
+    no_index: bool = False
+    """``no-index``: the default index serves only packages pinned to it (``default``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -262,7 +268,7 @@ def parse_project(
         requires_python=_requires_python(table.get("requires-python"), problems),
         dependencies=_dependencies(table, problems, required=usable),
         optional_dependencies=_optional_dependencies(table.get("optional-dependencies"), problems),
-        settings=_settings(document, problems),
+        settings=_settings(document, problems, root=pyproject_path.parent),
         dependency_groups=_dependency_groups(document.get("dependency-groups"), problems),
     )
 
@@ -447,10 +453,12 @@ _SETTING_KEYS = (
     "artifacts-groups",
     "index",
     "sources",
+    "find-links",
+    "no-index",
 )
 
 
-def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
+def _settings(document: Mapping[str, Any], problems: list[Problem], *, root: Path) -> Settings:
     tool = _table(document.get("tool"), "tool", problems)
     table = _table(tool.get("omniwheel"), "tool.omniwheel", problems)
     where = "tool.omniwheel"
@@ -473,6 +481,10 @@ def _settings(document: Mapping[str, Any], problems: list[Problem]) -> Settings:
         artifacts_groups=_name_list(table.get("artifacts-groups"), "group", problems),
         indexes=index_entries(table.get("index"), f"{where}.index", problems),
         sources=index_sources(table.get("sources"), f"{where}.sources", problems),
+        find_links=find_links_entries(
+            table.get("find-links"), f"{where}.find-links", problems, root=root
+        ),
+        no_index=_boolean(table.get("no-index"), f"{where}.no-index", problems),
     )
     _unknown_settings(table, problems)
     return settings
