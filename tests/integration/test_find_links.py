@@ -204,7 +204,7 @@ def test_the_environment_variable_adds_a_find_links_source(tmp_path: Path) -> No
 
 def test_a_page_of_links_behind_auth_gets_its_own_credentials(tmp_path: Path) -> None:
     """The first find-links source is named ``find-links-1``: its credentials come from
-    ``OMNIWHEEL_INDEX_FIND_LINKS_1_*`` and are kept out of the lock."""
+    ``OMNIWHEEL_INDEX_FIND_LINKS_1_*`` at lock and at sync, and are kept out of the lock."""
     project = tmp_path / "project"
     app = build_wheel(tmp_path / "wheels", "app", "1.0")
     sha = sha256(app)
@@ -221,6 +221,14 @@ def test_a_page_of_links_behind_auth_gets_its_own_credentials(tmp_path: Path) ->
         }
         run = lock(project, UNREACHABLE, tmp_path / "cache", **secrets)
         files = [r for r in links.requests if r.path.startswith("/files/")]
+        links.clear_requests()
+        sync = run_cli(
+            ["sync", "--project", str(project)],
+            server_url=UNREACHABLE,
+            cache=tmp_path / "sync-cache",  # a cold store: the wheel is downloaded
+            environ=secrets,
+        )
+        downloads = [r for r in links.requests if r.path == f"/files/{app.name}"]
     assert refused.exit_code == 1, refused.output
     assert "the `find-links-1` index" in refused.stderr
     assert "`OMNIWHEEL_INDEX_FIND_LINKS_1_USERNAME`" in refused.stderr
@@ -229,6 +237,9 @@ def test_a_page_of_links_behind_auth_gets_its_own_credentials(tmp_path: Path) ->
     assert "links-pw-77" not in (run.lock_text or "") + run.output
     assert files  # the metadata was read from the wheel, with the credentials
     assert all(r.headers.get("authorization", "").startswith("Basic ") for r in files)
+    assert sync.exit_code == 0, sync.stderr
+    assert len(downloads) == 1
+    assert downloads[0].headers.get("authorization", "").startswith("Basic ")
 
 
 def test_no_index_without_any_other_source_is_an_error(tmp_path: Path) -> None:
