@@ -101,6 +101,15 @@ def test_an_offline_lock_and_sync_from_a_find_links_directory_alone(tmp_path: Pa
         "app-1.0.dist-info",
         "lib-1.0.dist-info",
     ]
+    artifacts = run_cli(
+        ["artifacts", "write", "--project", str(project)],
+        server_url=UNREACHABLE,
+        cache=tmp_path / "artifacts-cache",  # a cold store: the wheels are read from the folder
+        environ={},
+    )
+    assert artifacts.exit_code == 0, artifacts.stderr
+    written = tomllib.loads((project / "Artifacts.toml").read_text(encoding="utf-8"))
+    assert sorted(written) == ["omniwheel_app", "omniwheel_lib"]
 
 
 def test_no_index_is_a_recorded_input(tmp_path: Path) -> None:
