@@ -257,12 +257,14 @@ def test_no_index_without_any_other_source_is_an_error(tmp_path: Path) -> None:
     run = lock(project, UNREACHABLE, tmp_path / "cache")
     assert run.exit_code == 1, run.output
     assert (
-        "error: no-index leaves nothing to lock from: no find-links source or index that is not "
-        "explicit is configured\n"
+        "error: no index may serve `app`: no-index keeps the default index for packages pinned "
+        "to it, and no find-links source or index that is not explicit is configured\n"
     ) in run.stderr
-    assert "hint: add `find-links` (or an index) to [tool.omniwheel], or drop no-index" in (
-        run.stderr
-    )
+    assert (
+        "hint: add `find-links` (or an index) to [tool.omniwheel], pin the package in "
+        "[tool.omniwheel.sources], or drop no-index"
+    ) in run.stderr
+    assert run.lock_text is None
 
 
 def test_an_index_named_like_a_find_links_source_is_an_error(tmp_path: Path) -> None:

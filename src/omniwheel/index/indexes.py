@@ -58,6 +58,7 @@ __all__ = [
     "Index",
     "IndexList",
     "IndexOptionError",
+    "NoIndexForPackageError",
     "UnknownSourceIndexError",
     "decide_indexes",
     "single_index",
@@ -107,8 +108,9 @@ class IndexList:
 
     @property
     def several(self) -> bool:
-        """Whether more than the default index is configured."""
-        return len(self.indexes) > 1
+        """Whether more than the default index is configured, or the default is explicit
+        (``no-index``): then a router applies the list's rules."""
+        return len(self.indexes) > 1 or self.no_index
 
     def named(self, name: str) -> Index:
         for index in self.indexes:
@@ -150,6 +152,21 @@ class IndexOptionError(IndexDiscoveryError):
 
     def __init__(self, message: str, *, source: str, hint: str) -> None:
         super().__init__(message, source=source, hint=hint)
+
+
+class NoIndexForPackageError(IndexDiscoveryError):
+    """A package no index of the list may serve: every index is explicit (``no-index`` with no
+    find-links source or other index) and no source pins the package."""
+
+    def __init__(self, package: NormalizedName) -> None:
+        super().__init__(
+            f"no index may serve `{package}`: no-index keeps the default index for packages "
+            "pinned to it, and no find-links source or index that is not explicit is configured",
+            source="no-index",
+            hint="add `find-links` (or an index) to [tool.omniwheel], pin the package in "
+            "[tool.omniwheel.sources], or drop no-index",
+        )
+        self.package = package
 
 
 class UnknownSourceIndexError(IndexDiscoveryError):
@@ -217,13 +234,6 @@ def decide_indexes(
         find_links, settings, default=default, environ=environ, home=user_home, cwd=cwd
     )
     no_index = settings.no_index or _flag(environ.get(NO_INDEX_VARIABLE, ""))
-    if no_index and all(index.explicit for index in indexes):
-        raise IndexOptionError(
-            "no-index leaves nothing to lock from: no find-links source or index that is not "
-            "explicit is configured",
-            source="no-index",
-            hint="add `find-links` (or an index) to [tool.omniwheel], or drop no-index",
-        )
     indexes.append(Index(name=DEFAULT_INDEX_NAME, location=default, explicit=no_index))
     known = tuple(index.name for index in indexes)
     for name in known:

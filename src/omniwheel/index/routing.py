@@ -26,7 +26,7 @@ from typing import Protocol
 from packaging.utils import NormalizedName
 
 from omniwheel.index.client import IndexClient, IndexStats
-from omniwheel.index.indexes import Index, IndexList
+from omniwheel.index.indexes import Index, IndexList, NoIndexForPackageError
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 
 __all__ = ["AsyncIndex", "IndexRouter"]
@@ -77,7 +77,10 @@ class IndexRouter:
         return future
 
     async def _route(self, name: NormalizedName) -> ProjectPage | None:
-        for index in self._indexes.candidates(name):
+        candidates = self._indexes.candidates(name)
+        if not candidates:
+            raise NoIndexForPackageError(name)
+        for index in candidates:
             page = await self._clients[index.name].page(name)
             if page is not None:
                 self._owners[name] = index
