@@ -350,3 +350,44 @@ def test_sync_does_not_relock_without_an_index_the_lock_was_made_with(indexes: I
     )
     assert run.exit_code == 0, run.stderr
     assert indexes.packages()["shared"] == ("1.0", indexes.corp.url)
+
+
+def test_artifacts_write_fetches_each_wheel_with_its_index_credentials(
+    indexes: Indexes,
+) -> None:
+    """``artifacts write`` downloads every target's wheels to hash them: corp's with corp's
+    credentials, the default's with none, as sync does."""
+    indexes.corp.require_auth("alice", "s3cret")
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(
+        indexes.project,
+        project | {"dependencies": ["app"]},
+        {"index": [{"name": "corp", "url": indexes.corp.url}]},
+    )
+    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
+    cache = indexes.root / "cache"
+    lock = run_lock(
+        indexes.project,
+        ["--platform", this_platform()],
+        index_url=indexes.public.url,
+        cache_dir=cache,
+        environ=secrets,
+    )
+    assert lock.exit_code == 0, lock.output
+    indexes.corp.clear_requests()
+    indexes.public.clear_requests()
+    run = run_cli(
+        ["artifacts", "write", "--project", str(indexes.project)],
+        server_url=indexes.public.url,
+        cache=cache,
+        environ=secrets,
+    )
+    assert run.exit_code == 0, run.stderr
+    corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
+    public_files = [r for r in indexes.public.requests if r.path.startswith("/files/")]
+    assert sorted(r.path.split("/")[-1].split("-")[0] for r in corp_files) == ["app", "shared"]
+    assert [r.path.split("/")[-1].split("-")[0] for r in public_files] == ["lib"]
+    assert all(r.headers.get("authorization", "").startswith("Basic ") for r in corp_files)
+    assert not [r for r in public_files if "authorization" in r.headers]
+    assert (indexes.project / "Artifacts.toml").is_file()
+    assert "s3cret" not in (indexes.project / "Artifacts.toml").read_text(encoding="utf-8")

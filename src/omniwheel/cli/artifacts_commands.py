@@ -305,20 +305,22 @@ def run_with_artifacts(
 def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
     from omniwheel.julia.treecache import TreeHashCache
     from omniwheel.julia.workflow import ArtifactsWorkflow
-    from omniwheel.store.download import OfflineFetcher, WheelFetcher
+    from omniwheel.store.download import OfflineFetcher
+    from omniwheel.store.per_index import ClosingFetcher
     from omniwheel.store.store import Fetcher, Store
     from omniwheel.store.usage import shared_lease
 
     root = _project_dir(request.project)
     cache = cache_root()
     fetcher: Fetcher
+    closing: ClosingFetcher | None = None
     if request.offline:
         fetcher = OfflineFetcher()
     else:
-        from omniwheel.cli.fetchers import default_index, project_settings
+        from omniwheel.cli.fetchers import sync_fetcher
 
-        settings = project_settings(root)
-        fetcher = WheelFetcher(index=default_index(request.index_url, settings))
+        # Each package's wheels come from its own index, with that index's credentials.
+        fetcher = closing = sync_fetcher(root, cli_url=request.index_url)
     try:
         # The store is read and filled: `cache clean` and `prune` wait, as for a sync.
         with shared_lease(cache):
@@ -332,8 +334,8 @@ def _workflow(request: ArtifactsRequest) -> Iterator[ArtifactsWorkflow]:
                 python_mirror=_python_mirror(root),
             )
     finally:
-        if isinstance(fetcher, WheelFetcher):
-            fetcher.close()
+        if closing is not None:
+            closing.close()
 
 
 def _project_dir(project: Path | None) -> Path:

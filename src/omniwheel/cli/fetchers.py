@@ -1,4 +1,5 @@
-"""The fetcher a sync downloads with: each package's index gets its own credentials.
+"""The fetcher a sync (or ``artifacts write``) downloads with: each package's index gets its own
+credentials.
 
 A lock records each package's index (PEP 751 ``index``).  For each index URL the lock names, the
 credentials are those of the configured index with that URL (``--index-url``, ``OMNIWHEEL_INDEX``,
