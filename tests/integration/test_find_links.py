@@ -277,3 +277,35 @@ def test_an_index_named_like_a_find_links_source_is_an_error(tmp_path: Path) -> 
     assert "error: the index name 'find-links-1' is also the name of a find-links source" in (
         run.stderr
     )
+
+
+def test_the_lock_option_adds_a_find_links_source(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "app", "1.0")
+    write(project, {"no-index": True})
+    run = run_lock(
+        project,
+        ["--platform", this_platform(), "--find-links", str(wheels)],
+        index_url=UNREACHABLE,
+        cache_dir=tmp_path / "cache",
+    )
+    assert run.exit_code == 0, run.output
+    assert packages(project)["app"]["index"] == wheels.resolve().as_uri() + "/"
+    assert f"find-links-1 (--find-links {wheels.resolve().as_uri()}/)" in run.stderr
+    # As with `lock --index`, a sync must configure the source again (or not relock at all).
+    refused = run_cli(
+        ["sync", "--project", str(project)],
+        server_url=UNREACHABLE,
+        cache=tmp_path / "cache",
+        environ={},
+    )
+    assert refused.exit_code == 1, refused.stderr
+    assert "was locked with the index `find-links-1`" in refused.stderr
+    sync = run_cli(
+        ["sync", "--project", str(project)],
+        server_url=UNREACHABLE,
+        cache=tmp_path / "cache",
+        environ={"OMNIWHEEL_FIND_LINKS": str(wheels)},
+    )
+    assert sync.exit_code == 0, sync.stderr

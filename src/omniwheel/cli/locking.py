@@ -42,7 +42,14 @@ PYPROJECT = "pyproject.toml"
 LOCK_FILENAME = "pylock.toml"
 STAMP_DIR = "lock-checks-v1"
 # Bump the directory's version when what a stamp's digest covers changes.
-_INDEX_VARIABLES = ("OMNIWHEEL_INDEX_URL", "OMNIWHEEL_INDEX", "PIP_INDEX_URL", "PIP_CONFIG_FILE")
+_INDEX_VARIABLES = (
+    "OMNIWHEEL_INDEX_URL",
+    "OMNIWHEEL_INDEX",
+    "OMNIWHEEL_FIND_LINKS",
+    "OMNIWHEEL_NO_INDEX",
+    "PIP_INDEX_URL",
+    "PIP_CONFIG_FILE",
+)
 
 Freshness = Literal["relock", "locked", "frozen"]
 """What to do about a lock that is out of date with ``pyproject.toml``."""
@@ -84,7 +91,11 @@ class LockPolicy:
 
 
 def configured_indexes(
-    project: Project, *, index_url: str | None, indexes: tuple[str, ...] = ()
+    project: Project,
+    *,
+    index_url: str | None,
+    indexes: tuple[str, ...] = (),
+    find_links: tuple[str, ...] = (),
 ) -> IndexList:
     """The indexes to lock ``project`` from: ``--index`` items (else ``OMNIWHEEL_INDEX``),
     ``[[tool.omniwheel.index]]``, then the default index (``index_url`` is ``--index-url``)."""
@@ -99,7 +110,12 @@ def configured_indexes(
         keyring_provider=project.settings.keyring_provider,
     )
     return decide_indexes(
-        default, cli=indexes, settings=project.settings, environ=os.environ, home=Path.home()
+        default,
+        cli=indexes,
+        settings=project.settings,
+        environ=os.environ,
+        home=Path.home(),
+        find_links=find_links,
     )
 
 

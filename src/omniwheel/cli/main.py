@@ -113,6 +113,15 @@ def _add_lock_command(commands: Any) -> None:
         "OMNIWHEEL_INDEX, then [[tool.omniwheel.index]]); NAME selects its credentials "
         "(OMNIWHEEL_INDEX_<NAME>_USERNAME/_PASSWORD) and [tool.omniwheel.sources] entries",
     )
+    lock.add_argument(
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help="a directory of wheels or an HTML page of links, asked after the named indexes and "
+        "before the default one (repeatable; default: OMNIWHEEL_FIND_LINKS, then "
+        "[tool.omniwheel] find-links)",
+    )
     add_pin_python_options(lock)
     lock.add_argument(
         "--check",
@@ -157,7 +166,12 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
     root = args.project if args.project is not None else find_project(Path.cwd())
     project = load_project(root)
-    indexes = configured_indexes(project, index_url=args.index_url, indexes=tuple(args.index))
+    indexes = configured_indexes(
+        project,
+        index_url=args.index_url,
+        indexes=tuple(args.index),
+        find_links=tuple(args.find_links),
+    )
     for note in indexes.default.notes:
         output.note(note)
     options = LockOptions(
