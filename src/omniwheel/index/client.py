@@ -93,6 +93,16 @@ class IndexStats:
     projects_without_upload_time: list[str] = field(default_factory=list)
 
 
+def finished(future: asyncio.Future[_T] | None) -> tuple[bool, _T | None]:
+    """``(True, result)`` when ``future`` has finished without error, else ``(False, None)``;
+    safe from another thread than the loop's (a done future no longer changes)."""
+    if future is None or not future.done() or future.cancelled():
+        return False, None
+    if future.exception() is not None:
+        return False, None
+    return True, future.result()
+
+
 class IndexClient:
     """One index, one HTTP/2 connection pool, one cache; use as ``async with``."""
 
@@ -161,20 +171,12 @@ class IndexClient:
         """``(True, page)`` when the page's fetch has finished without error, else
         ``(False, None)``.  Safe from another thread than the loop's: it only reads a future
         that, once done, no longer changes."""
-        future = self._pages.get(name)
-        if future is None or not future.done() or future.cancelled():
-            return False, None
-        if future.exception() is not None:
-            return False, None
-        return True, future.result()
+        return finished(self._pages.get(name))
 
     def finished_metadata(self, wheel: Wheel) -> CoreMetadata | None:
         """The wheel's metadata when its fetch has finished without error (as
         :meth:`finished_page`, safe from another thread)."""
-        future = self._metadata.get(wheel.file.url)
-        if future is None or not future.done() or future.cancelled():
-            return None
-        return None if future.exception() is not None else future.result()
+        return finished(self._metadata.get(wheel.file.url))[1]
 
     def metadata(self, wheel: Wheel) -> Awaitable[CoreMetadata]:
         """Core metadata of one wheel."""

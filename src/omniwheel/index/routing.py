@@ -25,7 +25,7 @@ from typing import Protocol
 
 from packaging.utils import NormalizedName
 
-from omniwheel.index.client import IndexClient, IndexStats
+from omniwheel.index.client import IndexClient, IndexStats, finished
 from omniwheel.index.indexes import Index, IndexList, NoIndexForPackageError
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 
@@ -89,12 +89,7 @@ class IndexRouter:
 
     def finished_page(self, name: NormalizedName) -> tuple[bool, ProjectPage | None]:
         """As :meth:`IndexClient.finished_page`: safe from another thread."""
-        future = self._pages.get(name)
-        if future is None or not future.done() or future.cancelled():
-            return False, None
-        if future.exception() is not None:
-            return False, None
-        return True, future.result()
+        return finished(self._pages.get(name))
 
     def metadata(self, wheel: Wheel) -> Awaitable[CoreMetadata]:
         owner = self._owners.get(wheel.name)
