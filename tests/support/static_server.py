@@ -9,8 +9,10 @@ answer, a body cut short; and may require basic auth.  Every request is recorded
 from __future__ import annotations
 
 import base64
+import sys
 import threading
 import time
+import traceback
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +32,18 @@ class _Fault:
     """How many requests it applies to; None for every one."""
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Keeps stderr quiet when a client goes away between requests (a keep-alive connection
+    closed by a client that gave up); other errors are kept where the test checks them."""
+
+    daemon_threads = True
+    errors: list[str]
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            self.errors.append(traceback.format_exc())
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Request:
     path: str
@@ -46,8 +60,8 @@ class StaticServer:
         self._faults: list[_Fault] = []
         self._credentials: str | None = None
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self._httpd.errors = self.errors
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
