@@ -27,7 +27,7 @@ from omniwheel.index.digest import (
     encode_metadata_digest,
 )
 from omniwheel.index.models import ProjectPage
-from omniwheel.lock.pylock import LOCK_FILENAME
+from omniwheel.lock import LOCK_FILENAME
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import LockRun, run_lock, write_project
 from tests.support.scenario_index import populate_index

@@ -22,7 +22,7 @@ import pytest
 import tomlkit
 
 from omniwheel.cli.main import main
-from omniwheel.lock.pylock import LOCK_FILENAME
+from omniwheel.lock import LOCK_FILENAME
 
 #: Variables removed for a run: they would point omniwheel (or httpx) at the machine's setup.
 ISOLATED_VARIABLES = (

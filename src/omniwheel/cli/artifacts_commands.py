@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 from omniwheel.cachedir import cache_root
 from omniwheel.cli.options import add_project_option, add_selection_options, choice_request
 from omniwheel.cli.output import Output
+from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     from omniwheel.env.choice import Choice, ChoiceRequest
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 # make every other command pay for the Julia modules.
 
 PYPROJECT = "pyproject.toml"
-LOCK_FILENAME = "pylock.toml"
 DEFAULT_ARTIFACTS = "Artifacts.toml"
 RUN_DEPOT = "julia-depot-v1"
 # The depot `run --artifacts` uses unless --julia-depot says otherwise: trees only, the layout

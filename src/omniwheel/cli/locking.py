@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Literal, TypedDict
 
 from omniwheel import __version__
 from omniwheel.errors import LockFileError
+from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     import argparse
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
     from omniwheel.project.pyproject import Project
 
 PYPROJECT = "pyproject.toml"
-LOCK_FILENAME = "pylock.toml"
 STAMP_DIR = "lock-checks-v1"
 # Bump the directory's version when what a stamp's digest covers changes.
 _INDEX_VARIABLES = (

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 
 from omniwheel._atomic import create_exclusive, write_atomic
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.locking import LOCK_FILENAME, PYPROJECT, relock
+from omniwheel.cli.locking import PYPROJECT, relock
 from omniwheel.cli.output import Output
 from omniwheel.cli.sync_commands import add_environment_options, report, sync_environment
 from omniwheel.errors import Problem, ProjectError
+from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     from omniwheel.env.choice import ChoiceRequest

@@ -88,8 +88,9 @@ def add_python_command(commands: Any) -> None:
 
 
 def run_python(args: argparse.Namespace, output: Output) -> int:
-    from omniwheel.cli.sync_commands import LOCK_FILENAME, project_dir
+    from omniwheel.cli.sync_commands import project_dir
     from omniwheel.env.sync import read_pylock
+    from omniwheel.lock import LOCK_FILENAME
     from omniwheel.lock.tool_table import read_tool_tables
     from omniwheel.store.store import STORE_DIR
 

@@ -35,6 +35,7 @@ from omniwheel.cli.options import (
 from omniwheel.cli.output import Output
 from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
 from omniwheel.errors import OmniwheelError
+from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,7 +45,6 @@ if TYPE_CHECKING:
     from omniwheel.store.store import WheelSource
 
 PYPROJECT = "pyproject.toml"
-LOCK_FILENAME = "pylock.toml"
 LINK_MODE_VARIABLE = "OMNIWHEEL_LINK_MODE"
 
 

@@ -37,6 +37,7 @@ from omniwheel.env.audit import Audit, Drift, audit
 from omniwheel.env.choice import ChoiceRequest
 from omniwheel.env.layout import LinkMode, VenvState, is_venv, read_state, venv_python
 from omniwheel.errors import LockFileError
+from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
@@ -53,8 +54,6 @@ if TYPE_CHECKING:
 
 # Only the no-op path runs on this module's own imports; everything a real sync needs is
 # imported when it starts, so a `run` whose environment is in sync stays fast.
-
-LOCK_FILENAME = "pylock.toml"
 
 
 class ClosableFetcher(Protocol):

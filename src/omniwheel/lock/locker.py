@@ -24,8 +24,9 @@ from omniwheel._atomic import write_atomic
 from omniwheel.errors import LockFileError
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.indexes import IndexList
+from omniwheel.lock import LOCK_FILENAME
 from omniwheel.lock.inputs import LockOptions, changed_inputs, decide_inputs
-from omniwheel.lock.pylock import LOCK_FILENAME, ExistingLock, read_pylock, render_pylock
+from omniwheel.lock.pylock import ExistingLock, read_pylock, render_pylock
 from omniwheel.lock.resolved_stamp import remember
 from omniwheel.lock.tool_table import (
     LockedPython,

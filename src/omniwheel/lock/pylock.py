@@ -25,7 +25,6 @@ from packaging.markers import Environment, Marker
 from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockValidationError
 
 from omniwheel.errors import LockFileError
-from omniwheel.lock import LOCK_FILENAME as LOCK_FILENAME  # noqa: PLC0414 (re-exported)
 from omniwheel.lock.model import Lock, LockedPackage
 from omniwheel.lock.pylock_text import pylock_text
 from omniwheel.lock.tool_table import (
