@@ -140,7 +140,7 @@ def lock_project(
     with IndexSession(client) as session:
         resolved = resolve_matrix(request, session)
         divergences = tuple(find_divergences(resolved, session.page, request.policy))
-        resolution = resolved.unpinned()
+        resolution = resolved.unpinned() if pins else resolved
         needs = _root_needs(project, resolution, session, request)
         served = _served_by(resolution, indexes, routers)
         lock = build_lock(resolution, inputs, needs, index_of=served)
