@@ -235,11 +235,12 @@ def test_a_source_naming_an_unknown_index_is_an_error_naming_the_known_ones(
 # -- sync ------------------------------------------------------------------------------------
 
 
-def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
-    indexes: Indexes,
-) -> None:
-    """corp wants a password (from OMNIWHEEL_INDEX_CORP_*); the default wants none and must get
-    none: each download carries exactly its own index's credentials."""
+SECRETS = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
+
+
+def _lock_from_corp_behind_auth(indexes: Indexes) -> tuple[LockRun, Path]:
+    """corp wants alice's password; the project (for this machine) is locked with it from
+    OMNIWHEEL_INDEX_CORP_*.  The run and the cache it filled."""
     indexes.corp.require_auth("alice", "s3cret")
     project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
     write_project(
@@ -247,16 +248,24 @@ def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
         project | {"dependencies": ["app"]},
         {"index": [{"name": "corp", "url": indexes.corp.url}]},
     )
-    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
     cache = indexes.root / "cache"
     lock = run_lock(
         indexes.project,
         ["--platform", this_platform()],
         index_url=indexes.public.url,
         cache_dir=cache,
-        environ=secrets,
+        environ=SECRETS,
     )
     assert lock.exit_code == 0, lock.output
+    return lock, cache
+
+
+def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
+    indexes: Indexes,
+) -> None:
+    """corp wants a password (from OMNIWHEEL_INDEX_CORP_*); the default wants none and must get
+    none: each download carries exactly its own index's credentials."""
+    lock, cache = _lock_from_corp_behind_auth(indexes)
     assert "s3cret" not in (lock.lock_text or "")
     indexes.corp.clear_requests()
     indexes.public.clear_requests()
@@ -265,7 +274,7 @@ def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
         ["sync", "--project", str(indexes.project)],
         server_url=indexes.public.url,
         cache=cache,
-        environ=secrets,
+        environ=SECRETS,
     )
     assert run.exit_code == 0, run.stderr
     corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
@@ -285,23 +294,7 @@ def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
 def test_sync_without_the_index_credentials_says_which_index_refused(indexes: Indexes) -> None:
     """Locked with corp's credentials, synced without them: corp's 401 is an error; the
     default index's credentials (none) were not sent to corp either."""
-    indexes.corp.require_auth("alice", "s3cret")
-    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
-    write_project(
-        indexes.project,
-        project | {"dependencies": ["app"]},
-        {"index": [{"name": "corp", "url": indexes.corp.url}]},
-    )
-    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
-    cache = indexes.root / "cache"
-    lock = run_lock(
-        indexes.project,
-        ["--platform", this_platform()],
-        index_url=indexes.public.url,
-        cache_dir=cache,
-        environ=secrets,
-    )
-    assert lock.exit_code == 0, lock.output
+    _, cache = _lock_from_corp_behind_auth(indexes)
     run = run_cli(
         ["sync", "--project", str(indexes.project)],
         server_url=indexes.public.url,
@@ -357,30 +350,14 @@ def test_artifacts_write_fetches_each_wheel_with_its_index_credentials(
 ) -> None:
     """``artifacts write`` downloads every target's wheels to hash them: corp's with corp's
     credentials, the default's with none, as sync does."""
-    indexes.corp.require_auth("alice", "s3cret")
-    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
-    write_project(
-        indexes.project,
-        project | {"dependencies": ["app"]},
-        {"index": [{"name": "corp", "url": indexes.corp.url}]},
-    )
-    secrets = {"OMNIWHEEL_INDEX_CORP_USERNAME": "alice", "OMNIWHEEL_INDEX_CORP_PASSWORD": "s3cret"}
-    cache = indexes.root / "cache"
-    lock = run_lock(
-        indexes.project,
-        ["--platform", this_platform()],
-        index_url=indexes.public.url,
-        cache_dir=cache,
-        environ=secrets,
-    )
-    assert lock.exit_code == 0, lock.output
+    _, cache = _lock_from_corp_behind_auth(indexes)
     indexes.corp.clear_requests()
     indexes.public.clear_requests()
     run = run_cli(
         ["artifacts", "write", "--project", str(indexes.project)],
         server_url=indexes.public.url,
         cache=cache,
-        environ=secrets,
+        environ=SECRETS,
     )
     assert run.exit_code == 0, run.stderr
     corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
