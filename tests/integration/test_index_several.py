@@ -201,8 +201,26 @@ def test_a_package_only_an_explicit_index_lists_is_not_taken_unpinned(indexes: I
     indexes.write(index=[{"name": "corp", "url": indexes.corp.url, "explicit": True}])
     run = indexes.lock()
     assert run.exit_code == 1, run.output
-    assert "`app` is not on the index" in run.stderr
+    assert f"`app` is not on the index `default` at {indexes.public.url}" in run.stderr
+    assert "the explicit index `corp` serves only the packages" in run.stderr
     assert "/simple/app/" not in [request.path for request in indexes.corp.requests]
+
+
+def test_a_project_no_index_lists_is_reported_with_every_index_asked(
+    indexes: Indexes,
+) -> None:
+    write_project(
+        indexes.project,
+        {"name": "demo", "version": "0.1", "requires-python": ">=3.11", "dependencies": ["ghost"]},
+        None,
+    )
+    run = indexes.lock("--index", f"corp={indexes.corp.url}")
+    assert run.exit_code == 1, run.output
+    assert (
+        "`ghost` is on none of the indexes asked for it, in this order: "
+        f"`corp` at {indexes.corp.url}; `default` at {indexes.public.url}"
+    ) in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_a_pin_holds_even_when_an_earlier_index_lists_the_package(indexes: Indexes) -> None:

@@ -214,7 +214,9 @@ def test_project_missing_from_the_index(workspace: Workspace) -> None:
     run = workspace.lock("--platform", LINUX)
     # The project has an extra, so the chain names the root it starts from.
     assert_fails(
-        run, "`ghost` is not on the index", "  - the project's dependencies require ghost>=1"
+        run,
+        f"`ghost` is not on the index `default` at {workspace.server.url}",
+        "  - the project's dependencies require ghost>=1",
     )
 
 

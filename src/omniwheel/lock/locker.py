@@ -58,6 +58,7 @@ if TYPE_CHECKING:
     from omniwheel.lock.closure import RootNeeds
     from omniwheel.lock.model import Lock
     from omniwheel.resolve.divergence import Divergence
+    from omniwheel.resolve.explain import ProjectNotListedError
     from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
 
 
@@ -116,6 +117,7 @@ def lock_project(
     from omniwheel.index.session import IndexSession
     from omniwheel.lock.model import build_lock
     from omniwheel.resolve.divergence import find_divergences
+    from omniwheel.resolve.explain import ProjectNotListedError
     from omniwheel.resolve.matrix import resolve_matrix
 
     started = time.monotonic()
@@ -138,7 +140,10 @@ def lock_project(
         return _index_client(indexes, inputs, options, cache_root, routers)
 
     with IndexSession(client) as session:
-        resolved = resolve_matrix(request, session)
+        try:
+            resolved = resolve_matrix(request, session)
+        except ProjectNotListedError as error:
+            raise _naming_indexes(error, indexes) from None
         divergences = tuple(find_divergences(resolved, session.page, request.policy))
         resolution = resolved.unpinned() if pins else resolved
         needs = _root_needs(project, resolution, session, request)
@@ -169,6 +174,14 @@ def lock_project(
         changes=changes,
         shadowed=shadowed,
     )
+
+
+def _naming_indexes(error: ProjectNotListedError, indexes: IndexList) -> ProjectNotListedError:
+    """``error`` naming the indexes asked for its project, and the explicit ones not asked."""
+    asked = indexes.candidates(error.project)
+    explicit = tuple(i.name for i in indexes.indexes if i.explicit and i not in asked)
+    shown = tuple(f"`{index.name}` at {index.location.public_url}" for index in asked)
+    return error.looked_in(shown, explicit=explicit)
 
 
 def _index_client(

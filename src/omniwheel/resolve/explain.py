@@ -45,6 +45,46 @@ class NoCompatibleWheelError(ResolutionError):
         self.missing = missing
 
 
+class ProjectNotListedError(ResolutionError):
+    """A required project that no index asked lists.
+
+    The resolver knows no index list, so the message first says "the index"; the locker, which
+    knows which indexes were asked for the project, names them (:meth:`looked_in`)."""
+
+    def __init__(self, project: NormalizedName, *, where: str, chains: str) -> None:
+        self.project = project
+        self.where = where
+        self.chains = chains
+        super().__init__(
+            f"`{project}` is not on the index ({where}):\n{chains}",
+            hint="check the spelling of the requirement and the index URL",
+        )
+
+    def looked_in(
+        self, asked: tuple[str, ...], *, explicit: tuple[str, ...] = ()
+    ) -> ProjectNotListedError:
+        """This error naming the indexes ``asked`` for the project (each a backquoted name, " at ",
+        the URL without credentials, in the order asked) and the ``explicit`` ones not asked."""
+        error = ProjectNotListedError(self.project, where=self.where, chains=self.chains)
+        if len(asked) == 1:
+            error.message = f"`{self.project}` is not on the index {asked[0]} ({self.where})"
+        else:
+            error.message = (
+                f"`{self.project}` is on none of the indexes asked for it, in this order: "
+                f"{'; '.join(asked)} ({self.where})"
+            )
+        error.message += f":\n{self.chains}"
+        error.args = (error.message,)
+        if explicit:
+            names = ", ".join(f"`{name}`" for name in explicit)
+            error.hint = (
+                f"check the spelling of the requirement; the explicit index {names} serves only "
+                f"the packages [tool.omniwheel.sources] pins to it: add `{self.project} = "
+                '{ index = "NAME" }` there if it comes from one'
+            )
+        return error
+
+
 class ConflictError(ResolutionError):
     """Requirements that no version satisfies together."""
 
@@ -171,10 +211,7 @@ def _explain_project(
         )
     page = provider.page(name)
     if page is None:
-        return ResolutionError(
-            f"`{name}` is not on the index ({where}):\n{chains}",
-            hint="check the spelling of the requirement and the index URL",
-        )
+        return ProjectNotListedError(name, where=where, chains=chains)
     # The --uniform cap is a requirement too: without it, a cap would read as a missing wheel.
     specifiers = provider.capped(name, [info.requirement.specifier for info in infos])
     published = sorted({*page.wheels_by_version, *page.sdist_versions}, reverse=True)
