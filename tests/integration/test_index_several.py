@@ -353,14 +353,43 @@ def test_sync_does_not_relock_without_an_index_the_lock_was_made_with(indexes: I
     assert "hint: configure it again" in run.stderr
     assert (indexes.project / "pylock.toml").read_text(encoding="utf-8") == lock.lock_text
 
+    # Given again, on the command line or in the environment, corp makes the lock current.
+    for args, environ in (
+        (["--index", f"corp={indexes.corp.url}"], {}),
+        ([], {"OMNIWHEEL_INDEX": f"corp={indexes.corp.url}"}),
+    ):
+        run = run_cli(
+            ["sync", "--project", str(indexes.project), *args],
+            server_url=indexes.public.url,
+            cache=cache,
+            environ=environ,
+        )
+        assert run.exit_code == 0, run.stderr
+        assert "Resolved" not in run.stderr + run.stdout
+        assert (indexes.project / "pylock.toml").read_text(encoding="utf-8") == lock.lock_text
+        assert indexes.packages()["shared"] == ("1.0", indexes.corp.url)
+
+
+def test_sync_relocks_from_the_indexes_its_command_line_gives(indexes: Indexes) -> None:
+    """A project whose pyproject.toml changed after locking: `sync --index corp=…` relocks
+    from corp first (shared 1.0 from corp, not 9.0 from the default), and installs that."""
+    project = {"name": "demo", "version": "0.1", "requires-python": f">={PYTHON}"}
+    write_project(indexes.project, project | {"dependencies": ["app"]})
+    cache = indexes.root / "cache"
     run = run_cli(
-        ["sync", "--project", str(indexes.project)],
+        ["sync", "--project", str(indexes.project), "--index", f"corp={indexes.corp.url}"],
         server_url=indexes.public.url,
         cache=cache,
-        environ={"OMNIWHEEL_INDEX": f"corp={indexes.corp.url}"},
+        environ={},
     )
     assert run.exit_code == 0, run.stderr
-    assert indexes.packages()["shared"] == ("1.0", indexes.corp.url)
+    assert indexes.packages() == {
+        "app": ("1.0", indexes.corp.url),
+        "shared": ("1.0", indexes.corp.url),
+        "lib": ("1.0", indexes.public.url),
+    }
+    site = next((indexes.project / ".venv").glob("lib/python*/site-packages"))
+    assert (site / "shared-1.0.dist-info").is_dir()
 
 
 def test_artifacts_write_fetches_each_wheel_with_its_index_credentials(

@@ -78,32 +78,42 @@ def pin_python_options(args: argparse.Namespace) -> PinPythonOptions:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IndexOptions:
+    """The command line's index options, as given: ``--index-url``, ``--index``,
+    ``--find-links`` (the settings and environment they add to are read by
+    :func:`configured_indexes`)."""
+
+    index_url: str | None = None
+    indexes: tuple[str, ...] = ()
+    find_links: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, args: argparse.Namespace) -> IndexOptions:
+        return cls(
+            index_url=args.index_url, indexes=tuple(args.index), find_links=tuple(args.find_links)
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LockPolicy:
     freshness: Freshness = "relock"
     upgrade: bool = False
     upgrade_packages: tuple[str, ...] = ()
-    index_url: str | None = None
-    """``--index-url`` as given."""
+    index: IndexOptions = IndexOptions()
 
     @property
     def upgrading(self) -> bool:
         return self.upgrade or bool(self.upgrade_packages)
 
 
-def configured_indexes(
-    project: Project,
-    *,
-    index_url: str | None,
-    indexes: tuple[str, ...] = (),
-    find_links: tuple[str, ...] = (),
-) -> IndexList:
+def configured_indexes(project: Project, options: IndexOptions) -> IndexList:
     """The indexes to lock ``project`` from: ``--index`` items (else ``OMNIWHEEL_INDEX``),
-    ``[[tool.omniwheel.index]]``, then the default index (``index_url`` is ``--index-url``)."""
+    ``[[tool.omniwheel.index]]``, find-links sources, then the default index."""
     from omniwheel.index.discovery import discover_index
     from omniwheel.index.indexes import decide_indexes
 
     default = discover_index(
-        cli_url=index_url,
+        cli_url=options.index_url,
         tool_url=project.settings.index_url,
         environ=os.environ,
         home=Path.home(),
@@ -111,11 +121,11 @@ def configured_indexes(
     )
     return decide_indexes(
         default,
-        cli=indexes,
+        cli=options.indexes,
         settings=project.settings,
         environ=os.environ,
         home=Path.home(),
-        find_links=find_links,
+        find_links=options.find_links,
     )
 
 
@@ -123,7 +133,7 @@ def relock(
     project: Project,
     options: LockOptions,
     *,
-    index_url: str | None,
+    index: IndexOptions,
     cache_root: Path,
     output: Output,
     check: bool = False,
@@ -132,7 +142,7 @@ def relock(
     (:class:`DroppedIndexError`) to relock without an index the lock was made with."""
     from omniwheel.lock.locker import lock_project
 
-    indexes = configured_indexes(project, index_url=index_url)
+    indexes = configured_indexes(project, index)
     _refuse_dropped_indexes(project, indexes)
     with output.status("Resolving"):
         outcome = lock_project(
@@ -159,8 +169,9 @@ class DroppedIndexError(LockFileError):
             f"{LOCK_FILENAME} needs relocking, and was locked with the index {listed}, which "
             "this run does not configure; relocking without it could take its packages from "
             "another index, so nothing was relocked",
-            hint="configure it again (`OMNIWHEEL_INDEX=NAME=URL`, or [[tool.omniwheel.index]] "
-            "in pyproject.toml), or relock without it on purpose with `omniwheel lock`",
+            hint="configure it again (`--index NAME=URL`, `OMNIWHEEL_INDEX=NAME=URL`, or "
+            "[[tool.omniwheel.index]] in pyproject.toml), or relock without it on purpose with "
+            "`omniwheel lock`",
         )
         self.dropped = dropped
 
@@ -186,7 +197,7 @@ def ensure_current_lock(
     if policy.freshness == "frozen" or not (root / PYPROJECT).is_file():
         return
     stamp = _stamp_path(cache_root, root)
-    digest = _digest(root, policy.index_url)
+    digest = _digest(root, policy.index)
     if not policy.upgrading and _read(stamp) == digest:
         return
     from omniwheel.lock.inputs import LockOptions
@@ -202,7 +213,7 @@ def ensure_current_lock(
             python_mirror=python_mirror(None, os.environ),
         )
     else:
-        changes = _input_changes(project, policy.index_url)
+        changes = _input_changes(project, policy.index)
         if changes:
             _refuse_if_locked(root, policy, changes)
             if dry_run:
@@ -213,11 +224,11 @@ def ensure_current_lock(
                 return
             options = LockOptions(python_mirror=python_mirror(None, os.environ))
     if options is not None:
-        relock(project, options, index_url=policy.index_url, cache_root=cache_root, output=output)
-    _write_stamp(stamp, _digest(root, policy.index_url))
+        relock(project, options, index=policy.index, cache_root=cache_root, output=output)
+    _write_stamp(stamp, _digest(root, policy.index))
 
 
-def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
+def _input_changes(project: Project, index: IndexOptions) -> tuple[str, ...]:
     from omniwheel.lock.inputs import input_changes
     from omniwheel.lock.pylock import read_pylock
 
@@ -226,7 +237,7 @@ def _input_changes(project: Project, index_url: str | None) -> tuple[str, ...]:
         return ("no lock file yet",)
     if existing.tool is None:
         return ()  # another tool's lock: nothing recorded to compare, so use it as it is
-    return input_changes(project, existing.tool, configured_indexes(project, index_url=index_url))
+    return input_changes(project, existing.tool, configured_indexes(project, index))
 
 
 def _refuse_if_locked(root: Path, policy: LockPolicy, changes: tuple[str, ...]) -> None:
@@ -247,7 +258,7 @@ def _stamp_path(cache_root: Path, root: Path) -> Path:
     return cache_root / STAMP_DIR / key
 
 
-def _digest(root: Path, index_url: str | None) -> str:
+def _digest(root: Path, index: IndexOptions) -> str:
     digest = hashlib.sha256(f"omniwheel {__version__}\0".encode())
     for name in (PYPROJECT, LOCK_FILENAME):
         try:
@@ -255,7 +266,8 @@ def _digest(root: Path, index_url: str | None) -> str:
         except FileNotFoundError:
             data = b"\0missing"
         digest.update(hashlib.sha256(data).digest())
-    for value in (index_url, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
+    given = (index.index_url, *index.indexes, "\1", *index.find_links, "\1")
+    for value in (*given, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
         digest.update(f"{value}\0".encode())
     return digest.hexdigest()
 

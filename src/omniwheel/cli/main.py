@@ -19,7 +19,12 @@ from typing import Any
 
 from omniwheel import __version__
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.options import add_json_option, add_pin_python_options, add_upgrade_options
+from omniwheel.cli.options import (
+    add_index_options,
+    add_json_option,
+    add_pin_python_options,
+    add_upgrade_options,
+)
 from omniwheel.cli.output import Output
 from omniwheel.errors import OmniwheelError
 
@@ -104,24 +109,7 @@ def _add_lock_command(commands: Any) -> None:
     lock.add_argument(
         "--uniform", action="store_true", help="one version per package across all targets"
     )
-    lock.add_argument(
-        "--index",
-        action="append",
-        default=[],
-        metavar="NAME=URL",
-        help="an index asked before the default one, in the order given (repeatable; default: "
-        "OMNIWHEEL_INDEX, then [[tool.omniwheel.index]]); NAME selects its credentials "
-        "(OMNIWHEEL_INDEX_<NAME>_USERNAME/_PASSWORD) and [tool.omniwheel.sources] entries",
-    )
-    lock.add_argument(
-        "--find-links",
-        action="append",
-        default=[],
-        metavar="PATH_OR_URL",
-        help="a directory of wheels or an HTML page of links, asked after the named indexes and "
-        "before the default one (repeatable; default: OMNIWHEEL_FIND_LINKS, then "
-        "[tool.omniwheel] find-links)",
-    )
+    add_index_options(lock, verb="lock")
     add_pin_python_options(lock)
     lock.add_argument(
         "--check",
@@ -158,7 +146,7 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_lock(args: argparse.Namespace, output: Output) -> int:
-    from omniwheel.cli.locking import configured_indexes, pin_python_options
+    from omniwheel.cli.locking import IndexOptions, configured_indexes, pin_python_options
     from omniwheel.lock.inputs import LockOptions, current_lock
     from omniwheel.project.pyproject import find_project, load_project
     from omniwheel.project.timestamp import parse_exclude_newer
@@ -166,12 +154,7 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
     root = args.project if args.project is not None else find_project(Path.cwd())
     project = load_project(root)
-    indexes = configured_indexes(
-        project,
-        index_url=args.index_url,
-        indexes=tuple(args.index),
-        find_links=tuple(args.find_links),
-    )
+    indexes = configured_indexes(project, IndexOptions.of(args))
     for note in indexes.default.notes:
         output.note(note)
     options = LockOptions(

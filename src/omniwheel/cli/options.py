@@ -41,6 +41,30 @@ def add_upgrade_options(parser: argparse.ArgumentParser, *, relock: bool) -> Non
     )
 
 
+def add_index_options(parser: argparse.ArgumentParser, *, verb: str) -> None:
+    """``--index NAME=URL`` and ``--find-links``: indexes asked before the default one when
+    the command ``verb`` s (``lock``, or ``relock`` for the commands that relock on the way)."""
+    parser.add_argument(
+        "--index",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help=f"an index to {verb} from, asked before the default one, in the order given "
+        "(repeatable; default: OMNIWHEEL_INDEX, then [[tool.omniwheel.index]]); NAME selects "
+        "its credentials (OMNIWHEEL_INDEX_<NAME>_USERNAME/_PASSWORD) and "
+        "[tool.omniwheel.sources] entries",
+    )
+    parser.add_argument(
+        "--find-links",
+        action="append",
+        default=[],
+        metavar="PATH_OR_URL",
+        help=f"a directory of wheels or an HTML page of links to {verb} from, asked after the "
+        "named indexes and before the default one (repeatable; default: OMNIWHEEL_FIND_LINKS, "
+        "then [tool.omniwheel] find-links)",
+    )
+
+
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     """``--json``: a report for machines on stdout (:mod:`omniwheel.cli.json_report`)."""
     parser.add_argument(

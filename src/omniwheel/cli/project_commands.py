@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from omniwheel._atomic import create_exclusive, write_atomic
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.locking import PYPROJECT, relock
+from omniwheel.cli.locking import PYPROJECT, IndexOptions, relock
 from omniwheel.cli.output import Output
 from omniwheel.cli.sync_commands import add_environment_options, report, sync_environment
 from omniwheel.errors import Problem, ProjectError
@@ -167,7 +167,8 @@ def _apply(
         if args.frozen:
             return 0
         options = LockOptions()  # every extra and group is locked: nothing to choose here
-        relock(project, options, index_url=args.index_url, cache_root=cache_root(), output=output)
+        index = IndexOptions.of(args)
+        relock(project, options, index=index, cache_root=cache_root(), output=output)
         if not args.no_sync:
             outcome = sync_environment(args, output, project=root, dry_run=False, choice=choice)
             report(outcome, output, quiet_when_unchanged=False)

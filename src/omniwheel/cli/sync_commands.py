@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.locking import LockPolicy, ensure_current_lock
+from omniwheel.cli.locking import IndexOptions, LockPolicy, ensure_current_lock
 from omniwheel.cli.options import (
+    add_index_options,
     add_json_option,
     add_project_option,
     add_selection_options,
@@ -127,6 +128,7 @@ def add_environment_options(parser: argparse.ArgumentParser) -> None:
         help="the index to relock from, and whose credentials downloads from its host may use "
         "(default: OMNIWHEEL_INDEX_URL, [tool.omniwheel] index-url, pip's configuration)",
     )
+    add_index_options(parser, verb="relock")
     parser.add_argument(
         "--link-mode",
         choices=LINK_MODES,
@@ -169,7 +171,7 @@ def lock_policy(args: argparse.Namespace) -> LockPolicy:
         freshness="locked" if args.locked else "frozen" if args.frozen else "relock",
         upgrade=args.upgrade,
         upgrade_packages=tuple(args.upgrade_package),
-        index_url=args.index_url,
+        index=IndexOptions.of(args),
     )
 
 
