@@ -64,17 +64,17 @@ def test_an_offline_lock_and_sync_from_a_find_links_directory_alone(tmp_path: Pa
     assert run.exit_code == 0, run.output
     locked = packages(project)
     directory = wheels.resolve().as_uri() + "/"
-    assert {name: package["index"] for name, package in locked.items()} == {
-        "app": directory,
-        "lib": directory,
-    }
+    # A folder is no simple-API index: its packages name none (PEP 751 ``index`` is optional).
+    assert [name for name, package in locked.items() if "index" in package] == []
     [app_wheel] = locked["app"]["wheels"]
-    assert app_wheel["url"] == app.resolve().as_uri()
-    assert app_wheel["hashes"] == {"sha256": sha256(app)}
-    assert app_wheel["size"] == app.stat().st_size
+    assert app_wheel == {
+        "path": f"wheels/{app.name}",
+        "size": app.stat().st_size,
+        "hashes": {"sha256": sha256(app)},
+    }
     assert locked["lib"]["wheels"][0]["hashes"] == {"sha256": sha256(lib)}
     recorded = tomllib.loads(run.lock_text or "")["tool"]["omniwheel"]
-    assert recorded["indexes"] == [{"name": "find-links-1", "url": directory}]
+    assert recorded["indexes"] == [{"name": "find-links-1", "url": "wheels/"}]
     assert recorded["no-index"] is True
     assert (
         f"Indexes, in order: find-links-1 ([tool.omniwheel] find-links {directory}), "
@@ -148,12 +148,14 @@ def test_find_links_come_after_named_indexes_and_before_the_default(tmp_path: Pa
         asked = [request.path for request in public.requests]
         urls = (corp.url, public.url)
     locked = packages(project)
-    assert {name: (p["version"], p["index"]) for name, p in locked.items()} == {
+    assert {name: (p["version"], p.get("index")) for name, p in locked.items()} == {
         "app": ("1.0", urls[0]),
-        "shared": ("1.0", folder),
+        "shared": ("1.0", None),  # a folder is no index
         "lib": ("1.0", urls[1]),
     }
-    assert locked["shared"]["wheels"][0]["url"] == folder_shared.resolve().as_uri()
+    # Outside the project, the folder's wheels are locked by absolute path.
+    assert locked["shared"]["wheels"][0]["path"] == folder_shared.resolve().as_posix()
+    assert f"find-links-1 ([tool.omniwheel] find-links {folder})" in run.stderr
     assert "app: taken from corp; also listed on find-links-1, not used" in run.stderr
     assert "shared: taken from find-links-1; also listed on default, not used" in run.stderr
     assert not [path for path in asked if path.startswith("/files/shared")]
@@ -203,11 +205,12 @@ def test_a_missing_find_links_directory_is_an_error_naming_it(tmp_path: Path) ->
 def test_the_environment_variable_adds_a_find_links_source(tmp_path: Path) -> None:
     project = tmp_path / "project"
     wheels = tmp_path / "wheels"
-    build_wheel(wheels, "app", "1.0")
+    app = build_wheel(wheels, "app", "1.0")
     write(project, {"no-index": True})
     run = lock(project, UNREACHABLE, tmp_path / "cache", OMNIWHEEL_FIND_LINKS=str(wheels))
     assert run.exit_code == 0, run.output
-    assert packages(project)["app"]["index"] == wheels.resolve().as_uri() + "/"
+    [wheel] = packages(project)["app"]["wheels"]
+    assert wheel["path"] == app.resolve().as_posix()  # outside the project: absolute
     assert f"find-links-1 (OMNIWHEEL_FIND_LINKS {wheels.resolve().as_uri()}/)" in run.stderr
 
 
@@ -291,7 +294,8 @@ def test_the_lock_option_adds_a_find_links_source(tmp_path: Path) -> None:
         cache_dir=tmp_path / "cache",
     )
     assert run.exit_code == 0, run.output
-    assert packages(project)["app"]["index"] == wheels.resolve().as_uri() + "/"
+    recorded = tomllib.loads(run.lock_text or "")["tool"]["omniwheel"]["indexes"]
+    assert recorded == [{"name": "find-links-1", "url": wheels.resolve().as_uri() + "/"}]
     assert f"find-links-1 (--find-links {wheels.resolve().as_uri()}/)" in run.stderr
     # As with `lock --index`, a sync must configure the source again (or not relock at all).
     refused = run_cli(

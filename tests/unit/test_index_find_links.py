@@ -77,4 +77,4 @@ def test_no_index_makes_the_default_explicit(
     assert listed.no_index is expected
     assert listed.several is expected  # alone, the default needs the router only then
     assert listed.indexes[-1].explicit is expected
-    assert listed.recorded == ()
+    assert listed.recorded(Path("/srv/project")) == ()

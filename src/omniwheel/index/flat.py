@@ -5,10 +5,16 @@ of a project is the wheels whose file names name it (``packaging.utils.parse_whe
 other files are ignored, as omniwheel never builds sdists).  A project with no wheel in the
 source is "not listed" (the next index of the list is asked, as for a 404).
 
-Every file is locked with its URL and sha256: a directory's files become ``file://`` URLs and
-are hashed from their bytes; an HTML page's links keep the ``#sha256=`` the page gives, and a
-link without one is downloaded once to hash it (only links of a project the resolver asks
-about).  Nothing here is cached on disk: a directory is listed afresh on every run.
+The HTML page may be a local file (``file://``, from a path to a file): its relative links
+resolve against the file's location.  Every file is found with its URL and sha256: a local file
+(a directory's, or a local page's link to one) has a ``file://`` URL and is hashed from its
+bytes; an HTTP page's links keep the ``#sha256=`` the page gives, and a link without one is
+downloaded once to hash it (only links of a project the resolver asks about).  Nothing here is
+cached on disk: a source is read afresh on every run.
+
+A lock records local files by path, not URL, and a local source by its path relative to the
+lock (:mod:`omniwheel.project.find_links`), so that a project moved or cloned with its
+``wheels/`` folder keeps a lock that is valid, and current, where it lands.
 """
 
 from __future__ import annotations
@@ -17,13 +23,13 @@ import asyncio
 import hashlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from packaging.utils import InvalidWheelFilename, NormalizedName, parse_wheel_filename
 
 from omniwheel.errors import IndexAccessError
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.models import DistFile, ProjectPage, parse_html_page
+from omniwheel.project.find_links import local_path
 
 __all__ = ["FindLinksError", "FlatListing", "local_path"]
 
@@ -37,14 +43,6 @@ class FindLinksError(IndexAccessError):
     def __init__(self, message: str, *, source: str, hint: str) -> None:
         super().__init__(message, hint=hint)
         self.source = source
-
-
-def local_path(url: str) -> Path | None:
-    """The local path of a ``file://`` URL, else None (also for text that is no URL: the
-    HTTP client says what is wrong with it)."""
-    if url[:5].lower() != "file:":
-        return None
-    return Path(unquote(urlsplit(url).path))
 
 
 class FlatListing:
@@ -66,25 +64,39 @@ class FlatListing:
         return ProjectPage.from_files(name, tuple(hashed))
 
     async def _list(self) -> tuple[DistFile, ...]:
-        directory = local_path(self._location.url)
-        if directory is not None:
-            return _directory_files(directory, self._location.source)
-        body, final_url = await self._fetch(self._location.url)
+        local = local_path(self._location.url)
+        if local is not None and local.is_file():  # a local page of links
+            body, final_url = _read(local, self._location.source), self._location.url
+        elif local is not None:
+            return _directory_files(local, self._location.source)
+        else:
+            body, final_url = await self._fetch(self._location.url)
         page = parse_html_page(NormalizedName("find-links"), body, final_url)
         return tuple(dist for dist in page.files if _project(dist.filename) is not None)
 
     async def _hashed(self, dist: DistFile) -> DistFile:
-        if dist.sha256 is not None:
-            return dist
+        """``dist`` with its sha256 and size: a local file is always read (its bytes are what
+        sync installs, and must match a ``#sha256=`` its page gives); a remote file keeps the
+        sha256 its page gives, else is downloaded to hash it."""
         path = local_path(dist.url)
+        if path is None and dist.sha256 is not None:
+            return dist
         if path is not None:
             content = _read(path, self._location.source)
         else:
             content, _ = await self._fetch(dist.url)
+        sha256 = hashlib.sha256(content).hexdigest()
+        if dist.sha256 is not None and dist.sha256 != sha256:
+            raise FindLinksError(
+                f"{path} (linked from {self._location.source}) does not match the sha256 "
+                f"its link gives: {dist.sha256}, the file's is {sha256}",
+                source=self._location.source,
+                hint="correct the link's #sha256= fragment, or put the right file there",
+            )
         return DistFile(
             filename=dist.filename,
             url=dist.url,
-            sha256=hashlib.sha256(content).hexdigest(),
+            sha256=sha256,
             size=len(content),
             requires_python=dist.requires_python,
             yanked=dist.yanked,

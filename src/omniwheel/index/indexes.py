@@ -27,7 +27,7 @@ it: a name found on an earlier index is never taken from a later one, so a publi
 shadow a private one of the same name (dependency confusion).  An index that fails is an error,
 never a reason to ask the next one.  Each index keeps its own name for credentials
 (``OMNIWHEEL_INDEX_<NAME>_USERNAME`` …), and shares the default's TLS settings and network
-policy.  Only :attr:`IndexList.recorded` (no credentials) may reach a lock.
+policy.  Only :meth:`IndexList.recorded` (no credentials) may reach a lock.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ from omniwheel.index.discovery import (
     normalise_index_url,
     strip_credentials,
 )
-from omniwheel.project.find_links import find_links_name, find_links_url
+from omniwheel.project.find_links import find_links_name, find_links_url, recorded_source
 from omniwheel.project.indexes import DEFAULT_INDEX_NAME, IndexEntry, check_index_name
 from omniwheel.project.pyproject import Settings
 
@@ -133,11 +133,19 @@ class IndexList:
                 return index
         return None
 
-    @property
-    def recorded(self) -> tuple[IndexEntry, ...]:
-        """The indexes before the default, as a lock records them (URLs without credentials)."""
+    def recorded(self, directory: Path) -> tuple[IndexEntry, ...]:
+        """The indexes before the default, as a lock in ``directory`` records them: URLs without
+        credentials, a local find-links source inside ``directory`` as its path relative to it
+        (:func:`~omniwheel.project.find_links.recorded_source`), so the record holds wherever
+        the project is moved."""
         return tuple(
-            IndexEntry(name=index.name, url=index.location.public_url, explicit=index.explicit)
+            IndexEntry(
+                name=index.name,
+                url=recorded_source(index.location.public_url, directory)
+                if index.location.flat
+                else index.location.public_url,
+                explicit=index.explicit,
+            )
             for index in self.indexes[:-1]
         )
 

@@ -122,7 +122,7 @@ def decide_inputs(
         targets_from_cli=from_cli,
         options_from_cli=options_from_cli,
         index_url=indexes.default.public_url,
-        indexes=indexes.recorded,
+        indexes=indexes.recorded(project.root),
         sources={str(name): index for name, index in indexes.sources.items()},
         no_index=indexes.no_index,
         exclude_newer=chosen["exclude-newer"],

@@ -151,7 +151,7 @@ def lock_project(
         lock = build_lock(resolution, inputs, needs, index_of=served)
         if pins:
             lock = replace(lock, pythons=locked_pythons(lock, pins))
-        text = render_pylock(lock)
+        text = render_pylock(lock, directory=path.parent)
         shadowed = _shadowed(session, routers, served)
         stats = session.stats
     changed = existing is None or existing.text != text

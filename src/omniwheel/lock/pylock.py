@@ -122,9 +122,10 @@ class LockConsistencyError(LockFileError):
         self.reason = reason
 
 
-def render_pylock(lock: Lock) -> str:
-    """The pylock.toml text for a lock, after proving it selects the resolved wheels."""
-    text = pylock_text(lock)
+def render_pylock(lock: Lock, *, directory: Path | None = None) -> str:
+    """The pylock.toml text for a lock to be written in ``directory`` (local wheels are
+    recorded relative to it), after proving it selects the resolved wheels."""
+    text = pylock_text(lock, directory=directory)
     verify_selection(lock, tomllib.loads(text))
     return text
 

@@ -9,6 +9,11 @@ lock's own ``[tool.omniwheel]`` table, written once, still goes through ``tomlki
 (:func:`omniwheel.lock.tool_table.lock_table_toml`).  ``render_pylock`` parses the text back and
 proves it with ``packaging.pylock`` before anything is written, and the scenario snapshots pin
 its bytes.
+
+A wheel of a local find-links source (a ``file://`` URL) is written with PEP 751's ``path``
+instead of ``url``: relative to the lock's directory when it is inside it, so the lock moves with
+the project; and its package has no ``index`` (a folder is no simple-API index another machine
+could ask), which also keeps the lock free of this machine's paths.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from pathlib import Path
 
 from omniwheel.errors import LockFileError
 from omniwheel.index.discovery import strip_credentials
@@ -27,6 +33,7 @@ from omniwheel.lock.tool_table import (
     PackageToolTable,
     lock_table_toml,
 )
+from omniwheel.project.find_links import local_path, recorded_path
 from omniwheel.project.pyproject import DEFAULT_GROUP
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -42,8 +49,9 @@ _ESCAPES = {
 _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
 
 
-def pylock_text(lock: Lock) -> str:
-    """The whole ``pylock.toml`` of ``lock``."""
+def pylock_text(lock: Lock, *, directory: Path | None = None) -> str:
+    """The whole ``pylock.toml`` of ``lock``, to be written in ``directory`` (local wheels are
+    recorded relative to it; None: with absolute paths)."""
     import tomlkit  # the one table still written through it
 
     head = [
@@ -63,7 +71,7 @@ def pylock_text(lock: Lock) -> str:
         versions_by_name.setdefault(package.name, set()).add(str(package.version))
     parts = ["".join(head)]
     for package in lock.packages:
-        parts.extend(_package(package, lock.inputs.index_url, versions_by_name))
+        parts.extend(_package(package, lock.inputs.index_url, versions_by_name, directory))
     tool = tomlkit.document()
     tool["tool"] = {TOOL: lock_table_toml(LockToolTable.of(lock))}
     parts.append(tomlkit.dumps(tool))
@@ -71,7 +79,10 @@ def pylock_text(lock: Lock) -> str:
 
 
 def _package(
-    package: LockedPackage, index_url: str, versions_by_name: Mapping[str, set[str]]
+    package: LockedPackage,
+    index_url: str,
+    versions_by_name: Mapping[str, set[str]],
+    directory: Path | None,
 ) -> Iterator[str]:
     """``[[packages]]`` and its sub-tables, one string each (joined by blank lines)."""
     lines = ["[[packages]]\n", _pair("name", _string(package.name))]
@@ -89,14 +100,16 @@ def _package(
                 fields.append(("version", _string(next(iter(versions)))))
             entries.append(_inline(fields))
         lines.append(_pair("dependencies", f"[{', '.join(entries)}]"))
-    lines.append(_pair("index", _string(package.index or index_url)))
+    index = package.index or index_url
+    if local_path(index) is None:
+        lines.append(_pair("index", _string(index)))
     yield "".join(lines)
     for locked in package.wheels:
-        yield _wheel(locked.file)
+        yield _wheel(locked.file, directory)
     yield from _package_tool(PackageToolTable.of(package))
 
 
-def _wheel(dist: DistFile) -> str:
+def _wheel(dist: DistFile, directory: Path | None) -> str:
     """One ``[[packages.wheels]]`` entry: where the file is, when it was uploaded, its hash."""
     if dist.sha256 is None:
         raise LockFileError(
@@ -105,13 +118,23 @@ def _wheel(dist: DistFile) -> str:
         )
     # Some indexes list files under URLs that carry the caller's credentials; a lock is
     # shared, so it keeps only the address (sync sends the index's credentials again).
-    lines = ["[[packages.wheels]]\n", _pair("url", _string(strip_credentials(dist.url)))]
+    lines = ["[[packages.wheels]]\n", _location(dist, directory)]
     if dist.upload_time is not None:
         lines.append(_pair("upload-time", _datetime(dist.upload_time)))
     if dist.size is not None:
         lines.append(_pair("size", str(dist.size)))
     lines.append(_pair("hashes", _inline([("sha256", _string(dist.sha256))])))
     return "".join(lines)
+
+
+def _location(dist: DistFile, directory: Path | None) -> str:
+    """``path = …`` for a local file (relative to ``directory`` when inside it), else
+    ``url = …``."""
+    path = local_path(dist.url)
+    if path is None:
+        return _pair("url", _string(strip_credentials(dist.url)))
+    recorded = path.as_posix() if directory is None else recorded_path(path, directory)
+    return _pair("path", _string(recorded))
 
 
 def _package_tool(table: PackageToolTable) -> Iterator[str]:
