@@ -105,6 +105,24 @@ def test_the_summary_names_a_project_that_a_later_index_lists_too(indexes: Index
     assert "app: taken from" not in run.stderr  # the default does not list app
 
 
+def test_a_relock_that_resolves_nothing_still_names_the_shadowed_project(
+    indexes: Indexes,
+) -> None:
+    """The second lock stops early (nothing changed) and asks no index, yet its summary says
+    what the resolution found: shared is listed on the default index too."""
+    indexes.write(index=[{"name": "corp", "url": indexes.corp.url}])
+    assert indexes.lock().exit_code == 0
+    indexes.corp.clear_requests()
+    indexes.public.clear_requests()
+    run = indexes.lock()
+    assert run.exit_code == 0, run.output
+    assert "pylock.toml is up to date" in run.stdout + run.stderr
+    assert "As when it was resolved (the indexes were not asked again):" in run.stderr
+    assert "shared: taken from corp; also listed on default, not used" in run.stderr
+    assert indexes.corp.requests == []
+    assert indexes.public.requests == []
+
+
 def test_the_later_index_is_not_asked_for_a_project_found_earlier_while_resolving(
     indexes: Indexes,
 ) -> None:

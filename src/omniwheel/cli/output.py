@@ -10,19 +10,21 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from omniwheel.errors import OmniwheelError
 
 if TYPE_CHECKING:
+    from packaging.utils import NormalizedName
     from rich.console import Console
 
     from omniwheel.index.client import IndexStats
     from omniwheel.index.indexes import IndexList
     from omniwheel.lock.inputs import KeptLock
     from omniwheel.lock.locker import LockOutcome
+    from omniwheel.lock.shadowing import Shadowing
 
 
 def _stderr_console() -> Console:
@@ -135,7 +137,7 @@ class Output:
                 self.plain(f"  {divergence.describe(lock.targets)}")
         if indexes.several:
             self.plain(f"Indexes, in order: {indexes.describe()}; {describe_stats(outcome.stats)}")
-            self._shadowed(outcome)
+            self._shadowed(outcome.shadowed)
         else:
             self.plain(f"Index ({indexes.default.source}): {describe_stats(outcome.stats)}")
         if check:
@@ -147,9 +149,9 @@ class Output:
         else:
             self.plain(f"{outcome.path.name} unchanged")
 
-    def _shadowed(self, outcome: LockOutcome) -> None:
+    def _shadowed(self, shadowed: Mapping[NormalizedName, Shadowing]) -> None:
         """Locked names that later indexes list too: each was taken from the first."""
-        for name, shadowing in outcome.shadowed.items():
+        for name, shadowing in shadowed.items():
             self.plain(
                 f"  {name}: taken from {shadowing.taken_from}; also listed on "
                 f"{', '.join(shadowing.also_on)}, not used (an earlier index wins)"
@@ -165,6 +167,9 @@ class Output:
             "asked: --refresh or --upgrade resolves again)"
         )
         self.plain(f"Targets: {describe_targets(kept.targets)}")
+        if kept.shadowed:
+            self.plain("As when it was resolved (the indexes were not asked again):")
+            self._shadowed(kept.shadowed)
 
     def lock_warnings(self, outcome: LockOutcome) -> None:
         """What the lock left out: skipped targets, files without an upload time."""

@@ -12,17 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
 
 from omniwheel.errors import ProjectError
 from omniwheel.index.indexes import IndexList
 from omniwheel.lock import LOCK_FILENAME
 from omniwheel.lock.resolved_stamp import recall
+from omniwheel.lock.shadowing import Shadowing
 from omniwheel.lock.tool_table import (
     LockInputs,
     LockToolTable,
@@ -69,6 +71,8 @@ class KeptLock:
     targets: tuple[Target, ...]
     """The targets the lock has packages for."""
     seconds: float
+    shadowed: Mapping[NormalizedName, Shadowing] = field(default_factory=dict)
+    """Locked packages later indexes listed too when the lock was resolved."""
 
 
 def current_lock(
@@ -99,6 +103,7 @@ def current_lock(
         packages=stamp.packages,
         targets=stamp.table.locked_targets,
         seconds=time.monotonic() - started,
+        shadowed=stamp.shadowed,
     )
 
 

@@ -28,6 +28,7 @@ from omniwheel.lock import LOCK_FILENAME
 from omniwheel.lock.inputs import LockOptions, changed_inputs, decide_inputs
 from omniwheel.lock.pylock import ExistingLock, read_pylock, render_pylock
 from omniwheel.lock.resolved_stamp import remember
+from omniwheel.lock.shadowing import Shadowing
 from omniwheel.lock.tool_table import (
     LockedPython,
     LockInputs,
@@ -77,16 +78,6 @@ class LockOutcome:
     changes: tuple[str, ...] = field(default=())
     shadowed: Mapping[NormalizedName, Shadowing] = field(default_factory=dict)
     """Locked packages that later indexes list too (none with one index)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Shadowing:
-    """A locked package taken from one index while later indexes list the same name."""
-
-    taken_from: str
-    """The name of the index it was taken from."""
-    also_on: tuple[str, ...]
-    """The names of the later indexes (explicit ones left out) that list it too, in order."""
 
 
 class StaleLockError(LockFileError):
@@ -161,7 +152,7 @@ def lock_project(
     if changed and not check:
         write_atomic(path, text.encode(), durable=True)
     packages = len({package.name for package in lock.packages})
-    remember(cache_root, text, table=LockToolTable.of(lock), packages=packages)
+    remember(cache_root, text, table=LockToolTable.of(lock), packages=packages, shadowed=shadowed)
     return LockOutcome(
         lock=lock,
         text=text,

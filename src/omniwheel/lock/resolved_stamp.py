@@ -4,12 +4,13 @@ A relock whose inputs (project requirements, targets, options, index, release) a
 existing lock recorded would keep every locked version, so resolving again only spends time —
 provided the lock's text is what this omniwheel version produced from those inputs.  After a
 resolution that wrote, confirmed or ``--check``-ed a lock, :func:`remember` keeps a stamp named by
-the sha256 of the lock's bytes, holding the omniwheel version, the number of packages and the
-text of the lock's own ``[tool.omniwheel]`` table (the end of the file, as omniwheel writes it);
-:func:`recall` gives that table back for the same bytes, so the early stop reads neither the
-whole lock nor PEP 751's validation.  A hand-edited lock, a lock from another machine or from
-another omniwheel version has no stamp and is resolved again.  Stamps are small files in
-:data:`RESOLVED_DIR`; a cache that cannot keep them only makes relocks slower.
+the sha256 of the lock's bytes, holding the omniwheel version, the number of packages, the
+locked packages later indexes list too (for the summary, which cannot ask them without
+resolving) and the text of the lock's own ``[tool.omniwheel]`` table (the end of the file, as
+omniwheel writes it); :func:`recall` gives them back for the same bytes, so the early stop
+reads neither the whole lock nor PEP 751's validation.  A hand-edited lock, a lock from another
+machine or from another omniwheel version has no stamp and is resolved again.  Stamps are small
+files in :data:`RESOLVED_DIR`; a cache that cannot keep them only makes relocks slower.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ import contextlib
 import hashlib
 import json
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from packaging.utils import NormalizedName
 
 from omniwheel import __version__
 from omniwheel.errors import LockFileError
+from omniwheel.lock.shadowing import Shadowing
 from omniwheel.lock.tool_table import LockToolTable, read_lock_table
 
-RESOLVED_DIR = "resolved-locks-v2"
+RESOLVED_DIR = "resolved-locks-v3"
 TABLE_HEADER = "[tool.omniwheel]\n"
 
 
@@ -36,6 +41,8 @@ class Stamp:
     table: LockToolTable
     packages: int
     """Distinct package names in the lock."""
+    shadowed: Mapping[NormalizedName, Shadowing] = field(default_factory=dict)
+    """Locked packages that later indexes listed too, when the lock was resolved."""
 
 
 def _path(cache_root: Path, data: bytes) -> Path:
@@ -56,7 +63,14 @@ def own_table_text(text: str) -> str | None:
     return table
 
 
-def remember(cache_root: Path, text: str, *, table: LockToolTable, packages: int) -> None:
+def remember(
+    cache_root: Path,
+    text: str,
+    *,
+    table: LockToolTable,
+    packages: int,
+    shadowed: Mapping[NormalizedName, Shadowing],
+) -> None:
     """Record that this omniwheel version resolved its inputs into exactly ``text``, whose own
     table is ``table``.  Nothing is recorded when the table's text cannot be told apart (then
     the next relock resolves)."""
@@ -65,7 +79,12 @@ def remember(cache_root: Path, text: str, *, table: LockToolTable, packages: int
         return
     from omniwheel._atomic import write_atomic
 
-    stamp = {"omniwheel": __version__, "packages": packages, "table": own}
+    stamp = {
+        "omniwheel": __version__,
+        "packages": packages,
+        "table": own,
+        "shadowed": {name: [s.taken_from, list(s.also_on)] for name, s in shadowed.items()},
+    }
     path = _path(cache_root, text.encode("utf-8"))
     with contextlib.suppress(OSError):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -82,10 +101,29 @@ def recall(cache_root: Path, data: bytes) -> Stamp | None:
     if not isinstance(stamp, dict) or stamp.get("omniwheel") != __version__:
         return None
     own, packages = stamp.get("table"), stamp.get("packages")
-    if not isinstance(own, str) or not isinstance(packages, int):
+    shadowed = _shadowed(stamp.get("shadowed"))
+    if not isinstance(own, str) or not isinstance(packages, int) or shadowed is None:
         return None
     table = _read_table(own)
-    return None if table is None else Stamp(table=table, packages=packages)
+    if table is None:
+        return None
+    return Stamp(table=table, packages=packages, shadowed=shadowed)
+
+
+def _shadowed(value: object) -> dict[NormalizedName, Shadowing] | None:
+    """The stamp's ``shadowed`` entries, None when they are not what :func:`remember` writes."""
+    if not isinstance(value, dict):
+        return None
+    found: dict[NormalizedName, Shadowing] = {}
+    for name, entry in value.items():
+        match entry:
+            case [str(taken_from), [*also_on]] if all(isinstance(i, str) for i in also_on):
+                found[NormalizedName(name)] = Shadowing(
+                    taken_from=taken_from, also_on=tuple(str(i) for i in also_on)
+                )
+            case _:
+                return None
+    return found
 
 
 def _read_table(own: str) -> LockToolTable | None:
