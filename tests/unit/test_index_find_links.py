@@ -8,7 +8,7 @@ import pytest
 
 from omniwheel.index.discovery import IndexLocation
 from omniwheel.index.indexes import decide_indexes
-from omniwheel.project.find_links import find_links_url
+from omniwheel.project.find_links import find_links_url, recorded_path, recorded_source
 from omniwheel.project.indexes import IndexEntry
 from omniwheel.project.pyproject import Settings
 
@@ -28,6 +28,52 @@ CORP = IndexEntry(name="corp", url="https://corp.example/simple/")
 )
 def test_find_links_url(text: str, expected: str) -> None:
     assert find_links_url(text, Path("/srv/project")) == expected
+
+
+def test_a_path_to_an_existing_file_is_a_page_of_links(tmp_path: Path) -> None:
+    (tmp_path / "links.html").write_text("", encoding="utf-8")
+    assert find_links_url("links.html", tmp_path) == (tmp_path / "links.html").resolve().as_uri()
+    assert find_links_url("./missing.html", tmp_path).endswith("/missing.html/")  # a directory
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/srv/project/wheels/a-1-py3-none-any.whl", "wheels/a-1-py3-none-any.whl"),
+        ("/srv/project/a-1-py3-none-any.whl", "a-1-py3-none-any.whl"),
+        ("/srv/shared/a-1-py3-none-any.whl", "/srv/shared/a-1-py3-none-any.whl"),
+        ("/srv/project-2/a-1-py3-none-any.whl", "/srv/project-2/a-1-py3-none-any.whl"),
+    ],
+)
+def test_recorded_path(path: str, expected: str) -> None:
+    assert recorded_path(Path(path), Path("/srv/project")) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("file:///srv/project/wheels/", "wheels/"),
+        ("file:///srv/project/", "./"),
+        ("file:///srv/project/pages/links.html", "pages/links.html"),
+        ("file:///srv/project/my%20wheels/", "my wheels/"),
+        ("file:///srv/shared/", "file:///srv/shared/"),
+        ("https://host/links.html", "https://host/links.html"),
+    ],
+)
+def test_recorded_source(url: str, expected: str) -> None:
+    assert recorded_source(url, Path("/srv/project")) == expected
+
+
+def test_the_list_records_a_folder_inside_the_directory_relative_to_it() -> None:
+    settings = Settings(
+        indexes=(CORP,), find_links=("file:///srv/project/wheels/", "file:///opt/w/")
+    )
+    listed = decide_indexes(DEFAULT, cli=(), settings=settings, environ={})
+    assert listed.recorded(Path("/srv/project")) == (
+        CORP,
+        IndexEntry(name="find-links-1", url="wheels/"),
+        IndexEntry(name="find-links-2", url="file:///opt/w/"),
+    )
 
 
 def test_find_links_sit_after_named_indexes_and_before_the_default(tmp_path: Path) -> None:

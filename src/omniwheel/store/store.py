@@ -72,10 +72,13 @@ class HashMismatchError(StoreError):
     """The bytes fetched for a wheel are not the ones the lock names."""
 
     def __init__(self, wheel: WheelSource, expected: str, actual: str) -> None:
+        where = "the file" if wheel.path is not None else "the file from"
         super().__init__(
-            f"{wheel.describe()}: the lock says sha256 {expected}, but the file from "
+            f"{wheel.describe()}: the lock says sha256 {expected}, but {where} "
             f"{wheel.origin} has sha256 {actual}",
-            hint="the file changed on the index since the lock was made, or the download was "
+            hint=_LOCAL_FILE_HINT
+            if wheel.path is not None
+            else "the file changed on the index since the lock was made, or the download was "
             "tampered with; nothing was installed from it.  If the change is expected, run "
             "`omniwheel lock` again",
         )
@@ -93,6 +96,11 @@ class TransientFetchError(StoreError):
 
 
 _RETRY_HINT = "this may be a passing network or server problem: run the command again"
+_LOCAL_FILE_HINT = (
+    "the file changed since the lock was made (a find-links folder's wheel rebuilt or replaced); "
+    "nothing was installed from it.  Put the locked file back, or run `omniwheel lock` to lock "
+    "the one there now"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -356,6 +364,12 @@ def _stream_into(wheel: WheelSource, fetcher: Fetcher, out: IO[bytes]) -> str:
     size = 0
     for chunk in fetcher.chunks(wheel):
         size += len(chunk)
+        if wheel.size is not None and size > wheel.size and wheel.path is not None:
+            raise StoreError(
+                f"{wheel.describe()}: {wheel.path} has more than the {wheel.size} bytes the "
+                "lock gives",
+                hint=_LOCAL_FILE_HINT,
+            )
         if wheel.size is not None and size > wheel.size:
             raise StoreError(
                 f"{wheel.describe()}: {wheel.origin} sent more than the {wheel.size} bytes "
@@ -365,6 +379,11 @@ def _stream_into(wheel: WheelSource, fetcher: Fetcher, out: IO[bytes]) -> str:
             )
         digest.update(chunk)
         out.write(chunk)
+    if wheel.size is not None and size != wheel.size and wheel.path is not None:
+        raise StoreError(
+            f"{wheel.describe()}: {wheel.path} has {size} bytes, the lock gives {wheel.size}",
+            hint=_LOCAL_FILE_HINT,
+        )
     if wheel.size is not None and size != wheel.size:
         raise TransientFetchError(
             f"{wheel.describe()}: {wheel.origin} sent {size} bytes, the lock gives {wheel.size}"
