@@ -59,9 +59,9 @@ def add_index_options(parser: argparse.ArgumentParser, *, verb: str) -> None:
         action="append",
         default=[],
         metavar="PATH_OR_URL",
-        help=f"a directory of wheels or an HTML page of links to {verb} from, asked after the "
-        "named indexes and before the default one (repeatable; default: OMNIWHEEL_FIND_LINKS, "
-        "then [tool.omniwheel] find-links)",
+        help=f"a directory of wheels, or an HTML page of links (a file or a URL), to {verb} "
+        "from, asked after the named indexes and before the default one (repeatable; default: "
+        "OMNIWHEEL_FIND_LINKS, then [tool.omniwheel] find-links)",
     )
 
 

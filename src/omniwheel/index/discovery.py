@@ -100,7 +100,8 @@ class IndexLocation:
     """Timeouts and retries (``OMNIWHEEL_HTTP_TIMEOUT``) for the index and its files."""
     flat: bool = False
     """A find-links source (:mod:`omniwheel.index.flat`): a directory (``file://``) or one HTML
-    page listing wheels of any project, not a simple API with a page per project."""
+    page (``file://`` or ``http(s)``) listing wheels of any project, not a simple API with a
+    page per project."""
 
     @property
     def public_url(self) -> str:

@@ -128,8 +128,10 @@ class Settings:
     )
     """``[tool.omniwheel.sources]``: package (normalized) → the name of the index it comes from."""
     find_links: tuple[str, ...] = ()
-    """``find-links``: directories (as ``file://`` URLs, resolved against the project) and
-    HTML pages of links to wheels, asked after the configured indexes, before the default."""
+    """``find-links``: directories and HTML pages of links to wheels (a local page, or an
+    ``http(s)`` one), paths resolved against the project into ``file://`` URLs
+    (:func:`~omniwheel.project.find_links.find_links_url`), asked after the configured indexes,
+    before the default."""
     no_index: bool = False
     """``no-index``: the default index serves only packages pinned to it (``default``)."""
 
