@@ -6,8 +6,8 @@ JSON or PEP 503 HTML by content negotiation, PEP 658/714 metadata files, PEP 592
 yanking, PEP 700 ``versions``/``size``/``upload-time``, 301 redirects to normalised
 project names, byte ranges and HTTP/1.1 keep-alive.  Tests register files with
 :meth:`IndexServer.add_file` and script failures (status codes, delays, truncated
-bodies, garbage, ranges switched off, basic auth).  Fault globs match the request path
-(without query) with :func:`fnmatch.fnmatchcase`, e.g. ``"/files/*.whl"``.
+bodies, garbage, ranges switched off, basic auth, file URLs that carry a token).  Fault globs
+match the request path (without query) with :func:`fnmatch.fnmatchcase`, e.g. ``"/files/*.whl"``.
 
 Files are held in memory; ``upload_time=None`` means the fixed default, ``"omit"``
 drops the key.  Files that are not wheels (or wheels without a readable METADATA)
@@ -36,7 +36,7 @@ from io import BytesIO
 from pathlib import Path
 from types import TracebackType
 from typing import Literal, NamedTuple, Self, cast
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from packaging.metadata import parse_email
 from packaging.utils import (
@@ -118,6 +118,7 @@ class _Faults:
     garbage: list[tuple[str, bytes, str]] = field(default_factory=list)
     ranges: bool = True
     authorization: str | None = None
+    file_query: tuple[tuple[str, str], ...] = ()
 
 
 class _Plan(NamedTuple):
@@ -261,6 +262,13 @@ class IndexServer:
         with self._lock:
             self._faults.authorization = f"Basic {token}"
 
+    def sign_file_urls(self, **params: str) -> None:
+        """List every file URL with these query parameters (``token="s3cret"`` gives
+        ``…/x.whl?token=s3cret``), and answer 403 to a file (or metadata file) request that
+        does not carry them all; no parameters switches this off."""
+        with self._lock:
+            self._faults.file_query = tuple(params.items())
+
     def serve_garbage(self, path_glob: str, body: bytes, content_type: str) -> None:
         """Answer matching requests with 200 and ``body`` instead of the real content."""
         with self._lock:
@@ -308,13 +316,17 @@ class IndexServer:
                 return _Response(status=200, body=body, headers={"Content-Type": content_type})
         return None
 
-    def _route(self, path: str, headers: Mapping[str, str]) -> _Response:
+    def _route(self, path: str, headers: Mapping[str, str], query: str = "") -> _Response:
         if path == "/simple/":
             names = sorted({hosted.project for hosted in self._snapshot()})
             return _page(_projects_page(names, _wants(headers)), headers, self._page_max_age)
         if path.startswith("/simple/"):
             return self._project(unquote(path.removeprefix("/simple/")), headers)
         if path.startswith("/files/"):
+            with self._lock:
+                wanted = self._faults.file_query
+            if not set(wanted) <= set(parse_qsl(query, keep_blank_values=True)):
+                return _plain(403, "this file URL lacks its token")
             return self._file(unquote(path.removeprefix("/files/")), headers)
         return _plain(404, "not found")
 
@@ -325,7 +337,10 @@ class IndexServer:
         files = [hosted for hosted in self._snapshot() if hosted.project == canonical]
         if not files:
             return _plain(404, f"no project named {canonical}")
-        entries = [(hosted, self.file_url(hosted.filename)) for hosted in files]
+        with self._lock:
+            query = urlencode(self._faults.file_query)
+        suffix = f"?{query}" if query else ""
+        entries = [(hosted, self.file_url(hosted.filename) + suffix) for hosted in files]
         render = _project_json if _wants(headers) == "json" else _project_html
         return _page(render(canonical, entries), headers, self._page_max_age)
 
@@ -559,13 +574,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self, *, head: bool) -> None:
         owner = cast(_HTTPServer, self.server).owner
         headers = {name.lower(): value for name, value in self.headers.items()}
-        path = urlsplit(self.path).path
+        target = urlsplit(self.path)
+        path = target.path
         plan = owner._plan(
             RecordedRequest(method=self.command, path=self.path, headers=headers), path
         )
         if plan.delay:
             time.sleep(plan.delay)
-        response = plan.response or owner._route(path, headers)
+        response = plan.response or owner._route(path, headers, target.query)
         self._send(response, head=head, truncate=plan.truncate)
 
     def _send(self, response: _Response, *, head: bool, truncate: int | None) -> None:

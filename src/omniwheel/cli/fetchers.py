@@ -66,13 +66,18 @@ def sync_fetcher(project: Path, *, cli_url: str | None) -> ClosingFetcher:
     default = default_index(cli_url, settings)
     locked = locked_indexes(project / LOCK_FILENAME)
     urls = set(locked.by_package.values())
+    # Each fetcher looks a wheel its URL does not serve up again on the package's index.
+    refind = locked.by_package
     if default is None or urls <= {default.public_url}:
-        return WheelFetcher(index=default)
+        return WheelFetcher(index=default, locked_indexes=refind)
     locations = _locations(default, settings, urls - {default.public_url}, locked.names)
     return PerIndexFetcher(
-        by_index={url: WheelFetcher(index=location) for url, location in locations.items()},
+        by_index={
+            url: WheelFetcher(index=location, locked_indexes=refind)
+            for url, location in locations.items()
+        },
         package_index=locked.by_package,
-        default=WheelFetcher(index=default),
+        default=WheelFetcher(index=default, locked_indexes=refind),
     )
 
 

@@ -10,7 +10,11 @@ Credentials come from :class:`~omniwheel.index.credentials.IndexCredentials` (th
 environment, the netrc file, a keyring on a 401) and go only to the origin they belong to, also
 across redirects: httpx drops ``Authorization`` when a redirect leaves the origin, except for a
 plain upgrade of the same host from ``http`` (port 80) to ``https`` (port 443).  File URLs
-that carry userinfo are read without it: pages, the cache and the lock never hold it.
+that carry userinfo, or a secret in their query string (``?token=…``, a signed URL:
+:mod:`omniwheel.index.url_secrets`), are stored without it: pages, the cache and the lock never
+hold it, and messages never show it.  This run fetches such a file by the URL as the index gave
+it (held in memory only); a later run whose page comes from the cache, refused a file by its
+public URL, reads the page again to get it.
 """
 
 from __future__ import annotations
@@ -62,6 +66,7 @@ from omniwheel.index.remote_zip import (
     member_range,
 )
 from omniwheel.index.tls import tls_verification, untrusted_certificate
+from omniwheel.index.url_secrets import GivenUrls, redact, secret_values
 
 if TYPE_CHECKING:
     import httpx
@@ -70,6 +75,9 @@ ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
 TRANSIENT_STATUSES = RETRY_STATUSES
 PROBE_FAILURES_BEFORE_GIVING_UP = 3
+REFIND_STATUSES = frozenset({401, 403, 404, 410})
+"""What a file URL read from a cached page may answer when the index gave it with a token (which
+the cache does not keep): the page is then read again, for the URL as the index gives it now."""
 _JSON_TYPES = frozenset({JSON_CONTENT_TYPE, "application/json"})
 _HTML_TYPES = frozenset({"text/html", "application/vnd.pypi.simple.v1+html"})
 _MAX_AGE = re.compile(r"max-age=(\d+)")
@@ -121,6 +129,7 @@ class IndexClient:
         self.stats = IndexStats()
         self._base = _base_url(location.url)
         self._credentials = IndexCredentials(location.url, location.credentials)
+        self._given = GivenUrls(self._credentials.secrets)
         self._network = location.network if network is None else network
         self._cache = cache
         self._exclude_newer = exclude_newer
@@ -129,6 +138,7 @@ class IndexClient:
         self._limit = asyncio.Semaphore(max_concurrency)
         self._pages: dict[str, asyncio.Future[ProjectPage | None]] = {}
         self._metadata: dict[str, asyncio.Future[CoreMetadata]] = {}
+        self._pages_again: dict[str, asyncio.Future[ProjectPage | None]] = {}
         # Whether ``<wheel-url>.metadata`` answers although pages do not advertise it: decided by
         # the first probes (some old wheels lack the file even on indexes that serve it).
         self._probe_successes = 0
@@ -204,6 +214,12 @@ class IndexClient:
             if freshness == "fresh":
                 self.stats.pages_fresh += 1
                 return cached.page
+        return await self._download_page(name, cached)
+
+    async def _download_page(
+        self, name: NormalizedName, cached: CachedPage | None
+    ) -> ProjectPage | None:
+        """The page from the index (revalidating ``cached`` when given), stored in the cache."""
         url = urljoin(self._base, f"{name}/")
         headers = {"Accept": f"{JSON_CONTENT_TYPE}, text/html;q=0.1"}
         if cached is not None and cached.etag:
@@ -220,11 +236,11 @@ class IndexClient:
         self.stats.pages_fetched += 1
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
         final_url = str(response.url)
-        learn = self._credentials.learn
+        public = self._public_url
         if content_type in _JSON_TYPES:
-            page = parse_json_page(name, response.content, final_url, strip_userinfo=learn)
+            page = parse_json_page(name, response.content, final_url, public_url=public)
         elif content_type in _HTML_TYPES:
-            page = parse_html_page(name, response.content, final_url, strip_userinfo=learn)
+            page = parse_html_page(name, response.content, final_url, public_url=public)
         else:  # as pip does: reading it as HTML would find no files and blame the project
             raise PageFormatError(
                 f"the index page for `{name}` at {final_url} is {content_type or 'untyped'}, "
@@ -241,6 +257,10 @@ class IndexClient:
         self._cache.store_page(stored)
         return page
 
+    def _public_url(self, url: str) -> str:
+        """A file URL without its userinfo and query secrets, both kept in memory for fetching."""
+        return self._given.public(self._credentials.learn(url))
+
     # -- metadata ----------------------------------------------------------------------------
 
     async def _fetch_metadata(self, wheel: Wheel) -> CoreMetadata:
@@ -250,7 +270,7 @@ class IndexClient:
         if cached is not None and digest:
             self.stats.metadata_cached += 1
             fields = self._cache.load_metadata_fields(digest, cached)
-        data = cached if cached is not None else await self._metadata_bytes(wheel.file)
+        data = cached if cached is not None else await self._fetched_metadata(wheel)
         source = wheel.file.filename
         parsed = fields if fields is not None else metadata_fields(data, source=source)
         metadata = core_metadata(parsed, source=source)
@@ -266,6 +286,35 @@ class IndexClient:
         if fields is None and digest:
             self._cache.store_metadata_fields(digest, data, parsed)
         return metadata
+
+    async def _fetched_metadata(self, wheel: Wheel) -> bytes:
+        """The wheel's METADATA from the index.  A file refused by the public URL of a page this
+        run did not read (it came from the cache) may need the token the index puts in its
+        URLs: the page is then read again, and the file fetched by the URL it gives now."""
+        try:
+            return await self._metadata_bytes(wheel.file)
+        except FileStatusError as error:
+            if error.status not in REFIND_STATUSES or self._given.knows(wheel.file.url):
+                raise
+            if not await self._given_again(wheel):
+                raise
+        return await self._metadata_bytes(wheel.file)
+
+    async def _given_again(self, wheel: Wheel) -> bool:
+        """Read the wheel's page again (once per run); whether it lists the same file (same
+        public URL and sha256) with a secret that the URL to fetch it by now holds."""
+        page = await _memoised(
+            self._pages_again, wheel.name, lambda: self._download_page(wheel.name, None)
+        )
+        dist = wheel.file
+        listed = page.wheels_by_version.get(wheel.version, ()) if page is not None else ()
+        same = any(
+            w.file.url == dist.url
+            and w.file.sha256 == dist.sha256
+            and w.file.filename == dist.filename
+            for w in listed
+        )
+        return same and self._given.knows(dist.url)
 
     async def _metadata_bytes(self, dist: DistFile) -> bytes:
         path = local_path(dist.url)
@@ -293,7 +342,8 @@ class IndexClient:
         return self._probe_successes > 0 or self._probe_failures < PROBE_FAILURES_BEFORE_GIVING_UP
 
     async def _metadata_file(self, dist: DistFile) -> bytes | None:
-        response = await self._get(dist.url + ".metadata", accept=(200, 404, 403))
+        url = _metadata_url(self._given.given(dist.url))
+        response = await self._get(url, accept=(200, 404, 403))
         if response.status_code != 200:
             return None
         data = response.content
@@ -307,8 +357,9 @@ class IndexClient:
 
     async def _range_metadata(self, dist: DistFile) -> bytes | None:
         """METADATA from byte ranges; None when the server does not do ranges."""
+        url = self._given.given(dist.url)
         tail = await self._get(
-            dist.url, headers={"Range": f"bytes=-{TAIL_SIZE}"}, accept=(200, 206, 416)
+            url, headers={"Range": f"bytes=-{TAIL_SIZE}"}, accept=(200, 206, 416)
         )
         if tail.status_code == 200:  # the server ignored Range and sent the whole wheel
             self.stats.metadata_download += 1
@@ -325,14 +376,12 @@ class IndexClient:
                     begin, end = member_range(info)
                     end = min(end, size)
                     if not sparse.has(begin, end):
-                        sparse.add(begin, await self._get_range(dist.url, begin, end))
+                        sparse.add(begin, await self._get_range(url, begin, end))
                     data = archive.read(info)
                     self.stats.metadata_range += 1
                     return data
             except MissingRange as missing:
-                sparse.add(
-                    missing.start, await self._get_range(dist.url, missing.start, missing.end)
-                )
+                sparse.add(missing.start, await self._get_range(url, missing.start, missing.end))
         return None
 
     async def _get_range(self, url: str, start: int, end: int) -> bytes:
@@ -342,7 +391,7 @@ class IndexClient:
         return response.content
 
     async def _download_metadata(self, dist: DistFile) -> bytes:
-        response = await self._get(dist.url, accept=(200,))
+        response = await self._get(self._given.given(dist.url), accept=(200,))
         return _wheel_metadata(dist, response.content)
 
     async def _fetch_body(self, url: str) -> tuple[bytes, str]:
@@ -379,7 +428,7 @@ class IndexClient:
             await asyncio.sleep(outcome.pause)
         # File URLs come from the index's pages and may carry credentials too.
         raise IndexAccessError(
-            f"could not fetch {strip_credentials(url)} after {attempt} attempts ({reason}); "
+            f"could not fetch {self._shown(url)} after {attempt} attempts ({reason}); "
             f"gave up {time.monotonic() - first:.1f} s after the first",
             hint=f"check that the index is reachable (it came from {self.location.source})",
         )
@@ -396,10 +445,11 @@ class IndexClient:
             response = await self._http().get(url, headers=headers, auth=self._auth_for(url))
         except httpx.RequestError as exc:
             self._raise_unless_retryable(exc, url)
-            return _Retry(_failure_reason(exc), backoff)
+            return _Retry(self._failure_reason(exc, url), backoff)
         except httpx.InvalidURL as exc:
             raise IndexAccessError(
-                f"{strip_credentials(url)} is not a URL that can be fetched ({exc})",
+                f"{self._shown(url)} is not a URL that can be fetched "
+                f"({self._redacted(str(exc), url)})",
                 hint="the index lists a malformed URL; report it to the index's operators",
             ) from exc
         status = response.status_code
@@ -415,8 +465,8 @@ class IndexClient:
         """Return for trouble on the way that another try may mend; raise for the rest."""
         import httpx  # loaded by _http() already; kept off the warm path
 
-        public = strip_credentials(url)
-        untrusted = untrusted_certificate(exc, url=url, location=self.location)
+        public = self._shown(url)
+        untrusted = untrusted_certificate(exc, url=public, location=self.location)
         if untrusted is not None:  # the same on every try: final at once
             raise IndexAccessError(untrusted.message, hint=untrusted.hint) from exc
         if isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout):
@@ -430,7 +480,7 @@ class IndexClient:
         ):
             return  # not connected, connection refused or dropped, a proxy failing
         raise IndexAccessError(
-            f"could not fetch {public} ({_failure_reason(exc)}); not tried again, since "
+            f"could not fetch {public} ({self._failure_reason(exc, url)}); not tried again, since "
             "another try would fail the same way",
             hint=f"check the index URL (it came from {self.location.source}); if it is right, "
             "tell the index's operators",
@@ -443,7 +493,7 @@ class IndexClient:
             return 0.0
         if asked > MAX_RETRY_AFTER_SECONDS:
             raise IndexAccessError(
-                f"{strip_credentials(url)} answered HTTP {response.status_code} and asked to "
+                f"{self._shown(url)} answered HTTP {response.status_code} and asked to "
                 f"be asked again in {asked:.0f} s, longer than omniwheel waits "
                 f"({MAX_RETRY_AFTER_SECONDS:g} s)",
                 hint="the index is rate-limiting or down for maintenance; try again later",
@@ -455,11 +505,22 @@ class IndexClient:
         found = await asyncio.to_thread(self._credentials.from_keyring, url)
         return found is not None
 
-    def _status_error(self, url: str, status: int) -> IndexAccessError:
-        public = strip_credentials(url)
+    def _shown(self, url: str) -> str:
+        """``url`` fit for a message: no userinfo, no query secrets."""
+        return self._given.shown(strip_credentials(url))
+
+    def _redacted(self, text: str, url: str) -> str:
+        """``text`` (an exception's, which may quote ``url``) with ``url``'s secrets hidden."""
+        return redact(text, secret_values(url, self._credentials.secrets(url)))
+
+    def _failure_reason(self, exc: httpx.RequestError, url: str) -> str:
+        return self._redacted(_failure_reason(exc), url)
+
+    def _status_error(self, url: str, status: int) -> FileStatusError:
+        public = self._shown(url)
         if status not in (401, 403):
             hint = f"check the index URL (it came from {self.location.source})"
-            return IndexAccessError(f"{public} answered HTTP {status}", hint=hint)
+            return FileStatusError(f"{public} answered HTTP {status}", hint=hint, status=status)
         sent = self._credentials.where(url)
         index = f"the `{self.location.credentials.name}` index (from {self.location.source})"
         told = (
@@ -467,9 +528,10 @@ class IndexClient:
             if sent is not None
             else f"{index} wants credentials, and none were found for it"
         )
-        return IndexAccessError(
+        return FileStatusError(
             f"{public} answered HTTP {status}: {told}",
             hint=self._credentials.sources_hint(),
+            status=status,
         )
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
@@ -477,6 +539,14 @@ class IndexClient:
 
         found = self._credentials.for_url(url)
         return None if found is None else httpx.BasicAuth(found.username, found.password)
+
+
+class FileStatusError(IndexAccessError):
+    """A page or file that answered an HTTP status the request could not use."""
+
+    def __init__(self, message: str, *, hint: str | None, status: int) -> None:
+        super().__init__(message, hint=hint)
+        self.status = status
 
 
 class _Retry(NamedTuple):
@@ -507,6 +577,14 @@ def _base_url(url: str) -> str:
     netloc = parts.netloc.rpartition("@")[2].lower()  # keeps an IPv6 host's brackets
     base = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
     return base if base.endswith("/") else base + "/"
+
+
+def _metadata_url(url: str) -> str:
+    """PEP 658's metadata file of the file at ``url``: ``.metadata`` added to the URL's path,
+    so that a query string (a token) stays a query string."""
+    before_fragment = url.partition("#")[0]
+    path, mark, query = before_fragment.partition("?")
+    return f"{path}.metadata{mark}{query}"
 
 
 def _max_age(cache_control: str | None) -> int | None:

@@ -244,6 +244,23 @@ class IndexCredentials:
                     self._learned.setdefault(origin, found)
         return stripped
 
+    def secrets(self, url: str) -> frozenset[str]:
+        """Every secret this run knows that a URL on ``url``'s origin must not keep in its
+        query string (:mod:`omniwheel.index.url_secrets`): the index's password, passwords
+        learned from file URLs, the netrc entry of ``url``'s host; a username given without a
+        password is a token, so it counts too.  Not only ``url``'s own origin's: an index may
+        put its token into the URLs of files it sends to a CDN."""
+        with self._lock:
+            known = [self._index, *self._learned.values()]
+        known.append(self.for_url(url))
+        return frozenset(
+            secret
+            for found in known
+            if found is not None
+            for secret in (found.password or found.username,)
+            if secret
+        )
+
     def from_keyring(self, url: str) -> Credentials | None:
         """After a 401/403 from ``url``: the keyring's password for the index, asked once.
 

@@ -400,16 +400,17 @@ def parse_json_page(
     body: bytes,
     page_url: str,
     *,
-    strip_userinfo: Callable[[str], str] | None = None,
+    public_url: Callable[[str], str] | None = None,
 ) -> ProjectPage:
     """Parse a PEP 691 project page; relative file URLs are resolved against ``page_url``.
 
     Every entry is checked and normalised here into a :data:`FileRecord` (shape, filename, URL,
     sha256, upload-time), so a bad page fails at once; :class:`DistFile` values are built later,
-    per version, when the resolver looks at one.  File URLs with
-    an ``@`` are passed through ``strip_userinfo`` (which keeps the credentials in memory and
-    returns the URL without them); a page where that changed a URL keeps no raw body, so the
-    cache stores the entries as rewritten, never the credentials.
+    per version, when the resolver looks at one.  File URLs with an ``@`` or a ``?`` are passed
+    through ``public_url``, which keeps what is secret in them (userinfo, query parameters
+    carrying a token: :mod:`omniwheel.index.url_secrets`) in memory and returns the URL without
+    it; a page where that changed a URL keeps no raw body, so the cache stores the entries as
+    rewritten, never the secrets.
     """
     try:
         data = json.loads(body)
@@ -422,24 +423,24 @@ def parse_json_page(
             f"the index page for `{name}` at {page_url} is not valid PEP 691 JSON ({exc})",
             hint=_PAGE_HINT,
         ) from exc
-    if strip_userinfo is not None:
-        cleaned = _without_userinfo(records, strip_userinfo)
+    if public_url is not None:
+        cleaned = _public_records(records, public_url)
         if cleaned is not None:
             return ProjectPage.from_records(name, cleaned, page_url)
     return ProjectPage.from_records(name, records, page_url, raw_json=body)
 
 
-def _without_userinfo(records: Records, strip: Callable[[str], str]) -> Records | None:
-    """The records with userinfo taken out of their URLs, or None when none had any.
+def _public_records(records: Records, public: Callable[[str], str]) -> Records | None:
+    """The records with their URLs made public, or None when no URL changed.
 
-    Only URLs holding an ``@`` are looked at: a cheap test on pages of 10⁵ files.
+    Only URLs holding an ``@`` or a ``?`` are looked at: a cheap test on pages of 10⁵ files.
     """
     changed = False
     cleaned: list[FileRecord] = []
     for record in records:
         url = record[1]
-        if "@" in url:
-            stripped = strip(url)
+        if "@" in url or "?" in url:
+            stripped = public(url)
             if stripped != url:
                 record = (record[0], stripped, *record[2:])  # noqa: PLW2901 - a rewritten copy
                 changed = True
@@ -523,14 +524,15 @@ def parse_html_page(
     body: bytes,
     page_url: str,
     *,
-    strip_userinfo: Callable[[str], str] | None = None,
+    public_url: Callable[[str], str] | None = None,
 ) -> ProjectPage:
     """Parse a PEP 503 project page (anchors with hash fragments and data- attributes).
 
-    File URLs with an ``@`` are passed through ``strip_userinfo``, as for JSON pages.
+    File URLs with an ``@`` or a ``?`` are passed through ``public_url``, as for JSON pages
+    (the hash fragment is read first, and never passed).
     """
     parser = _AnchorParser()
-    strip = strip_userinfo or _unchanged
+    strip = public_url or _unchanged
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
         parser.close()
@@ -553,7 +555,7 @@ def _unchanged(url: str) -> str:
 
 def _html_file(attrs: Mapping[str, str | None], base: str, strip: Callable[[str], str]) -> DistFile:
     url, fragment = urldefrag(urljoin(base, attrs["href"] or ""))
-    if "@" in url:
+    if "@" in url or "?" in url:
         url = strip(url)
     algorithm, _, digest = fragment.partition("=")
     metadata = attrs.get("data-core-metadata", attrs.get("data-dist-info-metadata"))

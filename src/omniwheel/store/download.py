@@ -12,12 +12,15 @@ httpx is imported when a fetcher is opened: a sync with nothing to fetch never o
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
+from packaging.utils import NormalizedName, canonicalize_name
+
 from omniwheel import __version__
+from omniwheel.store.refind import REFIND_STATUSES
 from omniwheel.store.store import CHUNK, WORKERS, StoreError, TransientFetchError, WheelSource
 
 if TYPE_CHECKING:
@@ -39,24 +42,37 @@ class WheelFetcher:
     any.  They never appear in messages.  Every failure, from a CA bundle that cannot be loaded to
     any httpx error while streaming, is a :class:`StoreError` with a hint (a
     :class:`TransientFetchError`, which the store retries, when trying again may help).
+
+    A wheel whose lock URL answers 401, 403, 404 or 410, of a package the lock names an index
+    for, is looked up again on that index's page (:mod:`omniwheel.store.refind`: the same
+    filename and sha256) and downloaded by the URL the page gives now: an index that puts a
+    token in its file URLs gave one that the lock does not keep.
     """
 
     def __init__(
-        self, *, index: IndexLocation | None, network: NetworkPolicy | None = None
+        self,
+        *,
+        index: IndexLocation | None,
+        network: NetworkPolicy | None = None,
+        locked_indexes: Mapping[NormalizedName, str] | None = None,
     ) -> None:
         """``network`` defaults to the index's policy (``OMNIWHEEL_HTTP_TIMEOUT``), else the
-        default one."""
+        default one.  ``locked_indexes``: package name → the index URL the lock gives for it
+        (PEP 751 ``index``), where a wheel its URL does not serve is looked up again."""
         import httpx
 
         from omniwheel.index.credentials import IndexCredentials
         from omniwheel.index.network import NetworkPolicy
         from omniwheel.index.tls import tls_verification
+        from omniwheel.index.url_secrets import GivenUrls
 
         self._index = index
         self._network = network or (index.network if index is not None else NetworkPolicy())
         self._credentials = (
             None if index is None else IndexCredentials(index.url, index.credentials)
         )
+        self._given = GivenUrls(self._credentials.secrets if self._credentials else _no_secrets)
+        self._locked = dict(locked_indexes or {})
         verify = tls_verification(index, error=StoreError)
         try:
             self._http = httpx.Client(
@@ -101,16 +117,43 @@ class WheelFetcher:
     def _http_chunks(self, wheel: WheelSource, url: str) -> Iterator[bytes]:
         import httpx
 
+        # Tried again once with the keyring's password, once by the URL the index gives now.
+        index = self._locked.get(canonicalize_name(wheel.name))
         try:
-            for _ in range(2):  # a second time only with the keyring's password
+            while True:
                 with self._http.stream("GET", url, auth=self._auth_for(url)) as response:
-                    if response.status_code in (401, 403) and self._keyring_helps(url):
+                    status = response.status_code
+                    if status in (401, 403) and self._keyring_helps(url):
                         continue
-                    self._check_status(wheel, response)
-                    yield from response.iter_bytes(CHUNK)
-                    return
+                    if not (index and status in REFIND_STATUSES):
+                        if status != 200:
+                            raise self._status_error(wheel, status)
+                        yield from response.iter_bytes(CHUNK)
+                        return
+                url = self._refind(wheel, index, status)
+                index = None
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
-            raise _download_error(wheel, exc, index=self._index, network=self._network) from exc
+            raise _download_error(
+                wheel, exc, index=self._index, network=self._network, url=url
+            ) from exc
+
+    def _refind(self, wheel: WheelSource, index: str, status: int) -> str:
+        """The URL ``index``'s page gives for ``wheel`` now.  When the page cannot be read
+        either, the error is the lock's URL's answer (``status``), and why the page could not
+        be read."""
+        from omniwheel.store.refind import PageUnreadableError, refind
+
+        try:
+            return refind(
+                self._http, wheel, index=index, credentials=self._credentials, given=self._given
+            )
+        except PageUnreadableError as unread:
+            error = self._status_error(wheel, status)
+            raise StoreError(
+                f"{error.message}; reading {unread.page_url} to find it again failed "
+                f"({unread.reason})",
+                hint=error.hint,
+            ) from None
 
     def _auth_for(self, url: str) -> httpx.BasicAuth | None:
         import httpx
@@ -121,18 +164,17 @@ class WheelFetcher:
     def _keyring_helps(self, url: str) -> bool:
         return self._credentials is not None and self._credentials.from_keyring(url) is not None
 
-    def _check_status(self, wheel: WheelSource, response: httpx.Response) -> None:
-        if response.status_code == 200:
-            return
-        message = f"{wheel.describe()}: {wheel.origin} answered HTTP {response.status_code}"
-        if response.status_code in _TRANSIENT:
-            raise TransientFetchError(message)
+    def _status_error(self, wheel: WheelSource, status: int) -> StoreError:
+        """The error for a download answered ``status`` (not 200)."""
+        message = f"{wheel.describe()}: {wheel.origin} answered HTTP {status}"
+        if status in _TRANSIENT:
+            return TransientFetchError(message)
         hint = None
-        if response.status_code in (401, 403):
+        if status in (401, 403):
             message, hint = self._refused(message, wheel.url or "")
-        elif response.status_code == 404:
+        elif status == 404:
             hint = "the file is gone from the index; run `omniwheel lock` again"
-        raise StoreError(message, hint=hint)
+        return StoreError(message, hint=hint)
 
     def _refused(self, message: str, url: str) -> tuple[str, str]:
         """A 401/403's message (which credentials were sent) and where to give them."""
@@ -154,6 +196,10 @@ class WheelFetcher:
         else:
             told = "sent the credentials in the lock's URL" if in_url else "sent no credentials"
         return f"{message} ({told})", self._credentials.sources_hint()
+
+
+def _no_secrets(url: str) -> frozenset[str]:
+    return frozenset()
 
 
 class OfflineFetcher:
@@ -178,6 +224,7 @@ def _download_error(
     *,
     index: IndexLocation | None,
     network: NetworkPolicy | None = None,
+    url: str | None = None,
 ) -> StoreError:
     """The store's error for an httpx failure while downloading ``wheel``.
 
@@ -186,7 +233,8 @@ def _download_error(
     ``network``'s timeout, and another try would wait as long.  A certificate that the CA
     bundle (``index``'s, else the default) does not verify, a redirect loop, a body that does
     not decode, a URL that cannot be fetched or a client-side protocol error would fail the
-    same way again, so it is final too.
+    same way again, so it is final too.  ``url`` is the URL fetched, when it is not the
+    lock's (one the index gave with a token): the message never quotes its secrets.
     """
     import httpx
 
@@ -204,7 +252,8 @@ def _download_error(
             f"{policy.describe_timeout()}; not asked again, since another try would wait as long",
             hint=policy.timeout_hint(),
         )
-    message = f"{wheel.describe()}: downloading {wheel.origin} failed ({_reason(wheel, exc)})"
+    reason = _reason(wheel, exc, url or wheel.url or "")
+    message = f"{wheel.describe()}: downloading {wheel.origin} failed ({reason})"
     host = url_authority(wheel.origin) or wheel.origin
     on_the_way = (
         httpx.ConnectTimeout,
@@ -234,13 +283,17 @@ def _download_error(
     return StoreError(message, hint=hint)
 
 
-def _reason(wheel: WheelSource, exc: Exception) -> str:
-    """The exception's type and text, the text left out when it might show credentials."""
+def _reason(wheel: WheelSource, exc: Exception, url: str) -> str:
+    """The exception's type and text, the text left out when it might show credentials (of
+    the lock's URL, or of ``url``, the URL fetched)."""
     from omniwheel.index.discovery import url_authority
+    from omniwheel.index.url_secrets import secret_values
 
     text = str(exc)
-    userinfo = url_authority(wheel.url or "").rpartition("@")[0]
-    secrets = {s for raw in userinfo.split(":") if raw for s in (raw, unquote(raw))}
+    secrets: set[str] = set(secret_values(url))
+    for fetched in {wheel.url or "", url}:
+        userinfo = url_authority(fetched).rpartition("@")[0]
+        secrets |= {s for raw in userinfo.split(":") if raw for s in (raw, unquote(raw))}
     if not text or any(secret in text for secret in secrets):
         return type(exc).__name__
     return f"{type(exc).__name__}: {text}"
