@@ -187,6 +187,23 @@ def test_a_folder_outside_the_project_is_locked_by_absolute_path(tmp_path: Path)
     assert code == 0, stderr
 
 
+def test_a_linked_folder_in_the_project_is_locked_by_its_path_in_the_project(
+    tmp_path: Path,
+) -> None:
+    """``wheels`` a symbolic link to a shared folder: the lock names ``wheels/…``, which a
+    clone (that keeps the link) finds again, not the folder's real path."""
+    project = tmp_path / "project"
+    app = build_wheel(tmp_path / "shared" / "wheels", "app", "1.0")
+    project.mkdir()
+    (project / "wheels").symlink_to(tmp_path / "shared" / "wheels", target_is_directory=True)
+    write(project, {"find-links": ["./wheels"], "no-index": True})
+    run = lock(project, UNREACHABLE, tmp_path / "cache")
+    assert run.exit_code == 0, run.output
+    assert [w["path"] for w in packages(project)["app"]["wheels"]] == [f"wheels/{app.name}"]
+    recorded = tomllib.loads(run.lock_text or "")["tool"]["omniwheel"]["indexes"]
+    assert recorded == [{"name": "find-links-1", "url": "wheels/"}]
+
+
 def page_of_links(project: Path, server: IndexServer, tmp_path: Path) -> tuple[Path, Path]:
     """``project/pages/links.html``: a relative link to ``app`` in ``project/wheels`` (found
     against the page's own directory) and an http link (with its sha256) to ``lib``."""

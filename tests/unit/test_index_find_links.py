@@ -64,6 +64,17 @@ def test_recorded_source(url: str, expected: str) -> None:
     assert recorded_source(url, Path("/srv/project")) == expected
 
 
+def test_a_file_named_by_its_real_path_is_inside_a_project_reached_through_a_link(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "real"
+    (real / "wheels").mkdir(parents=True)
+    (tmp_path / "alias").symlink_to(real, target_is_directory=True)
+    wheel = real / "wheels" / "a-1-py3-none-any.whl"
+    assert recorded_path(wheel, tmp_path / "alias") == "wheels/a-1-py3-none-any.whl"
+    assert recorded_source((real / "wheels").as_uri() + "/", tmp_path / "alias") == "wheels/"
+
+
 def test_the_list_records_a_folder_inside_the_directory_relative_to_it() -> None:
     settings = Settings(
         indexes=(CORP,), find_links=("file:///srv/project/wheels/", "file:///opt/w/")

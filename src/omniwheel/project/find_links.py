@@ -21,6 +21,8 @@ among its inputs (:func:`recorded_source`); outside, both stay absolute.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -53,7 +55,7 @@ def find_links_url(text: str, base: Path) -> str:
     scheme = urlsplit(stripped).scheme.lower()
     if scheme in ("http", "https", "file"):
         return stripped
-    path = (base / Path(stripped).expanduser()).resolve()
+    path = _absolute(base / Path(stripped).expanduser())
     uri = path.as_uri()
     return uri if path.is_file() or uri.endswith("/") else f"{uri}/"
 
@@ -91,7 +93,7 @@ def recorded_path(path: Path, directory: Path) -> str:
     to ``directory``, with POSIX separators, when it is inside it (the lock and the folder then
     move together); else absolute, usable only where the file is."""
     relative = _relative(path, directory)
-    return relative if relative is not None else _located(path).as_posix()
+    return relative if relative is not None else _absolute(path).as_posix()
 
 
 def recorded_source(url: str, directory: Path) -> str:
@@ -107,13 +109,20 @@ def recorded_source(url: str, directory: Path) -> str:
 
 
 def _relative(path: Path, directory: Path) -> str | None:
-    """``path`` relative to ``directory`` (POSIX separators), or None when it is outside."""
-    try:
-        return _located(path).relative_to(directory.resolve()).as_posix()
-    except ValueError:
-        return None
+    """``path`` relative to ``directory`` (POSIX separators), or None when it is outside.
+
+    Inside as written first (a ``wheels`` link in the project to a shared folder stays
+    ``wheels/…``, and comes along with a clone), else once both are resolved (a project reached
+    through a link, as macOS's ``/tmp``, and a file named by its real path)."""
+    written = _absolute(path), _absolute(directory)
+    resolved = path.parent.resolve() / path.name, directory.resolve()
+    for located, base in (written, resolved):
+        with contextlib.suppress(ValueError):
+            return located.relative_to(base).as_posix()
+    return None
 
 
-def _located(path: Path) -> Path:
-    """``path`` absolute, its directory resolved: a symbolic link to a wheel stays the link."""
-    return path.parent.resolve() / path.name
+def _absolute(path: Path) -> Path:
+    """``path`` absolute and without ``.`` or ``..``, symbolic links kept (not resolved): a
+    ``wheels`` link inside the project stays inside it."""
+    return Path(os.path.normpath(path.absolute()))
