@@ -2,10 +2,10 @@
 
 Layout, under the cache root (bump ``LAYOUT`` when the stored formats change)::
 
-    index-v2/pages/<hash of the index URL>/<project>.json     header line, then PEP 691 JSON
-    index-v2/pages/<hash of the index URL>/<project>.digest   the page digested (see below)
-    index-v2/metadata/<sha256[:2]>/<sha256 of the wheel>      METADATA bytes
-    index-v2/metadata/<sha256[:2]>/<sha256>.digest            its fields, parsed (see below)
+    index-v3/pages/<hash of the index URL>/<project>.json     header line, then PEP 691 JSON
+    index-v3/pages/<hash of the index URL>/<project>.digest   the page digested (see below)
+    index-v3/metadata/<sha256[:2]>/<sha256 of the wheel>      METADATA bytes
+    index-v3/metadata/<sha256[:2]>/<sha256>.digest            its fields, parsed (see below)
 
 Metadata is immutable for a given wheel hash, so it never expires.  Pages change when files are
 uploaded or yanked; whether a stored page may be reused is decided by :func:`page_freshness`.
@@ -49,7 +49,10 @@ from omniwheel.index.models import (
     parse_timestamp,
 )
 
-LAYOUT = "index-v2"  # v2: pages stored as a header line + the PEP 691 body
+LAYOUT = "index-v3"
+# v2: pages stored as a header line + the PEP 691 body.  v3: file URLs stored without the
+# secrets of their query strings (omniwheel.index.url_secrets); a v2 page may hold a token, and
+# its URLs would reach the lock, so v2 is never read (`omniwheel cache clean` removes it).
 
 # The index reachable from some machines sends no cache headers at all; without them a page is
 # trusted for this long, like uv's default for indexes that do not say.
