@@ -102,6 +102,24 @@ def test_a_copied_project_relocks_as_up_to_date_and_syncs_offline(tmp_path: Path
     assert (moved / "pylock.toml").read_text(encoding="utf-8") == first.lock_text
 
 
+def test_a_lock_with_the_folder_s_absolute_urls_is_relocked_portable(tmp_path: Path) -> None:
+    """A lock an earlier omniwheel wrote (``file://`` URLs, the folder recorded by its URL) is
+    out of date: ``lock`` writes the portable one, saying the recorded source changed."""
+    project = tmp_path / "project"
+    app, _ = project_with_folder(project)
+    portable = lock(project, UNREACHABLE, tmp_path / "cache").lock_text or ""
+    folder = (project / "wheels").resolve().as_uri() + "/"
+    earlier = portable.replace('path = "wheels/', f'url = "{folder}').replace(
+        'url = "wheels/"', f'url = "{folder}"'
+    )
+    assert f'url = "{app.resolve().as_uri()}"' in earlier
+    (project / "pylock.toml").write_text(earlier, encoding="utf-8")
+    run = lock(project, UNREACHABLE, tmp_path / "cache")
+    assert run.exit_code == 0, run.output
+    assert run.lock_text == portable
+    assert f"indexes: find-links-1={folder} → find-links-1=wheels/" in run.stderr
+
+
 @pytest.mark.parametrize("change", ["rebuilt", "one byte flipped"])
 def test_a_folder_wheel_changed_after_locking_fails_the_sync_naming_it(
     tmp_path: Path, change: str

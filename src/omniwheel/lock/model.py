@@ -52,7 +52,8 @@ class LockedPackage:
     dependencies: tuple[NormalizedName, ...]
     index: str | None = None
     """The URL (no credentials) of the index the package was read from; None: the lock's
-    default index (:attr:`LockInputs.index_url`)."""
+    default index (:attr:`LockInputs.index_url`).  A local find-links source's ``file://`` URL
+    is not written to ``pylock.toml`` (PEP 751 ``index`` names a simple-API index)."""
     roots: Mapping[Root, tuple[Target, ...]] = field(default_factory=dict, hash=False)
     """Each root that needs this entry, with the targets where it does (sorted; in root
     order).  Empty: the project's dependencies, on every one of ``targets``."""
