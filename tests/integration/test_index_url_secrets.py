@@ -13,12 +13,14 @@ secret.
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from omniwheel.index.models import JSON_CONTENT_TYPE
 from omniwheel.store import store as store_module
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import run_lock
@@ -202,7 +204,9 @@ def test_sync_never_installs_another_file_of_the_same_name(
     assert run.exit_code == 1, run.stderr
     sha256 = hashlib.sha256(other.read_bytes()).hexdigest()
     assert "gamma 1.0 (gamma-1.0-py3-none-any.whl)" in run.stderr
-    assert f"the index {index_server.url} now lists gamma-1.0-py3-none-any.whl with" in run.stderr
+    assert f"the index {index_server.url} now lists gamma-1.0-py3-none-any.whl with sha256" in (
+        run.stderr
+    )
     assert sha256 in run.stderr.replace("\n", "")
     assert "omniwheel lock" in run.stderr
     assert SECRET not in run.stdout + run.stderr
@@ -231,4 +235,44 @@ def test_artifacts_write_finds_the_files_again(index_server: IndexServer, tmp_pa
     assert run.exit_code == 0, run.stderr
     assert SECRET not in run.stdout + run.stderr
     assert (space.project / "Artifacts.toml").is_file()
+    assert holding(tmp_path, SECRET) == []
+
+
+@pytest.mark.parametrize("status", [500, 404])
+def test_a_lock_failing_on_a_file_names_its_url_without_the_token(
+    index_server: IndexServer, tmp_path: Path, status: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from omniwheel.index import client
+
+    monkeypatch.setattr(client, "BACKOFF_SECONDS", 0.0)
+    index_server.sign_file_urls(token=SECRET)
+    space = workspace(index_server, tmp_path)
+    index_server.fail("/files/delta-*", status)
+    run = run_lock(
+        space.project,
+        ["--platform", this_platform()],
+        index_url=index_server.url,
+        cache_dir=space.cache,
+    )
+    assert run.exit_code == 1, run.output
+    assert index_server.file_url("delta-1.0-py3-none-any.whl") in run.stderr
+    assert SECRET not in run.stdout + run.stderr
+    assert holding(tmp_path, SECRET) == []
+
+
+def test_sync_takes_an_entry_without_a_hash_and_checks_its_bytes(
+    index_server: IndexServer, tmp_path: Path
+) -> None:
+    """The page read again gives gamma no sha256: it is downloaded, and installed since its
+    bytes hash to the lock's sha256."""
+    index_server.sign_file_urls(token=SECRET)
+    space = workspace(index_server, tmp_path)
+    lock(space)
+    wheel = "gamma-1.0-py3-none-any.whl"
+    entry = {"filename": wheel, "url": f"{index_server.file_url(wheel)}?token={SECRET}"}
+    page = {"meta": {"api-version": "1.1"}, "name": "gamma", "files": [entry]}
+    index_server.serve_garbage("/simple/gamma/", json.dumps(page).encode(), JSON_CONTENT_TYPE)
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert space.versions()["gamma"] == "1.0"
     assert holding(tmp_path, SECRET) == []

@@ -9,10 +9,12 @@ credentials, takes the entry with the lock's filename *and* sha256, and returns 
 gives for it now, token included.  That URL is used for this download only, in memory; it is
 never shown (messages name the lock's URL) or stored.
 
-It is never another file: a page that lists the filename with another sha256, or does not list
-it, is a :class:`~omniwheel.store.store.StoreError` that names the package, the file and the
-index, and says what to do.  A page that cannot be read is a :class:`PageUnreadableError`: the
-caller says what the lock's URL answered first (missing credentials, most often), then why.
+It is never another file: a page that lists the filename only with another sha256, or does not
+list it, is a :class:`~omniwheel.store.store.StoreError` that names the package, the file and
+the index, and says what to do (an entry that gives no sha256 is downloaded: the store checks
+its bytes against the lock's sha256, as for any download).  A page that cannot be read is a
+:class:`PageUnreadableError`: the caller says what the lock's URL answered first (missing
+credentials, most often), then why.
 """
 
 from __future__ import annotations
@@ -112,14 +114,15 @@ def _read_page(
 
 
 def _listed(files: tuple[DistFile, ...], wheel: WheelSource, index: str) -> DistFile:
-    """The page's entry for ``wheel``: same filename, same sha256."""
+    """The page's entry for ``wheel``: same filename, same sha256 (an entry that gives no
+    sha256 will do: the store checks the bytes it sends against the lock's)."""
     named = [dist for dist in files if dist.filename == wheel.filename]
-    for dist in named:
-        if dist.sha256 == wheel.sha256:
+    for dist in sorted(named, key=lambda dist: dist.sha256 is None):
+        if dist.sha256 in (wheel.sha256, None):
             return dist
     where = f"{wheel.describe()}: the lock's URL {wheel.origin} did not serve it, and"
     if named:
-        other = named[0].sha256 or "no sha256"
+        other = f"sha256 {named[0].sha256}"
         raise StoreError(
             f"{where} the index {index} now lists {wheel.filename} with {other}, not the "
             f"lock's sha256 {wheel.sha256}; a different file is never installed in its place",
