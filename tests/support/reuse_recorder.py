@@ -14,6 +14,7 @@ import pytest
 
 from omniwheel.resolve import matrix
 from omniwheel.resolve.index_reader import IndexReader
+from omniwheel.resolve.marker_answers import MarkerAnswers
 from omniwheel.resolve.matrix import resolve_matrix
 from omniwheel.resolve.resolution import MatrixResolution, ResolvedBy, ResolveRequest
 
@@ -25,8 +26,10 @@ class Recorder:
     reuse: bool = True
     results: list[MatrixResolution] = field(default_factory=list)
 
-    def __call__(self, request: ResolveRequest, index: IndexReader) -> MatrixResolution:
-        result = resolve_matrix(request, index, reuse=self.reuse)
+    def __call__(
+        self, request: ResolveRequest, index: IndexReader, *, answers: MarkerAnswers | None = None
+    ) -> MatrixResolution:
+        result = resolve_matrix(request, index, reuse=self.reuse, answers=answers)
         self.results.append(result)
         return result
 

@@ -18,9 +18,9 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from omniwheel.index.models import CoreMetadata
-from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 from omniwheel.project.roots import Root
+from omniwheel.resolve.marker_answers import MarkerAnswers
 from omniwheel.resolve.resolution import GroupResolution, MatrixResolution
 
 MetadataOf = Callable[[NormalizedName, Version], CoreMetadata]
@@ -34,13 +34,16 @@ def root_needs(
     resolution: MatrixResolution,
     roots: Mapping[Root, Sequence[Requirement]],
     metadata_of: MetadataOf,
+    answers: MarkerAnswers | None = None,
 ) -> RootNeeds:
-    """Each locked package's roots and their targets (see the module docstring)."""
+    """Each locked package's roots and their targets (see the module docstring); ``answers``
+    are the marker answers the resolution kept, if the caller has them."""
+    answers = answers or MarkerAnswers()
     needs: dict[tuple[NormalizedName, Version], dict[Root, frozenset[Target]]] = {}
     for group in resolution.groups:
-        environments = [env for target in group.targets for env in environments_of(target)]
+        environments = answers.all_environments(group.targets)
         for root, requirements in roots.items():
-            for name in _closure(group, requirements, environments, metadata_of):
+            for name in _closure(group, requirements, environments, metadata_of, answers):
                 key = (name, group.pins[name].version)
                 per_root = needs.setdefault(key, {})
                 per_root[root] = per_root.get(root, frozenset()) | frozenset(group.targets)
@@ -52,13 +55,12 @@ def _closure(
     requirements: Sequence[Requirement],
     environments: Sequence[Mapping[str, str]],
     metadata_of: MetadataOf,
+    answers: MarkerAnswers,
 ) -> set[NormalizedName]:
     """The pinned packages that ``requirements`` reach in ``group``."""
 
     def applies(marker: Marker | None, extras: Sequence[str]) -> bool:
-        return marker is None or any(
-            marker.evaluate({**env, "extra": extra}) for env in environments for extra in extras
-        )
+        return answers.holds_somewhere(marker, environments, extras)
 
     reached: set[NormalizedName] = set()
     expanded: set[tuple[NormalizedName, frozenset[NormalizedName]]] = set()

@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from omniwheel.lock.model import Lock
     from omniwheel.resolve.divergence import Divergence
     from omniwheel.resolve.explain import ProjectNotListedError
+    from omniwheel.resolve.marker_answers import MarkerAnswers
     from omniwheel.resolve.resolution import MatrixResolution, ResolveRequest
 
 
@@ -109,6 +110,7 @@ def lock_project(
     from omniwheel.lock.model import build_lock
     from omniwheel.resolve.divergence import find_divergences
     from omniwheel.resolve.explain import ProjectNotListedError
+    from omniwheel.resolve.marker_answers import MarkerAnswers
     from omniwheel.resolve.matrix import resolve_matrix
 
     started = time.monotonic()
@@ -130,14 +132,15 @@ def lock_project(
     def client() -> AsyncIndex:
         return _index_client(indexes, inputs, options, cache_root, routers)
 
+    answers = MarkerAnswers()
     with IndexSession(client) as session:
         try:
-            resolved = resolve_matrix(request, session)
+            resolved = resolve_matrix(request, session, answers=answers)
         except ProjectNotListedError as error:
             raise _naming_indexes(error, indexes) from None
         divergences = tuple(find_divergences(resolved, session.page, request.policy))
         resolution = resolved.unpinned() if pins else resolved
-        needs = _root_needs(project, resolution, session, request)
+        needs = _root_needs(project, resolution, session, request, answers)
         served = _served_by(resolution, indexes, routers)
         lock = build_lock(resolution, inputs, needs, index_of=served)
         if pins:
@@ -357,7 +360,11 @@ def _installed_with(condition: str | None, target: Target, pin: PinnedPython) ->
 
 
 def _root_needs(
-    project: Project, resolution: MatrixResolution, session: IndexSession, request: ResolveRequest
+    project: Project,
+    resolution: MatrixResolution,
+    session: IndexSession,
+    request: ResolveRequest,
+    answers: MarkerAnswers,
 ) -> RootNeeds:
     """Which root needs each pinned package where, walked through the metadata the resolver
     read (the session has it in memory)."""
@@ -369,7 +376,7 @@ def _root_needs(
         assert page is not None  # a pinned version was read from its page
         return session.metadata(metadata_wheel(page, version, request.policy))
 
-    return root_needs(resolution, project_roots(project), metadata_of)
+    return root_needs(resolution, project_roots(project), metadata_of, answers)
 
 
 def _request(

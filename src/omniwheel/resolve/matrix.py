@@ -29,6 +29,7 @@ from omniwheel.resolve.candidates import FilePolicy
 from omniwheel.resolve.conditions import root_conditions
 from omniwheel.resolve.explain import NoCompatibleWheelError, explain_failure
 from omniwheel.resolve.index_reader import IndexReader
+from omniwheel.resolve.marker_answers import MarkerAnswers
 from omniwheel.resolve.prefetch import crawl_once_fetching
 from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
 from omniwheel.resolve.resolution import (
@@ -52,13 +53,19 @@ def group_targets(targets: Iterable[Target]) -> list[tuple[Target, ...]]:
 
 
 def resolve_matrix(
-    request: ResolveRequest, index: IndexReader, *, reuse: bool = True
+    request: ResolveRequest,
+    index: IndexReader,
+    *,
+    reuse: bool = True,
+    answers: MarkerAnswers | None = None,
 ) -> MatrixResolution:
     """Resolve every group; with ``uniform``, repeat with caps until versions agree.
 
     ``reuse=False`` runs resolvelib for every group instead of first trying an earlier group's
-    pins: slower, and the lock must be the same (tests compare the two).
+    pins: slower, and the lock must be the same (tests compare the two).  ``answers`` keeps
+    marker answers for every group (and for the caller, after).
     """
+    answers = answers or MarkerAnswers()
     index.prefetch(
         lambda client: crawl_once_fetching(
             client, request.requirements, request.targets, request.policy
@@ -66,7 +73,7 @@ def resolve_matrix(
     )
     caps: dict[NormalizedName, Version] = {}
     while True:
-        result = _resolve_all(request, index, caps, reuse=reuse)
+        result = _resolve_all(request, index, caps, reuse=reuse, answers=answers)
         if not request.uniform:
             return result
         lowered = _uniform_caps(result, caps)
@@ -81,6 +88,7 @@ def _resolve_all(
     caps: Mapping[NormalizedName, Version],
     *,
     reuse: bool,
+    answers: MarkerAnswers,
 ) -> MatrixResolution:
     groups: list[GroupResolution] = []
     skipped: list[SkippedTarget] = []
@@ -89,7 +97,13 @@ def _resolve_all(
         try:
             earlier = groups if reuse else ()
             group = resolve_group(
-                members, request, index, preferred=preferred, caps=caps, earlier=earlier
+                members,
+                request,
+                index,
+                preferred=preferred,
+                caps=caps,
+                earlier=earlier,
+                answers=answers,
             )
         except ResolutionError as exc:
             if isinstance(exc, NoCompatibleWheelError) and request.skip_targets_without_wheels:
@@ -117,6 +131,7 @@ def resolve_group(
     preferred: Mapping[NormalizedName, Version],
     caps: Mapping[NormalizedName, Version],
     earlier: Sequence[GroupResolution] = (),
+    answers: MarkerAnswers | None = None,
 ) -> GroupResolution:
     """Resolve one group of indistinguishable targets: reuse an earlier group's result when it
     provably holds here (see :mod:`omniwheel.resolve.reuse`), else run resolvelib; then find
@@ -130,6 +145,7 @@ def resolve_group(
         caps=caps,
         locked=_locked_for(members, request),
         origins=request.origins,
+        answers=answers,
     )
     group = _pins_for_group(request, index, provider, earlier=earlier)
     conditions = root_conditions(group.pins, provider, _requirements_by_root(request))

@@ -23,6 +23,7 @@ from omniwheel.index.models import ProjectPage
 from omniwheel.index.routing import AsyncIndex
 from omniwheel.platform.target import Target
 from omniwheel.resolve.candidates import FilePolicy, metadata_wheel, newest_usable
+from omniwheel.resolve.marker_answers import MarkerAnswers
 
 if TYPE_CHECKING:
     from omniwheel.index.client import IndexStats
@@ -32,13 +33,11 @@ class _Crawl:
     def __init__(self, client: AsyncIndex, targets: Sequence[Target], policy: FilePolicy) -> None:
         self._client = client
         self._policy = policy
-        self._environments = {t: t.marker_environment() for t in targets}
         self._seen: set[tuple[NormalizedName, str, frozenset[NormalizedName], Target]] = set()
-        # Dependency markers repeat across packages (``extra == "test"``, ``python_version <
-        # "3.11"``): each text is evaluated once per target and extra.  Markers are keyed by
-        # identity for their text; the marker is kept so that its id is not reused.
-        self._texts: dict[int, tuple[Marker, str]] = {}
-        self._verdicts: dict[tuple[str, Target, str], bool] = {}
+        # Dependency markers repeat across packages: each text is evaluated once per target and
+        # extra, at the target's lowest patch release (this crawl's own answers: it runs on the
+        # client's loop thread, apart from the resolver).
+        self._answers = MarkerAnswers()
 
     def needing(
         self, marker: Marker | None, targets: Sequence[Target], extras: Sequence[str]
@@ -46,18 +45,13 @@ class _Crawl:
         """The targets on which a requirement with this marker applies, for one of ``extras``."""
         if marker is None:
             return list(targets)
-        known = self._texts.get(id(marker))
-        if known is None:
-            known = self._texts[id(marker)] = (marker, str(marker))
-        return [t for t in targets if any(self._applies(known, t, e) for e in extras)]
-
-    def _applies(self, marker: tuple[Marker, str], target: Target, extra: str) -> bool:
-        key = (marker[1], target, extra)
-        verdict = self._verdicts.get(key)
-        if verdict is None:
-            environment = {**self._environments[target], "extra": extra}
-            verdict = self._verdicts[key] = marker[0].evaluate(environment)
-        return verdict
+        return [
+            t
+            for t in targets
+            if any(
+                self._answers.holds(marker, self._answers.environments_of(t)[0], e) for e in extras
+            )
+        ]
 
     async def visit(self, requirement: Requirement, targets: Sequence[Target]) -> None:
         name = canonicalize_name(requirement.name)

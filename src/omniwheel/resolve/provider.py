@@ -28,7 +28,6 @@ from resolvelib.structs import RequirementInformation
 
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
 from omniwheel.index.routing import AsyncIndex
-from omniwheel.platform.releases import environments_of
 from omniwheel.platform.target import Target
 from omniwheel.project.roots import Root
 from omniwheel.resolve.candidates import (
@@ -38,6 +37,7 @@ from omniwheel.resolve.candidates import (
     usable_at,
 )
 from omniwheel.resolve.index_reader import IndexReader
+from omniwheel.resolve.marker_answers import MarkerAnswers
 
 PYTHON = "<python>"
 
@@ -94,6 +94,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         caps: Mapping[NormalizedName, Version],
         locked: Mapping[NormalizedName, Version] | None = None,
         origins: Mapping[str, tuple[Root, ...]] | None = None,
+        answers: MarkerAnswers | None = None,
     ) -> None:
         self.targets = tuple(targets)
         self._index = index
@@ -101,7 +102,8 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._preferred = preferred
         self._caps = caps
         self._locked = locked or {}
-        self._env_pairs = [environments_of(target) for target in targets]
+        self._answers = answers or MarkerAnswers()
+        self._env_pairs = [self._answers.environments_of(target) for target in targets]
         self._environments = [environment for pair in self._env_pairs for environment in pair]
         self.metadata: dict[tuple[NormalizedName, Version], CoreMetadata] = {}
         # Who asked for each project (first asker first), to explain failures as chains.
@@ -112,6 +114,10 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self.root_requests: tuple[Req, ...] = ()
         self._satisfied: dict[tuple[str, Version], bool] = {}
         self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
+        self._first_choices: dict[
+            tuple[NormalizedName, frozenset[SpecifierSet]],
+            tuple[Version, dict[Target, Wheel]] | None,
+        ] = {}
 
     # -- resolvelib interface ------------------------------------------------------------------
 
@@ -180,7 +186,20 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self, name: NormalizedName, specifiers: Sequence[SpecifierSet]
     ) -> tuple[Version, dict[Target, Wheel]] | None:
         """What find_matches would offer first under these requirements (and the cap): the
-        locked version if still usable, else the newest usable one; None if there is none."""
+        locked version if still usable, else the newest usable one; None if there is none.
+
+        Reusing a resolution asks this again for the same requirements on every round, so the
+        answers are kept (they depend on nothing else that changes within the group)."""
+        key = (name, frozenset(specifiers))
+        if key in self._first_choices:
+            return self._first_choices[key]
+        choice = self._first_choice(name, specifiers)
+        self._first_choices[key] = choice
+        return choice
+
+    def _first_choice(
+        self, name: NormalizedName, specifiers: Sequence[SpecifierSet]
+    ) -> tuple[Version, dict[Target, Wheel]] | None:
         page = self._index.page(name)
         if page is None:
             return None
@@ -258,11 +277,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         key = (id(marker), wanted)
         answer = self._marker_answers.get(key)
         if answer is None:
-            answer = any(
-                marker.evaluate({**environment, "extra": extra})
-                for environment in self._environments
-                for extra in wanted
-            )
+            answer = self._answers.holds_somewhere(marker, self._environments, wanted)
             self._marker_answers[key] = answer
         return answer
 
@@ -271,8 +286,8 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         some target of the group (``python_full_version >= "3.12.4"`` on target 3.12)."""
         wanted = tuple(extras)
         for lowest, highest in self._env_pairs:
-            low = any(marker.evaluate({**lowest, "extra": extra}) for extra in wanted)
-            high = any(marker.evaluate({**highest, "extra": extra}) for extra in wanted)
+            low = any(self._answers.holds(marker, lowest, extra) for extra in wanted)
+            high = any(self._answers.holds(marker, highest, extra) for extra in wanted)
             if low != high:
                 return True
         return False

@@ -1,0 +1,72 @@
+"""MarkerAnswers: the same answers as ``Marker.evaluate``, each question evaluated once."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.markers import Marker
+
+from omniwheel.platform.target import target_from_name
+from omniwheel.resolve.marker_answers import MarkerAnswers
+
+LINUX_310 = target_from_name("linux-x86_64@3.10")
+WINDOWS_313 = target_from_name("windows-x86_64@3.13")
+TEXTS = (
+    'python_version < "3.11"',
+    'sys_platform == "win32"',
+    'extra == "test"',
+    'extra == "test" and platform_machine == "x86_64"',
+    'python_full_version >= "3.10.4"',
+    'os_name == "nt" or python_version >= "3.12"',
+)
+
+
+@pytest.mark.parametrize("text", TEXTS)
+@pytest.mark.parametrize("extra", ["", "test"])
+def test_every_answer_is_packaging_s(text: str, extra: str) -> None:
+    answers = MarkerAnswers()
+    for target in (LINUX_310, WINDOWS_313):
+        for environment in answers.environments_of(target):
+            expected = Marker(text).evaluate({**environment, "extra": extra})
+            assert answers.holds(Marker(text), environment, extra) is expected
+
+
+def test_a_text_is_evaluated_once_per_environment_and_extra(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    original = Marker.evaluate
+
+    def counting(self: Marker, *args: object, **kwargs: object) -> bool:
+        calls.append(str(self))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Marker, "evaluate", counting)
+    answers = MarkerAnswers()
+    lowest, _ = answers.environments_of(LINUX_310)
+    first, second = Marker('python_version < "3.11"'), Marker("python_version<'3.11'")
+    assert answers.holds(first, lowest, "")
+    assert answers.holds(second, lowest, "")  # the same normalised text: no new evaluation
+    assert answers.holds(first, lowest, "")
+    assert calls == ['python_version < "3.11"']
+    assert answers.holds(first, lowest, "x")  # another extra is another question
+    assert len(calls) == 2
+
+
+def test_environments_are_the_same_objects_each_time() -> None:
+    answers = MarkerAnswers()
+    assert answers.environments_of(LINUX_310) is answers.environments_of(LINUX_310)
+    assert answers.all_environments([LINUX_310, WINDOWS_313]) == [
+        *answers.environments_of(LINUX_310),
+        *answers.environments_of(WINDOWS_313),
+    ]
+
+
+def test_holds_somewhere() -> None:
+    answers = MarkerAnswers()
+    both = answers.all_environments([LINUX_310, WINDOWS_313])
+    assert answers.holds_somewhere(None, both, [""])
+    assert answers.holds_somewhere(Marker('sys_platform == "win32"'), both, [""])
+    linux = answers.all_environments([LINUX_310])
+    assert not answers.holds_somewhere(Marker('sys_platform == "win32"'), linux, [""])
+    assert not answers.holds_somewhere(Marker('extra == "test"'), linux, [""])
+    assert answers.holds_somewhere(Marker('extra == "test"'), linux, ["", "test"])
