@@ -66,7 +66,7 @@ from omniwheel.index.remote_zip import (
     member_range,
 )
 from omniwheel.index.tls import tls_verification, untrusted_certificate
-from omniwheel.index.url_secrets import GivenUrls, redact, secret_values
+from omniwheel.index.url_secrets import REFIND_STATUSES, GivenUrls, redact, secret_values
 
 if TYPE_CHECKING:
     import httpx
@@ -75,9 +75,6 @@ ATTEMPTS = 4
 BACKOFF_SECONDS = 0.25
 TRANSIENT_STATUSES = RETRY_STATUSES
 PROBE_FAILURES_BEFORE_GIVING_UP = 3
-REFIND_STATUSES = frozenset({401, 403, 404, 410})
-"""What a file URL read from a cached page may answer when the index gave it with a token (which
-the cache does not keep): the page is then read again, for the URL as the index gives it now."""
 _JSON_TYPES = frozenset({JSON_CONTENT_TYPE, "application/json"})
 _HTML_TYPES = frozenset({"text/html", "application/vnd.pypi.simple.v1+html"})
 _MAX_AGE = re.compile(r"max-age=(\d+)")
@@ -294,7 +291,8 @@ class IndexClient:
         try:
             return await self._metadata_bytes(wheel.file)
         except FileStatusError as error:
-            if error.status not in REFIND_STATUSES or self._given.knows(wheel.file.url):
+            refindable = error.status in REFIND_STATUSES and self._flat is None
+            if not refindable or self._given.knows(wheel.file.url):
                 raise
             if not await self._given_again(wheel):
                 raise

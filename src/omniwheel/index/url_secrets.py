@@ -37,6 +37,7 @@ from collections.abc import Callable, Collection, Iterable
 from urllib.parse import quote, unquote, unquote_plus
 
 __all__ = [
+    "REFIND_STATUSES",
     "SECRET_NAMES",
     "SIGNATURE_NAMES",
     "SIGNED_COMPANIONS",
@@ -45,6 +46,12 @@ __all__ = [
     "scrub_url",
     "secret_values",
 ]
+
+REFIND_STATUSES = frozenset({401, 403, 404, 410})
+"""What a file's public URL may answer when the index gave it with a token that was not kept
+(refused, or gone once a signed URL expired): the caller then reads the project's page again,
+for the URL the index gives now (the index client at lock time, :mod:`omniwheel.store.refind`
+at sync)."""
 
 SECRET_NAMES = frozenset(
     {

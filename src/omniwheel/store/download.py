@@ -20,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 from packaging.utils import NormalizedName, canonicalize_name
 
 from omniwheel import __version__
-from omniwheel.store.refind import REFIND_STATUSES
+from omniwheel.index.url_secrets import REFIND_STATUSES
 from omniwheel.store.store import CHUNK, WORKERS, StoreError, TransientFetchError, WheelSource
 
 if TYPE_CHECKING:

@@ -33,10 +33,7 @@ if TYPE_CHECKING:
     from omniwheel.index.models import DistFile
     from omniwheel.index.url_secrets import GivenUrls
 
-__all__ = ["REFIND_STATUSES", "PageUnreadableError", "refind"]
-
-REFIND_STATUSES = frozenset({401, 403, 404, 410})
-"""What the lock's URL may answer when the file needs the token its index gives with it."""
+__all__ = ["PageUnreadableError", "refind"]
 
 _ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 
