@@ -232,7 +232,9 @@ class IndexClient:
             return self._cache.touch_page(cached, requested_at).page
         self.stats.pages_fetched += 1
         content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-        final_url = str(response.url)
+        # Stored with the page, and the base of its relative file URLs: kept without secrets
+        # (a redirect may have put one in; relative file URLs do not inherit a query).
+        final_url = self._shown(str(response.url))
         public = self._public_url
         if content_type in _JSON_TYPES:
             page = parse_json_page(name, response.content, final_url, public_url=public)
