@@ -230,6 +230,22 @@ def test_a_file_url_does_not_replace_the_index_credentials(tmp_path: Path) -> No
     assert sent(credentials, INDEX) == ("r", SECRET, "the index URL")
 
 
+def test_secrets_are_every_password_this_run_knows(tmp_path: Path) -> None:
+    """What a file URL's query string must not keep (omniwheel.index.url_secrets)."""
+    netrc = netrc_file(tmp_path, "machine cdn.example.com login c password cdn-pw\n")
+    environ = {"OMNIWHEEL_INDEX_DEFAULT_PASSWORD": SECRET, "NETRC": str(netrc)}
+    credentials = IndexCredentials(INDEX, settings(tmp_path, environ))
+    credentials.learn("https://u:learned@files.example.org/f.whl")
+    assert credentials.secrets(INDEX) == {SECRET, "learned"}
+    assert credentials.secrets("https://cdn.example.com/f.whl") == {SECRET, "learned", "cdn-pw"}
+
+
+def test_a_username_without_a_password_is_a_secret(tmp_path: Path) -> None:
+    credentials = IndexCredentials(f"https://{SECRET}@pkgs.example.com/simple/", settings(tmp_path))
+    assert credentials.secrets(INDEX) == {SECRET}
+    assert IndexCredentials(INDEX, settings(tmp_path)).secrets(INDEX) == frozenset()
+
+
 # -- the keyring command -----------------------------------------------------------------
 
 
