@@ -213,6 +213,7 @@ class IndexCredentials:
         self._netrc: netrc.netrc | None = None
         self._netrc_read = False
         self._learned: dict[Origin, Credentials] = {}
+        self._secrets: dict[str, frozenset[str]] = {}
         self._keyring_asked = False
         self._index = self._index_credentials(from_url)
 
@@ -242,6 +243,7 @@ class IndexCredentials:
             with self._lock:
                 if origin != self._origin or self._index is None:
                     self._learned.setdefault(origin, found)
+                    self._secrets.clear()
         return stripped
 
     def secrets(self, url: str) -> frozenset[str]:
@@ -249,17 +251,30 @@ class IndexCredentials:
         query string (:mod:`omniwheel.index.url_secrets`): the index's password, passwords
         learned from file URLs, the netrc entry of ``url``'s host; a username given without a
         password is a token, so it counts too.  Not only ``url``'s own origin's: an index may
-        put its token into the URLs of files it sends to a CDN."""
+        put its token into the URLs of files it sends to a CDN.
+
+        Kept per scheme and authority until credentials change (a page lists up to 10⁵ files,
+        and parsing each URL's origin cost more than the rest of reading it).
+        """
+        authority = _scheme_and_authority(url)
         with self._lock:
+            cached = self._secrets.get(authority)
+            if cached is not None:
+                return cached
             known = [self._index, *self._learned.values()]
-        known.append(self.for_url(url))
-        return frozenset(
+        origin = origin_of(url)
+        if origin is not None:
+            known.append(self._netrc_entry(origin.host, username=None, default=False))
+        found = frozenset(
             secret
-            for found in known
-            if found is not None
-            for secret in (found.password or found.username,)
+            for credentials in known
+            if credentials is not None
+            for secret in (credentials.password or credentials.username,)
             if secret
         )
+        with self._lock:
+            self._secrets[authority] = found
+        return found
 
     def from_keyring(self, url: str) -> Credentials | None:
         """After a 401/403 from ``url``: the keyring's password for the index, asked once.
@@ -280,6 +295,7 @@ class IndexCredentials:
             if password is None:
                 return None
             self._index = Credentials(username, password, "the keyring command")
+            self._secrets.clear()
             return self._index
 
     def where(self, url: str) -> str | None:
@@ -376,6 +392,13 @@ class IndexCredentials:
             if password:
                 return password
         return None
+
+
+def _scheme_and_authority(url: str) -> str:
+    """``scheme://authority`` of ``url`` as written (the whole text when it has no path)."""
+    start = url.find("://") + 3
+    end = url.find("/", start)
+    return url if end < 0 else url[:end]
 
 
 def _run_keyring(command: str, service: str, username: str) -> str | None:

@@ -32,6 +32,7 @@ returned as the same string, so locks from other indexes do not change by a byte
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Collection, Iterable
 from urllib.parse import quote, unquote, unquote_plus
@@ -118,6 +119,17 @@ SIGNED_COMPANIONS = frozenset(
 """Names dropped only beside a dropped signature: parts of the signed URL, not content."""
 
 
+def _names_pattern() -> re.Pattern[str]:
+    """A query parameter named in :data:`SECRET_NAMES` or by :data:`SECRET_PREFIXES`, written
+    plainly (``-`` or ``_`` between words, any case)."""
+    names = "|".join(re.escape(name).replace("_", "[-_]") for name in sorted(SECRET_NAMES))
+    prefixes = "|".join(re.escape(p).replace("_", "[-_]") for p in SECRET_PREFIXES)
+    return re.compile(rf"(?:^|&)(?:(?:{names})(?:[=&]|$)|(?:{prefixes}))", re.IGNORECASE)
+
+
+_PLAIN_SECRET_NAME = _names_pattern()
+
+
 def scrub_url(url: str, secrets: Collection[str] = ()) -> str:
     """``url`` without the query parameters that carry a secret (see the module docstring).
 
@@ -129,6 +141,8 @@ def scrub_url(url: str, secrets: Collection[str] = ()) -> str:
         return url
     before_fragment, hash_mark, fragment = url.partition("#")
     head, _, query = before_fragment.partition("?")
+    if _plainly_harmless(query, secrets):
+        return url
     kept = _kept(query.split("&"), secrets)
     if kept is None:
         return url
@@ -154,6 +168,16 @@ def redact(text: str, secrets: Iterable[str]) -> str:
         for form in {secret, quote(secret, safe=""), quote(secret)}:
             text = text.replace(form, "***")
     return text
+
+
+def _plainly_harmless(query: str, secrets: Collection[str]) -> bool:
+    """Whether a query with nothing encoded (no ``%``, ``+`` or space) names no credential
+    and holds no secret: the fast answer for pages of 10⁵ files with harmless queries."""
+    if "%" in query or "+" in query or " " in query:
+        return False
+    if _PLAIN_SECRET_NAME.search(query):
+        return False
+    return not any(secret and secret in query for secret in secrets)
 
 
 def _kept(params: list[str], secrets: Collection[str]) -> list[str] | None:
