@@ -213,7 +213,7 @@ def test_sync_never_installs_another_file_of_the_same_name(
     assert not (space.site_packages() / "gamma").exists()
 
 
-def test_sync_says_which_file_the_index_no_longer_lists(
+def test_sync_says_why_the_page_could_not_be_read_again(
     index_server: IndexServer, tmp_path: Path
 ) -> None:
     index_server.sign_file_urls(token=SECRET)
@@ -276,3 +276,28 @@ def test_sync_takes_an_entry_without_a_hash_and_checks_its_bytes(
     assert run.exit_code == 0, run.stderr
     assert space.versions()["gamma"] == "1.0"
     assert holding(tmp_path, SECRET) == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (
+            json.dumps({"meta": {"api-version": "1.1"}, "name": "gamma", "files": []}).encode(),
+            JSON_CONTENT_TYPE,
+            "no longer lists gamma-1.0-py3-none-any.whl",
+        ),
+        (b"maintenance", "text/plain", "(text/plain, not a simple-API page)"),
+    ],
+)
+def test_sync_says_which_file_the_index_no_longer_lists(
+    index_server: IndexServer, tmp_path: Path, body: bytes, content_type: str, expected: str
+) -> None:
+    index_server.sign_file_urls(token=SECRET)
+    space = workspace(index_server, tmp_path)
+    lock(space)
+    index_server.serve_garbage("/simple/gamma/", body, content_type)
+    run = space.cli("sync")
+    assert run.exit_code == 1, run.stderr
+    assert "gamma 1.0 (gamma-1.0-py3-none-any.whl)" in run.stderr
+    assert expected in run.stderr
+    assert SECRET not in run.stdout + run.stderr

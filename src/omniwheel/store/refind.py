@@ -101,7 +101,12 @@ def _read_page(
         return given.public(url if credentials is None else credentials.learn(url))
 
     kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    parse = parse_json_page if kind in (JSON_CONTENT_TYPE, "application/json") else parse_html_page
+    if kind in (JSON_CONTENT_TYPE, "application/json"):
+        parse = parse_json_page
+    elif kind in ("text/html", "application/vnd.pypi.simple.v1+html"):
+        parse = parse_html_page
+    else:
+        raise PageUnreadableError(wheel, page_url, f"{kind or 'untyped'}, not a simple-API page")
     name = canonicalize_name(wheel.name)
     try:
         page = parse(name, response.content, str(response.url), public_url=public)
