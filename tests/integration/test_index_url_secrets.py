@@ -301,3 +301,22 @@ def test_sync_says_which_file_the_index_no_longer_lists(
     assert "gamma 1.0 (gamma-1.0-py3-none-any.whl)" in run.stderr
     assert expected in run.stderr
     assert SECRET not in run.stdout + run.stderr
+
+
+def test_an_html_page_with_tokens_in_its_links(index_server: IndexServer, tmp_path: Path) -> None:
+    """PEP 503 anchors ``…/x.whl?token=…#sha256=…``: the hash is read, the token dropped."""
+    index_server.sign_file_urls(token=SECRET)
+    space = workspace(index_server, tmp_path)
+    wheel = "gamma-1.0-py3-none-any.whl"
+    sha256 = hashlib.sha256((tmp_path / "index-files" / wheel).read_bytes()).hexdigest()
+    link = f"{index_server.file_url(wheel)}?token={SECRET}#sha256={sha256}"
+    page = f'<html><body><a href="{link}">{wheel}</a></body></html>'.encode()
+    index_server.serve_garbage("/simple/gamma/", page, "text/html")
+    lock_text = lock(space)
+    assert_plain_urls(lock_text, index_server)
+    assert sha256 in lock_text
+    assert holding(space.cache, SECRET) == []
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert space.versions()["gamma"] == "1.0"
+    assert holding(tmp_path, SECRET) == []
