@@ -151,6 +151,18 @@ def test_a_folder_wheel_changed_after_locking_fails_the_sync_naming_it(
     assert not list(project.glob(".venv/lib/python*/site-packages/app"))
 
 
+def test_a_missing_folder_fails_the_sync_saying_where_the_lock_reads_it(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    app, _ = project_with_folder(project)
+    assert lock(project, UNREACHABLE, tmp_path / "cache").exit_code == 0
+    shutil.rmtree(project / "wheels")
+    code, stderr = sync(project, tmp_path / "sync-cache", "--offline")
+    assert code == 1, stderr
+    assert "Traceback" not in stderr
+    assert f"cannot read {app}: No such file or directory" in stderr
+    assert "hint: the lock takes this wheel from a local folder" in stderr
+
+
 def test_artifacts_of_a_moved_project_are_hashed_from_its_folder_and_packed(
     tmp_path: Path,
 ) -> None:

@@ -323,4 +323,9 @@ def _file_chunks(wheel: WheelSource, path: Path) -> Iterator[bytes]:
             while chunk := handle.read(CHUNK):
                 yield chunk
     except OSError as exc:
-        raise StoreError(f"{wheel.describe()}: cannot read {path}: {exc.strerror}") from exc
+        raise StoreError(
+            f"{wheel.describe()}: cannot read {path}: {exc.strerror}",
+            hint="the lock takes this wheel from a local folder (a find-links source; a relative "
+            "path is read from the directory of pylock.toml): put the folder back there, or "
+            "relock with `omniwheel lock` from where the wheels are now",
+        ) from exc
