@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -147,10 +149,19 @@ def _add_project_options(parser: argparse.ArgumentParser) -> None:
 
 def run_lock(args: argparse.Namespace, output: Output) -> int:
     from omniwheel.cli.locking import IndexOptions, configured_indexes, pin_python_options
+    from omniwheel.cli.unchanged_lock import Recorded, UnchangedLock
+
+    started = time.monotonic()
+    unchanged = UnchangedLock.of(args, environ=os.environ, home=Path.home())
+    recorded = None if unchanged is None else unchanged.recall(cache_root())
+    if recorded is not None:
+        output.recorded_lock_summary(recorded, seconds=time.monotonic() - started)
+        return 0
+
+    from omniwheel.cli.output import kept_lock_lines
     from omniwheel.lock.inputs import LockOptions, current_lock
     from omniwheel.project.pyproject import find_project, load_project
     from omniwheel.project.timestamp import parse_exclude_newer
-    from omniwheel.store.usage import shared_lease
 
     root = args.project if args.project is not None else find_project(Path.cwd())
     project = load_project(root)
@@ -174,10 +185,19 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
     kept = None
     if not args.check and not args.json:
         kept = current_lock(project, options, indexes=indexes, cache_root=cache_root())
+    current: tuple[str, ...] | None = None  # the summary of a lock found current
     if kept is not None:
-        output.kept_lock_summary(kept)
+        current = kept_lock_lines(
+            lock_name=kept.path.name,
+            packages=kept.packages,
+            targets=kept.targets,
+            shadowed=kept.shadowed,
+        )
+        output.kept_lock_summary(current, seconds=kept.seconds)
     else:
         from omniwheel.lock.locker import lock_project
+        from omniwheel.lock.tool_table import LockToolTable
+        from omniwheel.store.usage import shared_lease
 
         with shared_lease(cache_root()), output.status("Resolving"):
             outcome = lock_project(
@@ -187,7 +207,21 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
             output.lock_warnings(outcome)
         else:
             output.lock_summary(outcome, indexes=indexes, check=args.check)
-    if not args.check and (args.artifacts is not None or project.settings.artifacts):
+        if not outcome.lock.skipped:  # else the summary of a later run would hide the warnings
+            current = kept_lock_lines(
+                lock_name=outcome.path.name,
+                packages=len({package.name for package in outcome.lock.packages}),
+                targets=LockToolTable.of(outcome.lock).locked_targets,
+                shadowed=outcome.shadowed,
+            )
+    artifacts = args.artifacts is not None or project.settings.artifacts
+    if current is not None and not artifacts:
+        # Inputs read again: the lock's bytes may have just been written.
+        done = UnchangedLock.of(args, environ=os.environ, home=Path.home())
+        if done is not None:
+            record = Recorded(notes=tuple(indexes.default.notes), lines=current)
+            done.remember(cache_root(), record)
+    if not args.check and artifacts:
         from omniwheel.cli.artifacts_commands import ArtifactsRequest, write_artifacts
 
         request = ArtifactsRequest(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,11 +21,16 @@ if TYPE_CHECKING:
     from packaging.utils import NormalizedName
     from rich.console import Console
 
+    from omniwheel.cli.unchanged_lock import Recorded
     from omniwheel.index.client import IndexStats
     from omniwheel.index.indexes import IndexList
-    from omniwheel.lock.inputs import KeptLock
     from omniwheel.lock.locker import LockOutcome
     from omniwheel.lock.shadowing import Shadowing
+    from omniwheel.platform.target import Target
+
+
+_EMOJI_LIKE = re.compile(r":[^\s:]*:")
+"""What ``rich`` could read as an ``:emoji:`` code (a superset: it replaces known names only)."""
 
 
 def _stderr_console() -> Console:
@@ -69,10 +75,17 @@ class Output:
         self.console.print(text, markup=False)
 
     def note(self, text: str) -> None:
-        self.console.print(f"note: {text}", markup=False, style="dim")
+        self._styled(f"note: {text}", style="dim")
 
     def warning(self, text: str) -> None:
-        self.console.print(f"warning: {text}", markup=False, style="yellow")
+        self._styled(f"warning: {text}", style="yellow")
+
+    def _styled(self, text: str, *, style: str) -> None:
+        if self._as_is(text):  # off a terminal a style writes nothing
+            sys.stderr.write(f"{text}\n")
+            sys.stderr.flush()
+            return
+        self.console.print(text, markup=False, style=style)
 
     def error(self, exc: OmniwheelError) -> None:
         """``error: …``, a blank line, ``hint: …``.  Off a terminal the text is written as it is,
@@ -91,13 +104,14 @@ class Output:
     def _as_is(self, text: str) -> bool:
         """Whether ``rich`` would write ``text`` to stderr unchanged, so it need not be imported:
         the default console, stderr no terminal and nothing saying it is one, and a text with
-        nothing ``rich`` rewrites (control characters, tabs, ``:emoji:`` codes)."""
+        nothing ``rich`` rewrites (control characters, tabs, ``:emoji:`` codes: two colons with
+        no space between them, as in ``http://host:8080``, count as one)."""
         return (
             self._console is None
             and self.make_console is _stderr_console
             and _stderr_is_plain()
             and text.isprintable()
-            and ":" not in text
+            and _EMOJI_LIKE.search(text) is None
         )
 
     @contextlib.contextmanager
@@ -151,25 +165,19 @@ class Output:
 
     def _shadowed(self, shadowed: Mapping[NormalizedName, Shadowing]) -> None:
         """Locked names that later indexes list too: each was taken from the first."""
-        for name, shadowing in shadowed.items():
-            self.plain(
-                f"  {name}: taken from {shadowing.taken_from}; also listed on "
-                f"{', '.join(shadowing.also_on)}, not used (an earlier index wins)"
-            )
+        for line in _shadowed_lines(shadowed):
+            self.plain(line)
 
-    def kept_lock_summary(self, kept: KeptLock) -> None:
-        from omniwheel.platform.describe import describe_targets
+    def kept_lock_summary(self, lines: Sequence[str], *, seconds: float) -> None:
+        """The summary of a relock that had nothing to do (:func:`kept_lock_lines`)."""
+        for line in lines:
+            self.plain(line.replace(SECONDS, f"{seconds:.2f}"))
 
-        self.plain(
-            f"{kept.path.name} is up to date: {_count(kept.packages, 'package')} for "
-            f"{_count(len(kept.targets), 'target')}, locked by this omniwheel from the same "
-            f"project and options ({kept.seconds:.2f}s; nothing resolved, the index was not "
-            "asked: --refresh or --upgrade resolves again)"
-        )
-        self.plain(f"Targets: {describe_targets(kept.targets)}")
-        if kept.shadowed:
-            self.plain("As when it was resolved (the indexes were not asked again):")
-            self._shadowed(kept.shadowed)
+    def recorded_lock_summary(self, recorded: Recorded, *, seconds: float) -> None:
+        """What a run with the same inputs printed (:mod:`omniwheel.cli.unchanged_lock`)."""
+        for note in recorded.notes:
+            self.note(note)
+        self.kept_lock_summary(recorded.lines, seconds=seconds)
 
     def lock_warnings(self, outcome: LockOutcome) -> None:
         """What the lock left out: skipped targets, files without an upload time."""
@@ -181,6 +189,41 @@ class Output:
                 f"files without an upload time were left out by exclude-newer: "
                 f"{', '.join(sorted(set(undated)))}"
             )
+
+
+SECONDS = "{seconds}"
+"""Where :func:`kept_lock_lines` leave the run's time."""
+
+
+def kept_lock_lines(
+    *,
+    lock_name: str,
+    packages: int,
+    targets: Sequence[Target],
+    shadowed: Mapping[NormalizedName, Shadowing],
+) -> tuple[str, ...]:
+    """The summary of a relock that had nothing to do, :data:`SECONDS` standing for its time."""
+    from omniwheel.platform.describe import describe_targets
+
+    lines = [
+        f"{lock_name} is up to date: {_count(packages, 'package')} for "
+        f"{_count(len(targets), 'target')}, locked by this omniwheel from the same project and "
+        f"options ({SECONDS}s; nothing resolved, the index was not asked: --refresh or --upgrade "
+        "resolves again)",
+        f"Targets: {describe_targets(targets)}",
+    ]
+    if shadowed:
+        lines.append("As when it was resolved (the indexes were not asked again):")
+        lines += _shadowed_lines(shadowed)
+    return tuple(lines)
+
+
+def _shadowed_lines(shadowed: Mapping[NormalizedName, Shadowing]) -> list[str]:
+    return [
+        f"  {name}: taken from {shadowing.taken_from}; also listed on "
+        f"{', '.join(shadowing.also_on)}, not used (an earlier index wins)"
+        for name, shadowing in shadowed.items()
+    ]
 
 
 def _count(number: int, noun: str) -> str:

@@ -32,7 +32,6 @@ from __future__ import annotations
 import configparser
 import importlib
 import os
-import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,6 +45,7 @@ from omniwheel.index.credentials import (
     credential_settings,
 )
 from omniwheel.index.network import NetworkPolicy, network_policy
+from omniwheel.index.pip_config_paths import pip_config_files
 
 __all__ = [
     "IndexDiscoveryError",
@@ -314,55 +314,6 @@ def _ignored_notes(pip: _PipSettings) -> Iterator[str]:
 
 
 # --- pip's configuration -------------------------------------------------------------------
-
-
-def pip_config_files(
-    environ: Mapping[str, str],
-    home: Path,
-    *,
-    platform: str = sys.platform,
-    prefix: Path = Path(sys.prefix),
-) -> list[Path]:
-    """pip's configuration files, lowest priority first (later files override earlier ones).
-
-    As pip does: site-wide files, then the user's files, then ``<prefix>/pip.conf`` of
-    the running interpreter, then ``PIP_CONFIG_FILE``.  When ``PIP_CONFIG_FILE`` names an
-    existing file the user's files are skipped; when it is ``os.devnull`` no file is read.
-    """
-    override = environ.get("PIP_CONFIG_FILE")
-    if override == os.devnull:
-        return []
-    name = "pip.ini" if platform == "win32" else "pip.conf"
-    files = [*_site_wide_files(environ, platform, name)]
-    if not (override and Path(override).exists()):
-        files += _user_files(environ, home, platform, name)
-    files.append(prefix / name)
-    if override:
-        files.append(Path(override))
-    return files
-
-
-def _site_wide_files(environ: Mapping[str, str], platform: str, name: str) -> list[Path]:
-    if platform == "darwin":
-        return [Path("/Library/Application Support/pip") / name]
-    if platform == "win32":
-        program_data = environ.get("ProgramData") or "C:\\ProgramData"
-        return [Path(program_data) / "pip" / name]
-    dirs = environ.get("XDG_CONFIG_DIRS", "").strip() or "/etc/xdg"
-    return [*(Path(d) / "pip" / name for d in dirs.split(os.pathsep) if d), Path("/etc") / name]
-
-
-def _user_files(environ: Mapping[str, str], home: Path, platform: str, name: str) -> list[Path]:
-    if platform == "win32":
-        app_data = environ.get("APPDATA") or str(home / "AppData" / "Roaming")
-        return [home / "pip" / name, Path(app_data) / "pip" / name]
-    if platform == "darwin":
-        library = home / "Library" / "Application Support" / "pip"
-        current = library if library.is_dir() else home / ".config" / "pip"
-    else:
-        config_home = environ.get("XDG_CONFIG_HOME", "").strip()
-        current = (Path(config_home) if config_home else home / ".config") / "pip"
-    return [home / ".pip" / name, current / name]
 
 
 _SECTIONS = ("global", "install")  # pip's order: the command's own section overrides [global]
