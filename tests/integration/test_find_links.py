@@ -306,10 +306,17 @@ def test_the_lock_option_adds_a_find_links_source(tmp_path: Path) -> None:
     )
     assert refused.exit_code == 1, refused.stderr
     assert "was locked with the index `find-links-1`" in refused.stderr
-    sync = run_cli(
-        ["sync", "--project", str(project)],
-        server_url=UNREACHABLE,
-        cache=tmp_path / "cache",
-        environ={"OMNIWHEEL_FIND_LINKS": str(wheels)},
+    assert "hint: configure it again (a find-links source, in the same order: `--find-links" in (
+        refused.stderr
     )
-    assert sync.exit_code == 0, sync.stderr
+    for args, environ in (
+        ([], {"OMNIWHEEL_FIND_LINKS": str(wheels)}),
+        (["--find-links", str(wheels)], {}),
+    ):
+        sync = run_cli(
+            ["sync", "--project", str(project), *args],
+            server_url=UNREACHABLE,
+            cache=tmp_path / "cache",
+            environ=environ,
+        )
+        assert sync.exit_code == 0, sync.stderr

@@ -164,14 +164,27 @@ class DroppedIndexError(LockFileError):
     then come from another index, so only ``omniwheel lock`` may drop them."""
 
     def __init__(self, dropped: tuple[IndexEntry, ...]) -> None:
+        from omniwheel.project.find_links import FIND_LINKS_PREFIX
+
         listed = ", ".join(f"`{entry.name}` ({entry.url})" for entry in dropped)
+        flat = [e for e in dropped if e.name.startswith(f"{FIND_LINKS_PREFIX}-")]
+        ways = []
+        if len(flat) < len(dropped):
+            ways.append(
+                "an index: `--index NAME=URL`, `OMNIWHEEL_INDEX=NAME=URL` or "
+                "[[tool.omniwheel.index]] in pyproject.toml"
+            )
+        if flat:
+            ways.append(
+                "a find-links source, in the same order: `--find-links PATH_OR_URL`, "
+                "`OMNIWHEEL_FIND_LINKS` or [tool.omniwheel] find-links"
+            )
         super().__init__(
             f"{LOCK_FILENAME} needs relocking, and was locked with the index {listed}, which "
             "this run does not configure; relocking without it could take its packages from "
             "another index, so nothing was relocked",
-            hint="configure it again (`--index NAME=URL`, `OMNIWHEEL_INDEX=NAME=URL`, or "
-            "[[tool.omniwheel.index]] in pyproject.toml), or relock without it on purpose with "
-            "`omniwheel lock`",
+            hint=f"configure it again ({'; '.join(ways)}), or relock without it on purpose "
+            "with `omniwheel lock`",
         )
         self.dropped = dropped
 
