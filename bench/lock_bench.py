@@ -34,7 +34,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # mypy sees bench/ as a package (explicit_package_bases in pyproject.toml)
+    from bench.process_tree import run_measured
+else:  # run as a script, bench/ itself is on sys.path
+    from process_tree import run_measured
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_WORKLOAD = REPO.parent / "shared" / "bench"
@@ -77,6 +82,7 @@ Family = Literal["omniwheel", "uv"]
 MODES: tuple[Mode, ...] = ("cold", "warm")
 RESOLVED = re.compile(r"Resolved (\d+) packages")
 TAIL_LINES = 15
+MB = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -120,6 +126,8 @@ class Measurement:
     mode: Mode
     run: int
     seconds: float
+    peak_rss_mb: float
+    """Peak resident memory of the process tree (the highest of a contender's commands)."""
     ok: bool
     packages: tuple[int, ...]
     summary: tuple[str, ...]
@@ -430,8 +438,9 @@ def settle() -> None:
 
 def run_contender(
     contender: Contender, bench: Bench, cache: Path, trash: Trash
-) -> tuple[float, list[str], str | None]:
-    """Run a contender's commands in a fresh project directory; (seconds, outputs, failure).
+) -> tuple[float, list[str], str | None, int]:
+    """Run a contender's commands in a fresh project directory; (seconds, outputs, failure,
+    the highest peak RSS of one of its commands).
 
     The project directory goes to ``trash``, deleted after the group of runs."""
     project = Path(tempfile.mkdtemp(prefix="project-", dir=bench.workdir))
@@ -440,43 +449,36 @@ def run_contender(
         (project / name).write_text(text, encoding="utf-8")
     environ = environment_for(contender.family, cache)
     for command in contender.setup:
-        _, output, failure = run_command(command, bench, project, environ)
+        _, output, failure, _ = run_command(command, bench, project, environ)
         if failure is not None:
-            return 0.0, [output], f"setup failed: {failure}"
+            return 0.0, [output], f"setup failed: {failure}", 0
     settle()
-    seconds, outputs = 0.0, list[str]()
+    seconds, outputs, peak = 0.0, list[str](), 0
     for command in contender.commands:
-        elapsed, output, failure = run_command(command, bench, project, environ)
+        elapsed, output, failure, rss = run_command(command, bench, project, environ)
         seconds += elapsed
+        peak = max(peak, rss)
         outputs.append(output)
         if failure is not None:
-            return seconds, outputs, failure
-    return seconds, outputs, None
+            return seconds, outputs, failure, peak
+    return seconds, outputs, None, peak
 
 
 def run_command(
     command: Sequence[str], bench: Bench, project: Path, environ: Mapping[str, str]
-) -> tuple[float, str, str | None]:
-    """Run one command and time it; (seconds, stdout + stderr, failure with the output's tail)."""
+) -> tuple[float, str, str | None, int]:
+    """Run one command and time it; (seconds, stdout + stderr, failure with the output's tail,
+    peak RSS of its process tree in bytes: :mod:`process_tree`)."""
     argv = [bench.tools.index_url if part == INDEX_TOKEN else part for part in command]
-    started = time.perf_counter()
-    try:
-        done = subprocess.run(
-            argv,
-            check=False,
-            cwd=project,
-            env=environ,
-            capture_output=True,
-            text=True,
-            timeout=bench.timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return bench.timeout, "", f"timed out after {bench.timeout:.0f}s: {render(command)}"
-    elapsed = time.perf_counter() - started
-    output = done.stdout + done.stderr
-    if done.returncode == 0:
-        return elapsed, output, None
-    return elapsed, output, f"exit {done.returncode}: {render(command)}\n{tail(done.stderr)}"
+    ran = run_measured(argv, cwd=project, env=environ, timeout=bench.timeout)
+    if ran.returncode is None:
+        failure = f"timed out after {bench.timeout:.0f}s: {render(command)}"
+        return bench.timeout, "", failure, ran.peak_rss
+    output = ran.stdout + ran.stderr
+    if ran.returncode == 0:
+        return ran.seconds, output, None, ran.peak_rss
+    failure = f"exit {ran.returncode}: {render(command)}\n{tail(ran.stderr)}"
+    return ran.seconds, output, failure, ran.peak_rss
 
 
 def measure(
@@ -490,7 +492,7 @@ def measure(
     trash: Trash,
 ) -> Measurement:
     """Time one run and turn its outputs into a :class:`Measurement`."""
-    seconds, outputs, failure = run_contender(contender, bench, cache, trash)
+    seconds, outputs, failure, peak = run_contender(contender, bench, cache, trash)
     packages = tuple(int(m.group(1)) for text in outputs for m in RESOLVED.finditer(text))
     summary = tuple(line for text in outputs for line in summary_lines(text))
     return Measurement(
@@ -499,6 +501,7 @@ def measure(
         mode=mode,
         run=run,
         seconds=round(seconds, 3),
+        peak_rss_mb=round(peak / MB, 1),
         ok=failure is None,
         packages=tuple(sorted(set(packages))),
         summary=summary if contender.family == "omniwheel" else summary[:1],
@@ -647,6 +650,8 @@ class Row:
     mode: Mode
     contender: str
     median: float | None
+    peak_rss_mb: float | None
+    """Median over the successful runs of each run's peak RSS (MB)."""
     ok_runs: int
     runs: int
     packages: tuple[int, ...]
@@ -695,6 +700,7 @@ def row_for(
         mode=mode,
         contender=contender.label,
         median=theirs,
+        peak_rss_mb=median_rss(picked),
         ok_runs=sum(r.ok for r in picked),
         runs=len(picked),
         packages=tuple(sorted({p for r in picked for p in r.packages})),
@@ -714,6 +720,12 @@ def median_of(
     return round(statistics.median(times), 2) if times else None
 
 
+def median_rss(picked: Sequence[Measurement]) -> float | None:
+    """Median peak RSS (MB) of the successful runs, or None when every run failed."""
+    peaks = [r.peak_rss_mb for r in picked if r.ok]
+    return round(statistics.median(peaks), 1) if peaks else None
+
+
 def span(values: Sequence[int]) -> str:
     """``111``, or ``low-high`` when runs (or a loop's commands) reported different counts."""
     if not values:
@@ -723,14 +735,17 @@ def span(values: Sequence[int]) -> str:
 
 
 def table(rows: Sequence[Row]) -> str:
-    header = f"{'case':<11}{'mode':<6}{'tool':<30}{'median s':>9}{'ok':>7}{'pkgs':>10}"
+    header = (
+        f"{'case':<11}{'mode':<6}{'tool':<30}{'median s':>9}{'peak MB':>9}{'ok':>7}{'pkgs':>10}"
+    )
     lines = [header + f"{'omniwheel/this':>16}", "-" * (len(header) + 16)]
     for row in rows:
         median = f"{row.median:.2f}" if row.median is not None else "failed"
+        peak = f"{row.peak_rss_mb:.0f}" if row.peak_rss_mb is not None else "-"
         packages = span(row.packages)
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}×"
         lines.append(
-            f"{row.case:<11}{row.mode:<6}{row.contender:<30}{median:>9}"
+            f"{row.case:<11}{row.mode:<6}{row.contender:<30}{median:>9}{peak:>9}"
             f"{f'{row.ok_runs}/{row.runs}':>7}{packages:>10}{ratio:>16}"
         )
     return "\n".join(line.rstrip() for line in lines)

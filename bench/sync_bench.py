@@ -115,6 +115,8 @@ class Measurement:
     contender: str
     run: int
     seconds: float
+    peak_rss_mb: float
+    """Peak resident memory of the command's process tree (:mod:`process_tree`)."""
     ok: bool
     packages: tuple[int, ...]
     summary: tuple[str, ...]
@@ -232,7 +234,7 @@ def prepare_project(
         shutil.copyfile(given, project / "pylock.toml")
         return project, Lock(command=f"cp {given} pylock.toml", seconds=None, packages=0)
     environ = lock_bench.omniwheel_environment(bench.workdir / "lock-cache")
-    seconds, output, failure = lock_bench.run_command(command, bench, project, environ)
+    seconds, output, failure, _ = lock_bench.run_command(command, bench, project, environ)
     if failure is not None:
         sys.exit(f"error: locking the workload failed\n{failure}")
     counts = [int(m.group(1)) for m in lock_bench.RESOLVED.finditer(output)]
@@ -299,7 +301,8 @@ def measure(
     command = tuple(part.replace(VENV_TOKEN, str(venv)) for part in contender.command)
     environ = environment_for(contender.family, cache, setup.python)
     settle()
-    seconds, output, failure = lock_bench.run_command(command, setup.bench, setup.project, environ)
+    ran = lock_bench.run_command(command, setup.bench, setup.project, environ)
+    seconds, output, failure, peak = ran
     if failure is None and case != "no-op":
         failure = verify(setup, venv)
     result = Measurement(
@@ -307,6 +310,7 @@ def measure(
         contender=contender.label,
         run=run,
         seconds=round(seconds, 3),
+        peak_rss_mb=round(peak / lock_bench.MB, 1),
         ok=failure is None,
         packages=tuple(sorted({int(m.group(1)) for m in COUNT.finditer(output)})),
         summary=summary_lines(output),
@@ -459,6 +463,8 @@ class Row:
     case: Case
     contender: str
     median: float | None
+    peak_rss_mb: float | None
+    """Median over the successful runs of each run's peak RSS (MB)."""
     ok_runs: int
     runs: int
     packages: tuple[int, ...]
@@ -493,6 +499,7 @@ def summarise(
                     case=case,
                     contender=contender.label,
                     median=theirs,
+                    peak_rss_mb=median_rss(picked),
                     ok_runs=sum(r.ok for r in picked),
                     runs=len(picked),
                     packages=tuple(sorted({p for r in picked for p in r.packages})),
@@ -507,16 +514,23 @@ def summarise(
     return rows
 
 
+def median_rss(picked: Sequence[Measurement]) -> float | None:
+    """Median peak RSS (MB) of the successful runs, or None when every run failed."""
+    peaks = [r.peak_rss_mb for r in picked if r.ok]
+    return round(statistics.median(peaks), 1) if peaks else None
+
+
 def table(rows: Sequence[Row]) -> str:
-    header = f"{'case':<7}{'tool':<31}{'median s':>9}{'ok':>7}{'pkgs':>7}"
+    header = f"{'case':<7}{'tool':<31}{'median s':>9}{'peak MB':>9}{'ok':>7}{'pkgs':>7}"
     header += f"{'omniwheel/this':>16}{'cleared/this':>14}"
     lines = [header, "-" * len(header)]
     for row in rows:
         median = f"{row.median:.2f}" if row.median is not None else "failed"
+        peak = f"{row.peak_rss_mb:.0f}" if row.peak_rss_mb is not None else "-"
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}×"
         cleared = "" if row.ratio_cleared is None else f"{row.ratio_cleared:.2f}×"
         lines.append(
-            f"{row.case:<7}{row.contender:<31}{median:>9}"
+            f"{row.case:<7}{row.contender:<31}{median:>9}{peak:>9}"
             f"{f'{row.ok_runs}/{row.runs}':>7}{lock_bench.span(row.packages):>7}{ratio:>16}"
             f"{cleared:>14}"
         )
