@@ -8,11 +8,7 @@ resolves again, and ``--check`` and ``--json`` always resolve.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,9 +17,8 @@ from omniwheel.cli import unchanged_lock
 from omniwheel.lock import resolved_stamp
 from tests.support.index_server import IndexServer
 from tests.support.lock_runner import (
-    ISOLATED_VARIABLES,
-    NO_NETRC,
     LockRun,
+    lock_in_fresh_interpreter,
     run_lock,
     write_project,
 )
@@ -136,36 +131,17 @@ def test_a_damaged_stamp_only_costs_a_resolution(project: Path, index_server: In
     assert KEPT in _lock(project, index_server).stderr
 
 
-LOADED = """\
-import json, sys
-from omniwheel.cli.main import main
-code = main(sys.argv[1:])
-heavy = ("omniwheel.resolve", "omniwheel.lock.locker", "omniwheel.lock.pylock", "httpx")
-print(json.dumps([code, sorted(m for m in sys.modules if m.startswith(heavy))]))
-"""
-
-
 def test_the_early_stop_loads_no_resolver_index_client_or_pep751_reader(
     project: Path, index_server: IndexServer
 ) -> None:
-    """What the README says: the early stop does not load the resolver (a fresh interpreter, so
-    nothing an earlier test imported counts)."""
-    environ = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES and k != "NETRC"}
-    environ |= {
-        "OMNIWHEEL_INDEX_URL": index_server.url,
-        "OMNIWHEEL_CACHE_DIR": str(project.parent / "cache"),
-        "PIP_CONFIG_FILE": os.devnull,
-        "NO_COLOR": "1",
-        **NO_NETRC,
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED, "lock", "--project", str(project)],
-        capture_output=True,
-        text=True,
-        env=environ,
-        check=False,
+    """What the README says: the early stop does not load the resolver."""
+    run = lock_in_fresh_interpreter(
+        project,
+        [],
+        index_url=index_server.url,
+        cache_dir=project.parent / "cache",
+        watched=("omniwheel.resolve", "omniwheel.lock.locker", "omniwheel.lock.pylock", "httpx"),
     )
-    code, loaded = json.loads(done.stdout.splitlines()[-1])
-    assert code == 0, done.stderr
-    assert KEPT in done.stderr
-    assert loaded == []
+    assert run.exit_code == 0, run.stderr
+    assert KEPT in run.stderr
+    assert run.loaded == ()

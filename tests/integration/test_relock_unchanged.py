@@ -4,10 +4,6 @@ unchanged_lock`); any change to one of them goes the usual way."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,7 +11,7 @@ import pytest
 from omniwheel.cli import unchanged_lock
 from omniwheel.lock import inputs
 from tests.support.index_server import IndexServer
-from tests.support.lock_runner import ISOLATED_VARIABLES, NO_NETRC, LockRun, run_lock, write_project
+from tests.support.lock_runner import LockRun, lock_in_fresh_interpreter, run_lock, write_project
 from tests.support.wheelbuilder import build_wheel
 
 TARGETS = ("--platform", "linux-x86_64@3.12")
@@ -167,36 +163,17 @@ def test_options_that_resolve_never_take_the_early_answer(
     assert KEPT not in run.stderr
 
 
-LOADED = """\
-import json, sys
-from omniwheel.cli.main import main
-code = main(sys.argv[1:])
-heavy = ("packaging", "rich", "omniwheel.project", "omniwheel.lock.inputs", "omniwheel.index.i")
-print(json.dumps([code, sorted(m for m in sys.modules if m.startswith(heavy))]))
-"""
-
-
 def test_the_early_answer_imports_neither_packaging_nor_rich(
     project: Path, index_server: IndexServer
 ) -> None:
-    """A fresh interpreter, so that nothing an earlier test imported counts."""
     _lock(project, index_server)
-    environ = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES and k != "NETRC"}
-    environ |= {
-        "OMNIWHEEL_INDEX_URL": index_server.url,
-        "OMNIWHEEL_CACHE_DIR": str(project.parent / "cache"),
-        "PIP_CONFIG_FILE": os.devnull,
-        "NO_COLOR": "1",
-        **NO_NETRC,
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", LOADED, "lock", "--project", str(project), *TARGETS],
-        capture_output=True,
-        text=True,
-        env=environ,
-        check=False,
+    run = lock_in_fresh_interpreter(
+        project,
+        TARGETS,
+        index_url=index_server.url,
+        cache_dir=project.parent / "cache",
+        watched=("packaging", "rich", "omniwheel.project", "omniwheel.lock.inputs"),
     )
-    code, loaded = json.loads(done.stdout.splitlines()[-1])
-    assert code == 0, done.stderr
-    assert KEPT in done.stderr
-    assert loaded == []
+    assert run.exit_code == 0, run.stderr
+    assert KEPT in run.stderr
+    assert run.loaded == ()

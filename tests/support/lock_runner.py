@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -146,3 +149,53 @@ def write_project(
 def redact_index(text: str, base_url: str) -> str:
     """``text`` with the server's base URL (its port varies) replaced by ``{index}``."""
     return text.replace(base_url, "{index}")
+
+
+_LOADED = """\
+import json, sys
+from omniwheel.cli.main import main
+code = main(sys.argv[2:])
+heavy = tuple(sys.argv[1].split(","))
+print(json.dumps([code, sorted(m for m in sys.modules if m.startswith(heavy))]))
+"""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FreshRun:
+    """``omniwheel lock`` in a fresh interpreter: its exit code, stderr and the modules it
+    loaded among those asked about."""
+
+    exit_code: int
+    stderr: str
+    loaded: tuple[str, ...]
+
+
+def lock_in_fresh_interpreter(
+    project_dir: Path,
+    args: Sequence[str],
+    *,
+    index_url: str,
+    cache_dir: Path,
+    watched: Sequence[str],
+) -> FreshRun:
+    """Run ``omniwheel lock --project project_dir *args`` in a new interpreter (so nothing a test
+    imported counts), isolated as :func:`run_lock` is; which modules whose names start with one
+    of ``watched`` it loaded."""
+    environ = {k: v for k, v in os.environ.items() if k not in ISOLATED_VARIABLES and k != "NETRC"}
+    environ |= {
+        "OMNIWHEEL_INDEX_URL": index_url,
+        "OMNIWHEEL_CACHE_DIR": str(cache_dir),
+        "PIP_CONFIG_FILE": os.devnull,
+        "NO_COLOR": "1",
+        **NO_NETRC,
+    }
+    argv = [",".join(watched), "lock", "--project", str(project_dir), *args]
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *argv],
+        capture_output=True,
+        text=True,
+        env=environ,
+        check=False,
+    )
+    code, loaded = json.loads(done.stdout.splitlines()[-1])
+    return FreshRun(exit_code=code, stderr=done.stderr, loaded=tuple(loaded))
