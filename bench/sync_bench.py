@@ -67,9 +67,9 @@ REDOWNLOAD_FACTOR = 2.0
 # of a lock this cache has not seen (the store — wheels, unpacked trees and their manifests — stays
 # warm, as uv's cache does).  Keep in step with src/omniwheel (see bench/README.md):
 #   selections-v1   what a lock selected for an interpreter (env/selection_memo.py, cachedir.py)
-#   lock-checks-v1  stamp saying pyproject.toml was already checked against pylock.toml
+#   lock-checks-v2  stamp saying pyproject.toml was already checked against pylock.toml
 #                   (cli/locking.py); without it sync compares the lock's recorded inputs again
-WORK_SKIPPING_CACHES = ("selections-v1", "lock-checks-v1")
+WORK_SKIPPING_CACHES = ("selections-v1", "lock-checks-v2")
 MEMO_CLEARED = "omniwheel sync (memo cleared)"
 
 # Import names of the workload's roots (workload.txt), imported after each install as a smoke test.

@@ -11,9 +11,8 @@ lock and no ``pyproject.toml``, is used as it is.
 The check reads no index, but it does import the locker and parse both files — a few hundred
 milliseconds that the no-op ``run`` should not pay each time.  So once a lock is known to be
 current, a stamp under the cache root records a digest of both files and of the index settings
-the check used; while they are unchanged, the check is a digest comparison.  (pip's config
-files are not part of the digest: changing the index there is noticed at the next edit of
-either file, or by ``omniwheel lock``.)
+the check used (the command line's, the environment's and every pip configuration file pip would
+read, URL credentials cut out); while they are unchanged, the check is a digest comparison.
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ if TYPE_CHECKING:
     from omniwheel.project.pyproject import Project
 
 PYPROJECT = "pyproject.toml"
-STAMP_DIR = "lock-checks-v1"
+STAMP_DIR = "lock-checks-v2"
 # Bump the directory's version when what a stamp's digest covers changes.
 _INDEX_VARIABLES = (
     "OMNIWHEEL_INDEX_URL",
@@ -279,9 +278,12 @@ def _digest(root: Path, index: IndexOptions) -> str:
         except FileNotFoundError:
             data = b"\0missing"
         digest.update(hashlib.sha256(data).digest())
+    from omniwheel.cli.unchanged_lock import pip_configuration, public_text
+
     given = (index.index_url, *index.indexes, "\1", *index.find_links, "\1")
     for value in (*given, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
-        digest.update(f"{value}\0".encode())
+        digest.update(public_text(f"{value}\0").encode())
+    digest.update(pip_configuration(os.environ, Path.home()).encode())
     return digest.hexdigest()
 
 

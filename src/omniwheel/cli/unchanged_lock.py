@@ -92,10 +92,7 @@ class UnchangedLock:
         for name in sorted(environ):
             if name.startswith(("OMNIWHEEL_", "PIP_")) and not _CREDENTIAL_VARIABLE.search(name):
                 digest.update(_public(f"{name}={environ[name]}").encode() + b"\0")
-        for path in pip_config_files(environ, home):
-            content = _read(path)
-            text = "\0missing" if content is None else content.decode("utf-8", "replace")
-            digest.update(_public(f"{path}\0{text}").encode() + b"\0")
+        digest.update(pip_configuration(environ, home).encode())
         return cls(root=root, digest=digest.hexdigest())
 
     def recall(self, cache_root: Path) -> Recorded | None:
@@ -124,6 +121,22 @@ class UnchangedLock:
     def _stamp(self, cache_root: Path) -> Path:
         key = hashlib.sha256(str(self.root).encode()).hexdigest()
         return cache_root / UNCHANGED_DIR / key
+
+
+def pip_configuration(environ: Mapping[str, str], home: Path) -> str:
+    """Every configuration file pip would read, by path, with its contents (``\\0missing`` for
+    one that is absent), URL credentials cut out: what a digest of the index settings covers."""
+    parts = []
+    for path in pip_config_files(environ, home):
+        content = _read(path)
+        text = "\0missing" if content is None else content.decode("utf-8", "replace")
+        parts.append(_public(f"{path}\0{text}\0"))
+    return "".join(parts)
+
+
+def public_text(text: str) -> str:
+    """``text`` with the userinfo of any URL in it cut out."""
+    return _public(text)
 
 
 def _project_root(given: Path | None) -> Path | None:
