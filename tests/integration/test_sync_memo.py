@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from omniwheel.cachedir import SELECTIONS_DIR
+from omniwheel.cli.locking import STAMP_DIR
 from omniwheel.env import sync as sync_module
 from tests.support.sync_space import Workspace
 
@@ -127,3 +128,24 @@ def test_prune_forgets_remembered_selections(space: Workspace) -> None:
     other = _fresh_venv(space.root / "other")
     assert space.cli("sync", "--venv", str(other)).exit_code == 0
     assert len(_remembered(space)) == 1
+
+
+def test_prune_forgets_lock_checks_and_removes_earlier_cache_layouts(space: Workspace) -> None:
+    assert space.cli("sync").exit_code == 0
+    checks = sorted((space.cache / STAMP_DIR).iterdir())
+    assert checks  # the sync remembered that the lock is current for pyproject.toml
+    for old in ("index-v2", "lock-checks-v1"):
+        (space.cache / old / "entry").mkdir(parents=True)
+        (space.cache / old / "entry" / "page.json").write_bytes(b"x" * 2048)
+    (space.cache / "unrelated-v1").mkdir()  # no family of this omniwheel: left alone
+    run = space.omniwheel("cache", "prune")
+    assert run.exit_code == 0, run.stderr
+    assert "remembered lock checks" in run.stderr
+    removed = "Removed 2 directories of earlier cache layouts (index-v2, lock-checks-v1; 4.0 KiB)"
+    assert removed in run.stderr
+    assert not (space.cache / "index-v2").exists()
+    assert not (space.cache / "lock-checks-v1").exists()
+    assert (space.cache / "unrelated-v1").is_dir()
+    assert list((space.cache / STAMP_DIR).iterdir()) == []
+    assert space.cli("sync").exit_code == 0  # forgotten checks are only redone
+    assert sorted((space.cache / STAMP_DIR).iterdir()) == checks

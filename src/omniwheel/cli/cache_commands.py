@@ -37,8 +37,10 @@ def add_cache_command(commands: Any) -> None:
         help="remove store entries no existing environment's lock needs",
         description="Keep the store entries and pinned interpreter builds that environments "
         "synced from a lock still use (both the lock file and the environment must still "
-        "exist); remove the rest, and leftovers of interrupted downloads and unpacks.  "
-        "Refused while another omniwheel process uses the cache.",
+        "exist); remove the rest, and leftovers of interrupted downloads and unpacks.  Also "
+        "forget remembered selections and lock checks (the next run redoes them) and remove "
+        "directories an earlier omniwheel's cache layout left.  Refused while another "
+        "omniwheel process uses the cache.",
     )
 
 
@@ -52,7 +54,7 @@ def run_cache(args: argparse.Namespace, output: Output) -> int:
         freed = clean(root)
         output.plain(f"Removed {root} ({_size(freed)})")
     else:
-        result = prune(root)
+        result = prune(root, current_dirs=_current_dirs(), check_dirs=_check_dirs())
         output.plain(
             f"Removed {result.removed} store entries ({_size(result.freed_bytes)}), "
             f"kept {result.kept} in use"
@@ -68,7 +70,35 @@ def run_cache(args: argparse.Namespace, output: Output) -> int:
             output.plain(f"Forgot {result.dropped_records} environments whose lock or venv is gone")
         if result.forgotten_selections:
             output.plain(f"Forgot {result.forgotten_selections} remembered selections")
+        if result.forgotten_checks:
+            output.plain(f"Forgot {result.forgotten_checks} remembered lock checks")
+        if result.retired:
+            output.plain(
+                f"Removed {len(result.retired)} directories of earlier cache layouts "
+                f"({', '.join(result.retired)}; {_size(result.retired_bytes)})"
+            )
     return 0
+
+
+def _check_dirs() -> tuple[str, ...]:
+    """Stamps that only let a later run skip a check: one file per lock text or project."""
+    from omniwheel.cli.locking import STAMP_DIR
+    from omniwheel.cli.unchanged_lock import UNCHANGED_DIR
+    from omniwheel.lock.resolved_stamp import RESOLVED_DIR
+
+    return (RESOLVED_DIR, UNCHANGED_DIR, STAMP_DIR)
+
+
+def _current_dirs() -> frozenset[str]:
+    """Every versioned directory this omniwheel keeps in the cache."""
+    from omniwheel.cachedir import RELEASES_DIR, SELECTIONS_DIR
+    from omniwheel.index.cache import LAYOUT
+    from omniwheel.julia.treecache import PYTHON_TREES_DIR, TREES_DIR
+    from omniwheel.store.store import STORE_DIR
+
+    checks = _check_dirs()
+    others = (LAYOUT, RELEASES_DIR, SELECTIONS_DIR, STORE_DIR, TREES_DIR, PYTHON_TREES_DIR)
+    return frozenset((*checks, *others))
 
 
 def _size(count: int) -> str:

@@ -35,9 +35,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sys
 import tomllib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -101,6 +102,11 @@ class PruneResult:
     """Remembered selections dropped (each is redone by the next sync that needs it)."""
     removed_pythons: int = 0
     kept_pythons: int = 0
+    forgotten_checks: int = 0
+    """Remembered lock checks dropped (the next lock or sync checks, or resolves, again)."""
+    retired: tuple[str, ...] = ()
+    """Directories of earlier cache layouts removed (names)."""
+    retired_bytes: int = 0
 
 
 # --- the lease -----------------------------------------------------------------------------
@@ -315,8 +321,18 @@ def plan_prune(
     )
 
 
-def prune(cache_root: Path) -> PruneResult:
-    """Remove the store entries no recorded, still existing lock and environment needs."""
+def prune(
+    cache_root: Path,
+    *,
+    current_dirs: Collection[str] = (),
+    check_dirs: Collection[str] = (),
+) -> PruneResult:
+    """Remove the store entries no recorded, still existing lock and environment needs.
+
+    Also: forget what ``check_dirs`` remember (stamps that only let a later run skip a check,
+    one per lock text or project, which nothing else ever removes), and remove the directories
+    of earlier cache layouts — ``<name>-v<N>`` beside a ``<name>-v<M>`` of ``current_dirs``,
+    the names this omniwheel uses (a layout bump leaves the old directory behind)."""
     store = cache_root / STORE_DIR
     with exclusive_lease(cache_root, purpose="prune the cache"):
         records = read_usage(cache_root)
@@ -327,6 +343,11 @@ def prune(cache_root: Path) -> PruneResult:
             leftovers = _clear_directory(store / "tmp") + _clear_temporary(store / MANIFESTS_DIR)
             leftovers += _clear_hidden(store / PYTHONS_DIR)
             forgotten = _clear_directory(cache_root / SELECTIONS_DIR)
+            checks = sum(_clear_directory(cache_root / name) for name in check_dirs)
+            retired = _retired_layouts(cache_root, current_dirs)
+            retired_bytes = sum(_size(path) for path in retired)
+            for path in retired:
+                _remove(path)
             if len(plan.live) != len(records):
                 _write_usage(cache_root, plan.live)
         except OSError as exc:
@@ -343,7 +364,28 @@ def prune(cache_root: Path) -> PruneResult:
         forgotten_selections=forgotten,
         removed_pythons=len(plan.remove_pythons),
         kept_pythons=len(plan.keep_pythons),
+        forgotten_checks=checks,
+        retired=tuple(path.name for path in retired),
+        retired_bytes=retired_bytes,
     )
+
+
+_LAYOUT_NAME = re.compile(r"(?P<family>.+)-v(?P<version>\d+)")
+
+
+def _retired_layouts(cache_root: Path, current_dirs: Collection[str]) -> list[Path]:
+    """The directories of ``cache_root`` named like one of ``current_dirs`` with another
+    version (``index-v2`` beside ``index-v3``), in name order."""
+    families = {match["family"] for name in current_dirs if (match := _LAYOUT_NAME.fullmatch(name))}
+    if not cache_root.is_dir():
+        return []
+    found = []
+    for child in sorted(cache_root.iterdir()):
+        match = _LAYOUT_NAME.fullmatch(child.name)
+        retired = match is not None and match["family"] in families
+        if retired and child.name not in current_dirs and child.is_dir() and not child.is_symlink():
+            found.append(child)
+    return found
 
 
 def clean(cache_root: Path) -> int:
