@@ -26,7 +26,7 @@ import re
 import time
 import zipfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, NamedTuple, TypeVar
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -254,7 +254,9 @@ class IndexClient:
             max_age=_max_age(response.headers.get("cache-control")),
         )
         self._cache.store_page(stored)
-        return page
+        # Stored, the body is on disk: holding every page's body for the whole run cost a
+        # cold lock tens of megabytes (a 304 later reads the stored body back).
+        return replace(page, raw_json=None)
 
     def _public_url(self, url: str) -> str:
         """A file URL without its userinfo and query secrets, both kept in memory for fetching."""

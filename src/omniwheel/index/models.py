@@ -113,9 +113,12 @@ class Packed(Generic[_P]):
         return self._value
 
     def packed(self) -> bytes:
-        """The value's ``marshal`` bytes (made once)."""
+        """The value's ``marshal`` bytes (made once).  The value is then let go, and decoded
+        again if asked for: a page's records are packed to write its digest, and most of them
+        (old versions) are never read again, while as bytes they take about half the memory."""
         if self._packed is None:
             self._packed = marshal.dumps(cast("Any", self._value))
+            self._value = None
         return self._packed
 
 
