@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
+from omniwheel.cli.locking import PYPROJECT
 from omniwheel.cli.options import add_project_option, add_selection_options, choice_request
 from omniwheel.cli.output import Output
 from omniwheel.lock import LOCK_FILENAME
@@ -48,7 +49,6 @@ if TYPE_CHECKING:
 # The work is imported when a command runs (as in main.py): registering these commands must not
 # make every other command pay for the Julia modules.
 
-PYPROJECT = "pyproject.toml"
 DEFAULT_ARTIFACTS = "Artifacts.toml"
 RUN_DEPOT = "julia-depot-v1"
 # The depot `run --artifacts` uses unless --julia-depot says otherwise: trees only, the layout

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
 from omniwheel import __version__
+from omniwheel.cli.input_digest import file_fingerprint, pip_configuration, public_text
 from omniwheel.errors import LockFileError
 from omniwheel.lock import LOCK_FILENAME
 
@@ -273,13 +274,7 @@ def _stamp_path(cache_root: Path, root: Path) -> Path:
 def _digest(root: Path, index: IndexOptions) -> str:
     digest = hashlib.sha256(f"omniwheel {__version__}\0".encode())
     for name in (PYPROJECT, LOCK_FILENAME):
-        try:
-            data = (root / name).read_bytes()
-        except FileNotFoundError:
-            data = b"\0missing"
-        digest.update(hashlib.sha256(data).digest())
-    from omniwheel.cli.unchanged_lock import pip_configuration, public_text
-
+        digest.update(file_fingerprint(root / name))
     given = (index.index_url, *index.indexes, "\1", *index.find_links, "\1")
     for value in (*given, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
         digest.update(public_text(f"{value}\0").encode())

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.locking import IndexOptions, LockPolicy, ensure_current_lock
+from omniwheel.cli.locking import PYPROJECT, IndexOptions, LockPolicy, ensure_current_lock
 from omniwheel.cli.options import (
     add_index_options,
     add_json_option,
@@ -45,7 +45,6 @@ if TYPE_CHECKING:
     from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
     from omniwheel.store.store import WheelSource
 
-PYPROJECT = "pyproject.toml"
 LINK_MODE_VARIABLE = "OMNIWHEEL_LINK_MODE"
 
 

@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omniwheel import __version__
-from omniwheel.index.pip_config_paths import pip_config_files
+from omniwheel.cli.input_digest import (
+    file_fingerprint,
+    pip_configuration,
+    public_text,
+    read_or_none,
+)
+from omniwheel.cli.locking import PYPROJECT
 from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
@@ -42,8 +48,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 UNCHANGED_DIR = "unchanged-locks-v1"
-PYPROJECT = "pyproject.toml"
-_USERINFO = re.compile(r"//[^/@\s]*@")
 _CREDENTIAL_VARIABLE = re.compile(r"_(USERNAME|PASSWORD)$")
 _RESOLVING_OPTIONS = ("check", "json", "refresh", "upgrade", "upgrade_package", "artifacts")
 """Options with which ``lock`` always resolves or does more than lock: no early answer."""
@@ -83,15 +87,14 @@ class UnchangedLock:
             str(Path.cwd()),
             json.dumps(options, sort_keys=True, default=str),
         ):
-            digest.update(_public(text).encode() + b"\0")
+            digest.update(public_text(text).encode() + b"\0")
+        if read_or_none(root / LOCK_FILENAME) is None:
+            return None  # no lock: nothing can be current
         for name in (PYPROJECT, LOCK_FILENAME):
-            content = _read(root / name)
-            if content is None and name == LOCK_FILENAME:
-                return None  # no lock: nothing can be current
-            digest.update(hashlib.sha256(content or b"\0missing").digest())
+            digest.update(file_fingerprint(root / name))
         for name in sorted(environ):
             if name.startswith(("OMNIWHEEL_", "PIP_")) and not _CREDENTIAL_VARIABLE.search(name):
-                digest.update(_public(f"{name}={environ[name]}").encode() + b"\0")
+                digest.update(public_text(f"{name}={environ[name]}").encode() + b"\0")
         digest.update(pip_configuration(environ, home).encode())
         return cls(root=root, digest=digest.hexdigest())
 
@@ -123,40 +126,12 @@ class UnchangedLock:
         return cache_root / UNCHANGED_DIR / key
 
 
-def pip_configuration(environ: Mapping[str, str], home: Path) -> str:
-    """Every configuration file pip would read, by path, with its contents (``\\0missing`` for
-    one that is absent), URL credentials cut out: what a digest of the index settings covers."""
-    parts = []
-    for path in pip_config_files(environ, home):
-        content = _read(path)
-        text = "\0missing" if content is None else content.decode("utf-8", "replace")
-        parts.append(_public(f"{path}\0{text}\0"))
-    return "".join(parts)
-
-
-def public_text(text: str) -> str:
-    """``text`` with the userinfo of any URL in it cut out."""
-    return _public(text)
-
-
 def _project_root(given: Path | None) -> Path | None:
     if given is not None:
         path = Path(given).absolute()
         return path.parent if path.is_file() else path
     start = Path.cwd()
     return next((d for d in (start, *start.parents) if (d / PYPROJECT).is_file()), None)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:
-        return None
-
-
-def _public(text: str) -> str:
-    """``text`` with the userinfo of any URL in it cut out."""
-    return _USERINFO.sub("//", text) if "@" in text else text
 
 
 def _strings(value: object) -> tuple[str, ...] | None:
