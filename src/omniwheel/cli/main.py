@@ -196,7 +196,6 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         output.kept_lock_summary(current, seconds=kept.seconds)
     else:
         from omniwheel.lock.locker import lock_project
-        from omniwheel.lock.tool_table import LockToolTable
         from omniwheel.store.usage import shared_lease
 
         with shared_lease(cache_root()), output.status("Resolving"):
@@ -210,15 +209,15 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
         if not outcome.lock.skipped:  # else the summary of a later run would hide the warnings
             current = kept_lock_lines(
                 lock_name=outcome.path.name,
-                packages=len({package.name for package in outcome.lock.packages}),
-                targets=LockToolTable.of(outcome.lock).locked_targets,
+                packages=outcome.packages,
+                targets=outcome.locked_targets,
                 shadowed=outcome.shadowed,
             )
+        unchanged = None  # read again below: the lock's bytes may have just been written
     artifacts = args.artifacts is not None or project.settings.artifacts
     if current is not None and not artifacts:
-        # Inputs read again: the lock's bytes may have just been written.
-        done = UnchangedLock.of(args, environ=os.environ, home=Path.home())
-        if done is not None:
+        done = unchanged or UnchangedLock.of(args, environ=os.environ, home=Path.home())
+        if done is not None:  # None with --check, --json, …
             record = Recorded(notes=tuple(indexes.default.notes), lines=current)
             done.remember(cache_root(), record)
     if not args.check and artifacts:

@@ -128,9 +128,9 @@ class Output:
         from omniwheel.platform.describe import describe_targets
 
         lock = outcome.lock
-        names = {package.name for package in lock.packages}
         self.plain(
-            f"Resolved {_count(len(names), 'package')} for {_count(len(lock.targets), 'target')} "
+            f"Resolved {_count(outcome.packages, 'package')} for "
+            f"{_count(len(lock.targets), 'target')} "
             f"in {outcome.seconds:.1f}s"
         )
         self.plain(f"Targets: {describe_targets(lock.targets)}")

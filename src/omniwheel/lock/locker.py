@@ -76,6 +76,10 @@ class LockOutcome:
     stats: IndexStats
     seconds: float
     changed: bool
+    packages: int
+    """Distinct package names in the lock."""
+    locked_targets: tuple[Target, ...]
+    """The targets the lock has packages for (its targets but the skipped ones)."""
     changes: tuple[str, ...] = field(default=())
     shadowed: Mapping[NormalizedName, Shadowing] = field(default_factory=dict)
     """Locked packages that later indexes list too (none with one index)."""
@@ -155,7 +159,8 @@ def lock_project(
     if changed and not check:
         write_atomic(path, text.encode(), durable=True)
     packages = len({package.name for package in lock.packages})
-    remember(cache_root, text, table=LockToolTable.of(lock), packages=packages, shadowed=shadowed)
+    table = LockToolTable.of(lock)
+    remember(cache_root, text, table=table, packages=packages, shadowed=shadowed)
     return LockOutcome(
         lock=lock,
         text=text,
@@ -165,6 +170,8 @@ def lock_project(
         stats=stats,
         seconds=time.monotonic() - started,
         changed=changed,
+        packages=packages,
+        locked_targets=table.locked_targets,
         changes=changes,
         shadowed=shadowed,
     )
