@@ -296,6 +296,17 @@ def _lock_from_corp_behind_auth(indexes: Indexes) -> tuple[LockRun, Path]:
     return lock, cache
 
 
+def _assert_each_wheel_came_with_its_index_credentials(indexes: Indexes) -> None:
+    """corp's wheels (app, shared) were fetched from corp with Basic credentials, the default
+    index's (lib) from there with none."""
+    corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
+    public_files = [r for r in indexes.public.requests if r.path.startswith("/files/")]
+    assert sorted(r.path.split("/")[-1].split("-")[0] for r in corp_files) == ["app", "shared"]
+    assert [r.path.split("/")[-1].split("-")[0] for r in public_files] == ["lib"]
+    assert all(r.headers.get("authorization", "").startswith("Basic ") for r in corp_files)
+    assert not [r for r in public_files if "authorization" in r.headers]
+
+
 def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
     indexes: Indexes,
 ) -> None:
@@ -313,12 +324,7 @@ def test_sync_fetches_each_wheel_from_its_index_with_that_index_credentials(
         environ=SECRETS,
     )
     assert run.exit_code == 0, run.stderr
-    corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
-    public_files = [r for r in indexes.public.requests if r.path.startswith("/files/")]
-    assert sorted(r.path.split("/")[-1].split("-")[0] for r in corp_files) == ["app", "shared"]
-    assert [r.path.split("/")[-1].split("-")[0] for r in public_files] == ["lib"]
-    assert all(r.headers.get("authorization", "").startswith("Basic ") for r in corp_files)
-    assert not [r for r in public_files if "authorization" in r.headers]
+    _assert_each_wheel_came_with_its_index_credentials(indexes)
     site = next((indexes.project / ".venv").glob("lib/python*/site-packages"))
     assert sorted(p.name for p in site.glob("*.dist-info")) == [
         "app-1.0.dist-info",
@@ -425,11 +431,6 @@ def test_artifacts_write_fetches_each_wheel_with_its_index_credentials(
         environ=SECRETS,
     )
     assert run.exit_code == 0, run.stderr
-    corp_files = [r for r in indexes.corp.requests if r.path.startswith("/files/")]
-    public_files = [r for r in indexes.public.requests if r.path.startswith("/files/")]
-    assert sorted(r.path.split("/")[-1].split("-")[0] for r in corp_files) == ["app", "shared"]
-    assert [r.path.split("/")[-1].split("-")[0] for r in public_files] == ["lib"]
-    assert all(r.headers.get("authorization", "").startswith("Basic ") for r in corp_files)
-    assert not [r for r in public_files if "authorization" in r.headers]
+    _assert_each_wheel_came_with_its_index_credentials(indexes)
     assert (indexes.project / "Artifacts.toml").is_file()
     assert "s3cret" not in (indexes.project / "Artifacts.toml").read_text(encoding="utf-8")
