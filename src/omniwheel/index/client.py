@@ -65,7 +65,7 @@ from omniwheel.index.remote_zip import (
     find_metadata_member,
     member_range,
 )
-from omniwheel.index.tls import tls_verification, untrusted_certificate
+from omniwheel.index.tls import DeferredTrust, untrusted_certificate
 from omniwheel.index.url_secrets import REFIND_STATUSES, GivenUrls, redact, secret_values
 
 if TYPE_CHECKING:
@@ -140,8 +140,9 @@ class IndexClient:
         # the first probes (some old wheels lack the file even on indexes that serve it).
         self._probe_successes = 0
         self._probe_failures = 0
-        # Checked now, so that an unusable CA bundle is an error before any work starts.
-        self._verify = tls_verification(location, error=IndexAccessError)
+        # Checked now, so that an unusable CA bundle is an error before any work starts; loaded
+        # for the first connection (a lock served by the cache makes none).
+        self._trust = DeferredTrust(location, error=IndexAccessError)
         self._http_pool: httpx.AsyncClient | None = None
         self._flat = FlatListing(location, self._fetch_body) if location.flat else None
 
@@ -153,7 +154,7 @@ class IndexClient:
 
             self._http_pool = httpx.AsyncClient(
                 http2=True,
-                verify=self._verify,
+                verify=self._trust.verification(),
                 timeout=httpx.Timeout(
                     self._network.timeout, connect=self._network.connect_timeout, pool=None
                 ),

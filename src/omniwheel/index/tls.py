@@ -42,6 +42,45 @@ def tls_verification(
         raise _unusable(location, f"cannot be read ({exc.strerror or exc})", error) from exc
 
 
+class DeferredTrust:
+    """The configured CA bundle, checked at once but loaded into a TLS context only when the first
+    connection needs it.
+
+    Loading a system bundle (a hundred and more certificates) costs about 0.1 s, which a lock or
+    sync served entirely by the cache never needs.  The check made at once catches what a user
+    gets wrong — a bundle that is missing, a directory, unreadable, or holds no PEM certificate —
+    so that such a bundle still stops the command before any work starts; a bundle that passes
+    it yet fails to load fails with the same error on the first connection.
+    """
+
+    def __init__(self, location: IndexLocation | None, *, error: type[OmniwheelError]) -> None:
+        self._location = location
+        self._error = error
+        self._context: ssl.SSLContext | bool | None = None
+        if location is not None and location.cert is not None:
+            _check_bundle(location, error)
+
+    def verification(self) -> ssl.SSLContext | bool:
+        """What :func:`tls_verification` gives, made on the first call and kept."""
+        if self._context is None:
+            self._context = tls_verification(self._location, error=self._error)
+        return self._context
+
+
+_PEM_BEGIN = b"-----BEGIN "
+
+
+def _check_bundle(location: IndexLocation, error: type[OmniwheelError]) -> None:
+    """Raise ``error`` when the bundle cannot be read or holds no PEM block at all."""
+    assert location.cert is not None
+    try:
+        content = location.cert.read_bytes()
+    except OSError as exc:  # missing, a directory, unreadable
+        raise _unusable(location, f"cannot be read ({exc.strerror or exc})", error) from exc
+    if _PEM_BEGIN not in content:
+        raise _unusable(location, "holds no usable CA certificates (no PEM block in it)", error)
+
+
 def _unusable(location: IndexLocation, problem: str, error: type[OmniwheelError]) -> OmniwheelError:
     source = location.cert_source or "the configuration"
     return error(
