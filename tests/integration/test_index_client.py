@@ -789,6 +789,25 @@ def test_prefetched_pages_are_fetched_once_each(
     assert paths == sorted(f"/simple/{name}/" for name in names)
 
 
+def test_hinted_pages_go_together_and_a_failed_one_is_left_to_its_asker(
+    index_server: IndexServer, wheel_dir: Path, cache_dir: Path
+) -> None:
+    names: list[NormalizedName] = [canonicalize_name(f"pkg{n}") for n in range(4)]
+    for name in names:
+        index_server.add_file(build_wheel(wheel_dir, name, "1.0"))
+    index_server.fail("/simple/pkg2/", status=403)
+    with open_session(index_server.url, cache_dir) as session:
+        session.prefetch_pages([*names, names[0]])
+        deadline = time.monotonic() + 10
+        while len(index_server.requests) < len(names) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        seen = sorted(r.path for r in index_server.requests)
+        assert seen == sorted(f"/simple/{name}/" for name in names)  # each asked once, unawaited
+        assert [session.page(name) is not None for name in names if name != "pkg2"] == [True] * 3
+        with pytest.raises(IndexAccessError, match="403"):
+            session.page(canonicalize_name("pkg2"))
+
+
 def test_concurrent_askers_share_one_metadata_request(
     index_server: IndexServer, wheel_dir: Path, cache_dir: Path
 ) -> None:

@@ -84,6 +84,9 @@ class MemoryIndex:
     def prefetch_pages(self, names: Iterable[NormalizedName]) -> None:
         """Ignored, like :meth:`prefetch`."""
 
+    def prefetch_metadata(self, wheel: Wheel) -> None:
+        """Ignored, like :meth:`prefetch`."""
+
     def _add(self, name: NormalizedName, release: Release) -> list[DistFile]:
         version = Version(release.version)
         metadata = CoreMetadata(

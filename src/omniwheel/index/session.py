@@ -85,8 +85,24 @@ class IndexSession:
         future.add_done_callback(_forget)
 
     def prefetch_pages(self, names: Iterable[NormalizedName]) -> None:
-        for name in names:
-            self.prefetch(_page_of(name))
+        """Ask for the pages not already here, in one crossing to the loop.
+
+        The resolver hints every dependency of every candidate it looks at, mostly pages it
+        already has: each crossing wakes the loop thread (hundreds per lock), so pages known on
+        this side are not sent, and the rest go together."""
+        wanted = [
+            name
+            for name in dict.fromkeys(names)
+            if name not in self._pages and not self._client.finished_page(name)[0]
+        ]
+        if wanted:
+            self.prefetch(lambda client: _pages(client, wanted))
+
+    def prefetch_metadata(self, wheel: Wheel) -> None:
+        """Ask for ``wheel``'s metadata unless it is already here (see :meth:`prefetch_pages`)."""
+        if wheel.file.url in self._metadata or self._client.finished_metadata(wheel) is not None:
+            return
+        self.prefetch(lambda client: _metadata(client, wheel))
 
     def close(self) -> None:
         if self._loop.is_closed():
@@ -126,8 +142,9 @@ async def _metadata(client: AsyncIndex, wheel: Wheel) -> CoreMetadata:
     return await client.metadata(wheel)
 
 
-def _page_of(name: NormalizedName) -> Callable[[AsyncIndex], Coroutine[Any, Any, object]]:
-    return lambda client: _page(client, name)
+async def _pages(client: AsyncIndex, names: list[NormalizedName]) -> None:
+    """Fetch the pages together; a failure is left for the blocking call to meet."""
+    await asyncio.gather(*(client.page(name) for name in names), return_exceptions=True)
 
 
 async def _shut_down(client: AsyncIndex) -> None:

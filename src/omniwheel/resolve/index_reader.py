@@ -39,3 +39,7 @@ class IndexReader(Protocol):
     def prefetch_pages(self, names: Iterable[NormalizedName]) -> None:
         """Start fetching these pages without waiting."""
         ...
+
+    def prefetch_metadata(self, wheel: Wheel) -> None:
+        """Start fetching this wheel's core metadata without waiting."""
+        ...

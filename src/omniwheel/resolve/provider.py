@@ -27,7 +27,6 @@ from resolvelib import AbstractProvider
 from resolvelib.structs import RequirementInformation
 
 from omniwheel.index.models import CoreMetadata, ProjectPage, Wheel
-from omniwheel.index.routing import AsyncIndex
 from omniwheel.platform.target import Target
 from omniwheel.project.roots import Root
 from omniwheel.resolve.candidates import (
@@ -333,11 +332,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
 
     def _prefetch_metadata(self, page: ProjectPage, candidate: Candidate) -> None:
         wheel = metadata_wheel(page, candidate.version, self.policy)
-        self._index.prefetch(lambda client: _fetch_metadata(client, wheel))
-
-
-async def _fetch_metadata(client: AsyncIndex, wheel: Wheel) -> object:
-    return await client.metadata(wheel)
+        self._index.prefetch_metadata(wheel)
 
 
 def as_req(requirement: Requirement) -> Req:
