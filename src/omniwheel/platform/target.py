@@ -262,19 +262,14 @@ class Target:
 
     @property
     def platform(self) -> PlatformSpec:
-        """This target without its Python version."""
-        return PlatformSpec(
-            os=self.os,
-            arch=self.arch,
-            libc=self.libc,
-            libc_floor=self.libc_floor,
-            macos_floor=self.macos_floor,
-        )
+        """This target without its Python version (made once per target)."""
+        return _target_platform(self)
 
     @property
     def name(self) -> str:
-        """The canonical name, e.g. ``linux-x86_64-glibc2.28@3.12`` or ``windows-arm64@3.11.5``."""
-        return f"{self.platform_name}@{format_python(self.python)}"
+        """The canonical name, e.g. ``linux-x86_64-glibc2.28@3.12`` or ``windows-arm64@3.11.5``
+        (made once per target)."""
+        return _target_name(self)
 
     @property
     def platform_name(self) -> str:
@@ -378,15 +373,7 @@ class Target:
 
     def sort_key(self) -> tuple[int, int, int, Floor, Floor, tuple[int, int, int]]:
         """A total order for target lists: OS, arch, libc, floors, Python (enum order, then up)."""
-        patch = self.python[2] if len(self.python) == 3 else 0
-        return (
-            list(Os).index(self.os),
-            list(Arch).index(self.arch),
-            -1 if self.libc is None else list(Libc).index(self.libc),
-            self.libc_floor or (0, 0),
-            self.macos_floor or (0, 0),
-            (self.python[0], self.python[1], patch),
-        )
+        return _target_sort_key(self)
 
 
 @functools.cache
@@ -601,6 +588,37 @@ def cpython_wheel_tags(
         *compatible_tags(python_version=python, interpreter=interpreter, platforms=platforms),
     )
     return tuple(dict.fromkeys(tags))
+
+
+# A lock's few targets are asked for their platform, name and order thousands of times (every
+# target-keyed table, message and sorted list): each is made once per target.
+@functools.cache
+def _target_platform(target: Target) -> PlatformSpec:
+    return PlatformSpec(
+        os=target.os,
+        arch=target.arch,
+        libc=target.libc,
+        libc_floor=target.libc_floor,
+        macos_floor=target.macos_floor,
+    )
+
+
+@functools.cache
+def _target_name(target: Target) -> str:
+    return f"{target.platform_name}@{format_python(target.python)}"
+
+
+@functools.cache
+def _target_sort_key(target: Target) -> tuple[int, int, int, Floor, Floor, tuple[int, int, int]]:
+    patch = target.python[2] if len(target.python) == 3 else 0
+    return (
+        list(Os).index(target.os),
+        list(Arch).index(target.arch),
+        -1 if target.libc is None else list(Libc).index(target.libc),
+        target.libc_floor or (0, 0),
+        target.macos_floor or (0, 0),
+        (target.python[0], target.python[1], patch),
+    )
 
 
 @functools.cache

@@ -10,11 +10,12 @@ each target takes its best-ranked compatible wheel, exactly as a PEP 751 install
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from packaging.specifiers import SpecifierSet
+from packaging.tags import Tag
 from packaging.version import InvalidVersion, Version
 
 from omniwheel.index.models import ProjectPage, Wheel
@@ -42,7 +43,10 @@ def has_wheel(wheels: Iterable[Wheel], target: Target) -> bool:
 
 def wheel_rank(wheel: Wheel, target: Target) -> int | None:
     """The wheel's best tag rank for the target (lower is better), None if it does not fit."""
-    ranks = target.tag_ranks
+    return _rank(wheel, target, target.tag_ranks)
+
+
+def _rank(wheel: Wheel, target: Target, ranks: Mapping[Tag, int]) -> int | None:
     found = [ranks[tag] for tag in wheel.tags if tag in ranks]
     if not found:
         return None
@@ -53,9 +57,10 @@ def wheel_rank(wheel: Wheel, target: Target) -> int | None:
 
 def best_wheel(wheels: Iterable[Wheel], target: Target) -> Wheel | None:
     """The wheel a PEP 751 installer on ``target`` would take: best tag rank, then newest build."""
+    ranks = target.tag_ranks  # looked up once: the lookup hashes the target
     ranked: list[tuple[int, tuple[int, str] | tuple[()], str, Wheel]] = []
     for wheel in wheels:
-        rank = wheel_rank(wheel, target)
+        rank = _rank(wheel, target, ranks)
         if rank is not None:
             ranked.append((rank, wheel.build, wheel.file.filename, wheel))
     if not ranked:
