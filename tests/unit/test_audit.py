@@ -158,9 +158,16 @@ def test_foreign_dist_infos_the_sync_reported_are_not_strays(tmp_path: Path) -> 
     state = _aged(_install(tmp_path))
     (tmp_path / SITE / "legacy-0.1.dist-info").mkdir()
     assert audit(tmp_path, state).drift is not None
-    from dataclasses import replace
-
-    accepted = replace(state, foreign=frozenset({"legacy-0.1.dist-info"}))
+    accepted = VenvState(
+        lock_sha256=state.lock_sha256,
+        python=state.python,
+        python_request=state.python_request,
+        dists=state.dists,
+        site_packages=state.site_packages,
+        footprints=state.footprints,
+        foreign=frozenset({"legacy-0.1.dist-info"}),
+        snapshot=state.snapshot,
+    )
     assert audit(tmp_path, accepted).drift is None
 
 

@@ -11,21 +11,21 @@ lock and no ``pyproject.toml``, is used as it is.
 The check reads no index, but it does import the locker and parse both files — a few hundred
 milliseconds that the no-op ``run`` should not pay each time.  So once a lock is known to be
 current, a stamp under the cache root records a digest of both files and of the index settings
-the check used (the command line's, the environment's and every pip configuration file pip would
-read, URL credentials cut out); while they are unchanged, the check is a digest comparison.
+the check used; while they are unchanged, the check is a digest comparison
+(:mod:`omniwheel.cli.lock_stamp`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, TypedDict
 
-from omniwheel import __version__
-from omniwheel.cli.input_digest import file_fingerprint, pip_configuration, public_text
+# Re-exported (the `as` form tells mypy so): defined with the stamp, which the no-op reads alone.
+from omniwheel.cli.lock_stamp import PYPROJECT as PYPROJECT  # noqa: PLC0414
+from omniwheel.cli.lock_stamp import STAMP_DIR as STAMP_DIR  # noqa: PLC0414
+from omniwheel.cli.lock_stamp import read_stamp, stamp_digest, stamp_path, write_stamp
 from omniwheel.errors import LockFileError
 from omniwheel.lock import LOCK_FILENAME
 
@@ -39,17 +39,6 @@ if TYPE_CHECKING:
     from omniwheel.project.indexes import IndexEntry
     from omniwheel.project.pyproject import Project
 
-PYPROJECT = "pyproject.toml"
-STAMP_DIR = "lock-checks-v2"
-# Bump the directory's version when what a stamp's digest covers changes.
-_INDEX_VARIABLES = (
-    "OMNIWHEEL_INDEX_URL",
-    "OMNIWHEEL_INDEX",
-    "OMNIWHEEL_FIND_LINKS",
-    "OMNIWHEEL_NO_INDEX",
-    "PIP_INDEX_URL",
-    "PIP_CONFIG_FILE",
-)
 
 Freshness = Literal["relock", "locked", "frozen"]
 """What to do about a lock that is out of date with ``pyproject.toml``."""
@@ -209,9 +198,8 @@ def ensure_current_lock(
     With ``dry_run`` nothing is written: a stale lock is only reported in a note."""
     if policy.freshness == "frozen" or not (root / PYPROJECT).is_file():
         return
-    stamp = _stamp_path(cache_root, root)
-    digest = _digest(root, policy.index)
-    if not policy.upgrading and _read(stamp) == digest:
+    stamp = stamp_path(cache_root, root)
+    if not policy.upgrading and read_stamp(stamp) == _digest(root, policy.index):
         return
     from omniwheel.lock.inputs import LockOptions
     from omniwheel.project.pyproject import load_project
@@ -238,7 +226,7 @@ def ensure_current_lock(
             options = LockOptions(python_mirror=python_mirror(None, os.environ))
     if options is not None:
         relock(project, options, index=policy.index, cache_root=cache_root, output=output)
-    _write_stamp(stamp, _digest(root, policy.index))
+    write_stamp(stamp, _digest(root, policy.index))
 
 
 def _input_changes(project: Project, index: IndexOptions) -> tuple[str, ...]:
@@ -266,32 +254,7 @@ def _refuse_if_locked(root: Path, policy: LockPolicy, changes: tuple[str, ...]) 
     raise error
 
 
-def _stamp_path(cache_root: Path, root: Path) -> Path:
-    key = hashlib.sha256(str(root.absolute() / LOCK_FILENAME).encode()).hexdigest()
-    return cache_root / STAMP_DIR / key
-
-
 def _digest(root: Path, index: IndexOptions) -> str:
-    digest = hashlib.sha256(f"omniwheel {__version__}\0".encode())
-    for name in (PYPROJECT, LOCK_FILENAME):
-        digest.update(file_fingerprint(root / name))
-    given = (index.index_url, *index.indexes, "\1", *index.find_links, "\1")
-    for value in (*given, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
-        digest.update(public_text(f"{value}\0").encode())
-    digest.update(pip_configuration(os.environ, Path.home()).encode())
-    return digest.hexdigest()
-
-
-def _read(path: Path) -> str | None:
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def _write_stamp(path: Path, digest: str) -> None:
-    from omniwheel._atomic import write_atomic  # tempfile and its imports: not for the no-op
-
-    # A read-only cache keeps no stamp: the next run checks again, which is only slower.
-    with contextlib.suppress(OSError):
-        write_atomic(path, f"{digest}\n".encode())
+    return stamp_digest(
+        root, index_url=index.index_url, indexes=index.indexes, find_links=index.find_links
+    )

@@ -10,35 +10,34 @@ Exit codes: 0 success; 1 a deliberate failure (the message says what and what to
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import os
 import sys
 import time
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
-from omniwheel import __version__
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.options import (
-    add_index_options,
-    add_json_option,
-    add_pin_python_options,
-    add_upgrade_options,
-)
-from omniwheel.cli.output import Output
-from omniwheel.errors import OmniwheelError
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+    from typing import Any
+
+    from omniwheel.cli.output import Output
+
+    Runner = Callable[[argparse.Namespace, Output], int]
 
 # Commands import what they need when they run (see the ruff ignore of PLC0415): `run` on an
-# environment that is already in sync must not pay for the resolver and index client.  For the
+# environment that is already in sync must not pay for the resolver and index client, nor even
+# for this module's parser: a `sync` or `run` with nothing to do is answered before it is built
+# (omniwheel.cli.unchanged_venv), with no import of argparse, dataclasses or typing.  For the
 # same reason the modules of the other commands are imported only to run them, or when the whole
 # parser is needed (`omniwheel --help`, a mistyped command).
 
-Runner = Callable[[argparse.Namespace, Output], int]
+_SYNC_MODULE = "omniwheel.cli.sync_commands"
 _GROUPS = {
     # module: the function registering its commands, then each command (and alias) -> its runner
-    "omniwheel.cli.sync_commands": (
+    _SYNC_MODULE: (
         "add_sync_commands",
         {"sync": "run_sync", "instantiate": "run_sync", "run": "run_run"},
     ),
@@ -60,6 +59,11 @@ def _module_of(command: str) -> str | None:
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; given ``command``, only that command's group is registered
     (it parses that command's arguments exactly as the whole parser does)."""
+    import argparse
+    import importlib
+
+    from omniwheel import __version__
+
     parser = argparse.ArgumentParser(
         prog="omniwheel",
         description="Lock Python dependencies once for every platform; install them anywhere.",
@@ -75,6 +79,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _add_lock_command(commands: Any) -> None:
+    import argparse
+
+    from omniwheel.cli.options import (
+        add_index_options,
+        add_json_option,
+        add_pin_python_options,
+        add_upgrade_options,
+    )
+
     lock = commands.add_parser(
         "lock",
         help="resolve the project for its target platforms and write pylock.toml",
@@ -236,23 +249,48 @@ def run_lock(args: argparse.Namespace, output: Output) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    first = arguments[0] if arguments else None
-    known = first is not None and (first == "lock" or _module_of(first) is not None)
-    args = build_parser(first if known else None).parse_args(arguments)
+    quick = None
+    if arguments and _module_of(arguments[0]) == _SYNC_MODULE:
+        from omniwheel.cli.unchanged_venv import quick_invocation
+
+        quick = quick_invocation(arguments)
+    args = None if quick is not None else _parse(arguments)
+    from omniwheel.cli.output import Output
+
     output = Output.for_terminal()
     try:
+        if quick is not None:
+            code = quick.answer(output)
+            if code is not None:
+                return code
+            args = _parse(arguments)  # the usual way: it checks everything again
+        assert args is not None
         return _runner(args.command)(args, output)
-    except OmniwheelError as exc:
-        output.error(exc)
-        return 1
     except KeyboardInterrupt:
         output.plain("interrupted")
         return 130
+    except Exception as exc:
+        from omniwheel.errors import OmniwheelError  # imported when one is raised
+
+        if not isinstance(exc, OmniwheelError):
+            raise
+        output.error(exc)
+        return 1
+
+
+def _parse(arguments: list[str]) -> argparse.Namespace:
+    """``arguments`` parsed by the parser of their command (the whole one when the first is
+    no command: ``--help``, a typo)."""
+    first = arguments[0] if arguments else None
+    known = first is not None and (first == "lock" or _module_of(first) is not None)
+    return build_parser(first if known else None).parse_args(arguments)
 
 
 def _runner(command: str) -> Runner:
     if command == "lock":
         return run_lock
+    import importlib
+
     module = _module_of(command)
     assert module is not None  # argparse accepted only registered commands
     runner: Runner = getattr(importlib.import_module(module), _GROUPS[module][1][command])

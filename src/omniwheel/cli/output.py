@@ -7,21 +7,21 @@ printed literally).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from omniwheel.errors import OmniwheelError
-
+# The no-op sync prints through this module: it imports neither typing nor dataclasses.
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from packaging.utils import NormalizedName
     from rich.console import Console
 
     from omniwheel.cli.unchanged_lock import Recorded
+    from omniwheel.errors import OmniwheelError
     from omniwheel.index.client import IndexStats
     from omniwheel.index.indexes import IndexList
     from omniwheel.lock.locker import LockOutcome
@@ -49,13 +49,18 @@ def _stderr_is_plain() -> bool:
         return False
 
 
-@dataclass(slots=True)
 class Output:
     """Made cheaply: ``rich`` is imported on the first message that needs it (a quiet ``run``
     shows none; plain text to a stderr that is no terminal is written as it is)."""
 
-    make_console: Callable[[], Console] = _stderr_console
-    _console: Console | None = field(default=None, repr=False)
+    __slots__ = ("_console", "make_console")
+
+    def __init__(self, make_console: Callable[[], Console] = _stderr_console) -> None:
+        self.make_console = make_console
+        self._console: Console | None = None
+
+    def __repr__(self) -> str:
+        return f"Output(make_console={self.make_console!r})"
 
     @classmethod
     def for_terminal(cls) -> Output:
@@ -114,8 +119,13 @@ class Output:
             and _EMOJI_LIKE.search(text) is None
         )
 
-    @contextlib.contextmanager
-    def status(self, text: str) -> Iterator[None]:
+    def status(self, text: str) -> AbstractContextManager[None]:
+        """A spinner saying ``text`` while the ``with`` block runs, on a terminal."""
+        import contextlib  # not on the no-op's path, which shows no status
+
+        return contextlib.contextmanager(self._status)(text)
+
+    def _status(self, text: str) -> Iterator[None]:
         if self._console is None and self.make_console is _stderr_console and _stderr_is_plain():
             yield  # no spinner off a terminal, and no `rich` import to find that out
         elif self.console.is_terminal and not self.console.is_dumb_terminal:
@@ -228,6 +238,21 @@ def _shadowed_lines(shadowed: Mapping[NormalizedName, Shadowing]) -> list[str]:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+def count_packages(count: int) -> str:
+    """``1 package``, ``3 packages``."""
+    return _count(count, "package")
+
+
+def duration(seconds: float) -> str:
+    """``14ms`` under a second, else ``1.2s``."""
+    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
+
+
+def audited_summary(packages: int, seconds: float) -> str:
+    """What a sync that found nothing to change says: ``Audited 111 packages in 14ms``."""
+    return f"Audited {count_packages(packages)} in {duration(seconds)}"
 
 
 def describe_stats(stats: IndexStats) -> str:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from omniwheel.cachedir import cache_root
-from omniwheel.cli.locking import PYPROJECT, IndexOptions, LockPolicy, ensure_current_lock
+from omniwheel.cli.locking import IndexOptions, LockPolicy, ensure_current_lock
 from omniwheel.cli.options import (
     add_index_options,
     add_json_option,
@@ -33,19 +33,18 @@ from omniwheel.cli.options import (
     add_upgrade_options,
     choice_request,
 )
-from omniwheel.cli.output import Output
-from omniwheel.env.layout import LINK_MODES, LinkMode, venv_location
+from omniwheel.cli.output import Output, audited_summary, count_packages, duration
+from omniwheel.cli.unchanged_venv import nearest_project
+from omniwheel.env.layout import LINK_MODE_VARIABLE, LINK_MODES, link_mode_of, venv_location
 from omniwheel.errors import OmniwheelError
-from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from omniwheel.env.choice import ChoiceRequest
+    from omniwheel.env.layout import LinkMode
     from omniwheel.env.sync import ClosableFetcher, SyncOutcome, SyncRequest
     from omniwheel.store.store import WheelSource
-
-LINK_MODE_VARIABLE = "OMNIWHEEL_LINK_MODE"
 
 
 class UsageError(OmniwheelError):
@@ -310,14 +309,13 @@ def _sync_changes(
 
 
 def _link_mode(cli: str | None) -> LinkMode:
-    chosen = cli or os.environ.get(LINK_MODE_VARIABLE) or "hardlink"
-    for mode in LINK_MODES:
-        if mode == chosen:
-            return mode
-    raise UsageError(
-        f"{LINK_MODE_VARIABLE}={chosen!r} is not a link mode",
-        hint=f"use one of {', '.join(LINK_MODES)}",
-    )
+    mode = link_mode_of(cli, os.environ)
+    if mode is None:  # --link-mode has argparse's choices: the variable is wrong
+        raise UsageError(
+            f"{LINK_MODE_VARIABLE}={os.environ.get(LINK_MODE_VARIABLE)!r} is not a link mode",
+            hint=f"use one of {', '.join(LINK_MODES)}",
+        )
+    return mode
 
 
 def _record_usage(root: Path, outcome: SyncOutcome, output: Output) -> None:
@@ -340,15 +338,12 @@ def _record_usage(root: Path, outcome: SyncOutcome, output: Output) -> None:
 
 def project_dir(args: argparse.Namespace) -> Path:
     """``--project``, else the nearest directory holding pylock.toml or pyproject.toml."""
-    if args.project is not None:
-        return Path(args.project).absolute()
-    start = Path.cwd()
-    for directory in (start, *start.parents):
-        if (directory / LOCK_FILENAME).is_file() or (directory / PYPROJECT).is_file():
-            return directory
+    found = nearest_project(None if args.project is None else Path(args.project))
+    if found is not None:
+        return found
     from omniwheel.project.pyproject import find_project
 
-    return find_project(start)  # raises the usual "no pyproject.toml" error
+    return find_project(Path.cwd())  # raises the usual "no pyproject.toml" error
 
 
 def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) -> None:
@@ -356,7 +351,7 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
     plan = outcome.plan
     if plan is None or (plan.is_empty and quiet_when_unchanged):
         if not quiet_when_unchanged:
-            output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
+            output.plain(audited_summary(outcome.packages, outcome.seconds))
         return
     _diagnostics(outcome, output)
     _report_interpreter(outcome, output)
@@ -369,7 +364,7 @@ def report(outcome: SyncOutcome, output: Output, *, quiet_when_unchanged: bool) 
         _report_dry_run(outcome, output)
         return
     if plan.is_empty:
-        output.plain(f"Audited {_packages(outcome.packages)} in {_duration(outcome.seconds)}")
+        output.plain(audited_summary(outcome.packages, outcome.seconds))
         return
     _report_changes(outcome, output)
 
@@ -402,7 +397,7 @@ def _report_dry_run(outcome: SyncOutcome, output: Output) -> None:
     assert outcome.plan is not None
     plan = outcome.plan
     output.plain(
-        f"Would install {_packages(len(plan.link))} ({outcome.fetched} to download), remove "
+        f"Would install {count_packages(len(plan.link))} ({outcome.fetched} to download), remove "
         f"{len(plan.remove)}, keep {len(plan.keep)} in {outcome.venv}"
     )
     for line in plan.describe():
@@ -414,19 +409,11 @@ def _report_changes(outcome: SyncOutcome, output: Output) -> None:
     plan = outcome.plan
     if plan.link:
         output.plain(
-            f"Installed {_packages(len(plan.link))} in {_duration(outcome.seconds)} "
+            f"Installed {count_packages(len(plan.link))} in {duration(outcome.seconds)} "
             f"({len(plan.link) - outcome.fetched} linked from store, "
             f"{outcome.fetched} downloaded)"
         )
     if plan.remove:
-        output.plain(f"Removed {_packages(len(plan.remove))}")
+        output.plain(f"Removed {count_packages(len(plan.remove))}")
     for line in plan.describe():
         output.plain(f" {line}")
-
-
-def _packages(count: int) -> str:
-    return f"{count} package" if count == 1 else f"{count} packages"
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"

@@ -24,7 +24,8 @@ directory omniwheel installed into:
 What is not checked: the *contents* of files (a file edited in place keeps its directory's time;
 hashing every file is what this check avoids), and files the ``RECORD`` does not list.
 
-This module runs on every no-op ``sync`` and ``run``: it imports only the standard library.
+This module runs on every no-op ``sync`` and ``run``: it imports only what that needs of the
+standard library (not :mod:`dataclasses`, see :mod:`omniwheel.env._value`).
 """
 
 # A no-op sync stats a thousand directories: os functions on str paths, not Path objects.
@@ -32,14 +33,17 @@ This module runs on every no-op ``sync`` and ``run``: it imports only the standa
 
 from __future__ import annotations
 
-import csv
 import os
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from omniwheel.env._value import Value
 from omniwheel.env.layout import Footprint, Snapshot, VenvState
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    from typing import Final
 
 RACY_NS = 50_000_000
 """How close (ns) to the snapshot a directory's time may be before it is checked entry by
@@ -52,14 +56,20 @@ ROOT_DIR = "."
 root's time changes whenever the state file is written, so its files are always checked."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Drift:
+class Drift(Value):
     """How an environment differs from what its last sync left."""
 
-    strays: tuple[str, ...] = ()
+    __slots__ = ("damaged", "strays")
+    strays: Final[tuple[str, ...]]
     """``*.dist-info`` directories the last sync neither installed nor reported."""
-    damaged: Mapping[str, str] = field(default_factory=dict)
+    damaged: Final[Mapping[str, str]]
     """Distribution name -> what is wrong with it (a missing file, another installer)."""
+
+    def __init__(
+        self, *, strays: tuple[str, ...] = (), damaged: Mapping[str, str] | None = None
+    ) -> None:
+        self.strays = strays
+        self.damaged = {} if damaged is None else damaged
 
     def describe(self) -> list[str]:
         lines = [f"{name}: {reason}" for name, reason in sorted(self.damaged.items())]
@@ -67,14 +77,18 @@ class Drift:
         return lines
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Audit:
+class Audit(Value):
     """What the check found: a drift, or none and perhaps fresher directory times to keep."""
 
-    drift: Drift | None
-    refreshed: Snapshot | None = None
+    __slots__ = ("drift", "refreshed")
+    drift: Final[Drift | None]
+    refreshed: Final[Snapshot | None]
     """New directory times, when changed directories were checked and found whole (keep them
     so that the next check is quick); None when nothing changed."""
+
+    def __init__(self, *, drift: Drift | None, refreshed: Snapshot | None = None) -> None:
+        self.drift = drift
+        self.refreshed = refreshed
 
 
 def audit(venv: Path, state: VenvState) -> Audit:
@@ -177,6 +191,8 @@ def _installer(dist_info: str) -> str | None:
 
 def _recorded_files(venv: Path, site_packages: str, dist_info: str) -> list[str]:
     """The files a distribution's RECORD lists, relative to the environment; unreadable: []."""
+    import csv  # only for a directory that changed: not on the quick path of every no-op
+
     try:
         with open(
             os.path.join(venv, site_packages, dist_info, "RECORD"), encoding="utf-8", newline=""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from omniwheel.env.layout import choice_key
 from omniwheel.errors import LockFileError, OmniwheelError
 
 DEV = "dev"
@@ -65,19 +66,18 @@ class ChoiceRequest:
         """A stable text for this request: what the no-op check and the memo compare (the
         same lock bytes and the same request select the same packages)."""
         r = self.normalized()
-        parts = [
-            f"extras={','.join(r.extras)}",
-            f"all-extras={int(r.all_extras)}",
-            f"no-extras={','.join(r.no_extras)}",
-            f"groups={','.join(r.groups)}",
-            f"only-groups={','.join(r.only_groups)}",
-            f"no-groups={','.join(r.no_groups)}",
-            f"all-groups={int(r.all_groups)}",
-            f"no-default-groups={int(r.no_default_groups)}",
-            f"dev={'' if r.dev is None else int(r.dev)}",
-            f"only-dev={int(r.only_dev)}",
-        ]
-        return ";".join(parts)
+        return choice_key(
+            extras=r.extras,
+            all_extras=r.all_extras,
+            no_extras=r.no_extras,
+            groups=r.groups,
+            only_groups=r.only_groups,
+            no_groups=r.no_groups,
+            all_groups=r.all_groups,
+            no_default_groups=r.no_default_groups,
+            dev=r.dev,
+            only_dev=r.only_dev,
+        )
 
     @property
     def is_default(self) -> bool:

@@ -51,13 +51,13 @@ from omniwheel.env.destinations import (
     plan_wheel,
     real_directories,
 )
-from omniwheel.env.layout import LinkMode
 from omniwheel.env.linker import LINK_WORKERS, Directories, Linker, run_in_order
 from omniwheel.env.plan import INSTALLER_NAME, InstalledDist, Plan, SelectedWheel
 from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
 
 if TYPE_CHECKING:
+    from omniwheel.env.layout import LinkMode
     from omniwheel.store.manifest import TreeManifest
 
 __all__ = [

@@ -2,7 +2,9 @@
 
 This is the part of an environment that the no-op ``sync`` (and so every ``run`` of an
 environment already in sync) reads, so it imports nothing heavy: a ``run`` must not pay for
-the resolver, the index client or ``packaging.pylock`` just to learn that nothing changed.
+the resolver, the index client or ``packaging.pylock`` just to learn that nothing changed, nor
+even for :mod:`dataclasses` and :mod:`typing` (its values are :class:`~omniwheel.env._value.Value`
+classes, and :data:`LinkMode` exists for mypy only).
 
 The environment's default place is ``.venv`` next to the project; ``--venv PATH`` or
 ``OMNIWHEEL_VENV`` choose another.
@@ -20,10 +22,17 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal, get_args
+
+from omniwheel.env._value import Value
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    from typing import Any, Final, Literal
+
+    LinkMode = Literal["hardlink", "copy", "symlink"]
+    """How files come from the store into the environment (see :mod:`omniwheel.env.install`)."""
 
 VENV_DIRNAME = ".venv"
 STATE_FILENAME = ".omniwheel-state.json"
@@ -34,9 +43,49 @@ directory times for the audit of every sync.  3: the interpreter build a lock pi
 sha256), the one the environment runs on and that interpreter's ``home``, so a changed pin or
 a venv remade on another interpreter is noticed."""
 
-LinkMode = Literal["hardlink", "copy", "symlink"]
-"""How files come from the store into the environment (see :mod:`omniwheel.env.install`)."""
-LINK_MODES: tuple[LinkMode, ...] = get_args(LinkMode)
+LINK_MODES: tuple[LinkMode, ...] = ("hardlink", "copy", "symlink")
+"""Every :data:`LinkMode` (a type only to mypy: import it under ``TYPE_CHECKING``)."""
+
+
+LINK_MODE_VARIABLE = "OMNIWHEEL_LINK_MODE"
+
+
+def link_mode_of(cli: str | None, environ: Mapping[str, str]) -> LinkMode | None:
+    """``--link-mode``, else ``OMNIWHEEL_LINK_MODE``, else ``hardlink``; None when the variable
+    names no link mode."""
+    chosen = cli or environ.get(LINK_MODE_VARIABLE) or "hardlink"
+    return next((mode for mode in LINK_MODES if mode == chosen), None)
+
+
+def choice_key(
+    *,
+    extras: tuple[str, ...] = (),
+    all_extras: bool = False,
+    no_extras: tuple[str, ...] = (),
+    groups: tuple[str, ...] = (),
+    only_groups: tuple[str, ...] = (),
+    no_groups: tuple[str, ...] = (),
+    all_groups: bool = False,
+    no_default_groups: bool = False,
+    dev: bool | None = None,
+    only_dev: bool = False,
+) -> str:
+    """How the state file records the extras and groups a sync was asked for (the names
+    normalized: :attr:`ChoiceRequest.key <omniwheel.env.choice.ChoiceRequest.key>`); with no
+    arguments, the default install's."""
+    parts = [
+        f"extras={','.join(extras)}",
+        f"all-extras={int(all_extras)}",
+        f"no-extras={','.join(no_extras)}",
+        f"groups={','.join(groups)}",
+        f"only-groups={','.join(only_groups)}",
+        f"no-groups={','.join(no_groups)}",
+        f"all-groups={int(all_groups)}",
+        f"no-default-groups={int(no_default_groups)}",
+        f"dev={'' if dev is None else int(dev)}",
+        f"only-dev={int(only_dev)}",
+    ]
+    return ";".join(parts)
 
 
 def venv_location(project: Path, *, cli: Path | None, environ: Mapping[str, str]) -> Path:
@@ -67,65 +116,119 @@ def is_venv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Origin:
+class Origin(Value):
     """What omniwheel recorded about a distribution it installed."""
 
-    sha256: str
-    requested: bool
+    __slots__ = ("requested", "sha256")
+    sha256: Final[str]
+    requested: Final[bool]
+
+    def __init__(self, *, sha256: str, requested: bool) -> None:
+        self.sha256 = sha256
+        self.requested = requested
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Footprint:
+class Footprint(Value):
     """Where an installed distribution's files are: what the audit of a no-op sync watches."""
 
-    dist_info: str
+    __slots__ = ("dirs", "dist_info")
+    dist_info: Final[str]
     """Its ``*.dist-info`` directory's name, in site-packages."""
-    dirs: tuple[str, ...]
+    dirs: Final[tuple[str, ...]]
     """Every directory holding one of its RECORD's files, relative to the environment."""
 
+    def __init__(self, *, dist_info: str, dirs: tuple[str, ...]) -> None:
+        self.dist_info = dist_info
+        self.dirs = dirs
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Snapshot:
+
+class Snapshot(Value):
     """The modification time of every directory holding files of locked distributions."""
 
-    taken_ns: int
+    __slots__ = ("mtimes", "taken_ns")
+    taken_ns: Final[int]
     """When the times were read (``time.time_ns()`` just before)."""
-    mtimes: Mapping[str, int]
+    mtimes: Final[Mapping[str, int]]
     """Directory (relative to the environment, ``/``-separated) -> ``st_mtime_ns``."""
+
+    def __init__(self, *, taken_ns: int, mtimes: Mapping[str, int]) -> None:
+        self.taken_ns = taken_ns
+        self.mtimes = mtimes
 
 
 EMPTY_SNAPSHOT = Snapshot(taken_ns=0, mtimes=MappingProxyType({}))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class VenvState:
+class VenvState(Value):
     """What the last completed sync left: see this module's docstring."""
 
-    lock_sha256: str
-    python: str
+    __slots__ = (
+        "choice",
+        "dists",
+        "footprints",
+        "foreign",
+        "lock_sha256",
+        "python",
+        "python_build",
+        "python_home",
+        "python_pin",
+        "python_request",
+        "site_packages",
+        "snapshot",
+    )
+    lock_sha256: Final[str]
+    python: Final[str]
     """The interpreter's full version, ``3.12.4``."""
-    python_request: str | None
+    python_request: Final[str | None]
     """``--python`` as given to that sync, if any."""
-    dists: Mapping[str, Origin]
-    site_packages: str = ""
+    dists: Final[Mapping[str, Origin]]
+    site_packages: Final[str]
     """Site-packages, relative to the environment (``lib/python3.12/site-packages``)."""
-    footprints: Mapping[str, Footprint] = field(default_factory=dict)
+    footprints: Final[Mapping[str, Footprint]]
     """Distribution name -> where its files are; the same names as :attr:`dists`."""
-    foreign: frozenset[str] = frozenset()
+    foreign: Final[frozenset[str]]
     """``*.dist-info`` directories without RECORD that the sync reported and left alone."""
-    snapshot: Snapshot = EMPTY_SNAPSHOT
-    python_pin: str | None = None
+    snapshot: Final[Snapshot]
+    python_pin: Final[str | None]
     """The sha256 of the interpreter build the lock pins for this machine, if it pins one."""
-    python_build: str | None = None
+    python_build: Final[str | None]
     """The sha256 of the pinned build the environment runs on; None on any other interpreter
     (the lock pins none, or ``--python PATH`` overrode the pin)."""
-    python_home: str | None = None
+    python_home: Final[str | None]
     """With :attr:`python_build`: ``home`` in ``pyvenv.cfg`` (the build's ``bin`` in the store)."""
-    choice: str | None = None
+    choice: Final[str | None]
     """The extras and groups that sync was asked for (:attr:`ChoiceRequest.key
     <omniwheel.env.choice.ChoiceRequest.key>`); None in a state written before multi-use locks,
     which then matches no request (one full sync writes it)."""
+
+    def __init__(
+        self,
+        *,
+        lock_sha256: str,
+        python: str,
+        python_request: str | None,
+        dists: Mapping[str, Origin],
+        site_packages: str = "",
+        footprints: Mapping[str, Footprint] | None = None,
+        foreign: frozenset[str] = frozenset(),
+        snapshot: Snapshot = EMPTY_SNAPSHOT,
+        python_pin: str | None = None,
+        python_build: str | None = None,
+        python_home: str | None = None,
+        choice: str | None = None,
+    ) -> None:
+        self.lock_sha256 = lock_sha256
+        self.python = python
+        self.python_request = python_request
+        self.dists = dists
+        self.site_packages = site_packages
+        self.footprints = {} if footprints is None else footprints
+        self.foreign = foreign
+        self.snapshot = snapshot
+        self.python_pin = python_pin
+        self.python_build = python_build
+        self.python_home = python_home
+        self.choice = choice
 
     def on_its_interpreter(self, venv: Path, request: str | None) -> bool:
         """Whether ``venv`` still runs on the interpreter this state says, as ``request``
@@ -164,7 +267,20 @@ class VenvState:
         return (json.dumps(data, separators=(",", ":")) + "\n").encode()
 
     def with_snapshot(self, snapshot: Snapshot) -> VenvState:
-        return replace(self, snapshot=snapshot)
+        return VenvState(
+            lock_sha256=self.lock_sha256,
+            python=self.python,
+            python_request=self.python_request,
+            dists=self.dists,
+            site_packages=self.site_packages,
+            footprints=self.footprints,
+            foreign=self.foreign,
+            snapshot=snapshot,
+            python_pin=self.python_pin,
+            python_build=self.python_build,
+            python_home=self.python_home,
+            choice=self.choice,
+        )
 
 
 def read_state(venv: Path) -> VenvState | None:

@@ -23,9 +23,10 @@ import os
 import shutil
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import TYPE_CHECKING, Literal, TypeVar
 
-from omniwheel.env.layout import LinkMode
+if TYPE_CHECKING:
+    from omniwheel.env.layout import LinkMode
 
 LINK_WORKERS = max(2, min(4, os.cpu_count() or 2))
 """Threads placing files: one per core, at most four.  Every thread wakes the others each time it

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from omniwheel.env.audit import Audit, Drift, audit
 from omniwheel.env.choice import ChoiceRequest
-from omniwheel.env.layout import LinkMode, VenvState, is_venv, read_state, venv_python
+from omniwheel.env.layout import VenvState, is_venv, read_state, venv_python
+from omniwheel.env.unchanged import audited, keep_refreshed, same_lock, unchanged
 from omniwheel.errors import LockFileError
 from omniwheel.lock import LOCK_FILENAME
 
@@ -43,7 +43,9 @@ if TYPE_CHECKING:
     from packaging.pylock import Pylock
     from packaging.specifiers import SpecifierSet
 
+    from omniwheel.env.audit import Drift
     from omniwheel.env.install import Executed
+    from omniwheel.env.layout import LinkMode
     from omniwheel.env.pinned_venv import PinnedVenv
     from omniwheel.env.plan import Plan, Selection
     from omniwheel.env.selection_memo import SelectionMemo
@@ -164,10 +166,11 @@ def sync(
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
     state = read_state(request.venv)
-    checked = _audited(state, request)
+    checked = audited(state, request.venv)
     if checked is not None and checked.drift is None and _same_lock(state, lock_bytes, request):
         assert state is not None
-        return _no_op(request, lock_path, state, checked, started)
+        keep_refreshed(request.venv, state, checked)
+        return _no_op(request, lock_path, state, started)
     return _sync_changes(
         request,
         lock_path=lock_path,
@@ -187,41 +190,18 @@ def sync(
 def in_sync(request: SyncRequest) -> SyncOutcome | None:
     """The no-op outcome when the environment already matches the lock exactly, else None.
 
-    Reads the lock and the state file and audits the environment (:mod:`omniwheel.env.audit`);
-    callers use it to skip what a real sync needs (locks, progress display) when nothing will
-    change.
+    Reads the lock and the state file and audits the environment
+    (:func:`omniwheel.env.unchanged.unchanged`); callers use it to skip what a real sync needs
+    (locks, progress display) when nothing will change.
     """
     started = time.perf_counter()
     lock_path = request.project / LOCK_FILENAME
     lock_bytes = _read_lock(lock_path)
-    state = read_state(request.venv)
-    if state is None or not _same_lock(state, lock_bytes, request):
-        return None
-    checked = _audited(state, request)
-    if checked is None or checked.drift is not None:
-        return None
-    return _no_op(request, lock_path, state, checked, started)
+    state = unchanged(request.venv, lock_bytes, python=request.python, choice=request.choice.key)
+    return None if state is None else _no_op(request, lock_path, state, started)
 
 
-def _audited(state: VenvState | None, request: SyncRequest) -> Audit | None:
-    """The audit of the environment against the last sync's state (None without a state)."""
-    if state is None or not venv_python(request.venv).exists():
-        return None
-    return audit(request.venv, state)
-
-
-def _no_op(
-    request: SyncRequest, lock_path: Path, state: VenvState, checked: Audit, started: float
-) -> SyncOutcome:
-    if checked.refreshed is not None:
-        # Changed directories were checked and found whole: keep their new times, so that the
-        # next audit is quick again.  A state that cannot be written only costs that.
-        import contextlib
-
-        from omniwheel.env.layout import write_state
-
-        with contextlib.suppress(OSError):
-            write_state(request.venv, state.with_snapshot(checked.refreshed))
+def _no_op(request: SyncRequest, lock_path: Path, state: VenvState, started: float) -> SyncOutcome:
     return SyncOutcome(
         lock_path=lock_path,
         venv=request.venv,
@@ -561,15 +541,9 @@ def _check_offline(plan: Plan) -> None:
 
 
 def _same_lock(state: VenvState | None, lock_bytes: bytes, request: SyncRequest) -> bool:
-    """Whether the last completed sync installed this very lock, as this request asks (the
-    same interpreter request, the same extras and groups)."""
-    return (
-        state is not None
-        and state.lock_sha256 == hashlib.sha256(lock_bytes).hexdigest()
-        and state.choice == request.choice.key
-        and (request.python is None or request.python == state.python_request)
-        and venv_python(request.venv).exists()
-        and state.on_its_interpreter(request.venv, request.python)
+    """Whether the last completed sync installed this very lock, as ``request`` asks."""
+    return same_lock(
+        state, lock_bytes, venv=request.venv, python=request.python, choice=request.choice.key
     )
 
 

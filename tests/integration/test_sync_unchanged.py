@@ -1,0 +1,189 @@
+"""The no-op ``sync`` and ``run`` answered before the parser (:mod:`omniwheel.cli.unchanged_venv`)
+do the real check: each change that the usual way notices makes them leave the command to it.
+
+Each test syncs, then asks the early answer directly (``Invocation.answer``): it must answer
+for the environment just synced, and step aside once the environment, the lock, the project or
+the index settings changed — the usual way then repairs or relocks, as
+``tests/integration/test_sync_drift.py`` and ``test_relock.py`` show end to end.  The last test
+runs a no-op ``sync`` in a fresh interpreter and lists what it imported.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from contextlib import redirect_stderr
+
+import pytest
+
+from omniwheel.cli.output import Output
+from omniwheel.cli.unchanged_venv import quick_invocation
+from tests.support.sync_space import Workspace, isolated
+
+Change = Callable[[Workspace], None]
+
+
+@pytest.fixture
+def synced(space: Workspace) -> Workspace:
+    run = space.cli("sync")
+    assert run.exit_code == 0, run.stderr
+    assert "Audited 3 packages" in space.cli("sync").stderr  # the directory times settled
+    return space
+
+
+def _answer(
+    space: Workspace, *options: str, environ: Mapping[str, str] | None = None
+) -> tuple[int | None, str]:
+    """The early answer to ``sync --project <project> OPTIONS``, and what it wrote on stderr."""
+    invocation = quick_invocation(["sync", "--project", str(space.project), *options])
+    assert invocation is not None
+    stderr = io.StringIO()
+    with isolated(space.server.url, space.cache, environ or {}), redirect_stderr(stderr):
+        code = invocation.answer(Output())
+    return code, stderr.getvalue()
+
+
+def test_a_synced_environment_is_answered_early(synced: Workspace) -> None:
+    code, stderr = _answer(synced)
+    assert code == 0
+    assert stderr.startswith("Audited 3 packages in ")
+    assert _answer(synced, "--frozen", "--offline", "--link-mode", "copy")[0] == 0
+
+
+def _stray(space: Workspace) -> None:
+    stray = space.site_packages() / "stray-1.0.dist-info"
+    stray.mkdir()
+    (stray / "RECORD").write_text("stray-1.0.dist-info/RECORD,,\n")
+
+
+def _removed_dist_info(space: Workspace) -> None:
+    shutil.rmtree(space.site_packages() / "gamma-1.0.dist-info")
+
+
+def _removed_file(space: Workspace) -> None:
+    (space.site_packages() / "alpha" / "__init__.py").unlink()
+
+
+def _reinstalled(space: Workspace) -> None:
+    (space.site_packages() / "beta-1.0.dist-info" / "INSTALLER").write_text("pip\n")
+    # INSTALLER is rewritten in place: the directory's time moves only with a new entry.
+    (space.site_packages() / "beta-1.0.dist-info" / "direct_url.json").write_text("{}")
+
+
+def _changed_lock(space: Workspace) -> None:
+    with (space.project / "pylock.toml").open("a") as lock:
+        lock.write("\n# edited\n")
+
+
+def _changed_pyproject(space: Workspace) -> None:
+    with (space.project / "pyproject.toml").open("a") as pyproject:
+        pyproject.write("\n# edited\n")
+
+
+def _no_interpreter(space: Workspace) -> None:
+    (space.venv / "bin" / "python").unlink()
+
+
+def _no_state(space: Workspace) -> None:
+    (space.venv / ".omniwheel-state.json").unlink()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        _stray,
+        _removed_dist_info,
+        _removed_file,
+        _reinstalled,
+        _changed_lock,
+        _changed_pyproject,
+        _no_interpreter,
+        _no_state,
+    ],
+)
+def test_a_change_is_left_to_the_usual_way(synced: Workspace, change: Change) -> None:
+    change(synced)
+    assert _answer(synced) == (None, "")
+
+
+@pytest.mark.parametrize(
+    ("options", "environ"),
+    [
+        (["--index-url", "http://elsewhere.invalid/simple"], {}),
+        (["--index", "extra=http://elsewhere.invalid/simple"], {}),
+        (["--find-links", "wheels"], {}),
+        ([], {"OMNIWHEEL_INDEX_URL": "http://elsewhere.invalid/simple"}),
+        ([], {"PIP_INDEX_URL": "http://elsewhere.invalid/simple"}),
+        (["--python", "3.0"], {}),
+        ([], {"OMNIWHEEL_LINK_MODE": "move"}),
+    ],
+)
+def test_other_index_settings_or_requests_are_left_to_the_usual_way(
+    synced: Workspace, options: list[str], environ: dict[str, str]
+) -> None:
+    assert _answer(synced, *options, environ=environ) == (None, "")
+
+
+def test_changed_pip_configuration_is_left_to_the_usual_way(synced: Workspace) -> None:
+    config = synced.root / "pip.conf"
+    config.write_text("[global]\nindex-url = http://elsewhere.invalid/simple\n")
+    # The stamp was taken with PIP_CONFIG_FILE=os.devnull: another file is another setting.
+    assert _answer(synced, environ={"PIP_CONFIG_FILE": str(config)}) == (None, "")
+
+
+def test_a_no_op_run_runs_the_command(synced: Workspace) -> None:
+    invocation = quick_invocation(
+        ["run", "--project", str(synced.project), "--", "python", "-c", "import alpha"]
+    )
+    assert invocation is not None
+    with isolated(synced.server.url, synced.cache, {}):
+        assert invocation.answer(Output()) == 0
+    missing = quick_invocation(["run", "--project", str(synced.project), "no-such-command-here"])
+    assert missing is not None
+    from omniwheel.env.run import CommandNotFoundError
+
+    with isolated(synced.server.url, synced.cache, {}), pytest.raises(CommandNotFoundError):
+        missing.answer(Output())
+
+
+HEAVY = (
+    "argparse",
+    "dataclasses",
+    "typing",
+    "inspect",
+    "tomllib",
+    "packaging",
+    "rich",
+    "installer",
+    "omniwheel.errors",
+    "omniwheel.cli.sync_commands",
+    "omniwheel.cli.locking",
+    "omniwheel.env.sync",
+    "omniwheel.env.choice",
+)
+
+
+def test_a_no_op_sync_in_a_fresh_interpreter_imports_nothing_heavy(synced: Workspace) -> None:
+    script = (
+        "import json, sys\n"
+        "from omniwheel.cli.main import main\n"
+        "code = main(sys.argv[1:])\n"
+        "print(json.dumps([code, sorted(sys.modules)]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "sync", "--project", str(synced.project)],
+        capture_output=True,
+        text=True,
+        env=synced.subprocess_environ() | {"OMNIWHEEL_LINK_MODE": "hardlink"},
+        cwd=synced.root,
+        check=True,
+    )
+    code, modules = json.loads(done.stdout)
+    assert code == 0
+    assert done.stderr.startswith("Audited 3 packages in ")
+    submodules = tuple(f"{name}." for name in HEAVY)
+    assert [name for name in modules if name in HEAVY or name.startswith(submodules)] == []
