@@ -8,7 +8,6 @@ wrong value would make a lock wrong (hashes, URLs).
 from __future__ import annotations
 
 import functools
-import html.parser
 import json
 import marshal
 from collections.abc import Callable, Iterator, Mapping
@@ -17,7 +16,6 @@ from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar, cast
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
-from packaging.metadata import parse_email
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
@@ -534,7 +532,9 @@ def parse_html_page(
     File URLs with an ``@`` or a ``?`` are passed through ``public_url``, as for JSON pages
     (the hash fragment is read first, and never passed).
     """
-    parser = _AnchorParser()
+    from omniwheel.index.html_anchors import AnchorParser  # HTML pages are the rare case
+
+    parser = AnchorParser()
     strip = public_url or _unchanged
     try:
         parser.feed(body.decode("utf-8", errors="replace"))
@@ -578,19 +578,6 @@ def _html_file(attrs: Mapping[str, str | None], base: str, strip: Callable[[str]
     )
 
 
-class _AnchorParser(html.parser.HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[dict[str, str | None]] = []
-        self.base_href: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.anchors.append(dict(attrs))
-        elif tag == "base" and self.base_href is None:
-            self.base_href = dict(attrs).get("href")
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CoreMetadata:
     """The parts of a wheel's METADATA that resolution needs."""
@@ -622,6 +609,10 @@ def parse_core_metadata(data: bytes, *, source: str) -> CoreMetadata:
 
 def metadata_fields(data: bytes, *, source: str) -> MetadataFields:
     """The fields of METADATA that resolution reads, as text (the email-format parse)."""
+    # Imported here: it imports the email package, which a lock whose metadata all comes from
+    # digests (:mod:`omniwheel.index.digest`) never needs.
+    from packaging.metadata import parse_email
+
     raw, _unparsed = parse_email(data)
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:

@@ -23,7 +23,6 @@ timeout of its own (each request holding a connection is bounded as above).
 
 from __future__ import annotations
 
-import email.utils
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -102,6 +101,8 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     text = value.strip()
     if text.isdigit():
         return float(text)
+    import email.utils  # here: the email package costs every command's start, for a rare header
+
     try:
         when = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError):
