@@ -88,3 +88,37 @@ def test_a_free_slot_goes_to_the_waiting_thread_of_lowest_rank() -> None:
     for thread in threads:
         thread.join()
     assert order == [0, 1, 2]
+
+
+def test_slots_are_never_held_by_more_threads_than_there_are() -> None:
+    slots = RankedSlots(2)
+    holding = 0
+    most = 0
+    counted = threading.Lock()
+
+    def take(rank: int) -> None:
+        nonlocal holding, most
+        with slots.slot(rank):
+            with counted:
+                holding += 1
+                most = max(most, holding)
+            time.sleep(0.001)
+            with counted:
+                holding -= 1
+
+    threads = [threading.Thread(target=take, args=(rank,)) for rank in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most == 2
+    assert slots.waiting == 0
+
+    def both() -> None:
+        with slots.slot(0), slots.slot(1):
+            pass
+
+    again = threading.Thread(target=both, daemon=True)
+    again.start()
+    again.join(timeout=10)
+    assert not again.is_alive()  # both slots were given back

@@ -39,6 +39,8 @@ from typing import IO, TYPE_CHECKING, Protocol
 from omniwheel.errors import OmniwheelError
 
 if TYPE_CHECKING:
+    import threading
+
     from omniwheel.store.manifest import TreeManifest
     from omniwheel.store.unpack import UnpackLimits
     from omniwheel.store.unpack_pool import Unpacker
@@ -178,7 +180,8 @@ class Store:
         download_slot: AbstractContextManager[object] | None = None,
         unpack_slot: AbstractContextManager[object] | None = None,
     ) -> bool:
-        """Make sure the wheel's tree exists; True when its bytes had to be fetched.
+        """Make sure the wheel's tree exists; True when its bytes had to be fetched.  A tree
+        unpacked here gets its manifest (:meth:`manifest`) at once.
 
         ``unpacker``: where the wheel is unpacked (default: in this process);
         ``download_slot``: held while the wheel's bytes are fetched and checked;
@@ -197,6 +200,9 @@ class Store:
                 fetched = self._ensure_wheel(wheel, fetcher)
             with unpack_slot or contextlib.nullcontext():
                 self._unpack(wheel, limits, unpacker)
+        # Derived now, while other wheels download and unpack, rather than all together once
+        # the last tree is in place, when installing asks for them.
+        self.manifest(wheel)
         return fetched
 
     def ensure_trees(
@@ -315,38 +321,72 @@ class RankedSlots:
     :meth:`Store.ensure_trees` ranks its wheels largest first, for its download slots and its
     unpacking processes: a cold sync ends when the last tree is unpacked, so the largest
     wheels' downloads and unpacks must start first, not whenever their thread happens to win
-    a race for a semaphore, or in the order downloads happen to end."""
+    a race for a semaphore, or in the order downloads happen to end.
+
+    A slot given back goes straight to the waiting thread of lowest rank, which alone is woken.
+    Waking every waiting thread at each release (a condition's ``notify_all``) so that one
+    could go on cost a schedule of 111 wheels (8 download slots, 2 unpack slots) 16,000 context
+    switches and 0.16 s of CPU; handing over, 1,600 and 0.06 s."""
 
     def __init__(self, count: int) -> None:
         import threading
 
         self._free = count
-        self._waiting: list[int] = []  # a heap of ranks
-        self._changed = threading.Condition()
+        # A heap of (rank, arrival, event), the event set once the slot is handed over.
+        self._waiting: list[tuple[int, int, threading.Event]] = []
+        self._arrivals = 0
+        self._lock = threading.Lock()
 
     @property
     def waiting(self) -> int:
         """How many threads wait for a slot."""
-        with self._changed:
+        with self._lock:
             return len(self._waiting)
 
     @contextlib.contextmanager
     def slot(self, rank: int) -> Iterator[None]:
         """Hold a slot, once no thread of a lower rank waits for one."""
         import heapq
+        import threading
 
-        with self._changed:
-            heapq.heappush(self._waiting, rank)
-            self._changed.wait_for(lambda: self._free > 0 and self._waiting[0] == rank)
-            heapq.heappop(self._waiting)
-            self._free -= 1
-            self._changed.notify_all()  # the next in rank may take another free slot
+        handed: threading.Event | None = None
+        with self._lock:
+            if self._free > 0:  # then nobody waits: a slot given back is handed over at once
+                self._free -= 1
+            else:
+                handed = threading.Event()
+                self._arrivals += 1
+                heapq.heappush(self._waiting, (rank, self._arrivals, handed))
+        if handed is not None:
+            try:
+                handed.wait()
+            except BaseException:  # interrupted while waiting: leave the queue
+                self._leave(handed)
+                raise
         try:
             yield
         finally:
-            with self._changed:
+            self._release()
+
+    def _release(self) -> None:
+        import heapq
+
+        with self._lock:
+            if self._waiting:
+                heapq.heappop(self._waiting)[2].set()
+            else:
                 self._free += 1
-                self._changed.notify_all()
+
+    def _leave(self, handed: threading.Event) -> None:
+        """Stop waiting; a slot handed over meanwhile goes to the next in rank."""
+        import heapq
+
+        with self._lock:
+            if not handed.is_set():
+                self._waiting = [entry for entry in self._waiting if entry[2] is not handed]
+                heapq.heapify(self._waiting)
+                return
+        self._release()
 
 
 def _largest_first(wheels: list[WheelSource]) -> list[int]:
