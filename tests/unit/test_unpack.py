@@ -170,11 +170,33 @@ def test_a_local_header_naming_another_file_is_refused(wheel_dir: Path, tmp_path
     assert "names another file" in _refusal(wheel, tmp_path / "out").problem
 
 
-def test_bytes_that_do_not_match_the_crc_are_refused(wheel_dir: Path, tmp_path: Path) -> None:
+def test_bytes_that_do_not_match_record_are_refused(wheel_dir: Path, tmp_path: Path) -> None:
+    # RECORD's hash covers the bytes the CRC-32 would: the hash is what refuses them.
     wheel = _patched(
         _stored_demo(wheel_dir, b"VALUE = 12345\n"), b"VALUE = 12345", b"VALUE = 54321"
     )
-    assert "CRC" in _refusal(wheel, tmp_path / "out").problem
+    error = _refusal(wheel, tmp_path / "out")
+    assert error.entry == "demo/__init__.py"
+    assert "RECORD says" in error.problem
+
+
+def test_an_unhashed_entry_that_does_not_match_its_crc_is_refused(
+    wheel_dir: Path, tmp_path: Path
+) -> None:
+    # RECORD gives its signature files no hash: their CRC-32 is still checked.
+    signature = "demo-1.0.dist-info/RECORD.jws"
+    wheel = _demo(wheel_dir)
+    signed = wheel.with_name(f"signed-{wheel.name}")
+    with zipfile.ZipFile(wheel) as source, zipfile.ZipFile(signed, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename.endswith("/RECORD"):
+                data += f"{signature},,\n".encode()
+            target.writestr(info, data)
+        target.writestr(zipfile.ZipInfo(signature, date_time=ZIP_TIMESTAMP), b"SIGNED-12345")
+    _patched(signed, b"SIGNED-12345", b"SIGNED-54321")
+    error = _refusal(signed, tmp_path / "out")
+    assert "CRC" in error.problem
 
 
 def test_an_entry_longer_than_declared_is_refused(wheel_dir: Path, tmp_path: Path) -> None:
