@@ -85,6 +85,9 @@ def process_unpacker(processes: int | None = None, *, job: Job | None = None) ->
     """An :class:`Unpacker` running on ``processes`` worker processes (default: one per core),
     falling back to this process once the pool breaks; the pool is shut down on exit.
 
+    The workers start at once and import the unpacker while the first downloads run, so the
+    first wheel downloaded does not wait for a process to start.
+
     ``job`` replaces the worker's function (a module-level function, for tests)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -96,6 +99,8 @@ def process_unpacker(processes: int | None = None, *, job: Job | None = None) ->
         mp_context=multiprocessing.get_context("spawn"),  # no fork: this process has threads
         initializer=_ignore_interrupts,
     )
+    for _ in range(count):  # start every worker now, while the first downloads run
+        pool.submit(_warm_up)
     work: Job = job or _unpack_job
     broken = False
 
@@ -120,6 +125,11 @@ def process_unpacker(processes: int | None = None, *, job: Job | None = None) ->
 
 def _unpack_job(wheel: Path, dest: Path, filename: str, limits: UnpackLimits | None) -> None:
     unpack_here(wheel, dest, filename=filename, limits=limits)
+
+
+def _warm_up() -> None:
+    """Import what unpacking needs, before the first wheel arrives."""
+    import omniwheel.store.unpack  # noqa: F401
 
 
 def _ignore_interrupts() -> None:
