@@ -65,6 +65,7 @@ class WheelFetcher:
         from omniwheel.index.network import NetworkPolicy
         from omniwheel.index.tls import tls_verification
         from omniwheel.index.url_secrets import GivenUrls
+        from omniwheel.store.coalesced_reads import coalesce_reads
 
         self._index = index
         self._network = network or (index.network if index is not None else NetworkPolicy())
@@ -91,6 +92,7 @@ class WheelFetcher:
             )
         except OSError as exc:
             raise _environment_bundle_error(exc) from exc
+        coalesce_reads(self._http)
 
     def close(self) -> None:
         self._http.close()
@@ -128,7 +130,7 @@ class WheelFetcher:
                     if not (index and status in REFIND_STATUSES):
                         if status != 200:
                             raise self._status_error(wheel, status)
-                        yield from response.iter_bytes(CHUNK)
+                        yield from _body(response)
                         return
                 url = self._refind(wheel, index, status)
                 index = None
@@ -196,6 +198,15 @@ class WheelFetcher:
         else:
             told = "sent the credentials in the lock's URL" if in_url else "sent no credentials"
         return f"{message} ({told})", self._credentials.sources_hint()
+
+
+def _body(response: httpx.Response) -> Iterator[bytes]:
+    """The response's body, decoded: as it arrives when it is not encoded (a wheel never is,
+    but a server may still compress it), else through httpx's decoders, :data:`CHUNK` bytes at
+    a time (which copies every byte once more)."""
+    if response.headers.get("content-encoding", "identity").strip().lower() == "identity":
+        return response.iter_raw()
+    return response.iter_bytes(CHUNK)
 
 
 def _no_secrets(url: str) -> frozenset[str]:
