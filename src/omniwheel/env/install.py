@@ -313,14 +313,28 @@ def _write_dist_info(plan: WheelPlan, record: _Record) -> InstalledRecord:
     return InstalledRecord(name=plan.wheel.name, path=record_path, record=record)
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_BINARY", 0)
+
+
 def _write_new(
     path: str, data: bytes, relative: str = "", *, executable: bool = False
 ) -> tuple[str, str, str]:
-    """Write ``data`` as a new file (never through an existing link); its RECORD row."""
-    with contextlib.suppress(FileNotFoundError):
+    """Write ``data`` as a new file (never through an existing link); its RECORD row.
+
+    A file there already (a link into the store, say) is removed first.  Plain ``os`` calls:
+    ``open()`` would also ``fstat``, ``ioctl`` and ``lseek`` every one of the few hundred small
+    files of a sync, and removing first would fail in a new environment."""
+    try:
+        fd = os.open(path, _NEW_FILE, 0o666)  # less the umask, as open(path, "xb")
+    except FileExistsError:
         os.unlink(path)
-    with open(path, "xb") as handle:
-        handle.write(data)
+        fd = os.open(path, _NEW_FILE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
     if executable:
         os.chmod(path, 0o755)
     return relative, _record_hash(data), str(len(data))

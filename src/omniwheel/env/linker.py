@@ -132,17 +132,46 @@ def run_in_order(
 ) -> list[T]:
     """Run ``tasks`` on up to ``workers`` threads, heaviest first; their results, in order.
 
-    The first task (in order) that raises decides the error; tasks not started yet are then
-    cancelled, and the call returns once the running ones have stopped.
+    The first task (in order) that raises decides the error: once a task has failed, no task
+    after it in order starts (one before it still runs, and raises first if it fails too), and
+    the call returns once the running ones have stopped.  Plain threads, not
+    :mod:`concurrent.futures`, whose import (with :mod:`logging`) a warm sync would pay.
     """
     if workers <= 1 or len(tasks) <= 1:
         return [task() for task in tasks]
-    from concurrent.futures import ThreadPoolExecutor
+    import threading
 
-    order = sorted(range(len(tasks)), key=lambda index: -weights[index])
-    pool = ThreadPoolExecutor(max_workers=min(workers, len(tasks)), thread_name_prefix="link")
-    try:
-        futures = {index: pool.submit(tasks[index]) for index in order}
-        return [futures[index].result() for index in range(len(tasks))]
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    pending = sorted(range(len(tasks)), key=lambda index: -weights[index])
+    pending.reverse()  # popped from the end: heaviest first, then in order
+    results: dict[int, T] = {}
+    errors: dict[int, BaseException] = {}
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                first_error = min(errors, default=len(tasks))
+                while pending and pending[-1] > first_error:
+                    pending.pop()  # after a failed task in order: never started
+                if not pending:
+                    return
+                index = pending.pop()
+            try:
+                result = tasks[index]()
+            except BaseException as exc:  # handed to the caller, the first in order
+                with lock:
+                    errors[index] = exc
+            else:
+                results[index] = result
+
+    threads = [
+        threading.Thread(target=work, name=f"link-{number}")
+        for number in range(min(workers, len(tasks)))
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[min(errors)]
+    return [results[index] for index in range(len(tasks))]
