@@ -9,7 +9,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from omniwheel.store.store import RankedSlots, Store, WheelSource, _largest_first
+import pytest
+
+from omniwheel.store.store import (
+    RankedSlots,
+    Store,
+    WheelSource,
+    _download_order,
+    _largest_first,
+)
 from tests.support.wheelbuilder import build_wheel
 
 
@@ -67,6 +75,25 @@ def test_wheels_are_ranked_largest_first_unknown_sizes_last() -> None:
         for i, size in enumerate(sizes)
     ]
     assert _largest_first(wheels) == [2, 3, 0, 1, 4]
+
+
+@pytest.mark.parametrize(
+    ("workers", "expected"),
+    [
+        (3, [5, 2, 4, 0, 3, 6, 1]),  # the 2 largest, then the others smallest first
+        (1, [5, 2, 6, 3, 0, 4, 1]),  # one slot: largest first
+        (9, [5, 2, 6, 3, 0, 4, 1]),  # fewer wheels than slots
+    ],
+)
+def test_downloads_start_with_the_largest_wheels_and_one_slot_for_the_smallest(
+    workers: int, expected: list[int]
+) -> None:
+    sizes = [10, None, 300, 20, 5, 1000, 50]
+    wheels = [
+        WheelSource(name=f"w{i}", version="1", filename="w.whl", sha256="0" * 64, size=size)
+        for i, size in enumerate(sizes)
+    ]
+    assert _download_order(wheels, _largest_first(wheels), workers) == expected
 
 
 def test_a_free_slot_goes_to_the_waiting_thread_of_lowest_rank() -> None:
