@@ -71,7 +71,11 @@ from omniwheel.index.url_secrets import REFIND_STATUSES, GivenUrls, redact, secr
 if TYPE_CHECKING:
     import httpx
 
+    from omniwheel.index.threaded_http import ThreadedHttp
+
 ATTEMPTS = 4
+CONNECTIONS = 16
+"""Connections to one index at a time, each with its own thread (see ``IndexClient._http``)."""
 BACKOFF_SECONDS = 0.25
 TRANSIENT_STATUSES = RETRY_STATUSES
 PROBE_FAILURES_BEFORE_GIVING_UP = 3
@@ -109,7 +113,8 @@ def finished(future: asyncio.Future[_T] | None) -> tuple[bool, _T | None]:
 
 
 class IndexClient:
-    """One index, one HTTP/2 connection pool, one cache; use as ``async with``."""
+    """One index, one connection pool (requests on threads: :mod:`omniwheel.index.threaded_http`),
+    one cache; use as ``async with``."""
 
     def __init__(
         self,
@@ -143,24 +148,26 @@ class IndexClient:
         # Checked now, so that an unusable CA bundle is an error before any work starts; loaded
         # for the first connection (a lock served by the cache makes none).
         self._trust = DeferredTrust(location, error=IndexAccessError)
-        self._http_pool: httpx.AsyncClient | None = None
+        self._http_pool: ThreadedHttp | None = None
         self._flat = FlatListing(location, self._fetch_body) if location.flat else None
 
-    def _http(self) -> httpx.AsyncClient:
-        """The HTTP/2 connection pool, made for the first request: a lock whose pages and
-        metadata all come from the cache neither imports httpx nor loads a CA bundle."""
+    def _http(self) -> ThreadedHttp:
+        """The connection pool, made for the first request: a lock whose pages and metadata all
+        come from the cache neither imports httpx nor loads a CA bundle.  Requests are blocking
+        HTTP/1.1 calls, each on a thread, awaited from the loop
+        (:mod:`omniwheel.index.threaded_http` says why)."""
         if self._http_pool is None:
             import httpx  # here, not at the top: kept off the warm path
 
-            self._http_pool = httpx.AsyncClient(
-                http2=True,
+            from omniwheel.index.threaded_http import ThreadedHttp
+
+            self._http_pool = ThreadedHttp(
+                connections=CONNECTIONS,
                 verify=self._trust.verification(),
                 timeout=httpx.Timeout(
                     self._network.timeout, connect=self._network.connect_timeout, pool=None
                 ),
-                follow_redirects=True,
                 headers={"User-Agent": f"omniwheel/{__version__}"},
-                limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
             )
         return self._http_pool
 
@@ -169,7 +176,7 @@ class IndexClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         if self._http_pool is not None:
-            await self._http_pool.aclose()
+            self._http_pool.close()
 
     def page(self, name: NormalizedName) -> Awaitable[ProjectPage | None]:
         """The project's page, or None when the index has no such project (HTTP 404)."""

@@ -157,8 +157,8 @@ async def _cancel_all() -> None:
     """Cancel every other task and wait for them, again while cancelling starts new ones.
 
     Each round first lets tasks made in the last loop step take their own first step: a task
-    wrapping a coroutine (anyio's task groups wrap each child, e.g. the connection attempts of
-    ``connect_tcp``) and cancelled before it ever ran never starts that coroutine, which Python
+    wrapping a coroutine (a fetch that was memoised but not yet run, or what a caller's task
+    group started) and cancelled before it ever ran never starts that coroutine, which Python
     then reports as "never awaited" when it is collected."""
     current = asyncio.current_task()
     while pending := [task for task in asyncio.all_tasks() if task is not current]:
