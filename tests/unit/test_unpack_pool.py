@@ -87,6 +87,24 @@ def test_a_broken_pool_falls_back_to_this_process(wheel_dir: Path, tmp_path: Pat
     assert _tree(tmp_path / "pool") == _tree(tmp_path / "here")
 
 
+def test_a_pool_that_cannot_start_its_workers_unpacks_here(
+    wheel_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", refuse)
+    wheels = _wheels(wheel_dir)
+    for wheel in wheels:
+        unpack_here(wheel, tmp_path / "here" / wheel.name, filename=wheel.name, limits=None)
+    with process_unpacker(2) as unpack:
+        for wheel in wheels:
+            unpack(wheel, tmp_path / "pool" / wheel.name, filename=wheel.name, limits=None)
+    assert _tree(tmp_path / "pool") == _tree(tmp_path / "here")
+
+
 @pytest.mark.parametrize(
     ("sizes", "worth"),
     [

@@ -201,8 +201,10 @@ class Store:
             with unpack_slot or contextlib.nullcontext():
                 self._unpack(wheel, limits, unpacker)
         # Derived now, while other wheels download and unpack, rather than all together once
-        # the last tree is in place, when installing asks for them.
-        self.manifest(wheel)
+        # the last tree is in place, when installing asks for them.  Only a head start: a tree
+        # removed meanwhile (a concurrent `cache clean`) is for whoever uses it to find.
+        with contextlib.suppress(StoreError, OSError):
+            self.manifest(wheel)
         return fetched
 
     def ensure_trees(

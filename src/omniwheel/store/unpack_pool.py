@@ -99,10 +99,13 @@ def process_unpacker(processes: int | None = None, *, job: Job | None = None) ->
         mp_context=multiprocessing.get_context("spawn"),  # no fork: this process has threads
         initializer=_ignore_interrupts,
     )
-    for _ in range(count):  # start every worker now, while the first downloads run
-        pool.submit(_warm_up)
     work: Job = job or _unpack_job
     broken = False
+    try:
+        for _ in range(count):  # start every worker now, while the first downloads run
+            pool.submit(_warm_up)
+    except (OSError, RuntimeError):  # no process could be started: unpack here
+        broken = True
 
     def unpack(wheel: Path, dest: Path, *, filename: str, limits: UnpackLimits | None) -> None:
         nonlocal broken
