@@ -5,7 +5,7 @@ Each test syncs, then asks the early answer directly (``Invocation.answer``): it
 for the environment just synced, and step aside once the environment, the lock, the project or
 the index settings changed — the usual way then repairs or relocks, as
 ``tests/integration/test_sync_drift.py`` and ``test_relock.py`` show end to end.  The last test
-runs a no-op ``sync`` in a fresh interpreter and lists what it imported.
+runs a no-op ``sync`` and ``run`` in a fresh interpreter and lists what they imported.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def test_a_no_op_run_runs_the_command(synced: Workspace) -> None:
         assert invocation.answer(Output()) == 0
     missing = quick_invocation(["run", "--project", str(synced.project), "no-such-command-here"])
     assert missing is not None
-    from omniwheel.env.run import CommandNotFoundError
+    from omniwheel.env.run_error import CommandNotFoundError
 
     with isolated(synced.server.url, synced.cache, {}), pytest.raises(CommandNotFoundError):
         missing.answer(Output())
@@ -167,15 +167,26 @@ HEAVY = (
 )
 
 
-def test_a_no_op_sync_in_a_fresh_interpreter_imports_nothing_heavy(synced: Workspace) -> None:
+@pytest.mark.parametrize(
+    ("argv", "stderr"),
+    [
+        (["sync"], "Audited 3 packages in "),
+        (["run", "--", "python", "-c", "import alpha"], ""),
+    ],
+    ids=["sync", "run"],
+)
+def test_a_no_op_in_a_fresh_interpreter_imports_nothing_heavy(
+    synced: Workspace, argv: list[str], stderr: str
+) -> None:
     script = (
         "import json, sys\n"
         "from omniwheel.cli.main import main\n"
         "code = main(sys.argv[1:])\n"
         "print(json.dumps([code, sorted(sys.modules)]))\n"
     )
+    command, *options = argv
     done = subprocess.run(
-        [sys.executable, "-c", script, "sync", "--project", str(synced.project)],
+        [sys.executable, "-c", script, command, "--project", str(synced.project), *options],
         capture_output=True,
         text=True,
         env=synced.subprocess_environ() | {"OMNIWHEEL_LINK_MODE": "hardlink"},
@@ -184,6 +195,7 @@ def test_a_no_op_sync_in_a_fresh_interpreter_imports_nothing_heavy(synced: Works
     )
     code, modules = json.loads(done.stdout)
     assert code == 0
-    assert done.stderr.startswith("Audited 3 packages in ")
+    assert done.stderr.startswith(stderr)
+    assert bool(done.stderr) == bool(stderr)
     submodules = tuple(f"{name}." for name in HEAVY)
     assert [name for name in modules if name in HEAVY or name.startswith(submodules)] == []

@@ -4,7 +4,9 @@ The command runs with the environment's ``bin`` (``Scripts`` on Windows) first o
 ``VIRTUAL_ENV`` set and ``PYTHONHOME`` removed, so ``python`` and every console script resolve
 to the environment's.  omniwheel waits for it, ignoring Ctrl-C itself (the command gets it and
 decides), and hands back its exit code; a command killed by signal N gives ``128 + N`` as a
-shell would.
+shell would.  A command that cannot be found raises
+:class:`~omniwheel.env.run_error.CommandNotFoundError`, imported only then: a ``run`` whose
+environment is in sync imports no :mod:`dataclasses`.
 """
 
 from __future__ import annotations
@@ -16,11 +18,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from omniwheel.env.layout import bin_dir
-from omniwheel.errors import OmniwheelError
-
-
-class CommandNotFoundError(OmniwheelError):
-    """The command to run exists neither in the environment nor on ``PATH``."""
 
 
 def activated_environ(venv: Path, environ: Mapping[str, str]) -> dict[str, str]:
@@ -36,12 +33,16 @@ def activated_environ(venv: Path, environ: Mapping[str, str]) -> dict[str, str]:
 def run_in_venv(venv: Path, command: Sequence[str], *, environ: Mapping[str, str]) -> int:
     """Run ``command`` inside ``venv`` and return its exit code."""
     if not command:
+        from omniwheel.env.run_error import CommandNotFoundError
+
         raise CommandNotFoundError(
             "no command given to run", hint="write it after `--`: omniwheel run -- python -V"
         )
     env = activated_environ(venv, environ)
     executable = shutil.which(command[0], path=env["PATH"])
     if executable is None:
+        from omniwheel.env.run_error import CommandNotFoundError
+
         raise CommandNotFoundError(
             f"`{command[0]}` is neither in {bin_dir(venv)} nor on PATH",
             hint="add the package that provides it to the project's dependencies, "
