@@ -11,6 +11,7 @@ body that does not decode), a tiny server of this file's own.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import socket
 import threading
@@ -241,7 +242,8 @@ def test_a_server_error_status_is_retried_with_a_hint(
 
 
 class _Misbehaving(BaseHTTPRequestHandler):
-    """``/loop/…`` redirects to itself; ``/gzip/…`` claims gzip and sends no gzip."""
+    """``/loop/…`` redirects to itself; ``/gzip/…`` claims gzip and sends no gzip;
+    ``/gzipped/<name>`` sends ``server.files[name]`` gzip-compressed, and says so."""
 
     protocol_version = "HTTP/1.1"
 
@@ -254,6 +256,9 @@ class _Misbehaving(BaseHTTPRequestHandler):
             self.end_headers()
             return
         body = b"this is not gzip data" * 10
+        if self.path.startswith("/gzipped/"):
+            files = self.server.files  # type: ignore[attr-defined]
+            body = gzip.compress(files[self.path.removeprefix("/gzipped/")])
         self.send_response(200)
         self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(body)))
@@ -269,6 +274,7 @@ def misbehaving() -> Iterator[ThreadingHTTPServer]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Misbehaving)
     server.daemon_threads = True
     server.hits = 0  # type: ignore[attr-defined]
+    server.files = {}  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -303,6 +309,21 @@ def test_a_body_that_does_not_decode_is_final(
     assert "DecodingError" in str(error)
     assert "Content-Encoding" in (error.hint or "")
     assert misbehaving.hits == 1  # type: ignore[attr-defined]
+
+
+def test_a_body_sent_gzip_compressed_is_stored_decoded(
+    misbehaving: ThreadingHTTPServer, tmp_path: Path
+) -> None:
+    # A wheel is never encoded on an index, but a server may still compress it on the way:
+    # the bytes checked and stored are the decoded ones (the unencoded ones are read raw).
+    path = build_wheel(tmp_path / "wheels", "demo", "1.0", files={"demo/big.txt": b"x" * 100_000})
+    misbehaving.files[path.name] = path.read_bytes()  # type: ignore[attr-defined]
+    wheel = _source(path, _misbehaving_url(misbehaving, "gzipped", path.name))
+    store = Store(tmp_path / "store")
+    with WheelFetcher(index=None) as fetcher:
+        assert store.ensure_tree(wheel, fetcher)
+    assert store.wheel_file(wheel.sha256).read_bytes() == path.read_bytes()
+    assert (store.tree(wheel.sha256) / "demo" / "big.txt").read_bytes() == b"x" * 100_000
 
 
 @pytest.mark.parametrize(
