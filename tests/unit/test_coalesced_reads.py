@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from omniwheel.store.coalesced_reads import READ_BYTES, CoalescingStream, coalesce_reads
+from omniwheel.index.coalesced_reads import READ_BYTES, CoalescingStream, coalesce_reads
 
 RECORD = 16 * 1024
 

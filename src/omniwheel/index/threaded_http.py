@@ -4,7 +4,7 @@ A cold lock is bound by this process's CPU.  httpx's async HTTP/2 client spent a
 CPU to bring the bench workload's 35 MB of index pages (asyncio, anyio, and h2's per-frame flow
 control, a dozen Python calls per 16 KiB frame); the blocking HTTP/1.1 client on threads spent
 about 0.55 s, and 0.4 s with TLS reads that take every record already arrived
-(:mod:`omniwheel.store.coalesced_reads`): its threads wait for the network and decrypt without
+(:mod:`omniwheel.index.coalesced_reads`): its threads wait for the network and decrypt without
 holding the interpreter lock.  The client keeps its async face (memoised fetches, retries,
 limits); only each request runs on a thread.
 
@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import httpcore
 
-from omniwheel.store.coalesced_reads import CoalescingBackend
+from omniwheel.index.coalesced_reads import CoalescingBackend, replace_pool_backends
 
 if TYPE_CHECKING:
     import httpx
@@ -184,13 +184,9 @@ class _TrackedBackend(httpcore.NetworkBackend):
 
 
 def _wrap_backends(client: httpx.Client, sockets: _Sockets) -> None:
-    """Give each of ``client``'s connection pools (direct, and through proxies) a backend whose
-    TLS reads are coalesced and whose sockets ``sockets`` knows.  httpx takes no network
-    backend of its own: its pools' are replaced, and a pool that does not look as expected is
-    left as it is (its requests then end with their timeouts when the client closes)."""
-    for transport in [client._transport, *client._mounts.values()]:
-        pool = getattr(transport, "_pool", None)
-        backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend):
-            wrapped = _TrackedBackend(CoalescingBackend(backend), sockets)
-            setattr(pool, "_network_backend", wrapped)  # noqa: B010
+    """Give each of ``client``'s connection pools a backend whose TLS reads are coalesced and
+    whose sockets ``sockets`` knows (a pool left as it is ends its requests with their timeouts
+    when the client closes)."""
+    replace_pool_backends(
+        client, lambda backend: _TrackedBackend(CoalescingBackend(backend), sockets)
+    )

@@ -61,11 +61,11 @@ class WheelFetcher:
         (PEP 751 ``index``), where a wheel its URL does not serve is looked up again."""
         import httpx
 
+        from omniwheel.index.coalesced_reads import coalesce_reads
         from omniwheel.index.credentials import IndexCredentials
         from omniwheel.index.network import NetworkPolicy
         from omniwheel.index.tls import tls_verification
         from omniwheel.index.url_secrets import GivenUrls
-        from omniwheel.store.coalesced_reads import coalesce_reads
 
         self._index = index
         self._network = network or (index.network if index is not None else NetworkPolicy())

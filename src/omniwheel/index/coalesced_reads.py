@@ -1,4 +1,5 @@
-"""Reading downloads over TLS in fewer, larger pieces, for httpx's HTTP/1.1 connections.
+"""Reading HTTP over TLS in fewer, larger pieces, for httpx's HTTP/1.1 connections: the store's
+wheel downloads and the index client's requests (:mod:`omniwheel.index.threaded_http`).
 
 A TLS socket's read returns one TLS record, at most 16 KiB, and httpx's HTTP/1.1 stack
 (httpcore, then h11) makes some thirty Python calls for each read of its connection: the bench
@@ -20,7 +21,7 @@ own); a client whose pools do not look as expected is left as it is.
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 import httpcore
@@ -119,15 +120,30 @@ class CoalescingBackend(httpcore.NetworkBackend):
 def coalesce_reads(client: httpx.Client) -> int:
     """Give ``client``'s connection pools (direct and through proxies) a
     :class:`CoalescingBackend`, before it opens a connection; how many pools got one."""
-    # httpx takes no network backend: its pools' are replaced (see the module's docstring).
+    return replace_pool_backends(
+        client,
+        lambda backend: (
+            backend if isinstance(backend, CoalescingBackend) else CoalescingBackend(backend)
+        ),
+    )
+
+
+def replace_pool_backends(
+    client: httpx.Client, make: Callable[[httpcore.NetworkBackend], httpcore.NetworkBackend]
+) -> int:
+    """Give each of ``client``'s connection pools (direct and through proxies) the backend
+    ``make`` builds around its own, before it opens a connection; how many pools changed.
+
+    httpx takes no network backend: its pools' are replaced (see the module's docstring), and a
+    pool that does not look as expected is left as it is."""
     transports = [client._transport, *client._mounts.values()]
     changed = 0
     for transport in transports:
         pool = getattr(transport, "_pool", None)
         backend = getattr(pool, "_network_backend", None)
-        if isinstance(backend, httpcore.NetworkBackend) and not isinstance(
-            backend, CoalescingBackend
-        ):
-            setattr(pool, "_network_backend", CoalescingBackend(backend))  # noqa: B010
-            changed += 1
+        if isinstance(backend, httpcore.NetworkBackend):
+            replacement = make(backend)
+            if replacement is not backend:
+                setattr(pool, "_network_backend", replacement)  # noqa: B010
+                changed += 1
     return changed
