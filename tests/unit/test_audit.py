@@ -182,3 +182,86 @@ def test_foreign_dist_infos_the_sync_reported_are_not_strays(tmp_path: Path) -> 
 )
 def test_footprint_directories_are_normalised(recorded: list[str], dirs: tuple[str, ...]) -> None:
     assert footprint(SITE, "x-1.dist-info", recorded).dirs == dirs
+
+
+ODD_ROWS = [
+    "demo/__init__.py",
+    "demo/sub/deep.py",
+    "top.py",
+    "../../../bin/demo-cli",
+    "../../../notes.txt",
+    "../../../../../outside.txt",
+    "a/../b.py",
+    "a/./c.py",
+    "a//d.py",
+    "./e.py",
+    "f/",
+    "g/.",
+    "h/..",
+    "..",
+    ".",
+    "/abs/file.py",
+    "C:/drive.py",
+    "c:relative.py",
+    "back\\slash.py",
+    "mixed/back\\slash.py",
+    "demo-1.0.dist-info/RECORD",
+]
+
+
+def test_the_files_of_changed_directories_are_those_record_lists_there(tmp_path: Path) -> None:
+    """Each RECORD row lands where normalising the whole row puts it (``_in_venv``), though only
+    each distinct directory is normalised."""
+    from omniwheel.env.audit import _in_venv, _recorded_files
+
+    dist_info = tmp_path / SITE / "x-1.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "RECORD").write_text("".join(f"{row},,\n" for row in ODD_ROWS))
+    expected = [path for row in ODD_ROWS if (path := _in_venv(SITE, row)) is not None]
+    directories = {path.rpartition("/")[0] or "." for path in expected}
+    found = _recorded_files(tmp_path, SITE, "x-1.dist-info", directories)
+    assert [path for path, _, _ in found] == expected
+    for path, directory, name in found:
+        assert (directory, name) == ((path.rpartition("/")[0] or "."), path.rpartition("/")[2])
+    only_demo = _recorded_files(tmp_path, SITE, "x-1.dist-info", [f"{SITE}/demo"])
+    assert [path for path, _, _ in only_demo] == [f"{SITE}/demo/__init__.py"]
+
+
+def test_a_name_the_listing_lacks_is_still_looked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A directory's listing only saves lookups: a name it does not hold (``Demo.py`` for
+    ``demo.py`` on a case-insensitive file system, another Unicode normalization) is looked up
+    itself, and found or reported missing as before."""
+    from omniwheel.env import audit as audit_module
+
+    monkeypatch.setattr(audit_module, "_listing", lambda directory: frozenset())
+    state = _install(tmp_path)
+    racy = state.with_snapshot(take_snapshot(tmp_path, state.footprints.values()))
+    assert audit(tmp_path, racy).drift is None  # every directory racy: all looked into
+    (tmp_path / SITE / "demo" / "sub" / "deep.py").unlink()
+    drift = audit(tmp_path, racy).drift
+    assert drift is not None
+    assert drift.damaged == {"demo": f"{SITE}/demo/sub/deep.py is missing"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a/b.py,sha256=x,1\nc.py,,\n",
+        "a/b.py,sha256=x,1\r\nc.py,,\r\n",
+        '"a,b/c.py",sha256=x,1\n"d""e.py",,\n',
+        "a/b.py,sha256=x,1\n\nlast.py",
+        "only-a-path\n,\n  spaced.py ,,\n",
+    ],
+)
+def test_record_paths_are_what_csv_reads(tmp_path: Path, text: str) -> None:
+    import csv
+    import io
+
+    from omniwheel.env.audit import _record_paths
+
+    record = tmp_path / "RECORD"
+    record.write_bytes(text.encode())
+    expected = [row[0] for row in csv.reader(io.StringIO(text, newline="")) if row]
+    assert _record_paths(str(record)) == expected
