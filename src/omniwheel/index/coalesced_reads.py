@@ -36,11 +36,38 @@ READ_BYTES = 256 * 1024
 _NOTHING_MORE = (ssl.SSLWantReadError, ssl.SSLWantWriteError, BlockingIOError)
 
 
-class CoalescingStream(httpcore.NetworkStream):
-    """A network stream whose reads over TLS also take the records already arrived."""
+class DelegatingStream(httpcore.NetworkStream):
+    """A network stream that does what ``inner`` does; subclasses change a part of it."""
 
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, timeout)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, timeout)
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        return self._inner.start_tls(ssl_context, server_hostname, timeout)
+
+    def get_extra_info(self, info: str) -> object:
+        return self._inner.get_extra_info(info)
+
+
+class CoalescingStream(DelegatingStream):
+    """A network stream whose reads over TLS also take the records already arrived."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        super().__init__(inner)
         sock = inner.get_extra_info("socket")
         self._tls = sock if isinstance(sock, ssl.SSLSocket) else None
 
@@ -66,12 +93,6 @@ class CoalescingStream(httpcore.NetworkStream):
             self._tls.settimeout(timeout)
         return data if len(parts) == 1 else b"".join(parts)
 
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
-
-    def close(self) -> None:
-        self._inner.close()
-
     def start_tls(
         self,
         ssl_context: ssl.SSLContext,
@@ -83,15 +104,17 @@ class CoalescingStream(httpcore.NetworkStream):
             return upgraded  # TLS inside TLS: its socket is the outer connection's
         return CoalescingStream(upgraded)
 
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)
 
+class WrappingBackend(httpcore.NetworkBackend):
+    """httpcore's network backend ``inner``, each stream it opens passed through ``wrap``."""
 
-class CoalescingBackend(httpcore.NetworkBackend):
-    """httpcore's network backend ``inner``, its streams made :class:`CoalescingStream`."""
-
-    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+    def __init__(
+        self,
+        inner: httpcore.NetworkBackend,
+        wrap: Callable[[httpcore.NetworkStream], httpcore.NetworkStream],
+    ) -> None:
         self._inner = inner
+        self._wrap = wrap
 
     def connect_tcp(
         self,
@@ -101,7 +124,7 @@ class CoalescingBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        return CoalescingStream(
+        return self._wrap(
             self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         )
 
@@ -111,10 +134,17 @@ class CoalescingBackend(httpcore.NetworkBackend):
         timeout: float | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
-        return CoalescingStream(self._inner.connect_unix_socket(path, timeout, socket_options))
+        return self._wrap(self._inner.connect_unix_socket(path, timeout, socket_options))
 
     def sleep(self, seconds: float) -> None:
         self._inner.sleep(seconds)
+
+
+class CoalescingBackend(WrappingBackend):
+    """httpcore's network backend ``inner``, its streams made :class:`CoalescingStream`."""
+
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        super().__init__(inner, CoalescingStream)
 
 
 def coalesce_reads(client: httpx.Client) -> int:

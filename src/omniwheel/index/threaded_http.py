@@ -24,13 +24,17 @@ import functools
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import httpcore
 
-from omniwheel.index.coalesced_reads import CoalescingBackend, replace_pool_backends
+from omniwheel.index.coalesced_reads import (
+    CoalescingBackend,
+    DelegatingStream,
+    WrappingBackend,
+    replace_pool_backends,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -113,26 +117,20 @@ def _shut_down(sock: socket.socket) -> None:
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
-class _TrackedStream(httpcore.NetworkStream):
+class _TrackedStream(DelegatingStream):
     """A connection's stream whose socket is known to :class:`_Sockets` while it is open."""
 
     def __init__(self, inner: httpcore.NetworkStream, sockets: _Sockets) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._sockets = sockets
         self._socket = _socket_of(inner)
         if self._socket is not None:
             sockets.add(self._socket)
 
-    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._inner.read(max_bytes, timeout)
-
-    def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, timeout)
-
     def close(self) -> None:
         if self._socket is not None:
             self._sockets.discard(self._socket)
-        self._inner.close()
+        super().close()
 
     def start_tls(
         self,
@@ -140,11 +138,9 @@ class _TrackedStream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        upgraded = self._inner.start_tls(ssl_context, server_hostname, timeout)
-        return _TrackedStream(upgraded, self._sockets)
-
-    def get_extra_info(self, info: str) -> object:
-        return self._inner.get_extra_info(info)
+        return _TrackedStream(
+            super().start_tls(ssl_context, server_hostname, timeout), self._sockets
+        )
 
 
 def _socket_of(stream: httpcore.NetworkStream) -> socket.socket | None:
@@ -152,41 +148,13 @@ def _socket_of(stream: httpcore.NetworkStream) -> socket.socket | None:
     return found if isinstance(found, socket.socket) else None
 
 
-class _TrackedBackend(httpcore.NetworkBackend):
-    """``inner``, its streams known to ``sockets`` while open."""
-
-    def __init__(self, inner: httpcore.NetworkBackend, sockets: _Sockets) -> None:
-        self._inner = inner
-        self._sockets = sockets
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        return _TrackedStream(stream, self._sockets)
-
-    def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.NetworkStream:
-        stream = self._inner.connect_unix_socket(path, timeout, socket_options)
-        return _TrackedStream(stream, self._sockets)
-
-    def sleep(self, seconds: float) -> None:
-        self._inner.sleep(seconds)
-
-
 def _wrap_backends(client: httpx.Client, sockets: _Sockets) -> None:
     """Give each of ``client``'s connection pools a backend whose TLS reads are coalesced and
     whose sockets ``sockets`` knows (a pool left as it is ends its requests with their timeouts
     when the client closes)."""
     replace_pool_backends(
-        client, lambda backend: _TrackedBackend(CoalescingBackend(backend), sockets)
+        client,
+        lambda backend: WrappingBackend(
+            CoalescingBackend(backend), lambda stream: _TrackedStream(stream, sockets)
+        ),
     )
