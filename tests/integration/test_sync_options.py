@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from omniwheel.store.usage import USAGE_FILE, read_usage, shared_lease
+from omniwheel.store.usage import USAGE_DIR, USAGE_FILE, read_usage, shared_lease
 from tests.support.sync_space import PYTHON, Workspace
 from tests.support.wheelbuilder import build_wheel
 
@@ -183,6 +183,24 @@ def test_prune_removes_entries_of_environments_that_are_gone(space: Workspace) -
     assert len(list((space.store / "trees").iterdir())) == 1
     assert len(list((space.store / "wheels").iterdir())) == 1
     assert [r.venv for r in read_usage(space.cache)] == [other]
+
+
+def test_prune_keeps_what_the_single_record_file_of_earlier_versions_records(
+    space: Workspace,
+) -> None:
+    """A cache from before one file per environment: its records still keep their entries,
+    and prune moves them into files of their own."""
+    assert space.cli("sync").exit_code == 0
+    (own,) = (space.cache / USAGE_DIR).iterdir()
+    (space.cache / USAGE_FILE).write_bytes(own.read_bytes())
+    own.unlink()
+    (records,) = read_usage(space.cache)
+    run = space.omniwheel("cache", "prune")
+    assert run.exit_code == 0, run.stderr
+    assert "Removed 0 store entries (0 B), kept 3 in use" in run.stderr
+    assert not (space.cache / USAGE_FILE).exists()
+    assert [path.name for path in (space.cache / USAGE_DIR).iterdir()] == [own.name]
+    assert read_usage(space.cache) == [records]
 
 
 def test_clean_refuses_while_the_cache_is_in_use(space: Workspace) -> None:

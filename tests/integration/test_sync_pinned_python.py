@@ -21,6 +21,7 @@ from omniwheel.python.pbs import choose_build
 from omniwheel.python.provision import PROBE_RECORD_SUFFIX, provide_python
 from omniwheel.python.release_fetch import fetch_release
 from omniwheel.store.python_archive import PYTHONS_DIR
+from omniwheel.store.usage import USAGE_DIR
 from tests.support.pbs_archives import (
     ArchiveShelf,
     BuiltArchive,
@@ -141,8 +142,8 @@ def test_the_venv_is_built_on_the_pinned_interpreter_from_the_store(
         assert fresh.exit_code == 0, fresh.stderr
         assert "Downloaded" not in fresh.stderr
         assert [r.path for r in server.requests] == downloads
-    usage = (space.cache / "usage-v1.toml").read_text()
-    assert f'pythons = ["{built.sha256}"]' in usage
+    (usage,) = (space.cache / USAGE_DIR).iterdir()  # the one environment's record
+    assert f'pythons = ["{built.sha256}"]' in usage.read_text()
 
 
 def test_offline_works_from_a_warm_store_and_fails_clearly_from_a_cold_one(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from omniwheel.store.usage import (
+    USAGE_DIR,
     USAGE_FILE,
     CacheBusyError,
     UsageRecord,
@@ -58,16 +59,48 @@ def test_records_round_trip_and_replace_the_same_environment(tmp_path: Path) -> 
         _record("/p/pylock.toml", "/p/.venv", C),
         _record("/q/pylock.toml", "/q/.venv", B),
     ]
-    text = (tmp_path / USAGE_FILE).read_text(encoding="utf-8")
-    assert "version = 1" in text
-    assert "last-used = 2026-01-02T03:04:05Z" in text
+    texts = [path.read_text(encoding="utf-8") for path in (tmp_path / USAGE_DIR).iterdir()]
+    assert len(texts) == 2  # one file per environment
+    assert all("version = 1" in text for text in texts)
+    assert all("last-used = 2026-01-02T03:04:05Z" in text for text in texts)
+    assert not (tmp_path / USAGE_FILE).exists()
+
+
+def test_recording_an_environment_reads_and_rewrites_no_other_record(tmp_path: Path) -> None:
+    record_usage(tmp_path, lock=Path("/q/pylock.toml"), venv=Path("/q/.venv"), entries=[B])
+    (other,) = (tmp_path / USAGE_DIR).iterdir()
+    before = (other.read_bytes(), other.stat().st_mtime_ns)
+    (tmp_path / USAGE_FILE).write_text("not toml [", encoding="utf-8")  # never read by a sync
+    record_usage(tmp_path, lock=Path("/p/pylock.toml"), venv=Path("/p/.venv"), entries=[A])
+    assert (other.read_bytes(), other.stat().st_mtime_ns) == before
+    assert [r.venv for r in read_usage(tmp_path)] == [Path("/p/.venv"), Path("/q/.venv")]
+
+
+def test_the_single_file_of_earlier_versions_is_read_below_the_own_files(tmp_path: Path) -> None:
+    (tmp_path / USAGE_FILE).write_text(
+        "version = 1\n"
+        '[[environment]]\nlock = "/p/pylock.toml"\nvenv = "/p/.venv"\n'
+        f'last-used = 2026-01-02T03:04:05Z\nentries = ["{A}"]\n'
+        '[[environment]]\nlock = "/q/pylock.toml"\nvenv = "/q/.venv"\n'
+        f'last-used = 2026-01-02T03:04:05Z\nentries = ["{B}"]\n',
+        encoding="utf-8",
+    )
+    record_usage(
+        tmp_path, lock=Path("/p/pylock.toml"), venv=Path("/p/.venv"), entries=[C], now=WHEN
+    )
+    assert read_usage(tmp_path) == [
+        _record("/p/pylock.toml", "/p/.venv", C),  # its own file replaces the old record
+        _record("/q/pylock.toml", "/q/.venv", B),  # still only in the old file
+    ]
 
 
 @pytest.mark.parametrize(
     "content", ["not toml [", "version = 2\n", "version = 1\nenvironment = [{lock = 3}]\n"]
 )
-def test_unusable_records_count_as_none(tmp_path: Path, content: str) -> None:
-    (tmp_path / USAGE_FILE).write_text(content, encoding="utf-8")
+@pytest.mark.parametrize("where", [USAGE_FILE, f"{USAGE_DIR}/0123.toml"])
+def test_unusable_records_count_as_none(tmp_path: Path, content: str, where: str) -> None:
+    (tmp_path / where).parent.mkdir(exist_ok=True)
+    (tmp_path / where).write_text(content, encoding="utf-8")
     assert read_usage(tmp_path) == []
 
 

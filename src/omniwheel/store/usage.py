@@ -1,8 +1,9 @@
 """Which environments use which store entries, and emptying the cache without breaking a sync.
 
-Like Julia's ``manifest_usage.toml``, every sync that changes an environment records, in
-``<cache root>/usage-v1.toml``, the lock it followed, the environment, when, and the store
-entries (wheel sha256s) the environment now uses::
+Like Julia's ``manifest_usage.toml``, every sync that changes an environment records the lock it
+followed, the environment, when, and the store entries (wheel sha256s) the environment now uses,
+in a file of its own, ``<cache root>/usage-v1/<key>.toml`` (the key: a hash of the lock's and the
+environment's paths)::
 
     version = 1
 
@@ -15,6 +16,12 @@ entries (wheel sha256s) the environment now uses::
 
 ``pythons`` (absent: none) names the pinned interpreter builds the environment runs on, by the
 sha256 of their archives (``store-v1/pythons/<sha256>`` and ``<sha256>.tar.gz``).
+
+One file per environment, so that a sync writes its own record and reads none: earlier versions
+kept every record in one file, ``<cache root>/usage-v1.toml``, which each sync parsed and wrote
+again whole (18-20 ms a sync with 18 environments recorded, more with each new one).  That file
+is still read, its records standing for the environments no file of their own records yet, and
+``prune`` moves them into files of their own.
 
 ``omniwheel cache prune`` keeps the entries of every record whose lock file and environment
 still exist, and removes every other store entry (unpacked tree, its manifest, wheel file and
@@ -33,6 +40,7 @@ exclusively and refuse, with a clear error, while anything else holds it.  (On P
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -48,14 +56,17 @@ from omniwheel._atomic import write_atomic
 from omniwheel.cachedir import SELECTIONS_DIR
 from omniwheel.store.store import MANIFESTS_DIR, STORE_DIR, StoreError, remove_tree
 
+USAGE_DIR = "usage-v1"
+"""One record file per environment (see the module docstring)."""
 USAGE_FILE = "usage-v1.toml"
-# Bump the name's version when the records' meaning changes; an old file is then ignored.
+"""The single record file of earlier versions: read, and emptied into :data:`USAGE_DIR` by
+``prune``."""
+# Bump the names' version when the records' meaning changes; old files are then ignored.
 # (`pythons` was added without a bump: a file without it records no interpreters, which is what
 # the omniwheel versions writing such files used.)
 USAGE_VERSION = 1
 LEASE_FILE = ".omniwheel-cache.lock"
 """The lease's lock file; ``clean`` keeps it, so every process locks the same file."""
-_USAGE_LOCK = "usage-v1.lock"
 _USAGE_COMMENT = "Which environments use which store entries (cache prune)."
 
 
@@ -180,9 +191,26 @@ def _try_exclusive(handle: IO[bytes]) -> bool:
 
 
 def read_usage(cache_root: Path) -> list[UsageRecord]:
-    """The recorded environments; a missing, unreadable or other-version file holds none."""
+    """The recorded environments, by lock and environment path: each file of
+    :data:`USAGE_DIR`, and the records of the earlier single file no file of its own replaces.
+    A missing, unreadable or other-version file holds none."""
+    found = {(r.lock, r.venv): r for r in _records_in(cache_root / USAGE_FILE)}
+    for path in _record_files(cache_root):
+        found.update(((r.lock, r.venv), r) for r in _records_in(path))
+    return sorted(found.values(), key=lambda r: (str(r.lock), str(r.venv)))
+
+
+def _record_files(cache_root: Path) -> list[Path]:
     try:
-        data = tomllib.loads((cache_root / USAGE_FILE).read_text(encoding="utf-8"))
+        children = sorted((cache_root / USAGE_DIR).iterdir())
+    except OSError:
+        return []
+    return [child for child in children if child.suffix == ".toml"]
+
+
+def _records_in(path: Path) -> list[UsageRecord]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return []
     if data.get("version") != USAGE_VERSION:
@@ -233,35 +261,27 @@ def record_usage(
         entries=frozenset(entries),
         pythons=frozenset(pythons),
     )
-    cache_root.mkdir(parents=True, exist_ok=True)
-    with _exclusive(cache_root / _USAGE_LOCK):
-        others = [
-            old
-            for old in read_usage(cache_root)
-            if (old.lock, old.venv) != (record.lock, record.venv)
-        ]
-        _write_usage(cache_root, [*others, record])
+    write_atomic(_record_file(cache_root, record), usage_toml([record]).encode())
 
 
-@contextlib.contextmanager
-def _exclusive(path: Path) -> Iterator[None]:
-    """Hold the lock file ``path`` alone, waiting for it (``flock``, as ``filelock`` does on
-    POSIX — without importing it, which a warm sync would notice)."""
-    if sys.platform == "win32":
-        from filelock import FileLock
-
-        with FileLock(path):
-            yield
-        return
-    import fcntl
-
-    with path.open("a+b") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        yield
+def _record_file(cache_root: Path, record: UsageRecord) -> Path:
+    """Where the record of ``record``'s lock and environment is kept."""
+    key = hashlib.sha256(f"{record.lock}\0{record.venv}".encode()).hexdigest()[:32]
+    return cache_root / USAGE_DIR / f"{key}.toml"
 
 
-def _write_usage(cache_root: Path, records: Sequence[UsageRecord]) -> None:
-    write_atomic(cache_root / USAGE_FILE, usage_toml(records).encode())
+def _keep_only(cache_root: Path, records: Sequence[UsageRecord]) -> None:
+    """Leave exactly ``records`` recorded, each in a file of its own: the files of the others,
+    and the single file of earlier versions, are removed."""
+    kept = set()
+    for record in records:
+        path = _record_file(cache_root, record)
+        write_atomic(path, usage_toml([record]).encode())
+        kept.add(path)
+    for path in _record_files(cache_root):
+        if path not in kept:
+            path.unlink(missing_ok=True)
+    (cache_root / USAGE_FILE).unlink(missing_ok=True)
 
 
 def usage_toml(records: Sequence[UsageRecord]) -> str:
@@ -348,8 +368,8 @@ def prune(
             retired_bytes = sum(_size(path) for path in retired)
             for path in retired:
                 _remove(path)
-            if len(plan.live) != len(records):
-                _write_usage(cache_root, plan.live)
+            if len(plan.live) != len(records) or (cache_root / USAGE_FILE).exists():
+                _keep_only(cache_root, plan.live)
         except OSError as exc:
             raise StoreError(
                 f"cannot prune {store}: {exc.strerror} ({exc.filename})",
