@@ -8,10 +8,15 @@ and the audit's answer (:mod:`omniwheel.env.audit`) therefore subclass :class:`V
 declares its ``__slots__`` and a keyword-only ``__init__``, its fields annotated ``Final`` (mypy,
 strict on ``src`` and ``tests``, refuses any assignment after ``__init__``; nothing checks that
 at run time, which would slow the reading of a state file), and gets from here what the
-decorator would have generated: equality and hashing on the fields, and a readable ``repr``.
+decorator would have generated: equality and hashing on the fields, and a readable ``repr``;
+and :meth:`Value._with`, what ``dataclasses.replace`` gives.
 """
 
 from __future__ import annotations
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    from typing import Any, Self
 
 
 class Value:
@@ -34,3 +39,12 @@ class Value:
     def __repr__(self) -> str:
         fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
         return f"{self.__class__.__qualname__}({fields})"
+
+    def _with(self, **changes: object) -> Self:
+        """A copy with ``changes`` and every other field as it is.  Derived from ``__slots__``,
+        so a field added later is copied too (a subclass's ``__init__`` takes each field by its
+        slot's name)."""
+        fields = {name: getattr(self, name) for name in self.__slots__}
+        make: Any = type(self)
+        copy: Self = make(**(fields | changes))
+        return copy

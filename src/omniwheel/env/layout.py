@@ -267,20 +267,7 @@ class VenvState(Value):
         return (json.dumps(data, separators=(",", ":")) + "\n").encode()
 
     def with_snapshot(self, snapshot: Snapshot) -> VenvState:
-        return VenvState(
-            lock_sha256=self.lock_sha256,
-            python=self.python,
-            python_request=self.python_request,
-            dists=self.dists,
-            site_packages=self.site_packages,
-            footprints=self.footprints,
-            foreign=self.foreign,
-            snapshot=snapshot,
-            python_pin=self.python_pin,
-            python_build=self.python_build,
-            python_home=self.python_home,
-            choice=self.choice,
-        )
+        return self._with(snapshot=snapshot)
 
 
 def read_state(venv: Path) -> VenvState | None:
