@@ -87,6 +87,22 @@ def test_a_wheel_an_installer_ranks_above_the_resolvers_is_refused() -> None:
     )
 
 
+def test_the_proof_puts_packagings_own_functions_back() -> None:
+    """The proof memoises two of packaging.pylock's functions while it runs (each wheel's
+    filename from its URL, and the filename's tags): afterwards, and after a refusal too,
+    packaging calls its own functions again."""
+    import packaging.pylock as standard
+    from packaging.utils import parse_wheel_filename
+
+    url_name = standard._url_name
+    data = _rendered()
+    verify_selection(small_lock(), data)
+    data["packages"][0]["wheels"].append(wheel_entry(NATIVE_LINUX_BETTER))
+    _refused(data)
+    assert standard.parse_wheel_filename is parse_wheel_filename  # type: ignore[attr-defined]
+    assert standard._url_name is url_name
+
+
 def test_a_marker_that_leaves_a_needed_package_out_is_refused() -> None:
     data = _rendered()
     data["packages"][0]["marker"] = 'sys_platform == "win32"'

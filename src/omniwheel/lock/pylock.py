@@ -15,8 +15,10 @@ pick exactly the wheels the resolver chose for that selection's roots.  omniwhee
 
 from __future__ import annotations
 
+import functools
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -150,13 +152,50 @@ def verify_selection(lock: Lock, data: Mapping[str, Any]) -> None:
         for target in of_root
     }
     pinned = {target: entry.build.version for entry in lock.pythons for target in entry.targets}
-    for target in lock.targets:
-        release = pinned.get(target)
-        lowest, highest = environments_of(target if release is None else target.at_release(release))
-        for selection in lock_selections(lock):
-            _verify_target(lock, pylock, target, lowest, selection)
-            if target in conditional:
-                _verify_target(lock, pylock, target, highest, selection)
+    with _filenames_parsed_once():
+        for target in lock.targets:
+            release = pinned.get(target)
+            at = target if release is None else target.at_release(release)
+            lowest, highest = environments_of(at)
+            for selection in lock_selections(lock):
+                _verify_target(lock, pylock, target, lowest, selection)
+                if target in conditional:
+                    _verify_target(lock, pylock, target, highest, selection)
+
+
+# Pure functions of one string that ``packaging.pylock`` calls by these names for every wheel on
+# every ``select``: the filename parser, and the helper taking a wheel's filename from its URL.
+_MEMOISED = ("parse_wheel_filename", "_url_name")
+
+
+@contextmanager
+def _filenames_parsed_once() -> Iterator[None]:
+    """Within the block, ``Pylock.select`` works out each wheel's filename and tags once, not
+    once per call.
+
+    ``select`` takes the filename of every wheel of every package it selects from the wheel's
+    URL (parsing the URL) and parses it, on each call: proving a 20-target lock of the bench
+    workload did that for its 463 wheels about 7,000 times, most of the proof's time.  The
+    functions stay packaging's own, and each answer depends on its one string argument alone:
+    the names ``packaging.pylock`` calls them by are bound to memos of them for the block and put
+    back after.  A name a later packaging no longer has is left alone (that part is then only
+    slower)."""
+    import packaging.pylock as standard
+
+    originals = {name: getattr(standard, name) for name in _MEMOISED if hasattr(standard, name)}
+    for name, function in originals.items():
+        setattr(standard, name, functools.cache(function))
+    try:
+        yield
+    finally:
+        for name, function in originals.items():
+            setattr(standard, name, function)
+
+
+@functools.cache
+def _marker(text: str) -> Marker:
+    """A patch-release condition parsed once: the same few are asked on every target."""
+    return Marker(text)
 
 
 def _needed(
@@ -165,7 +204,7 @@ def _needed(
     """Whether one of ``roots`` needs the entry on ``target`` at this release (under its own
     patch-release condition)."""
     return any(
-        condition is None or Marker(condition).evaluate(dict(environment))
+        condition is None or _marker(condition).evaluate(dict(environment))
         for condition in (
             package.condition(root, target) for root in package.roots_on(target) & roots
         )
