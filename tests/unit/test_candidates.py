@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
 
-from omniwheel.index.models import DistFile, ProjectPage
+from omniwheel.index import models
+from omniwheel.index.models import DistFile, ProjectPage, Wheel
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import (
     FilePolicy,
@@ -86,6 +88,66 @@ def test_yanked_only_when_pinned_and_cutoff_hides_newer_files() -> None:
     assert unpinned == [Version("1.0")]
     pinned = [v for v, _ in iter_usable_versions(page, [SpecifierSet("==2.0")], target, cutoff)]
     assert pinned == [Version("2.0")]
+
+
+def test_versions_the_cutoff_hides_are_passed_over_unparsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A version none of whose files is dated before the cutoff is not offered, and its wheel
+    filenames are never parsed; one file before the cutoff (even an sdist's) is enough for
+    the version's wheels to be looked at, and then only wheels before the cutoff count."""
+    late, early = datetime(2026, 6, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)
+    page = _page(
+        _file("demo-4.0-py3-none-any.whl", uploaded=late),
+        _file("demo-4.0-cp312-cp312-win_amd64.whl", uploaded=late),
+        _file("demo-3.0-py3-none-any.whl", uploaded=early),
+        _file("demo-3.0-cp312-cp312-win_amd64.whl", uploaded=late),
+        _file("demo-2.0-py3-none-any.whl", uploaded=early),
+    )
+    parsed: list[Version] = []
+    wheels_of = models._wheels_of
+
+    def counting(*args: Any) -> tuple[Wheel, ...]:
+        parsed.append(args[1])
+        return wheels_of(*args)
+
+    monkeypatch.setattr(models, "_wheels_of", counting)
+    cutoff = FilePolicy(exclude_newer=datetime(2026, 1, 1, tzinfo=UTC), allow_prereleases=False)
+    linux, windows = target_from_name("linux-x86_64@3.12"), target_from_name("windows-x86_64@3.12")
+    found = list(iter_usable_versions(page, [SpecifierSet()], [linux, windows], cutoff))
+    assert [(v, {t: w.file.filename for t, w in wheels.items()}) for v, wheels in found] == [
+        (
+            Version("3.0"),
+            {linux: "demo-3.0-py3-none-any.whl", windows: "demo-3.0-py3-none-any.whl"},
+        ),
+        (
+            Version("2.0"),
+            {linux: "demo-2.0-py3-none-any.whl", windows: "demo-2.0-py3-none-any.whl"},
+        ),
+    ]
+    assert newest_usable(page, [SpecifierSet()], [linux, windows], cutoff) == {
+        linux: Version("3.0"),
+        windows: Version("3.0"),
+    }
+    assert Version("4.0") not in parsed
+
+
+def test_undated_files_are_hidden_by_any_cutoff() -> None:
+    page = _page(
+        DistFile(
+            filename="demo-2.0-py3-none-any.whl", url="https://example.invalid/a", sha256=None
+        ),
+        _file("demo-1.0-py3-none-any.whl"),
+    )
+    cutoff = FilePolicy(exclude_newer=datetime(2030, 1, 1, tzinfo=UTC), allow_prereleases=False)
+    target = [target_from_name("linux-x86_64@3.12")]
+    assert [v for v, _ in iter_usable_versions(page, [SpecifierSet()], target, cutoff)] == [
+        Version("1.0")
+    ]
+    assert [v for v, _ in iter_usable_versions(page, [SpecifierSet()], target, OPEN)] == [
+        Version("2.0"),
+        Version("1.0"),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,12 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 from packaging.version import Version
 
 from omniwheel.errors import IndexAccessError
@@ -327,6 +332,64 @@ def test_wheels_are_grouped_by_version_and_other_projects_ignored() -> None:
     [pre] = page.wheels_by_version[Version("2.0rc1")]
     assert (pre.name, pre.build) == ("foo", (2, ""))
     assert page.sdist_versions == frozenset({Version("1.0"), Version("3.0")})
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "foo-1.0-py3-none-any.whl",
+        "foo-1.0-py2.py3-none-any.whl",
+        "foo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "Foo-1.0-2-py3-none-any.whl",
+        "foo-1.0-2b-cp312-abi3-win_amd64.whl",
+        "foo-1.0.0-py3-none-any.whl",
+        # Refused by packaging, for the head or for the tag field:
+        "foo-1.0-x2-py3-none-any.whl",
+        "foo__bar-1.0-py3-none-any.whl",
+        "foo-1.0-3py-none-any.whl",
+        "foo-1.0-py3..py2-none-any.whl",
+        "foo-1.0-py3-none-.whl",
+        "foo-1.0-py3-none-any-extra-field.whl",
+        "foo-1.0-any.whl",
+    ],
+)
+def test_wheel_filenames_parse_as_packaging_parses_them(filename: str) -> None:
+    """Filenames are parsed a head and a tag field at a time: each wheel must still be what
+    ``parse_wheel_filename`` makes of the whole name, and a name it refuses is no wheel."""
+    page = json_page(json_file(filename))
+    try:
+        expected = parse_wheel_filename(filename)
+    except InvalidWheelFilename:
+        assert all(not page.wheels_by_version[v] for v in page.wheels_by_version)
+        return
+    [wheel] = page.wheels_by_version[Version("1.0")]
+    assert (wheel.name, wheel.version, wheel.build, wheel.tags) == expected
+    assert str(wheel.version) == str(expected[1])
+
+
+@pytest.mark.parametrize(
+    ("times", "expected"),
+    [
+        (
+            ("2025-03-01T00:00:00Z", "2025-01-01T10:00:00+02:00"),
+            datetime(2025, 1, 1, 8, tzinfo=UTC),
+        ),
+        ((None, "2025-02-01T00:00:00Z"), datetime(2025, 2, 1, tzinfo=UTC)),
+        ((None, None), None),
+    ],
+)
+def test_first_upload_is_the_earliest_dated_file_of_the_version(
+    times: tuple[str | None, ...], expected: datetime | None
+) -> None:
+    tags = ("py3-none-any", "cp312-cp312-win_amd64")
+    page = json_page(
+        *(
+            json_file(f"foo-1.0-{tag}.whl", **({"upload-time": time} if time else {}))
+            for tag, time in zip(tags, times, strict=True)
+        ),
+        json_file("foo-2.0-py3-none-any.whl", **{"upload-time": "2020-01-01T00:00:00Z"}),
+    )
+    assert page.wheels_by_version.first_upload(Version("1.0")) == expected
 
 
 @pytest.mark.parametrize("requires_python", ["", "   ", "=>3.8", "~=3", "python3"])

@@ -20,6 +20,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
+    BuildTag,
     InvalidSdistFilename,
     InvalidWheelFilename,
     NormalizedName,
@@ -139,16 +140,24 @@ class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
         self._name = name
         self._raw = groups
         self._parsed: dict[Version, tuple[Wheel, ...]] = {}
+        self._first_upload: dict[Version, datetime | None] = {}
         self._newest_first = newest_first
 
     def __getitem__(self, version: Version) -> tuple[Wheel, ...]:
         parsed = self._parsed.get(version)
         if parsed is None:
-            files = (file_of_record(record) for record in self._raw[version].get())
-            candidates = (_parse_wheel(self._name, dist) for dist in files)
-            parsed = tuple(w for w in candidates if w is not None and w.version == version)
+            parsed = _wheels_of(self._name, version, self._raw[version].get())
             self._parsed[version] = parsed
         return parsed
+
+    def first_upload(self, version: Version) -> datetime | None:
+        """The earliest upload-time among the version's files (wheels or not), None when no
+        file gives one.  Read from the records, without parsing a wheel filename: a version
+        whose files all came after an ``exclude-newer`` cutoff is passed over that cheaply."""
+        if version not in self._first_upload:
+            times = [record[5] for record in self._raw[version].get() if record[5]]
+            self._first_upload[version] = min(map(parse_timestamp, times)) if times else None
+        return self._first_upload[version]
 
     def __iter__(self) -> Iterator[Version]:
         return iter(self._raw)
@@ -344,22 +353,73 @@ def _version_or_none(text: str) -> Version | None:
         return None
 
 
-def _parse_wheel(project: NormalizedName, dist: DistFile) -> Wheel | None:
-    """Parse a wheel filename; files that do not parse or name another project are ignored."""
+def _wheels_of(project: NormalizedName, version: Version, records: Records) -> tuple[Wheel, ...]:
+    """The wheels of one version of a project, in page order; files whose filename does not
+    parse, or names another project or version, are left out."""
+    heads: dict[str, _Head | None] = {}
+    wheels: list[Wheel] = []
+    for record in records:
+        parsed = _wheel_filename(record[0], heads)
+        if parsed is None or parsed[0] != project or parsed[1] != version:
+            continue
+        dist = file_of_record(record)
+        name, wheel_version, build, tags = parsed
+        wheels.append(
+            Wheel(
+                file=dist,
+                name=name,
+                version=wheel_version,
+                build=build,
+                tags=tags,
+                requires_python=_specifier_or_none(dist.requires_python),
+            )
+        )
+    return tuple(wheels)
+
+
+_Head = tuple[NormalizedName, Version, BuildTag]
+_ANY = "py3-none-any"
+
+
+def _wheel_filename(
+    filename: str, heads: dict[str, _Head | None]
+) -> tuple[NormalizedName, Version, BuildTag, frozenset[Tag]] | None:
+    """``parse_wheel_filename(filename)``, None where it raises InvalidWheelFilename, with
+    fewer calls to it.
+
+    A version's wheels repeat one ``name-version[-build]`` head, and pages repeat a few tag
+    strings thousands of times, so each head (in ``heads``) and each tag string (for the
+    process) is parsed once.  packaging still parses both: its filename parser checks the
+    name, version and build fields and the tag field each on their own, so the head is given
+    to it with a plain tag (``-py3-none-any.whl``) and the tag with a plain head (``x-0-``),
+    which keeps the count of dashes, and so the same checks, as the whole filename.
+    """
+    fields = filename[:-4].split("-")
+    if len(fields) not in (5, 6) or not filename.endswith(".whl"):
+        return _parsed_whole(filename)  # refused by packaging, which says so
+    head = "-".join(fields[:-3])
+    if head not in heads:
+        whole = _parsed_whole(f"{head}-{_ANY}.whl")
+        heads[head] = None if whole is None else whole[:3]
+    parsed_head = heads[head]
+    tags = _tags_of("-".join(fields[-3:]))
+    if parsed_head is None or tags is None:
+        return None
+    return (*parsed_head, tags)
+
+
+@functools.lru_cache(maxsize=8192)
+def _tags_of(tag_field: str) -> frozenset[Tag] | None:
+    """The tags of a wheel filename's tag field (``cp312-cp312-win_amd64``), None if invalid."""
+    whole = _parsed_whole(f"x-0-{tag_field}.whl")
+    return None if whole is None else whole[3]
+
+
+def _parsed_whole(filename: str) -> tuple[NormalizedName, Version, BuildTag, frozenset[Tag]] | None:
     try:
-        name, version, build, tags = parse_wheel_filename(dist.filename)
+        return parse_wheel_filename(filename)
     except InvalidWheelFilename:
         return None
-    if name != project:
-        return None
-    return Wheel(
-        file=dist,
-        name=name,
-        version=version,
-        build=build,
-        tags=tags,
-        requires_python=_specifier_or_none(dist.requires_python),
-    )
 
 
 def _sdist_version(project: NormalizedName, filename: str) -> Version | None:

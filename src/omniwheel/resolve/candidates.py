@@ -87,6 +87,16 @@ def visible_wheels(wheels: Sequence[Wheel], policy: FilePolicy, *, pinned: bool)
     ]
 
 
+def hidden_by_cutoff(page: ProjectPage, version: Version, policy: FilePolicy) -> bool:
+    """Whether ``exclude-newer`` hides every file of the version (then :func:`visible_wheels`
+    keeps none of its wheels), told from upload times alone, before any filename is parsed."""
+    cutoff = policy.exclude_newer
+    if cutoff is None:
+        return False
+    first = page.wheels_by_version.first_upload(version)
+    return first is None or first > cutoff
+
+
 # Operators that ask for the version they name (PEP 440's inclusive comparisons): naming a
 # pre-release with one of them asks for pre-releases.  ``<``, ``>`` and ``!=`` bound or exclude a
 # version; naming a pre-release there asks for nothing (packaging 26 counts ``<`` and ``>``;
@@ -186,6 +196,8 @@ def newest_usable(
                 continue
             if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
                 continue
+            if hidden_by_cutoff(page, version, policy):
+                continue
             pinned = is_pinned(specifiers, version)
             wheels = visible_wheels(page.wheels_by_version[version], policy, pinned=pinned)
             fitting = [target for target in left if has_wheel(wheels, target)]
@@ -235,6 +247,8 @@ def _usable(
     """The version's wheels per target if it satisfies the specifiers (pre-releases are the
     callers' business) and every target has one it may use."""
     if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+        return None
+    if targets and hidden_by_cutoff(page, version, policy):
         return None
     wheels = visible_wheels(
         page.wheels_by_version[version], policy, pinned=is_pinned(specifiers, version)
