@@ -6,7 +6,11 @@ from typing import cast
 
 import pytest
 from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.utils import NormalizedName
+from packaging.version import Version
 
+from omniwheel.index.models import CoreMetadata
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import FilePolicy
@@ -43,3 +47,21 @@ def test_extra_markers_follow_the_requested_extra() -> None:
     provider = _provider("linux-x86_64@3.12")
     assert provider.applies(Marker('extra == "cli"'), ["cli"])
     assert not provider.applies(Marker('extra == "cli"'), ["web"])
+
+
+def test_dependencies_follow_the_extras_and_each_list_is_the_callers() -> None:
+    """Answers are kept per metadata and extras: a caller extending the list it got must not
+    change what the next caller gets, and another extra gets its own answer."""
+    metadata = CoreMetadata(
+        name=NormalizedName("demo"),
+        version=Version("1.0"),
+        requires_dist=(Requirement("a"), Requirement('b; extra == "cli"')),
+        requires_python=None,
+        provides_extra=frozenset({NormalizedName("cli")}),
+    )
+    provider = _provider("linux-x86_64@3.12")
+    plain = provider.dependencies_of(metadata, [""])
+    assert [dep.name for dep in plain] == ["a"]
+    plain.append(plain[0])
+    assert [dep.name for dep in provider.dependencies_of(metadata, [""])] == ["a"]
+    assert [dep.name for dep in provider.dependencies_of(metadata, ["cli"])] == ["a", "b"]

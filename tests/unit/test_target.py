@@ -250,6 +250,15 @@ def test_fits_requires_python(case: dict[str, Any]) -> None:
     assert target.fits_requires_python(SpecifierSet(case["spec"])) is case["fits"]
 
 
+def test_requires_python_answers_follow_each_specifier_object() -> None:
+    """Texts are kept per specifier object: specifiers made and dropped one after another
+    often get the same id, and each must still be judged by its own text."""
+    target = target_from_name("linux-x86_64@3.11")
+    for round_ in range(50):
+        fits = round_ % 2 == 0
+        assert target.fits_requires_python(SpecifierSet(">=3.10" if fits else ">=3.12")) is fits
+
+
 @pytest.mark.parametrize(
     ("pinned", "spec", "fits"),
     [

@@ -352,7 +352,7 @@ class Target:
         release fits exactly the specifiers admitting that release (a pre-release build
         included: ``>=3.14`` excludes ``3.14.0rc2``, as it does for that interpreter).
         """
-        return _fits(str(spec), self.python, self.pinned_release)
+        return _fits(_text_of(spec), self.python, self.pinned_release)
 
     def with_python(self, python: PythonVersion | str) -> Target:
         """A copy of this target with another CPython version (and no pinned release)."""
@@ -630,6 +630,22 @@ def _target_tags(target: Target) -> tuple[Tag, ...]:
 @functools.cache
 def _target_tag_ranks(target: Target) -> Mapping[Tag, int]:
     return MappingProxyType({tag: rank for rank, tag in enumerate(_target_tags(target))})
+
+
+_TEXTS: dict[int, tuple[SpecifierSet, str]] = {}
+_TEXTS_KEPT = 1 << 16
+
+
+def _text_of(spec: SpecifierSet) -> str:
+    """``str(spec)``, made once per specifier object (it sorts and joins its parts): resolution
+    asks about the same few dozen Requires-Python objects thousands of times.  Each object is
+    held with its text, so that its id is not reused; nothing changes a specifier's text."""
+    known = _TEXTS.get(id(spec))
+    if known is None:
+        if len(_TEXTS) >= _TEXTS_KEPT:  # a bound for long-lived processes, never met by a lock
+            _TEXTS.clear()
+        known = _TEXTS[id(spec)] = (spec, str(spec))
+    return known[1]
 
 
 @functools.cache

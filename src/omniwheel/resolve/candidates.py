@@ -10,6 +10,7 @@ each target takes its best-ranked compatible wheel, exactly as a PEP 751 install
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,24 +44,45 @@ def has_wheel(wheels: Iterable[Wheel], target: Target) -> bool:
 
 def wheel_rank(wheel: Wheel, target: Target) -> int | None:
     """The wheel's best tag rank for the target (lower is better), None if it does not fit."""
-    return _rank(wheel, target, target.tag_ranks)
+    return _rank(wheel, target, _tag_set_ranks(target))
 
 
-def _rank(wheel: Wheel, target: Target, ranks: Mapping[Tag, int]) -> int | None:
-    found = [ranks[tag] for tag in wheel.tags if tag in ranks]
-    if not found:
+def _rank(wheel: Wheel, target: Target, known: _TagSetRanks) -> int | None:
+    best = known.get(wheel.tags, _UNSEEN)
+    if best == _UNSEEN:
+        best = known[wheel.tags] = _best_tag_rank(wheel.tags, target.tag_ranks)
+    if best is None:
         return None
     if wheel.requires_python is not None and not target.fits_requires_python(wheel.requires_python):
         return None
-    return min(found)
+    return best
+
+
+_UNSEEN = -1
+_TagSetRanks = dict[frozenset[Tag], int | None]
+
+
+def _best_tag_rank(tags: frozenset[Tag], ranks: Mapping[Tag, int]) -> int | None:
+    found = [ranks[tag] for tag in tags if tag in ranks]
+    return min(found) if found else None
+
+
+@functools.cache
+def _tag_set_ranks(target: Target) -> _TagSetRanks:
+    """The best rank of each tag set ranked so far for the target (None: no tag fits).
+
+    Kept per tag set: a page's wheels share a few dozen (one object per tag field, see
+    :mod:`omniwheel.index.models`), and a matrix lock ranks tens of thousands of wheels.
+    """
+    return {}
 
 
 def best_wheel(wheels: Iterable[Wheel], target: Target) -> Wheel | None:
     """The wheel a PEP 751 installer on ``target`` would take: best tag rank, then newest build."""
-    ranks = target.tag_ranks  # looked up once: the lookup hashes the target
+    known = _tag_set_ranks(target)  # looked up once: the lookup hashes the target
     ranked: list[tuple[int, tuple[int, str] | tuple[()], str, Wheel]] = []
     for wheel in wheels:
-        rank = _rank(wheel, target, ranks)
+        rank = _rank(wheel, target, known)
         if rank is not None:
             ranked.append((rank, wheel.build, wheel.file.filename, wheel))
     if not ranked:

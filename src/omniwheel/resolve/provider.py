@@ -113,6 +113,8 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self.root_requests: tuple[Req, ...] = ()
         self._satisfied: dict[tuple[str, Version], bool] = {}
         self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
+        # Keyed by identity, holding the metadata so that its id is not reused.
+        self._dependencies: dict[tuple[int, tuple[str, ...]], tuple[CoreMetadata, list[Req]]] = {}
         self._first_choices: dict[
             tuple[NormalizedName, frozenset[SpecifierSet]],
             tuple[Version, dict[Target, Wheel]] | None,
@@ -307,12 +309,21 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         return self.metadata[key]
 
     def dependencies_of(self, metadata: CoreMetadata, extras: Iterable[str]) -> list[Req]:
-        """Requires-Dist entries whose markers hold on the group for one of the extras."""
-        return [
-            as_req(requirement)
-            for requirement in metadata.requires_dist
-            if self.applies(requirement.marker, extras)
-        ]
+        """Requires-Dist entries whose markers hold on the group for one of the extras.
+
+        Memoised: reusing a resolution walks the same metadata on every round (a new list is
+        returned each time, the callers' to change)."""
+        wanted = tuple(extras)
+        key = (id(metadata), wanted)
+        known = self._dependencies.get(key)
+        if known is None:
+            found = [
+                as_req(requirement)
+                for requirement in metadata.requires_dist
+                if self.applies(requirement.marker, wanted)
+            ]
+            known = self._dependencies[key] = (metadata, found)
+        return list(known[1])
 
     def python_fits(self, specifier: SpecifierSet) -> bool:
         """Whether a Requires-Python admits every release of every target of the group."""
