@@ -70,3 +70,25 @@ def test_holds_somewhere() -> None:
     assert not answers.holds_somewhere(Marker('sys_platform == "win32"'), linux, [""])
     assert not answers.holds_somewhere(Marker('extra == "test"'), linux, [""])
     assert answers.holds_somewhere(Marker('extra == "test"'), linux, ["", "test"])
+
+
+def test_holds_somewhere_is_answered_once_per_text_environments_and_extras(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answers = MarkerAnswers()
+    asked: list[str] = []
+    original = MarkerAnswers.holds
+
+    def counting(self: MarkerAnswers, marker: Marker, *args: object) -> bool:
+        asked.append(str(marker))
+        return original(self, marker, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(MarkerAnswers, "holds", counting)
+    linux = answers.all_environments([LINUX_310])
+    for _ in range(3):  # a new Marker of the same text each time, as each package's metadata has
+        assert not answers.holds_somewhere(Marker('sys_platform == "win32"'), linux, [""])
+    assert len(asked) == len(linux)
+    both = answers.all_environments([LINUX_310, WINDOWS_313])
+    assert answers.holds_somewhere(Marker('sys_platform == "win32"'), both, [""])
+    assert not answers.holds_somewhere(Marker('sys_platform == "win32"'), linux, ["", "x"])
+    assert len(asked) > len(linux) + 2

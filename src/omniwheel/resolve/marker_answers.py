@@ -34,6 +34,7 @@ class MarkerAnswers:
         self._texts: dict[int, tuple[Marker, str]] = {}
         self._environments: dict[Target, tuple[Environment, Environment]] = {}
         self._answers: dict[tuple[str, int, str], bool] = {}
+        self._somewhere: dict[tuple[str, tuple[int, ...], tuple[str, ...]], bool] = {}
 
     def environments_of(self, target: Target) -> tuple[Environment, Environment]:
         """The target's lowest and highest patch-release environments
@@ -50,10 +51,7 @@ class MarkerAnswers:
     def holds(self, marker: Marker, environment: Environment, extra: str) -> bool:
         """``marker.evaluate`` in ``environment`` (one of :meth:`environments_of`'s) with
         ``extra`` set."""
-        known = self._texts.get(id(marker))
-        if known is None:
-            known = self._texts[id(marker)] = (marker, str(marker))
-        key = (known[1], id(environment), extra)
+        key = (self._text_of(marker), id(environment), extra)
         answer = self._answers.get(key)
         if answer is None:
             answer = self._answers[key] = marker.evaluate({**environment, "extra": extra})
@@ -67,4 +65,17 @@ class MarkerAnswers:
         if marker is None:
             return True
         wanted = tuple(extras)
-        return any(self.holds(marker, env, extra) for env in environments for extra in wanted)
+        # Every group asks about the same few hundred texts for each of its packages' markers:
+        # the answer is kept for the group's environments as a whole.
+        key = (self._text_of(marker), tuple(map(id, environments)), wanted)
+        answer = self._somewhere.get(key)
+        if answer is None:
+            answer = any(self.holds(marker, env, extra) for env in environments for extra in wanted)
+            self._somewhere[key] = answer
+        return answer
+
+    def _text_of(self, marker: Marker) -> str:
+        known = self._texts.get(id(marker))
+        if known is None:
+            known = self._texts[id(marker)] = (marker, str(marker))
+        return known[1]
