@@ -19,6 +19,7 @@ from omniwheel.resolve.candidates import (
     best_wheel,
     is_pinned,
     iter_usable_versions,
+    metadata_wheel,
     newest_usable,
     usable_at,
 )
@@ -130,6 +131,28 @@ def test_versions_the_cutoff_hides_are_passed_over_unparsed(
         windows: Version("3.0"),
     }
     assert Version("4.0") not in parsed
+
+
+def test_metadata_wheel_follows_the_page_version_and_policy() -> None:
+    """The first filename among the files before the cutoff (all files when none is)."""
+    late, early = datetime(2026, 6, 1, tzinfo=UTC), datetime(2025, 6, 1, tzinfo=UTC)
+    page = _page(
+        _file("demo-1.0-cp312-cp312-win_amd64.whl", uploaded=late),
+        _file("demo-1.0-py3-none-any.whl", uploaded=early),
+        _file("demo-2.0-cp312-cp312-win_amd64.whl", uploaded=late),
+    )
+    cutoff = FilePolicy(exclude_newer=datetime(2026, 1, 1, tzinfo=UTC), allow_prereleases=False)
+    for _ in range(2):  # asked again, the same answers
+        assert metadata_wheel(page, Version("1.0"), OPEN).file.filename.startswith("demo-1.0-cp")
+        assert metadata_wheel(page, Version("1.0"), cutoff).file.filename.startswith("demo-1.0-py")
+        assert metadata_wheel(page, Version("2.0"), cutoff).file.filename.startswith("demo-2.0")
+    # Pages made and dropped in turn often get the same id: each is still read itself.
+    files = [_file(f"demo-1.0-{build}-py3-none-any.whl") for build in range(1, 40)]
+    version = Version("1.0")
+    for dist in files:
+        other = ProjectPage.from_files(NAME, (dist,))
+        assert metadata_wheel(other, version, OPEN).file.filename == dist.filename
+        del other
 
 
 def test_undated_files_are_hidden_by_any_cutoff() -> None:

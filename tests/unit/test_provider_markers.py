@@ -65,3 +65,22 @@ def test_dependencies_follow_the_extras_and_each_list_is_the_callers() -> None:
     plain.append(plain[0])
     assert [dep.name for dep in provider.dependencies_of(metadata, [""])] == ["a"]
     assert [dep.name for dep in provider.dependencies_of(metadata, ["cli"])] == ["a", "b"]
+
+
+def test_metadata_made_and_dropped_in_turn_gets_its_own_dependencies() -> None:
+    """Requirements are viewed once per metadata object for every group; metadata made and
+    dropped one after another often gets the same id, and each must still be read itself."""
+    version = Version("1.0")
+    requirements = [(Requirement(f"dep{round_}"),) for round_ in range(50)]
+    for requires_dist in requirements:
+        provider = _provider("linux-x86_64@3.12")
+        metadata = CoreMetadata(
+            name=NormalizedName("demo"),
+            version=version,
+            requires_dist=requires_dist,
+            requires_python=None,
+            provides_extra=frozenset(),
+        )
+        found = [dep.name for dep in provider.dependencies_of(metadata, [""])]
+        assert found == [requires_dist[0].name]
+        del provider, metadata

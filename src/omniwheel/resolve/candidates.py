@@ -288,6 +288,19 @@ def metadata_wheel(page: ProjectPage, version: Version, policy: FilePolicy) -> W
     written as markers), so metadata is fetched once per version, not per target.  The choice is
     fixed (first filename) so that every run reads the same file.
     """
-    wheels = page.wheels_by_version[version]
-    visible = visible_wheels(wheels, policy, pinned=True) or list(wheels)
-    return min(visible, key=lambda wheel: wheel.file.filename)
+    key = (id(page), version, policy)
+    known = _METADATA_WHEELS.get(key)
+    if known is None:
+        wheels = page.wheels_by_version[version]
+        visible = visible_wheels(wheels, policy, pinned=True) or list(wheels)
+        if len(_METADATA_WHEELS) >= _METADATA_WHEELS_KEPT:
+            _METADATA_WHEELS.clear()
+        known = _METADATA_WHEELS[key] = (page, min(visible, key=lambda wheel: wheel.file.filename))
+    return known[1]
+
+
+# metadata_wheel's answers: every group of a matrix, and the locker after them, ask for each
+# pinned version's metadata.  Kept by the page's identity, the page held so that its id is not
+# reused (a page never changes); bounded for long-lived processes.
+_METADATA_WHEELS: dict[tuple[int, Version, FilePolicy], tuple[ProjectPage, Wheel]] = {}
+_METADATA_WHEELS_KEPT = 1 << 14

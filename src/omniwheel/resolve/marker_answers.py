@@ -51,7 +51,7 @@ class MarkerAnswers:
     def holds(self, marker: Marker, environment: Environment, extra: str) -> bool:
         """``marker.evaluate`` in ``environment`` (one of :meth:`environments_of`'s) with
         ``extra`` set."""
-        key = (self._text_of(marker), id(environment), extra)
+        key = (self.text_of(marker), id(environment), extra)
         answer = self._answers.get(key)
         if answer is None:
             answer = self._answers[key] = marker.evaluate({**environment, "extra": extra})
@@ -67,14 +67,15 @@ class MarkerAnswers:
         wanted = tuple(extras)
         # Every group asks about the same few hundred texts for each of its packages' markers:
         # the answer is kept for the group's environments as a whole.
-        key = (self._text_of(marker), tuple(map(id, environments)), wanted)
+        key = (self.text_of(marker), tuple(map(id, environments)), wanted)
         answer = self._somewhere.get(key)
         if answer is None:
             answer = any(self.holds(marker, env, extra) for env in environments for extra in wanted)
             self._somewhere[key] = answer
         return answer
 
-    def _text_of(self, marker: Marker) -> str:
+    def text_of(self, marker: Marker) -> str:
+        """``str(marker)``, the key its answers are kept under (made once per marker)."""
         known = self._texts.get(id(marker))
         if known is None:
             known = self._texts[id(marker)] = (marker, str(marker))

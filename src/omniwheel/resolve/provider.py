@@ -112,7 +112,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self.origins: Mapping[str, tuple[Root, ...]] = origins or {}
         self.root_requests: tuple[Req, ...] = ()
         self._satisfied: dict[tuple[str, Version], bool] = {}
-        self._marker_answers: dict[tuple[int, tuple[str, ...]], bool] = {}
+        self._marker_answers: dict[tuple[str, tuple[str, ...]], bool] = {}
         # Keyed by identity, holding the metadata so that its id is not reused.
         self._dependencies: dict[tuple[int, tuple[str, ...]], tuple[CoreMetadata, list[Req]]] = {}
         self._first_choices: dict[
@@ -274,12 +274,14 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         if marker is None:
             return True
         wanted = tuple(extras)
-        # Markers belong to metadata the session keeps alive, so their ids are stable keys.
-        key = (id(marker), wanted)
-        answer = self._marker_answers.get(key)
-        if answer is None:
-            answer = self._answers.holds_somewhere(marker, self._environments, wanted)
-            self._marker_answers[key] = answer
+        text = self._answers.text_of(marker)
+        answer = self._marker_answers.get((text, wanted))
+        return self._holds_somewhere(text, marker, wanted) if answer is None else answer
+
+    def _holds_somewhere(self, text: str, marker: Marker, wanted: tuple[str, ...]) -> bool:
+        """:meth:`applies` for a marker of this text, asked of the shared answers and kept."""
+        answer = self._answers.holds_somewhere(marker, self._environments, wanted)
+        self._marker_answers[text, wanted] = answer
         return answer
 
     def patch_dependent(self, marker: Marker, extras: Iterable[str]) -> bool:
@@ -317,11 +319,16 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         key = (id(metadata), wanted)
         known = self._dependencies.get(key)
         if known is None:
-            found = [
-                as_req(requirement)
-                for requirement in metadata.requires_dist
-                if self.applies(requirement.marker, wanted)
-            ]
+            answers = self._marker_answers
+            found: list[Req] = []
+            for req, marker, text in _requirements_of(metadata):
+                if marker is not None:
+                    answer = answers.get((text, wanted))
+                    if answer is None:
+                        answer = self._holds_somewhere(text, marker, wanted)
+                    if not answer:
+                        continue
+                found.append(req)
             known = self._dependencies[key] = (metadata, found)
         return list(known[1])
 
@@ -344,6 +351,30 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
     def _prefetch_metadata(self, page: ProjectPage, candidate: Candidate) -> None:
         wheel = metadata_wheel(page, candidate.version, self.policy)
         self._index.prefetch_metadata(wheel)
+
+
+_RequirementView = tuple["Req", Marker | None, str]
+_VIEWS: dict[int, tuple[CoreMetadata, tuple[_RequirementView, ...]]] = {}
+_VIEWS_KEPT = 1 << 14
+
+
+def _requirements_of(metadata: CoreMetadata) -> tuple[_RequirementView, ...]:
+    """Each Requires-Dist entry as the resolver's value, with its marker and the marker's text.
+
+    Made once per metadata for every group of a lock (``str`` of a requirement and of a marker
+    costs more than the rest of a group's look at it).  Kept by identity, the metadata held so
+    that its id is not reused; bounded for long-lived processes.
+    """
+    known = _VIEWS.get(id(metadata))
+    if known is None:
+        if len(_VIEWS) >= _VIEWS_KEPT:
+            _VIEWS.clear()
+        views = tuple(
+            (as_req(r), r.marker, "" if r.marker is None else str(r.marker))
+            for r in metadata.requires_dist
+        )
+        known = _VIEWS[id(metadata)] = (metadata, views)
+    return known[1]
 
 
 def as_req(requirement: Requirement) -> Req:
