@@ -84,3 +84,30 @@ def test_metadata_made_and_dropped_in_turn_gets_its_own_dependencies() -> None:
         found = [dep.name for dep in provider.dependencies_of(metadata, [""])]
         assert found == [requires_dist[0].name]
         del provider, metadata
+
+
+@pytest.mark.parametrize(
+    ("marker", "extras", "targets", "expected"),
+    [
+        ('python_full_version >= "3.12.4"', [""], ["linux-x86_64@3.12"], True),
+        ('python_full_version >= "3.12.4"', [""], ["linux-x86_64@3.12.5"], False),
+        ('python_full_version >= "3.12.4"', [""], ["linux-x86_64@3.11"], False),
+        ('python_version >= "3.12"', [""], ["linux-x86_64@3.12"], False),
+        ('extra == "x" and python_full_version >= "3.12.4"', [""], ["linux-x86_64@3.12"], False),
+        ('extra == "x" and python_full_version >= "3.12.4"', ["x"], ["linux-x86_64@3.12"], True),
+    ],
+)
+def test_patch_dependent(
+    marker: str, extras: list[str], targets: list[str], expected: bool
+) -> None:
+    provider = _provider(*targets)
+    for _ in range(2):  # asked again (another object of the text), the same answer
+        assert provider.patch_dependent(Marker(marker), extras) is expected
+
+
+def test_patch_dependent_answers_follow_the_extras() -> None:
+    provider = _provider("linux-x86_64@3.12")
+    marker = 'extra == "x" and python_full_version >= "3.12.4"'
+    assert not provider.patch_dependent(Marker(marker), [""])
+    assert provider.patch_dependent(Marker(marker), ["x"])
+    assert not provider.patch_dependent(Marker(marker), ["y"])

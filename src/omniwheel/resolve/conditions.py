@@ -67,21 +67,23 @@ def patch_conditions(
         expanded[key] = merged
         metadata = provider.metadata_for(name, pins[name].version)
         active = [*extras, ""]
-        for dependency in metadata.requires_dist:
-            if not provider.applies(dependency.marker, active):
-                continue
-            edge = _edge(provider, dependency.marker, active)
-            queue.append((_name(dependency), _extras(dependency), _both(merged, edge)))
+        for dependency, marker, text in provider.applicable(metadata, active):
+            edge = _edge(provider, marker, active, text)
+            queue.append((dependency.name, dependency.extras, _both(merged, edge)))
     return {name: cond for name, cond in sorted(conditions.items()) if isinstance(cond, str)}
 
 
 _UNSEEN = "<unseen>"
 
 
-def _edge(provider: GroupProvider, marker: Marker | None, extras: Iterable[str]) -> Condition:
+def _edge(
+    provider: GroupProvider, marker: Marker | None, extras: Iterable[str], text: str | None = None
+) -> Condition:
+    """The marker's text when the edge holds on some patch releases only (``text`` is
+    ``str(marker)`` when the caller has it)."""
     if marker is None or not provider.patch_dependent(marker, extras):
         return None
-    text = str(marker)
+    text = str(marker) if text is None else text
     return None if "extra" in text else text
 
 

@@ -114,7 +114,10 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._satisfied: dict[tuple[str, Version], bool] = {}
         self._marker_answers: dict[tuple[str, tuple[str, ...]], bool] = {}
         # Keyed by identity, holding the metadata so that its id is not reused.
-        self._dependencies: dict[tuple[int, tuple[str, ...]], tuple[CoreMetadata, list[Req]]] = {}
+        self._dependencies: dict[
+            tuple[int, tuple[str, ...]], tuple[CoreMetadata, tuple[RequirementView, ...]]
+        ] = {}
+        self._patch_dependent: dict[tuple[str, tuple[str, ...]], bool] = {}
         self._first_choices: dict[
             tuple[NormalizedName, frozenset[SpecifierSet]],
             tuple[Version, dict[Target, Wheel]] | None,
@@ -288,6 +291,13 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         """Whether the marker's answer differs between the lowest and highest patch release of
         some target of the group (``python_full_version >= "3.12.4"`` on target 3.12)."""
         wanted = tuple(extras)
+        key = (self._answers.text_of(marker), wanted)
+        known = self._patch_dependent.get(key)
+        if known is None:
+            known = self._patch_dependent[key] = self._differs_by_patch(marker, wanted)
+        return known
+
+    def _differs_by_patch(self, marker: Marker, wanted: tuple[str, ...]) -> bool:
         for lowest, highest in self._env_pairs:
             low = any(self._answers.holds(marker, lowest, extra) for extra in wanted)
             high = any(self._answers.holds(marker, highest, extra) for extra in wanted)
@@ -311,26 +321,34 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         return self.metadata[key]
 
     def dependencies_of(self, metadata: CoreMetadata, extras: Iterable[str]) -> list[Req]:
-        """Requires-Dist entries whose markers hold on the group for one of the extras.
+        """Requires-Dist entries whose markers hold on the group for one of the extras (a new
+        list each time, the caller's to change)."""
+        return [view[0] for view in self.applicable(metadata, extras)]
 
-        Memoised: reusing a resolution walks the same metadata on every round (a new list is
-        returned each time, the callers' to change)."""
+    def applicable(
+        self, metadata: CoreMetadata, extras: Iterable[str]
+    ) -> tuple[RequirementView, ...]:
+        """:meth:`dependencies_of` with each one's marker and its text, in metadata order.
+
+        Memoised: reusing a resolution walks the same metadata on every round, and the patch
+        conditions walk it again (see :mod:`omniwheel.resolve.conditions`)."""
         wanted = tuple(extras)
         key = (id(metadata), wanted)
         known = self._dependencies.get(key)
         if known is None:
             answers = self._marker_answers
-            found: list[Req] = []
-            for req, marker, text in _requirements_of(metadata):
+            found: list[RequirementView] = []
+            for view in _requirements_of(metadata):
+                _, marker, text = view
                 if marker is not None:
                     answer = answers.get((text, wanted))
                     if answer is None:
                         answer = self._holds_somewhere(text, marker, wanted)
                     if not answer:
                         continue
-                found.append(req)
-            known = self._dependencies[key] = (metadata, found)
-        return list(known[1])
+                found.append(view)
+            known = self._dependencies[key] = (metadata, tuple(found))
+        return known[1]
 
     def python_fits(self, specifier: SpecifierSet) -> bool:
         """Whether a Requires-Python admits every release of every target of the group."""
@@ -353,12 +371,15 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
         self._index.prefetch_metadata(wheel)
 
 
-_RequirementView = tuple["Req", Marker | None, str]
-_VIEWS: dict[int, tuple[CoreMetadata, tuple[_RequirementView, ...]]] = {}
+RequirementView = tuple[Req, Marker | None, str]
+"""A Requires-Dist entry as the resolver's value, its marker, and the marker's text ("" when
+it has none)."""
+
+_VIEWS: dict[int, tuple[CoreMetadata, tuple[RequirementView, ...]]] = {}
 _VIEWS_KEPT = 1 << 14
 
 
-def _requirements_of(metadata: CoreMetadata) -> tuple[_RequirementView, ...]:
+def _requirements_of(metadata: CoreMetadata) -> tuple[RequirementView, ...]:
     """Each Requires-Dist entry as the resolver's value, with its marker and the marker's text.
 
     Made once per metadata for every group of a lock (``str`` of a requirement and of a marker
