@@ -62,6 +62,45 @@ def test_best_wheel_prefers_the_most_specific_tag() -> None:
     assert windows.file.filename == "demo-1.0-py3-none-any.whl"
 
 
+@pytest.mark.parametrize(
+    ("filenames", "expected"),
+    [
+        # The best tag first, whatever the build.
+        (("demo-1.0-9-py3-none-any.whl", "demo-1.0-cp312-abi3-win_amd64.whl"), "cp312-abi3"),
+        # Then the highest build number, then its text.
+        (("demo-1.0-1-py3-none-any.whl", "demo-1.0-2-py3-none-any.whl"), "-2-py3"),
+        (("demo-1.0-py3-none-any.whl", "demo-1.0-1-py3-none-any.whl"), "-1-py3"),
+        (("demo-1.0-2a-py3-none-any.whl", "demo-1.0-2b-py3-none-any.whl"), "-2a-py3"),
+        # Then the first filename.
+        (("demo-1.0-py3-none-any.whl", "demo-1.0-py2.py3-none-any.whl"), "py2.py3"),
+        # A wheel whose Requires-Python excludes the target does not count.
+        (("demo-1.0-cp312-abi3-win_amd64.whl!>=3.13", "demo-1.0-py3-none-any.whl"), "py3-none"),
+        (("demo-1.0-cp312-abi3-manylinux_2_28_x86_64.whl",), None),
+    ],
+)
+def test_best_wheel_ranks_tag_then_build_then_filename(
+    filenames: tuple[str, ...], expected: str | None
+) -> None:
+    def dist(entry: str) -> DistFile:
+        filename, _, requires_python = entry.partition("!")
+        return DistFile(
+            filename=filename,
+            url=f"https://example.invalid/{filename}",
+            sha256=None,
+            requires_python=requires_python or None,
+        )
+
+    windows = target_from_name("windows-x86_64@3.12")
+    for order in (filenames, filenames[::-1]):
+        wheels = _page(*(dist(entry) for entry in order)).wheels_by_version[Version("1.0")]
+        chosen = best_wheel(wheels, windows)
+        if expected is None:
+            assert chosen is None
+        else:
+            assert chosen is not None
+            assert expected in chosen.file.filename
+
+
 def test_usable_versions_need_a_wheel_for_every_target_of_the_group() -> None:
     page = _page(
         _file("demo-2.0-cp312-cp312-manylinux_2_28_x86_64.whl"),

@@ -78,17 +78,24 @@ def _tag_set_ranks(target: Target) -> _TagSetRanks:
 
 
 def best_wheel(wheels: Iterable[Wheel], target: Target) -> Wheel | None:
-    """The wheel a PEP 751 installer on ``target`` would take: best tag rank, then newest build."""
+    """The wheel a PEP 751 installer on ``target`` would take: best tag rank, then newest build
+    (then the first filename, so that the choice never depends on page order)."""
     known = _tag_set_ranks(target)  # looked up once: the lookup hashes the target
-    ranked: list[tuple[int, tuple[int, str] | tuple[()], str, Wheel]] = []
-    for wheel in wheels:
-        rank = _rank(wheel, target, known)
-        if rank is not None:
-            ranked.append((rank, wheel.build, wheel.file.filename, wheel))
-    if not ranked:
-        return None
-    ranked.sort(key=lambda item: (item[0], _negated_build(item[1]), item[2]))
-    return ranked[0][3]
+    best: tuple[int, tuple[int, str], str] | None = None
+    chosen: Wheel | None = None
+    for wheel in wheels:  # _rank, inlined: a matrix lock ranks tens of thousands of wheels
+        rank = known.get(wheel.tags, _UNSEEN)
+        if rank == _UNSEEN:
+            rank = known[wheel.tags] = _best_tag_rank(wheel.tags, target.tag_ranks)
+        if rank is None:
+            continue
+        spec = wheel.requires_python
+        if spec is not None and not target.fits_requires_python(spec):
+            continue
+        key = (rank, _negated_build(wheel.build), wheel.file.filename)
+        if best is None or key < best:
+            best, chosen = key, wheel
+    return chosen
 
 
 def _negated_build(build: tuple[int, str] | tuple[()]) -> tuple[int, str]:
