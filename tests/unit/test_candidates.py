@@ -15,6 +15,7 @@ from omniwheel.index.models import DistFile, ProjectPage, Wheel
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import (
     FilePolicy,
+    admits,
     allows_prerelease,
     best_wheel,
     is_pinned,
@@ -192,6 +193,20 @@ def test_metadata_wheel_follows_the_page_version_and_policy() -> None:
         other = ProjectPage.from_files(NAME, (dist,))
         assert metadata_wheel(other, version, OPEN).file.filename == dist.filename
         del other
+
+
+def test_admits_answers_as_packaging_for_each_specifier_and_spelling() -> None:
+    """Answers are kept per specifier object and version: specifiers made and dropped in turn
+    (often the same id) keep their own, and ``===`` compares each spelling of a version."""
+    versions = [Version(text) for text in ("0.9", "1.0", "1.0.0", "1.1rc1", "2.0")]
+    texts = [">=1.0", "<1.1", "==1.0.*", "!=1.0", "===1.0", "===1.0.0", ">=1,<2", ""]
+    for _ in range(3):
+        for text in texts:
+            specifier = SpecifierSet(text)
+            for version in versions:
+                expected = SpecifierSet(text).contains(version, prereleases=True)
+                assert admits(specifier, version) is expected, (text, version)
+            del specifier
 
 
 def test_undated_files_are_hidden_by_any_cutoff() -> None:

@@ -140,13 +140,49 @@ def asks_for_prerelease(specifiers: Iterable[SpecifierSet]) -> bool:
         for spec in specifier:
             if spec.operator not in _ASKING_OPERATORS:
                 continue
-            text = spec.version.removesuffix(".*")
-            try:
-                if Version(text).is_prerelease:
-                    return True
-            except InvalidVersion:  # ``===`` with a string that is no version
-                continue
+            if _names_prerelease(spec.version.removesuffix(".*")):
+                return True
     return False
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_prerelease(text: str) -> bool:
+    """Whether a specifier's version text is a pre-release (asked on every look at a project:
+    each text is parsed once)."""
+    try:
+        return Version(text).is_prerelease
+    except InvalidVersion:  # ``===`` with a string that is no version
+        return False
+
+
+def admits(specifier: SpecifierSet, version: Version) -> bool:
+    """``specifier.contains(version, prereleases=True)``: whether the version satisfies the
+    specifier (pre-release rules are the callers' business).
+
+    Kept per specifier object and version: every group of a matrix checks the same requirements
+    against the same versions.  The object is held with its answers, so that its id is not
+    reused.  A specifier with ``===`` compares version texts, which equal versions may spell
+    differently (``1.0``, ``1.0.0``), so its answers are not kept.
+    """
+    known = _ADMITS.get(id(specifier))
+    if known is None:
+        if len(_ADMITS) >= _ADMITS_KEPT:
+            _ADMITS.clear()
+        kept: dict[Version, bool] | None = {}
+        if any(spec.operator == "===" for spec in specifier):
+            kept = None
+        known = _ADMITS[id(specifier)] = (specifier, kept)
+    answers = known[1]
+    if answers is None:
+        return specifier.contains(version, prereleases=True)
+    answer = answers.get(version)
+    if answer is None:
+        answer = answers[version] = specifier.contains(version, prereleases=True)
+    return answer
+
+
+_ADMITS: dict[int, tuple[SpecifierSet, dict[Version, bool] | None]] = {}
+_ADMITS_KEPT = 1 << 14
 
 
 def allows_prerelease(specifiers: Iterable[SpecifierSet], policy: FilePolicy) -> bool:
@@ -223,7 +259,7 @@ def newest_usable(
                 return found
             if prereleases is not None and version.is_prerelease is not prereleases:
                 continue
-            if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+            if not all(admits(specifier, version) for specifier in specifiers):
                 continue
             if hidden_by_cutoff(page, version, policy):
                 continue
@@ -275,7 +311,7 @@ def _usable(
 ) -> dict[Target, Wheel] | None:
     """The version's wheels per target if it satisfies the specifiers (pre-releases are the
     callers' business) and every target has one it may use."""
-    if not all(specifier.contains(version, prereleases=True) for specifier in specifiers):
+    if not all(admits(specifier, version) for specifier in specifiers):
         return None
     if targets and hidden_by_cutoff(page, version, policy):
         return None

@@ -27,6 +27,7 @@ from packaging.version import Version
 
 from omniwheel.index.models import Wheel
 from omniwheel.platform.target import Target
+from omniwheel.resolve.candidates import admits
 from omniwheel.resolve.provider import PYTHON, GroupProvider, Req
 from omniwheel.resolve.resolution import GroupResolution, group_resolution
 
@@ -105,7 +106,7 @@ def _walk(
             if newest is None:
                 return None
             version = versions[requirement.name] = newest[0]
-        if not requirement.specifier.contains(version, prereleases=True):
+        if not admits(requirement.specifier, version):
             return None
         specifiers.setdefault(requirement.name, []).append(requirement.specifier)
         key = (requirement.name, requirement.extras)
