@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Mapping
 from contextlib import redirect_stderr
 
@@ -22,6 +23,7 @@ import pytest
 
 from omniwheel.cli.output import Output
 from omniwheel.cli.unchanged_venv import quick_invocation
+from omniwheel.env.audit import RACY_NS
 from tests.support.sync_space import Workspace, isolated
 
 Change = Callable[[Workspace], None]
@@ -199,3 +201,74 @@ def test_a_no_op_in_a_fresh_interpreter_imports_nothing_heavy(
     assert bool(done.stderr) == bool(stderr)
     submodules = tuple(f"{name}." for name in HEAVY)
     assert [name for name in modules if name in HEAVY or name.startswith(submodules)] == []
+
+
+LIGHT = ("pathlib", "re", "json", "hashlib", "enum", "functools", "collections")
+"""Imported by the usual way, never by the installed command's no-op ``sync``."""
+
+
+def test_the_installed_commands_no_op_imports_no_pathlib_re_json_or_hashlib(
+    synced: Workspace,
+) -> None:
+    script = (
+        "import sys\n"
+        "from omniwheel.cli.console import main\n"
+        "code = main()\n"
+        "print(code, *sorted(sys.modules))\n"
+    )
+
+    def no_op() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-c", script, "sync", "--project", str(synced.project)],
+            capture_output=True,
+            text=True,
+            env=synced.subprocess_environ() | {"OMNIWHEEL_LINK_MODE": "hardlink"},
+            cwd=synced.root,
+            check=True,
+        )
+
+    # Directory times this close to the sync are racy (checked, and kept fresher, which writes
+    # the state file with the usual way's modules): once older, one no-op keeps them for good,
+    # and the next only reads.
+    time.sleep(2 * RACY_NS / 1e9)
+    no_op()
+    done = no_op()
+    code, *modules = done.stdout.split()
+    assert code == "0"
+    assert done.stderr.startswith("Audited 3 packages in ")
+    assert [name for name in modules if name in LIGHT] == []
+
+
+@pytest.mark.parametrize("change", [_removed_file, _changed_lock, _no_state])
+def test_the_installed_command_leaves_a_change_to_the_usual_way_once(
+    synced: Workspace, change: Change
+) -> None:
+    change(synced)
+    script = "import sys\nfrom omniwheel.cli.console import main\nsys.exit(main())\n"
+    done = subprocess.run(
+        [sys.executable, "-c", script, "sync", "--project", str(synced.project)],
+        capture_output=True,
+        text=True,
+        env=synced.subprocess_environ(),
+        cwd=synced.root,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stderr.splitlines()
+    assert any(line.startswith(("Installed ", "Audited ")) for line in lines)  # Audited: same
+    assert len([line for line in lines if line.startswith("note: changed since")]) <= 1
+    assert _answer(synced)[0] == 0  # the usual way repaired it: the next one is answered early
+
+
+def test_a_declined_command_line_is_not_checked_again_early(synced: Workspace) -> None:
+    from omniwheel.cli.unchanged_venv import _DECLINED, answer_quickly
+
+    arguments = ["sync", "--project", str(synced.project), "--offline"]
+    _changed_lock(synced)
+    try:
+        with isolated(synced.server.url, synced.cache, {}):
+            assert answer_quickly(arguments, Output()) is None
+            assert quick_invocation(arguments) is None  # main's own early check: left out
+            assert quick_invocation([*arguments, "--compile-bytecode"]) is not None
+    finally:
+        _DECLINED.discard(tuple(arguments))

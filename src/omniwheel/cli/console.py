@@ -1,5 +1,13 @@
 """The ``omniwheel`` console command: :func:`omniwheel.cli.main.main`, then a quick exit.
 
+A ``sync`` or ``run`` with nothing to install is answered first, by
+:func:`omniwheel.cli.unchanged_venv.answer_quickly`, before :mod:`omniwheel.cli.main` is imported:
+that module imports :mod:`pathlib` (and with it :mod:`re`, :mod:`enum`, :mod:`urllib.parse`…),
+which the check itself does without.  Its summary goes straight to stderr when ``rich`` would
+write it unchanged there (:class:`_PlainStderr`); on a terminal it goes through
+:class:`~omniwheel.cli.output.Output`.  Anything else, including a check that finds work to do,
+runs the usual way, which checks everything again.
+
 When a command is done, the interpreter's shutdown runs a last garbage collection over every
 object still alive, and a lock leaves hundreds of thousands of them (pages, records, resolver
 state): that walk took longer than some whole commands.  Nothing it could free matters once
@@ -16,12 +24,70 @@ every run's objects for the rest of the session, so only this entry point freeze
 from __future__ import annotations
 
 import gc
+import os
+import sys
 
-from omniwheel.cli.main import main as run_command
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from omniwheel.cli.unchanged_venv import Reporter
 
 
 def main() -> int:
     """Run the command line, then leave the objects it made to the process's exit."""
-    code = run_command()
+    code = quick_answer(sys.argv[1:])
+    if code is None:
+        from omniwheel.cli.main import main as run_command
+
+        code = run_command()
     gc.freeze()
     return code
+
+
+def quick_answer(arguments: Sequence[str]) -> int | None:
+    """The exit code of a ``sync`` or ``run`` with nothing to install; None for anything else.
+
+    Interrupted, it says so and exits 130, as :func:`omniwheel.cli.main.main` does."""
+    if not arguments or arguments[0] not in ("sync", "instantiate", "run"):
+        return None  # the commands of unchanged_venv.COMMANDS, not imported for the others
+    from omniwheel.cli.unchanged_venv import answer_quickly
+
+    output = reporter()
+    try:
+        return answer_quickly(arguments, output)
+    except KeyboardInterrupt:
+        output.plain("interrupted")
+        return 130
+
+
+def reporter() -> Reporter:
+    """Where the no-op's summary goes: stderr as it is, or ``rich`` on a terminal."""
+    if stderr_is_plain():
+        return _PlainStderr()
+    from omniwheel.cli.output import Output
+
+    return Output.for_terminal()
+
+
+def stderr_is_plain() -> bool:
+    """Stderr is surely no terminal for ``rich``, as :mod:`omniwheel.cli.output` decides (that
+    module imports :mod:`re`; a test keeps the two answers the same)."""
+    if os.environ.get("TTY_COMPATIBLE") or os.environ.get("FORCE_COLOR") is not None:
+        return False
+    try:
+        return not sys.stderr.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+class _PlainStderr:
+    """Writes a summary to stderr as :meth:`Output.plain <omniwheel.cli.output.Output.plain>`
+    writes one off a terminal: the no-op's summaries (``Audited 111 packages in 14ms``) and
+    ``interrupted`` hold nothing ``rich`` would rewrite."""
+
+    __slots__ = ()
+
+    def plain(self, text: str) -> None:
+        sys.stderr.write(f"{text}\n")
+        sys.stderr.flush()

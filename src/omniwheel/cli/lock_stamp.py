@@ -9,19 +9,27 @@ environment's and every pip configuration file pip would read, URL credentials c
 they are unchanged, the check is a digest comparison.  One small file per lock under
 :data:`STAMP_DIR`; a cache that cannot keep it only makes the next run slower.
 
-Only the standard library is imported here (the no-op ``sync`` reads the stamp before it
-imports anything else: :mod:`omniwheel.cli.unchanged_venv`).
+Only the standard library is imported here, and not :mod:`pathlib`, :mod:`hashlib` or
+:mod:`re` (the no-op ``sync`` reads the stamp before it imports anything else:
+:mod:`omniwheel.cli.unchanged_venv`): paths may be strings or path objects.
 """
+
+# Read by the no-op sync, which imports no pathlib (see omniwheel._purepath): os functions.
+# ruff: noqa: PTH111, PTH118, PTH123
 
 from __future__ import annotations
 
-import hashlib
 import os
-from pathlib import Path
 
 from omniwheel import __version__
+from omniwheel._purepath import absolute
+from omniwheel._sha256 import sha256
 from omniwheel.cli.input_digest import file_fingerprint, pip_configuration, public_text
 from omniwheel.lock import LOCK_FILENAME
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    StrPath = str | os.PathLike[str]
 
 PYPROJECT = "pyproject.toml"
 STAMP_DIR = "lock-checks-v2"
@@ -36,14 +44,17 @@ _INDEX_VARIABLES = (
 )
 
 
-def stamp_path(cache_root: Path, root: Path) -> Path:
-    """Where the stamp of the lock in the project directory ``root`` lives."""
-    key = hashlib.sha256(str(root.absolute() / LOCK_FILENAME).encode()).hexdigest()
-    return cache_root / STAMP_DIR / key
+def stamp_path(cache_root: StrPath, root: StrPath) -> str:
+    """Where the stamp of the lock in the project directory ``root`` lives.
+
+    Named by the lock's absolute path spelt as :mod:`pathlib` spells it, whether ``root`` is a
+    string or a path object (:func:`~omniwheel._purepath.absolute`)."""
+    key = sha256(os.path.join(absolute(root), LOCK_FILENAME).encode()).hexdigest()
+    return os.path.join(cache_root, STAMP_DIR, key)
 
 
 def stamp_digest(
-    root: Path,
+    root: StrPath,
     *,
     index_url: str | None,
     indexes: tuple[str, ...],
@@ -51,30 +62,32 @@ def stamp_digest(
 ) -> str:
     """The digest a stamp records: both files of ``root`` and the index settings, the command
     line's (``--index-url``, ``--index``, ``--find-links``) and the rest."""
-    digest = hashlib.sha256(f"omniwheel {__version__}\0".encode())
+    digest = sha256(f"omniwheel {__version__}\0".encode())
     for name in (PYPROJECT, LOCK_FILENAME):
-        digest.update(file_fingerprint(root / name))
+        digest.update(file_fingerprint(os.path.join(root, name)))
     given = (index_url, *indexes, "\1", *find_links, "\1")
     for value in (*given, *(os.environ.get(name) for name in _INDEX_VARIABLES)):
         digest.update(public_text(f"{value}\0").encode())
-    digest.update(pip_configuration(os.environ, Path.home()).encode())
+    digest.update(pip_configuration(os.environ, os.path.expanduser("~")).encode())
     return digest.hexdigest()
 
 
-def read_stamp(path: Path) -> str | None:
+def read_stamp(path: StrPath) -> str | None:
     """The digest the stamp at ``path`` records, or None."""
     try:
-        return path.read_text(encoding="ascii").strip()
+        with open(path, "rb") as handle:
+            return handle.read().decode("ascii").strip()
     except (OSError, UnicodeDecodeError):
         return None
 
 
-def write_stamp(path: Path, digest: str) -> None:
+def write_stamp(path: StrPath, digest: str) -> None:
     """Record ``digest`` at ``path``, atomically; a read-only cache keeps no stamp (the next run
     checks again, which is only slower)."""
     import contextlib
+    from pathlib import Path
 
     from omniwheel._atomic import write_atomic  # tempfile and its imports: not for the no-op
 
     with contextlib.suppress(OSError):
-        write_atomic(path, f"{digest}\n".encode())
+        write_atomic(Path(path), f"{digest}\n".encode())

@@ -19,27 +19,40 @@ a spelling the parser would read otherwise or reject (an abbreviation, a value t
 not match, an environment to change.
 
 Only the standard library is imported here and in the modules named above, and not
-``argparse``, ``dataclasses`` or ``typing``.
+``argparse``, ``dataclasses`` or ``typing``; nor :mod:`pathlib`, :mod:`json`, :mod:`hashlib` or
+:mod:`re` (with :mod:`enum`, :mod:`functools` and :mod:`collections`, which they import, more
+than half of the whole no-op): paths are strings here, and where a path must be spelt as
+:mod:`pathlib` spells it (the stamp's key), :func:`omniwheel._purepath.absolute` spells it.
+The installed ``omniwheel`` command asks :func:`answer_quickly` before it imports even
+:mod:`omniwheel.cli.main` (:mod:`omniwheel.cli.console`).
 """
+
+# Read by the no-op sync, which imports no pathlib (see omniwheel._purepath): os functions.
+# ruff: noqa: PTH109, PTH113, PTH118, PTH120, PTH123
 
 from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
-from omniwheel.cachedir import cache_root
+from omniwheel._purepath import absolute
+from omniwheel.cachedir import cache_directory
 from omniwheel.cli.lock_stamp import PYPROJECT, read_stamp, stamp_digest, stamp_path
-from omniwheel.cli.output import audited_summary
-from omniwheel.env.layout import LINK_MODES, choice_key, link_mode_of, venv_location
+from omniwheel.env.layout import LINK_MODES, choice_key, link_mode_of, venv_directory
 from omniwheel.env.unchanged import unchanged
 from omniwheel.lock import LOCK_FILENAME
 
 TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from pathlib import Path
+    from typing import Protocol
 
-    from omniwheel.cli.output import Output
+    class Reporter(Protocol):
+        """Where the summary goes: :class:`~omniwheel.cli.output.Output` has this method."""
+
+        def plain(self, text: str) -> None: ...
+
 
 COMMANDS = frozenset({"sync", "instantiate", "run"})
 """The commands whose no-op is answered here (``instantiate`` is ``sync``'s alias)."""
@@ -84,23 +97,20 @@ class Invocation:
         self.argv = tuple(argv)
         """``run``'s command (without the ``--`` before it); empty for ``sync``."""
 
-    def answer(self, output: Output) -> int | None:
+    def answer(self, output: Reporter) -> int | None:
         """The exit code, when the environment already is what the lock asks and nothing was
         left to do but report it (``sync``) or run the command (``run``); None when the command
         must run the usual way."""
-        given = self.values.get("project")
-        project = nearest_project(None if given is None else Path(given))
+        project = project_directory(self.values.get("project"))
         if project is None or not self._lock_current(project):
             return None
-        venv_given = self.values.get("venv")
-        venv = venv_location(
-            project, cli=None if venv_given is None else Path(venv_given), environ=os.environ
-        )
+        venv = venv_directory(project, cli=self.values.get("venv"), environ=os.environ)
         if link_mode_of(self.values.get("link_mode"), os.environ) is None:
             return None  # the usual way says what is wrong with OMNIWHEEL_LINK_MODE
         started = time.perf_counter()
         try:
-            lock_bytes = (project / LOCK_FILENAME).read_bytes()
+            with open(os.path.join(project, LOCK_FILENAME), "rb") as handle:
+                lock_bytes = handle.read()
         except OSError:
             return None  # the usual way says why
         state = unchanged(venv, lock_bytes, python=self.values.get("python"), choice=choice_key())
@@ -109,15 +119,17 @@ class Invocation:
         if self.command != "run":
             output.plain(audited_summary(len(state.dists), time.perf_counter() - started))
             return 0
+        from pathlib import Path
+
         from omniwheel.env.run import run_in_venv
 
-        return run_in_venv(venv, self.argv, environ=os.environ)
+        return run_in_venv(Path(venv), self.argv, environ=os.environ)
 
-    def _lock_current(self, project: Path) -> bool:
+    def _lock_current(self, project: str) -> bool:
         """Whether the lock may be used as it is without parsing anything: ``--frozen``, no
         ``pyproject.toml``, or the lock-check stamp matches (as
         :func:`omniwheel.cli.locking.ensure_current_lock` decides)."""
-        if "--frozen" in self.flags or not (project / PYPROJECT).is_file():
+        if "--frozen" in self.flags or not os.path.isfile(os.path.join(project, PYPROJECT)):
             return True
         digest = stamp_digest(
             project,
@@ -125,14 +137,44 @@ class Invocation:
             indexes=self.lists["index"],
             find_links=self.lists["find_links"],
         )
-        return read_stamp(stamp_path(cache_root(), project)) == digest
+        return read_stamp(stamp_path(cache_directory(), project)) == digest
+
+
+def audited_summary(packages: int, seconds: float) -> str:
+    """:func:`omniwheel.cli.output.audited_summary`, which the usual way prints: that module
+    imports :mod:`re` (a test keeps the two texts the same)."""
+    noun = "package" if packages == 1 else "packages"
+    took = f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
+    return f"Audited {packages} {noun} in {took}"
+
+
+_DECLINED: set[tuple[str, ...]] = set()
+"""Command lines :func:`answer_quickly` left to the usual way in this process."""
+
+
+def answer_quickly(arguments: Sequence[str], output: Reporter) -> int | None:
+    """:func:`quick_invocation` and :meth:`Invocation.answer` in one: the exit code of a
+    ``sync`` or ``run`` with nothing to install, else None.
+
+    A command line answered None here is remembered, and :func:`quick_invocation` then reads
+    it as one it does not answer: the installed command asks here first
+    (:mod:`omniwheel.cli.console`), then :func:`omniwheel.cli.main.main`, which would check the
+    environment a second time before the usual way checks it again anyway.  Declining is
+    always safe: the usual way checks everything itself."""
+    quick = quick_invocation(arguments)
+    if quick is None:
+        return None
+    code = quick.answer(output)
+    if code is None:
+        _DECLINED.add(tuple(arguments))
+    return code
 
 
 def quick_invocation(arguments: Sequence[str]) -> Invocation | None:
     """``arguments`` (the command first) read as the parser reads them; None unless every
     argument is one this module reads, spelt as it reads it."""
     command, *rest = arguments
-    if command not in COMMANDS:
+    if command not in COMMANDS or tuple(arguments) in _DECLINED:
         return None
     values: dict[str, str] = {}
     lists: dict[str, list[str]] = {field: [] for field in _LISTS.values()}
@@ -191,10 +233,22 @@ def _run(
 def nearest_project(given: Path | None) -> Path | None:
     """``--project`` (absolute), else the nearest directory holding ``pylock.toml`` or
     ``pyproject.toml``; None when there is none."""
+    from pathlib import Path
+
+    found = project_directory(None if given is None else os.fspath(given))
+    return None if found is None else Path(found)
+
+
+def project_directory(given: str | None) -> str | None:
+    """:func:`nearest_project` as a string, spelt as :mod:`pathlib` spells it."""
     if given is not None:
-        return given.absolute()
-    start = Path.cwd()
-    for directory in (start, *start.parents):
-        if (directory / LOCK_FILENAME).is_file() or (directory / PYPROJECT).is_file():
-            return directory
-    return None
+        return absolute(given)
+    directory = absolute(os.getcwd())
+    while True:
+        for name in (LOCK_FILENAME, PYPROJECT):
+            if os.path.isfile(os.path.join(directory, name)):
+                return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent

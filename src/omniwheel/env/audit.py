@@ -35,15 +35,16 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Mapping
-from pathlib import Path
 
 from omniwheel.env._value import Value
 from omniwheel.env.layout import Footprint, Snapshot, VenvState
 
 TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
     from typing import Final
+
+    StrPath = str | os.PathLike[str]
 
 RACY_NS = 50_000_000
 """How close (ns) to the snapshot a directory's time may be before it is checked entry by
@@ -91,7 +92,7 @@ class Audit(Value):
         self.refreshed = refreshed
 
 
-def audit(venv: Path, state: VenvState) -> Audit:
+def audit(venv: StrPath, state: VenvState) -> Audit:
     """Check ``venv`` against ``state``, as the module docstring says."""
     strays, damaged = _dist_info_drift(venv, state)
     started = time.time_ns()
@@ -117,7 +118,7 @@ def audit(venv: Path, state: VenvState) -> Audit:
     return Audit(drift=None, refreshed=Snapshot(taken_ns=started, mtimes=mtimes))
 
 
-def _changed_directories(venv: Path, snapshot: Snapshot) -> dict[str, int]:
+def _changed_directories(venv: StrPath, snapshot: Snapshot) -> dict[str, int]:
     """The directories whose time changed or is racy, with their time now (-1: gone).
 
     The hot loop of every no-op sync: one ``stat`` per directory, nothing else."""
@@ -145,7 +146,7 @@ def _racy(mtime_ns: int, taken_ns: int) -> bool:
     return mtime_ns >= taken_ns - window
 
 
-def _dist_info_drift(venv: Path, state: VenvState) -> tuple[set[str], dict[str, str]]:
+def _dist_info_drift(venv: StrPath, state: VenvState) -> tuple[set[str], dict[str, str]]:
     """Stray ``*.dist-info`` directories, and the distributions whose own one is gone."""
     try:
         entries = os.listdir(os.path.join(venv, state.site_packages))
@@ -163,7 +164,7 @@ def _dist_info_drift(venv: Path, state: VenvState) -> tuple[set[str], dict[str, 
 
 
 def _check_files(
-    venv: Path,
+    venv: StrPath,
     site_packages: str,
     footprint: Footprint,
     suspects: set[str],
@@ -211,7 +212,7 @@ Located = tuple[str, str, str]
 
 
 def _recorded_files(
-    venv: Path, site_packages: str, dist_info: str, dirs: Iterable[str]
+    venv: StrPath, site_packages: str, dist_info: str, dirs: Iterable[str]
 ) -> list[Located]:
     """The files a distribution's RECORD lists in the directories ``dirs`` (relative to the
     environment), in RECORD's order; when RECORD is unreadable, RECORD itself (then reported as
@@ -315,7 +316,7 @@ def footprint(site_packages: str, dist_info: str, recorded: Iterable[str]) -> Fo
     return Footprint(dist_info=dist_info, dirs=tuple(sorted(dirs)))
 
 
-def take_snapshot(venv: Path, footprints: Iterable[Footprint]) -> Snapshot:
+def take_snapshot(venv: StrPath, footprints: Iterable[Footprint]) -> Snapshot:
     """The current times of every directory the footprints name (the root excepted)."""
     taken = time.time_ns()
     mtimes = {}

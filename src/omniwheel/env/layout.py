@@ -4,7 +4,10 @@ This is the part of an environment that the no-op ``sync`` (and so every ``run``
 environment already in sync) reads, so it imports nothing heavy: a ``run`` must not pay for
 the resolver, the index client or ``packaging.pylock`` just to learn that nothing changed, nor
 even for :mod:`dataclasses` and :mod:`typing` (its values are :class:`~omniwheel.env._value.Value`
-classes, and :data:`LinkMode` exists for mypy only).
+classes, and :data:`LinkMode` exists for mypy only), nor :mod:`pathlib` and :mod:`json`, whose
+imports (:mod:`re`, :mod:`enum`, :mod:`functools`…) cost more than the whole check: what the
+no-op reads takes paths as strings or path objects, and the state file is read by
+:func:`_load_json`.
 
 The environment's default place is ``.venv`` next to the project; ``--venv PATH`` or
 ``OMNIWHEEL_VENV`` choose another.
@@ -17,19 +20,25 @@ repairs the environment; a sync whose lock hash matches the state, in an environ
 finds unchanged, is a no-op.
 """
 
+# Read by the no-op sync, which imports no pathlib (see omniwheel._purepath): os functions.
+# ruff: noqa: PTH111, PTH118, PTH123
+
 from __future__ import annotations
 
-import json
+import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
 from types import MappingProxyType
 
+from omniwheel._purepath import absolute
 from omniwheel.env._value import Value
 
 TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
     from typing import Any, Final, Literal
+
+    StrPath = str | os.PathLike[str]
 
     LinkMode = Literal["hardlink", "copy", "symlink"]
     """How files come from the store into the environment (see :mod:`omniwheel.env.install`)."""
@@ -90,12 +99,20 @@ def choice_key(
 
 def venv_location(project: Path, *, cli: Path | None, environ: Mapping[str, str]) -> Path:
     """``--venv``, else ``OMNIWHEEL_VENV``, else ``<project>/.venv``; absolute."""
+    from pathlib import Path
+
+    return Path(venv_directory(project, cli=cli, environ=environ))
+
+
+def venv_directory(project: StrPath, *, cli: StrPath | None, environ: Mapping[str, str]) -> str:
+    """:func:`venv_location` as a string (for the no-op ``sync``, which imports no
+    :mod:`pathlib`), spelt as :mod:`pathlib` spells it."""
     if cli is not None:
-        return cli.absolute()
+        return absolute(cli)
     configured = environ.get("OMNIWHEEL_VENV")
     if configured:
-        return Path(configured).expanduser().absolute()
-    return project / VENV_DIRNAME
+        return absolute(os.path.expanduser(configured))
+    return absolute(os.path.join(project, VENV_DIRNAME))
 
 
 def bin_dir(venv: Path, *, platform: str = sys.platform) -> Path:
@@ -103,13 +120,25 @@ def bin_dir(venv: Path, *, platform: str = sys.platform) -> Path:
 
     ``platform`` is ``sys.platform`` of the machine the venv is for (a parameter so the Windows
     layout can be tested on other machines)."""
-    return venv / ("Scripts" if platform == "win32" else "bin")
+    return venv / _bin_name(platform)
 
 
 def venv_python(venv: Path, *, platform: str = sys.platform) -> Path:
     """The venv's interpreter: ``bin/python``, or ``Scripts\\python.exe`` on Windows."""
-    executable = "python.exe" if platform == "win32" else "python"
-    return bin_dir(venv, platform=platform) / executable
+    return bin_dir(venv, platform=platform) / _python_name(platform)
+
+
+def venv_python_path(venv: StrPath, *, platform: str = sys.platform) -> str:
+    """:func:`venv_python` as a string, for a ``venv`` given as a string or a path."""
+    return os.path.join(venv, _bin_name(platform), _python_name(platform))
+
+
+def _bin_name(platform: str) -> str:
+    return "Scripts" if platform == "win32" else "bin"
+
+
+def _python_name(platform: str) -> str:
+    return "python.exe" if platform == "win32" else "python"
 
 
 def is_venv(path: Path) -> bool:
@@ -230,7 +259,7 @@ class VenvState(Value):
         self.python_home = python_home
         self.choice = choice
 
-    def on_its_interpreter(self, venv: Path, request: str | None) -> bool:
+    def on_its_interpreter(self, venv: StrPath, request: str | None) -> bool:
         """Whether ``venv`` still runs on the interpreter this state says, as ``request``
         (``--python``) asks: the pinned build's ``home`` (one small file read), and no other
         interpreter when the lock pins one and ``--python`` does not override it."""
@@ -264,16 +293,19 @@ class VenvState(Value):
                 "mtimes": dict(sorted(self.snapshot.mtimes.items())),
             },
         }
+        import json  # written by a sync that changed something, never by a no-op
+
         return (json.dumps(data, separators=(",", ":")) + "\n").encode()
 
     def with_snapshot(self, snapshot: Snapshot) -> VenvState:
         return self._with(snapshot=snapshot)
 
 
-def read_state(venv: Path) -> VenvState | None:
+def read_state(venv: StrPath) -> VenvState | None:
     """The state of the last completed sync, or None (none, unreadable, other version)."""
     try:
-        data = json.loads((venv / STATE_FILENAME).read_bytes())
+        with open(os.path.join(venv, STATE_FILENAME), "rb") as handle:
+            data = _load_json(handle.read())
     except (OSError, ValueError):
         return None
     if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
@@ -282,6 +314,49 @@ def read_state(venv: Path) -> VenvState | None:
         return _state_from(data)
     except (KeyError, TypeError, AttributeError, ValueError):
         return None
+
+
+def _load_json(data: bytes) -> Any:
+    """``json.loads(data)`` for a UTF-8 document, through the scanner :mod:`json` itself uses
+    (CPython's ``_json``), without importing :mod:`json`: its decoder and encoder modules compile
+    regular expressions at import (:mod:`re`, :mod:`enum`…), a large part of a no-op ``sync``.
+    The scanner is made as :class:`json.JSONDecoder` makes it with its defaults; like
+    :func:`json.loads`, whitespace may surround the one value and nothing else may follow it.
+    Raises :class:`ValueError` (a ``JSONDecodeError``, or for no value at all a plain one)."""
+    text = data.decode("utf-8")  # a UnicodeDecodeError is a ValueError
+    try:
+        from _json import make_scanner
+    except ImportError:  # not CPython: json's own pure-Python scanner, through json
+        import json
+
+        return json.loads(text)
+    start = len(text) - len(text.lstrip(_JSON_SPACE))
+    try:
+        # typeshed types the context as a scanner (JSONDecoder is one); it reads only these.
+        value, end = make_scanner(_JsonContext())(text, start)  # type: ignore[arg-type]
+    except StopIteration:
+        raise ValueError("no JSON value") from None
+    if text[end:].strip(_JSON_SPACE):
+        raise ValueError("extra data after the JSON value")
+    return value
+
+
+_JSON_SPACE = " \t\n\r"
+"""What JSON calls whitespace (``str.strip`` would also take other characters)."""
+
+
+class _JsonContext:
+    """The attributes ``_json.make_scanner`` reads, as :class:`json.JSONDecoder()` has them
+    (``NaN`` and ``Infinity`` are accepted as :func:`json.loads` accepts them)."""
+
+    __slots__ = ()
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+    memo: dict[str, str] = {}  # noqa: RUF012 - read by the scanner, which keeps its own
 
 
 def _state_from(data: Mapping[str, Any]) -> VenvState:
@@ -320,11 +395,12 @@ def _state_from(data: Mapping[str, Any]) -> VenvState:
     )
 
 
-def pyvenv_home(venv: Path) -> str | None:
+def pyvenv_home(venv: StrPath) -> str | None:
     """``home`` as ``pyvenv.cfg`` records it (the base interpreter's directory), read without
     ``configparser`` (this module stays light for the no-op sync)."""
     try:
-        text = (venv / "pyvenv.cfg").read_text(encoding="utf-8")
+        with open(os.path.join(venv, "pyvenv.cfg"), encoding="utf-8") as handle:
+            text = handle.read()
     except (OSError, UnicodeDecodeError):
         return None
     for line in text.splitlines():

@@ -10,23 +10,31 @@ file, so that the next check is quick again.
 :func:`omniwheel.env.sync.sync` decides with the same pieces; the command line asks
 :func:`unchanged` before it imports anything a real sync needs
 (:mod:`omniwheel.cli.unchanged_venv`).  Only the standard library is imported here, and not
-:mod:`dataclasses` or :mod:`typing`.
+:mod:`dataclasses`, :mod:`typing`, :mod:`pathlib` or :mod:`hashlib`: ``venv`` may be a string
+or a path object.
 """
+
+# Read by the no-op sync, which imports no pathlib (see omniwheel._purepath): os functions.
+# ruff: noqa: PTH110
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
+import os
 
+from omniwheel._sha256 import sha256
 from omniwheel.env.audit import Audit, audit
-from omniwheel.env.layout import VenvState, read_state, venv_python, write_state
+from omniwheel.env.layout import VenvState, read_state, venv_python_path
+
+TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
+if TYPE_CHECKING:
+    StrPath = str | os.PathLike[str]
 
 
 def same_lock(
     state: VenvState | None,
     lock_bytes: bytes,
     *,
-    venv: Path,
+    venv: StrPath,
     python: str | None,
     choice: str,
 ) -> bool:
@@ -35,35 +43,38 @@ def same_lock(
     (``choice``: :attr:`ChoiceRequest.key <omniwheel.env.choice.ChoiceRequest.key>`)."""
     return (
         state is not None
-        and state.lock_sha256 == hashlib.sha256(lock_bytes).hexdigest()
+        and state.lock_sha256 == sha256(lock_bytes).hexdigest()
         and state.choice == choice
         and (python is None or python == state.python_request)
-        and venv_python(venv).exists()
+        and os.path.exists(venv_python_path(venv))
         and state.on_its_interpreter(venv, python)
     )
 
 
-def audited(state: VenvState | None, venv: Path) -> Audit | None:
+def audited(state: VenvState | None, venv: StrPath) -> Audit | None:
     """The audit of ``venv`` against the last sync's state (None without a state or an
     interpreter in the environment)."""
-    if state is None or not venv_python(venv).exists():
+    if state is None or not os.path.exists(venv_python_path(venv)):
         return None
     return audit(venv, state)
 
 
-def keep_refreshed(venv: Path, state: VenvState, checked: Audit) -> None:
+def keep_refreshed(venv: StrPath, state: VenvState, checked: Audit) -> None:
     """Keep the fresher directory times an audit that found no drift read, if it read any.
 
     A state that cannot be written only costs the next check its speed."""
     if checked.refreshed is not None:
         import contextlib  # with the writing's own imports: not on the path of every no-op
+        from pathlib import Path
+
+        from omniwheel.env.layout import write_state
 
         with contextlib.suppress(OSError):
-            write_state(venv, state.with_snapshot(checked.refreshed))
+            write_state(Path(venv), state.with_snapshot(checked.refreshed))
 
 
 def unchanged(
-    venv: Path, lock_bytes: bytes, *, python: str | None, choice: str
+    venv: StrPath, lock_bytes: bytes, *, python: str | None, choice: str
 ) -> VenvState | None:
     """The state of ``venv`` when a sync of the lock ``lock_bytes`` has nothing to do there
     (see :func:`same_lock` for ``python`` and ``choice``), else None."""
