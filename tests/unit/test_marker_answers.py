@@ -20,14 +20,55 @@ TEXTS = (
 )
 
 
-@pytest.mark.parametrize("text", TEXTS)
-@pytest.mark.parametrize("extra", ["", "test"])
+MORE_TEXTS = (
+    'platform_system == "Darwin" and platform_machine == "arm64"',
+    'implementation_version >= "3.12.50"',
+    'python_full_version < "3.12.5" and sys_platform != "win32"',
+    'platform_release >= "5"',
+    # A variable's name inside a quoted value: the key only gets finer.
+    'extra == "python_version"',
+)
+MORE_TARGETS = (
+    target_from_name("macos-arm64@3.12"),
+    target_from_name("macos-x86_64@3.12"),
+    target_from_name("linux-aarch64@3.12.6"),
+    target_from_name("linux-x86_64-musl@3.11"),
+)
+
+
+@pytest.mark.parametrize("text", TEXTS + MORE_TEXTS)
+@pytest.mark.parametrize("extra", ["", "test", "python-version"])
 def test_every_answer_is_packaging_s(text: str, extra: str) -> None:
+    """One instance asked about every environment, as a lock asks: answers shared between
+    environments that agree on the marker's variables must be the ones packaging gives."""
     answers = MarkerAnswers()
-    for target in (LINUX_310, WINDOWS_313):
+    for target in (LINUX_310, WINDOWS_313, *MORE_TARGETS):
         for environment in answers.environments_of(target):
             expected = Marker(text).evaluate({**environment, "extra": extra})
             assert answers.holds(Marker(text), environment, extra) is expected
+
+
+def test_an_answer_serves_every_environment_agreeing_on_the_marker_s_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+    original = Marker.evaluate
+
+    def counting(self: Marker, *args: object, **kwargs: object) -> bool:
+        calls.append(str(self))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Marker, "evaluate", counting)
+    answers = MarkerAnswers()
+    environments = answers.all_environments((LINUX_310, WINDOWS_313, *MORE_TARGETS))
+    for environment in environments:
+        answers.holds(Marker('extra == "test"'), environment, "")
+        answers.holds(Marker('sys_platform == "win32"'), environment, "")
+        answers.holds(Marker('python_full_version >= "3.12.4"'), environment, "")
+    assert calls.count('extra == "test"') == 1
+    assert calls.count('sys_platform == "win32"') == 3  # linux, win32, darwin
+    full = {(env["python_full_version"]) for env in environments}
+    assert calls.count('python_full_version >= "3.12.4"') == len(full)
 
 
 def test_a_text_is_evaluated_once_per_environment_and_extra(
