@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -14,13 +15,20 @@ from pathlib import Path
 import pytest
 from packaging.utils import canonicalize_name
 
+from omniwheel.env.audit import footprint
 from omniwheel.env.destinations import (
     colliding_groups,
     existing_directories,
     plan_wheel,
     real_directories,
 )
-from omniwheel.env.install import InstallError, Scheme, ScriptMaker, install_wheels
+from omniwheel.env.install import (
+    InstallError,
+    Scheme,
+    ScriptMaker,
+    compile_bytecode,
+    install_wheels,
+)
 from omniwheel.env.linker import Directories, needed_directories, run_in_order
 from omniwheel.env.plan import SelectedWheel
 from omniwheel.store.manifest import TreeManifest, load_manifest
@@ -268,3 +276,37 @@ def test_a_platlib_that_links_to_purelib_is_one_directory_for_collisions(tmp_pat
     assert colliding_groups(plans, real_directories(scheme)) == [[0, 3], [1], [2]]
     install_wheels(wheels, scheme=scheme, maker=maker, workers=4)
     assert (venv / "lib" / "site-packages" / "common" / "same.py").read_bytes() == b"pure\n"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_the_footprints_taken_while_linking_are_those_of_the_records(
+    tmp_path: Path, workers: int
+) -> None:
+    venv = tmp_path / "venv"
+    scheme = _scheme(venv)
+    maker = ScriptMaker(python=venv / "bin" / "python")
+    site = venv / "lib" / "site-packages"
+    installed = install_wheels(
+        _trees(tmp_path, WHEELS), scheme=scheme, maker=maker, workers=workers, site_packages=site
+    )
+    for record in installed.records:
+        taken = record.footprint("lib/site-packages")  # kept from the linking thread
+        assert taken == footprint("lib/site-packages", record.dist_info, record.recorded())
+        assert "bin" in taken.dirs
+        assert record.footprint("other") == footprint("other", record.dist_info, record.recorded())
+
+
+def test_a_footprint_is_taken_again_once_compiled_files_are_recorded(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    scheme = _scheme(venv)
+    maker = ScriptMaker(python=venv / "bin" / "python")
+    installed = install_wheels(
+        _trees(tmp_path, WHEELS[:1]), scheme=scheme, maker=maker, site_packages=venv / "lib"
+    )
+    (record,) = installed.records
+    before = record.footprint("lib")
+    compile_bytecode(Path(sys.executable), installed.records)
+    after = record.footprint("lib")
+    assert after == footprint("lib", record.dist_info, record.recorded())
+    assert {d for d in after.dirs if d.endswith("__pycache__")}
+    assert not {d for d in before.dirs if d.endswith("__pycache__")}

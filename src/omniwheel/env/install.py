@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omniwheel.env.audit import footprint
 from omniwheel.env.destinations import (
     Scheme,
     ScriptMaker,
@@ -57,7 +58,7 @@ from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
 
 if TYPE_CHECKING:
-    from omniwheel.env.layout import LinkMode
+    from omniwheel.env.layout import Footprint, LinkMode
     from omniwheel.store.manifest import TreeManifest
 
 __all__ = [
@@ -124,6 +125,8 @@ class InstalledRecord:
     """The distribution's (normalized) name."""
     path: Path
     record: _Record
+    _footprint: tuple[str, Footprint] | None = field(default=None, repr=False, compare=False)
+    """The last :meth:`footprint` and the site-packages it was taken for."""
 
     @property
     def dist_info(self) -> str:
@@ -133,6 +136,16 @@ class InstalledRecord:
     def recorded(self) -> list[str]:
         """Every path RECORD lists (RECORD itself too), relative to site-packages."""
         return [relative for relative, _, _ in self.record.rows] + [f"{self.dist_info}/RECORD"]
+
+    def footprint(self, site_packages: str) -> Footprint:
+        """Where its files are (:func:`omniwheel.env.audit.footprint`), ``site_packages``
+        relative to the environment; kept until the RECORD changes.  The linking threads take
+        it as each distribution is done, while the others still link (a sync's state needs
+        them all, and each is a loop over thousands of paths)."""
+        if self._footprint is None or self._footprint[0] != site_packages:
+            taken = footprint(site_packages, self.dist_info, self.recorded())
+            self._footprint = (site_packages, taken)
+        return self._footprint[1]
 
     def python_files(self) -> list[Path]:
         """The ``.py`` files installed inside site-packages (scripts and data are not compiled)."""
@@ -147,6 +160,7 @@ class InstalledRecord:
         for source in python_files:
             for compiled in sorted((source.parent / "__pycache__").glob(f"{source.stem}.*.pyc")):
                 self.record.add(compiled, _record_hash(compiled.read_bytes()), _size(compiled))
+        self._footprint = None
         _write_new(str(self.path), self.record.text(self.path))
 
 
@@ -173,9 +187,11 @@ def install_wheels(
     maker: ScriptMaker,
     link_mode: LinkMode = "hardlink",
     workers: int = LINK_WORKERS,
+    site_packages: Path | None = None,
 ) -> InstalledWheels:
     """Install each unpacked wheel (a verified store tree's manifest, with the wheel it holds)
-    into ``scheme``, on up to ``workers`` threads.
+    into ``scheme``, on up to ``workers`` threads; given ``site_packages``, each installed
+    record's :meth:`~InstalledRecord.footprint` is taken for it on the same threads.
 
     Wheels whose files collide (two wheels writing the same path, or a file where another
     wheel needs a directory) are installed one after the other in the given order, the later
@@ -189,12 +205,18 @@ def install_wheels(
     ]
     linker = Linker(mode=link_mode)
     directories = Directories(made=set(existing))
+    relative_site = None
+    if site_packages is not None:
+        relative_site = os.path.relpath(site_packages, scheme.root).replace(os.sep, "/")
 
     def install_group(members: list[int]) -> list[_Placed]:
-        return [
-            _install_planned(plans[i], maker=maker, linker=linker, directories=directories)
-            for i in members
-        ]
+        placed = []
+        for i in members:
+            done = _install_planned(plans[i], maker=maker, linker=linker, directories=directories)
+            if relative_site is not None:
+                done.record.footprint(relative_site)
+            placed.append(done)
+        return placed
 
     groups = colliding_groups(plans, real_directories(scheme))
     results = run_in_order(
@@ -486,7 +508,9 @@ def execute_plan(
         if not store.has_tree(wheel.source.sha256):  # stored when planned, gone since (cleaned)
             store.ensure_tree(wheel.source, fetcher)
         manifests.append((store.manifest(wheel.source), wheel))
-    installed = install_wheels(manifests, scheme=scheme, maker=maker, link_mode=link_mode)
+    installed = install_wheels(
+        manifests, scheme=scheme, maker=maker, link_mode=link_mode, site_packages=site_packages
+    )
     if compile_with is not None:
         compile_bytecode(compile_with, installed.records)
     return Executed(

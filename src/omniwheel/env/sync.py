@@ -656,7 +656,7 @@ def _new_state(
     vouched for it); an installed one's comes from the RECORD just written."""
     import os
 
-    from omniwheel.env.audit import footprint, take_snapshot
+    from omniwheel.env.audit import take_snapshot
     from omniwheel.env.layout import Footprint, Origin
     from omniwheel.env.venv import site_packages_of
 
@@ -670,7 +670,7 @@ def _new_state(
             if wheel.name in previous.footprints
         )
     for record in executed.records if executed is not None else ():
-        footprints[record.name] = footprint(site_packages, record.dist_info, record.recorded())
+        footprints[record.name] = record.footprint(site_packages)
     return VenvState(
         lock_sha256=lock_sha256,
         python=facts.full_version,

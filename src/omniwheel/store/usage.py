@@ -45,7 +45,6 @@ import json
 import os
 import re
 import sys
-import tomllib
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -209,6 +208,8 @@ def _record_files(cache_root: Path) -> list[Path]:
 
 
 def _records_in(path: Path) -> list[UsageRecord]:
+    import tomllib  # read by `cache prune`; a sync writes its record and reads none
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
