@@ -21,6 +21,7 @@ from omniwheel.index import digest as digest_module
 from omniwheel.index.digest import (
     FORMAT,
     MAGIC,
+    METADATA_FORMAT,
     METADATA_MAGIC,
     decode_digest,
     decode_metadata_digest,
@@ -167,12 +168,40 @@ def reframed(payload: bytes, *, layout: int = FORMAT, magic: bytes = MAGIC) -> b
     return header + payload
 
 
+EMPTY = marshal.dumps(())
+
+
+def laid_out(
+    texts: Any = ("1.0",),
+    *,
+    sizes: Any = None,
+    blobs: tuple[bytes, ...] | None = None,
+    index: Any = None,
+    length: int | None = None,
+) -> bytes:
+    """A page digest in the current layout with a valid checksum, from its parts (each one a
+    valid empty record tuple unless given)."""
+    parts = blobs if blobs is not None else (EMPTY,) * (len(texts) + 2)
+    sizes = tuple(len(part) for part in parts) if sizes is None else sizes
+    packed = marshal.dumps((SOURCE, PAGE_URL, False, texts, sizes) if index is None else index)
+    prefix = struct.pack("<I", len(packed) if length is None else length)
+    return reframed(prefix + packed + b"".join(parts))
+
+
 def good() -> bytes:
     return encode_digest(json_page(), SOURCE)
 
 
 def flipped(data: bytes, at: int) -> bytes:
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
+
+
+def test_a_digest_laid_out_by_hand_is_read() -> None:
+    """The refusals below are made with :func:`laid_out`: what it makes, unchanged, is read."""
+    page = decode_digest(FOO, laid_out(("2.0", "1.0")), SOURCE)
+    assert page is not None
+    assert page.wheels_by_version.newest_first() == (Version("2.0"), Version("1.0"))
+    assert page.records == ()
 
 
 @pytest.mark.parametrize(
@@ -186,27 +215,19 @@ def flipped(data: bytes, at: int) -> bytes:
         ("another magic", lambda data: b"xxdigest" + data[8:]),
         ("an older format", lambda data: reframed(data[16:], layout=FORMAT - 1)),
         ("a newer format", lambda data: reframed(data[16:], layout=FORMAT + 1)),
-        ("payload not a tuple", lambda data: reframed(marshal.dumps([1, 2]))),
-        ("payload too short", lambda data: reframed(marshal.dumps((SOURCE, PAGE_URL)))),
-        (
-            "a version that is none",
-            lambda data: reframed(
-                marshal.dumps((SOURCE, PAGE_URL, False, ("1.0", "nope"), (b"", b""), b"", b""))
-            ),
-        ),
-        (
-            "one version twice",
-            lambda data: reframed(
-                marshal.dumps((SOURCE, PAGE_URL, False, ("1.0", "1.0.0"), (b"", b""), b"", b""))
-            ),
-        ),
-        (
-            "groups not bytes",
-            lambda data: reframed(
-                marshal.dumps((SOURCE, PAGE_URL, False, ("1.0",), (1,), b"", b""))
-            ),
-        ),
-        ("not marshal", lambda data: reframed(b"\xff\xfe\xfd")),
+        ("no index length", lambda data: reframed(b"\x01")),
+        ("an index longer than the digest", lambda data: laid_out(length=10**6)),
+        ("an index cut short", lambda data: laid_out(length=5)),
+        ("index not a tuple", lambda data: laid_out(index=[1, 2])),
+        ("index too short", lambda data: laid_out(index=(SOURCE, PAGE_URL))),
+        ("a version that is none", lambda data: laid_out(("1.0", "nope"))),
+        ("one version twice", lambda data: laid_out(("1.0", "1.0.0"))),
+        ("sizes not numbers", lambda data: laid_out(sizes=(2, "2", 2))),
+        ("a size for each version missing", lambda data: laid_out(sizes=(2, 4))),
+        ("sizes longer than the digest", lambda data: laid_out(sizes=(2, 2, 3))),
+        ("sizes shorter than the digest", lambda data: laid_out(sizes=(2, 2, 1))),
+        ("a negative size", lambda data: laid_out(sizes=(4, -2, 4))),
+        ("not marshal", lambda data: reframed(b"\x09\x00\x00\x00\xff\xfe\xfd")),
     ],
 )
 def test_damaged_or_foreign_digest_is_refused(label: str, damage: Any) -> None:
@@ -263,6 +284,17 @@ def test_metadata_fields_come_back_and_parse_as_the_metadata_does() -> None:
     )
 
 
+def metadata_reframed(payload: bytes, newer: int = 0) -> bytes:
+    """A METADATA digest with a valid checksum around ``payload``, of a format ``newer`` away."""
+    return reframed(payload, layout=METADATA_FORMAT + newer, magic=METADATA_MAGIC)
+
+
+def test_a_metadata_digest_reframed_unchanged_is_read() -> None:
+    """The refusals below are made with :func:`metadata_reframed`: unchanged, it is read."""
+    data = encode_metadata_digest(metadata_fields(METADATA, source="foo"), METADATA)
+    assert decode_metadata_digest(metadata_reframed(data[16:]), METADATA) is not None
+
+
 @pytest.mark.parametrize(
     ("label", "damage"),
     [
@@ -270,14 +302,14 @@ def test_metadata_fields_come_back_and_parse_as_the_metadata_does() -> None:
         ("same size, other bytes", lambda data: (data, METADATA.replace(b"idna", b"IDNA"))),
         ("truncated", lambda data: (data[:-1], METADATA)),
         ("a bit flipped", lambda data: (flipped(data, len(data) - 5), METADATA)),
-        ("an older format", lambda data: (reframed(data[16:], layout=FORMAT - 1), METADATA)),
+        ("an older format", lambda data: (metadata_reframed(data[16:], -1), METADATA)),
+        ("a newer format", lambda data: (metadata_reframed(data[16:], +1), METADATA)),
         ("a page digest", lambda data: (good(), METADATA)),
         (
             "fields of the wrong shape",
             lambda data: (
-                reframed(
-                    marshal.dumps((len(METADATA), zlib.crc32(METADATA), ("a", "1", ["x"]))),
-                    magic=METADATA_MAGIC,
+                metadata_reframed(
+                    marshal.dumps((len(METADATA), zlib.crc32(METADATA), ("a", "1", ["x"])))
                 ),
                 METADATA,
             ),

@@ -6,25 +6,33 @@ again took most of its time.  A digest holds the page's checked file records (se
 first, each version's records packed on their own so that only the versions the resolver looks
 at are ever unpacked.
 
-Layout of a digest (bump ``FORMAT`` when anything in it changes; a digest of another format is
-ignored and made again)::
+Layout of a page digest (bump ``FORMAT`` when anything in it changes; a digest of another
+format is ignored and made again)::
 
     MAGIC (8 bytes) | FORMAT (2 bytes) | marshal.version (2 bytes) | CRC-32 of the rest (4 bytes)
-    marshal payload: (source, page_url, undated, versions, groups, others, order)
+    length of the index (4 bytes, little-endian)
+    index, marshalled: (source, page_url, undated, versions, sizes)
+    the groups, others and order, marshalled each on its own, one after the other
 
 ``source`` names the raw page the digest was made from (the cache decides what it is: see
 :mod:`omniwheel.index.cache`); a digest whose source is not the raw page now on disk is not
-used.  ``versions`` are the normalised version strings, newest first; ``groups`` the
-``marshal`` bytes of each one's records, in page order; ``others`` those of the files that are
-no wheel of a version of this project; ``order`` those of each file's part, in page order
-(position in ``versions``, or ``len(versions)`` for the others).  Only plain values are stored
-(``marshal``, never ``pickle``: loading a digest builds strings, numbers and tuples, nothing
-else), and the checksum is checked before any byte is decoded, so a damaged file is never
-trusted.  The CRC-32 is there to catch damage, not tampering: the cache is the user's own.
+used.  ``versions`` are the normalised version strings, newest first; after the index come
+the ``marshal`` bytes of each one's records (its group), in page order; then those of the files
+that are no wheel of a version of this project (``others``); then those of each file's part, in
+page order (``order``: position in ``versions``, or ``len(versions)`` for the others).
+``sizes`` gives the length of each of these, in that order.  They stay outside the index so that
+loading a digest decodes the index alone and takes the rest as views of the file's bytes: a
+warm lock loads pages of tens of thousands of files and unpacks the records of a few versions.
+Only plain values are stored (``marshal``, never ``pickle``: loading a digest builds strings,
+numbers and tuples, nothing else), and the checksum of everything after the header is checked
+before any byte is decoded, so a damaged file is never trusted.  The CRC-32 is there to catch
+damage, not tampering: the cache is the user's own.  (Format 1 held the groups inside one
+marshalled payload, so loading one copied every group.)
 
-A METADATA digest (``METADATA_MAGIC``, same header) holds the fields resolution reads, as text
-(:data:`~omniwheel.index.models.MetadataFields`), so that the email-format parse is done once
-per wheel; it names the METADATA bytes it was made from by their size and CRC-32.
+A METADATA digest (``METADATA_MAGIC``, the same header with ``METADATA_FORMAT``) holds the
+fields resolution reads, as text (:data:`~omniwheel.index.models.MetadataFields`), so that the
+email-format parse is done once per wheel; it names the METADATA bytes it was made from by their
+size and CRC-32.
 """
 
 from __future__ import annotations
@@ -47,9 +55,11 @@ from omniwheel.index.models import (
 
 MAGIC = b"owdigest"
 METADATA_MAGIC = b"owmetadg"
-FORMAT = 1  # bump when a payload, or the records or fields in it, change
+FORMAT = 2  # bump when the page layout, or the records in it, change
+METADATA_FORMAT = 1  # bump when a METADATA digest's payload, or the fields in it, change
 _HEADER = struct.Struct("<8sHHI")
-_FIELDS = ("source", "page_url", "undated", "versions", "groups", "others", "order")
+_INDEX_LENGTH = struct.Struct("<I")
+_INDEX = ("source", "page_url", "undated", "versions", "sizes")
 
 
 def encode_digest(page: ProjectPage, source: bytes) -> bytes:
@@ -61,25 +71,38 @@ def encode_digest(page: ProjectPage, source: bytes) -> bytes:
     # them newest first, so the parts are renumbered.
     renumber = [position[version] for version in by_version]
     renumber.append(len(newest))
-    return _framed(
-        MAGIC,
-        (
-            source,
-            page.page_url,
-            page.undated,
-            tuple(str(version) for version in newest),
-            tuple(by_version.records(version).packed() for version in newest),
-            page.other_files.packed(),
-            marshal.dumps(tuple(renumber[part] for part in page.order.get())),
-        ),
+    blobs = [
+        *(by_version.records(version).packed() for version in newest),
+        page.other_files.packed(),
+        marshal.dumps(tuple(renumber[part] for part in page.order.get())),
+    ]
+    texts = tuple(str(version) for version in newest)
+    index = marshal.dumps(
+        (source, page.page_url, page.undated, texts, tuple(len(blob) for blob in blobs))
     )
+    body = b"".join([_INDEX_LENGTH.pack(len(index)), index, *blobs])
+    return _HEADER.pack(MAGIC, FORMAT, marshal.version, zlib.crc32(body)) + body
 
 
 def decode_digest(name: NormalizedName, data: bytes, source: bytes) -> ProjectPage | None:
     """The page a digest holds, or None when it is damaged, of another format, or made from
     another raw page than ``source`` names."""
-    fields = _unframed(MAGIC, data)
-    return None if fields is None else _page(name, fields, source)
+    body = _checked(MAGIC, FORMAT, data)
+    if body is None or len(body) < _INDEX_LENGTH.size:
+        return None
+    (length,) = _INDEX_LENGTH.unpack_from(body)
+    start = _INDEX_LENGTH.size + length
+    index = _loaded(body[_INDEX_LENGTH.size : start]) if start <= len(body) else None
+    if index is None or not _well_formed(index) or index[0] != source:
+        return None
+    _, page_url, undated, texts, sizes = index
+    if len(sizes) != len(texts) + 2 or start + sum(sizes) != len(body):
+        return None
+    blobs = []
+    for size in sizes:
+        blobs.append(body[start : start + size])
+        start += size
+    return _page(name, page_url, undated, texts, blobs)
 
 
 def encode_metadata_digest(fields: MetadataFields, raw: bytes) -> bytes:
@@ -88,13 +111,13 @@ def encode_metadata_digest(fields: MetadataFields, raw: bytes) -> bytes:
     Payload: (size of ``raw``, CRC-32 of ``raw``, the fields).  METADATA is kept by the wheel's
     sha256 and never changes, so naming the bytes by size and checksum is enough.
     """
-    return _framed(METADATA_MAGIC, (len(raw), zlib.crc32(raw), fields))
+    return _framed(METADATA_MAGIC, METADATA_FORMAT, (len(raw), zlib.crc32(raw), fields))
 
 
 def decode_metadata_digest(data: bytes, raw: bytes) -> MetadataFields | None:
     """The fields a METADATA digest holds, or None when it is damaged, of another format, or
     made from other bytes than ``raw``."""
-    payload = _unframed(METADATA_MAGIC, data)
+    payload = _unframed(METADATA_MAGIC, METADATA_FORMAT, data)
     if not isinstance(payload, tuple) or len(payload) != 3:
         return None
     size, checksum, fields = payload
@@ -120,39 +143,50 @@ def _strings(value: Any) -> bool:
     return isinstance(value, tuple) and all(isinstance(item, str) for item in value)
 
 
-def _framed(magic: bytes, value: Any) -> bytes:
+def _framed(magic: bytes, layout: int, value: Any) -> bytes:
     """The header (magic, format, marshal version, checksum), then ``value`` marshalled."""
     payload = marshal.dumps(value)
-    return _HEADER.pack(magic, FORMAT, marshal.version, zlib.crc32(payload)) + payload
+    return _HEADER.pack(magic, layout, marshal.version, zlib.crc32(payload)) + payload
 
 
-def _unframed(magic: bytes, data: bytes) -> Any:
-    """The value :func:`_framed` stored, or None when the header or the checksum is wrong."""
+def _checked(magic: bytes, layout: int, data: bytes) -> memoryview | None:
+    """What follows the header, or None when the header or the checksum is wrong."""
     if len(data) < _HEADER.size:
         return None
-    found, layout, marshal_version, checksum = _HEADER.unpack_from(data)
-    if (found, layout, marshal_version) != (magic, FORMAT, marshal.version):
+    found, found_layout, marshal_version, checksum = _HEADER.unpack_from(data)
+    if (found, found_layout, marshal_version) != (magic, layout, marshal.version):
         return None
-    payload = memoryview(data)[_HEADER.size :]
-    if zlib.crc32(payload) != checksum:
-        return None
+    body = memoryview(data)[_HEADER.size :]
+    return body if zlib.crc32(body) == checksum else None
+
+
+def _unframed(magic: bytes, layout: int, data: bytes) -> Any:
+    """The value :func:`_framed` stored, or None when the header or the checksum is wrong."""
+    body = _checked(magic, layout, data)
+    return None if body is None else _loaded(body)
+
+
+def _loaded(data: memoryview) -> Any:
     try:
-        return marshal.loads(payload)
+        return marshal.loads(data)
     except (EOFError, ValueError, TypeError):
         return None
 
 
-def _page(name: NormalizedName, fields: Any, source: bytes) -> ProjectPage | None:
-    """The page of a decoded payload, None when its shape is wrong or its source another."""
-    if not _well_formed(fields) or fields[0] != source:
-        return None
-    _, page_url, undated, texts, groups, others, order = fields
+def _page(
+    name: NormalizedName,
+    page_url: str,
+    undated: bool,
+    texts: tuple[str, ...],
+    blobs: list[memoryview],
+) -> ProjectPage | None:
+    """The page of a decoded index and its parts, None when a version is wrong."""
     try:
         versions = tuple(Version(text) for text in texts)
     except InvalidVersion:
         return None
     packed: dict[Version, Packed[Records]] = {
-        version: Packed.later(group) for version, group in zip(versions, groups, strict=True)
+        version: Packed.later(group) for version, group in zip(versions, blobs[:-2], strict=True)
     }
     if len(packed) != len(versions):  # two texts of one version: not a digest this module made
         return None
@@ -160,27 +194,24 @@ def _page(name: NormalizedName, fields: Any, source: bytes) -> ProjectPage | Non
         name=name,
         page_url=page_url,
         wheels_by_version=WheelsByVersion(name, packed, newest_first=versions),
-        other_files=Packed.later(others),
-        order=Packed.later(order),
+        other_files=Packed.later(blobs[-2]),
+        order=Packed.later(blobs[-1]),
         undated=undated,
     )
 
 
-def _well_formed(fields: Any) -> bool:
-    """Whether the payload has the shape :func:`encode_digest` gives it.  Cheap: the records
-    inside were checked when the page was parsed, and the checksum says they are unchanged."""
-    if not isinstance(fields, tuple) or len(fields) != len(_FIELDS):
+def _well_formed(index: Any) -> bool:
+    """Whether the index has the shape :func:`encode_digest` gives it.  Cheap: the records
+    were checked when the page was parsed, and the checksum says they are unchanged."""
+    if not isinstance(index, tuple) or len(index) != len(_INDEX):
         return False
-    source, page_url, undated, texts, groups, others, order = fields
+    source, page_url, undated, texts, sizes = index
     return (
         isinstance(source, bytes)
         and isinstance(page_url, str)
         and isinstance(undated, bool)
         and isinstance(texts, tuple)
-        and isinstance(groups, tuple)
-        and len(texts) == len(groups)
+        and isinstance(sizes, tuple)
         and all(isinstance(text, str) for text in texts)
-        and all(isinstance(group, bytes) for group in groups)
-        and isinstance(others, bytes)
-        and isinstance(order, bytes)
+        and all(isinstance(size, int) and size >= 0 for size in sizes)
     )

@@ -97,11 +97,12 @@ class Packed(Generic[_P]):
 
     def __init__(self, value: _P) -> None:
         self._value: _P | None = value
-        self._packed: bytes | None = None
+        self._packed: bytes | memoryview | None = None
 
     @classmethod
-    def later(cls, packed: bytes) -> Packed[_P]:
-        """A value kept as its ``marshal`` bytes until :meth:`get` is called."""
+    def later(cls, packed: bytes | memoryview) -> Packed[_P]:
+        """A value kept as its ``marshal`` bytes until :meth:`get` is called (a view of a
+        digest's bytes is taken as it is: loading a digest copies no records)."""
         held = cls.__new__(cls)
         held._value, held._packed = None, packed
         return held
@@ -118,7 +119,7 @@ class Packed(Generic[_P]):
         if self._packed is None:
             self._packed = marshal.dumps(cast("Any", self._value))
             self._value = None
-        return self._packed
+        return self._packed if isinstance(self._packed, bytes) else bytes(self._packed)
 
 
 class WheelsByVersion(Mapping[Version, tuple[Wheel, ...]]):
