@@ -4,6 +4,7 @@ modules the usual way prints through."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import io
 import json
@@ -150,3 +151,25 @@ def test_the_cache_directory_is_the_cache_root(
     monkeypatch.chdir(tmp_path)
     relative = {"OMNIWHEEL_CACHE_DIR": "link"}
     assert cachedir.cache_directory(relative) == os.path.realpath(tmp_path / "real")
+
+
+@pytest.mark.parametrize(
+    ("arguments", "tuned"),
+    [
+        (["sync"], True),
+        (["run", "--", "x"], True),
+        (["instantiate"], True),
+        (["lock"], False),
+        ([], False),
+    ],
+)
+def test_only_the_sync_commands_collect_garbage_less_often(
+    arguments: list[str], tuned: bool
+) -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        console.tune_collections(arguments)
+        assert gc.get_threshold() == (console.SYNC_THRESHOLDS if tuned else (700, 10, 10))
+    finally:
+        gc.set_threshold(*before)
