@@ -7,14 +7,16 @@ from typing import cast
 import pytest
 from packaging.markers import Marker
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 from packaging.version import Version
+from resolvelib.structs import RequirementInformation
 
 from omniwheel.index.models import CoreMetadata
 from omniwheel.index.session import IndexSession
 from omniwheel.platform.target import target_from_name
 from omniwheel.resolve.candidates import FilePolicy
-from omniwheel.resolve.provider import GroupProvider
+from omniwheel.resolve.provider import PYTHON, Candidate, GroupProvider, Req, as_req
 
 
 def _provider(*names: str) -> GroupProvider:
@@ -111,3 +113,48 @@ def test_patch_dependent_answers_follow_the_extras() -> None:
     assert not provider.patch_dependent(Marker(marker), [""])
     assert provider.patch_dependent(Marker(marker), ["x"])
     assert not provider.patch_dependent(Marker(marker), ["y"])
+
+
+def _info(text: str) -> RequirementInformation[Req, Candidate]:
+    return RequirementInformation(requirement=as_req(Requirement(text)), parent=None)
+
+
+def test_preference_puts_python_then_conflicts_then_pins_then_names_first() -> None:
+    provider = _provider("linux-x86_64@3.12")
+    information: dict[str, list[RequirementInformation[Req, Candidate]]] = {
+        "<python>": [RequirementInformation(requirement=_python_req(), parent=None)],
+        "alpha": [_info("alpha>=1")],
+        "beta": [_info("beta>=1"), _info("beta==2.0")],
+        "gamma": [_info("gamma===1.0")],
+        "delta": [_info("delta")],
+    }
+    causes = [_info("delta<1")]
+
+    def ranked(backtrack_causes: list[RequirementInformation[Req, Candidate]]) -> list[str]:
+        def key(name: str) -> tuple[bool, bool, bool, str]:
+            return provider.get_preference(
+                name,
+                {},
+                {},
+                {k: iter(v) for k, v in information.items()},
+                backtrack_causes,
+            )
+
+        return sorted(information, key=key)
+
+    assert ranked([]) == ["<python>", "beta", "gamma", "alpha", "delta"]
+    assert ranked(causes) == ["<python>", "delta", "beta", "gamma", "alpha"]
+
+
+def test_preference_follows_each_requirement_object() -> None:
+    """Requirements made and dropped in turn often get the same id: each is judged itself."""
+    provider = _provider("linux-x86_64@3.12")
+    texts = [f"demo{'==1.0' if round_ % 2 else '>=1.0'}" for round_ in range(40)]
+    for text in texts:
+        information = {"demo": iter([_info(text)])}
+        pinned = "==" in text
+        assert provider.get_preference("demo", {}, {}, information, [])[2] is not pinned
+
+
+def _python_req() -> Req:
+    return Req(name=NormalizedName(PYTHON), specifier=SpecifierSet(">=3"), text=">=3")

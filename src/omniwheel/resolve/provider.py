@@ -118,6 +118,7 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
             tuple[int, tuple[str, ...]], tuple[CoreMetadata, tuple[RequirementView, ...]]
         ] = {}
         self._patch_dependent: dict[tuple[str, tuple[str, ...]], bool] = {}
+        self._exact: dict[int, tuple[Req, bool]] = {}
         self._first_choices: dict[
             tuple[NormalizedName, frozenset[SpecifierSet]],
             tuple[Version, dict[Target, Wheel]] | None,
@@ -138,14 +139,21 @@ class GroupProvider(AbstractProvider[Req, Candidate, str]):
     ) -> tuple[bool, bool, bool, str]:
         """Decide pinned and conflicting projects first, then the rest by name (deterministic)."""
         requirements = [info.requirement for info in information[identifier]]
-        pinned = any(spec.operator in ("==", "===") for r in requirements for spec in r.specifier)
-        causes = {info.requirement.name for info in backtrack_causes}
-        return (
-            identifier != PYTHON,
-            not any(requirement.name in causes for requirement in requirements),
-            not pinned,
-            identifier,
-        )
+        pinned = any(self._pins_exactly(requirement) for requirement in requirements)
+        conflicting = False
+        if backtrack_causes:
+            causes = {info.requirement.name for info in backtrack_causes}
+            conflicting = any(requirement.name in causes for requirement in requirements)
+        return (identifier != PYTHON, not conflicting, not pinned, identifier)
+
+    def _pins_exactly(self, requirement: Req) -> bool:
+        """Whether the requirement has an ``==`` or ``===`` clause (kept per requirement object,
+        held so that its id is not reused: resolvelib asks on every round)."""
+        known = self._exact.get(id(requirement))
+        if known is None:
+            exact = any(spec.operator in ("==", "===") for spec in requirement.specifier)
+            known = self._exact[id(requirement)] = (requirement, exact)
+        return known[1]
 
     def find_matches(
         self,
