@@ -38,10 +38,10 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from omniwheel.env._value import Value
 from omniwheel.env.audit import footprint
 from omniwheel.env.destinations import (
     Scheme,
@@ -58,6 +58,8 @@ from omniwheel.errors import OmniwheelError
 from omniwheel.store.store import Fetcher, Store, WheelSource
 
 if TYPE_CHECKING:
+    from typing import Final
+
     from omniwheel.env.layout import Footprint, LinkMode
     from omniwheel.store.manifest import TreeManifest
 
@@ -84,12 +86,18 @@ class InstallError(OmniwheelError):
 # --- installing ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
 class _Record:
-    """The RECORD being built for one installed distribution."""
+    """The RECORD being built for one installed distribution.
 
-    base: Path
-    rows: list[tuple[str, str, str]] = field(default_factory=list)
+    This module's classes are plain classes (:class:`Executed` a
+    :class:`~omniwheel.env._value.Value`), not dataclasses: see
+    :class:`~omniwheel.env.linker.Linker`."""
+
+    __slots__ = ("base", "rows")
+
+    def __init__(self, *, base: Path) -> None:
+        self.base = base
+        self.rows: list[tuple[str, str, str]] = []
 
     def add(self, path: Path, hash_field: str, size: int | str) -> None:
         relative = os.path.relpath(path, self.base).replace(os.sep, "/")
@@ -117,16 +125,18 @@ def _needs_no_quoting(text: str, rows: int) -> bool:
     )
 
 
-@dataclass(slots=True)
 class InstalledRecord:
     """One freshly installed distribution's RECORD, kept to add compiled files to it."""
 
-    name: str
-    """The distribution's (normalized) name."""
-    path: Path
-    record: _Record
-    _footprint: tuple[str, Footprint] | None = field(default=None, repr=False, compare=False)
-    """The last :meth:`footprint` and the site-packages it was taken for."""
+    __slots__ = ("_footprint", "name", "path", "record")
+
+    def __init__(self, *, name: str, path: Path, record: _Record) -> None:
+        self.name = name
+        """The distribution's (normalized) name."""
+        self.path = path
+        self.record = record
+        self._footprint: tuple[str, Footprint] | None = None
+        """The last :meth:`footprint` and the site-packages it was taken for."""
 
     @property
     def dist_info(self) -> str:
@@ -164,20 +174,30 @@ class InstalledRecord:
         _write_new(str(self.path), self.record.text(self.path))
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class InstalledWheels:
+class InstalledWheels(Value):
     """What installing a plan's wheels did."""
 
-    records: tuple[InstalledRecord, ...]
-    linked: int
-    copied: int
+    __slots__ = ("copied", "linked", "records")
+    records: Final[tuple[InstalledRecord, ...]]
+    linked: Final[int]
+    copied: Final[int]
+
+    def __init__(self, *, records: tuple[InstalledRecord, ...], linked: int, copied: int) -> None:
+        self.records = records
+        self.linked = linked
+        self.copied = copied
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Placed:
-    record: InstalledRecord
-    linked: int
-    copied: int
+class _Placed(Value):
+    __slots__ = ("copied", "linked", "record")
+    record: Final[InstalledRecord]
+    linked: Final[int]
+    copied: Final[int]
+
+    def __init__(self, *, record: InstalledRecord, linked: int, copied: int) -> None:
+        self.record = record
+        self.linked = linked
+        self.copied = copied
 
 
 def install_wheels(
@@ -474,16 +494,29 @@ def _prune_empty(directory: Path, keep: set[Path], root: Path) -> None:
 # --- executing a plan ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Executed:
+class Executed(Value):
     """What executing a plan did."""
 
-    fetched: frozenset[str]
+    __slots__ = ("copied_files", "fetched", "linked_files", "records")
+    fetched: Final[frozenset[str]]
     """sha256s whose bytes were downloaded (or read from a local path) into the store."""
-    linked_files: int
-    copied_files: int
-    records: tuple[InstalledRecord, ...] = ()
+    linked_files: Final[int]
+    copied_files: Final[int]
+    records: Final[tuple[InstalledRecord, ...]]
     """The RECORD of each distribution installed, as written (compiled files included)."""
+
+    def __init__(
+        self,
+        *,
+        fetched: frozenset[str],
+        linked_files: int,
+        copied_files: int,
+        records: tuple[InstalledRecord, ...] = (),
+    ) -> None:
+        self.fetched = fetched
+        self.linked_files = linked_files
+        self.copied_files = copied_files
+        self.records = records
 
 
 def execute_plan(

@@ -22,7 +22,6 @@ import errno
 import os
 import shutil
 from collections.abc import Callable, Collection, Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal, TypeVar
 
 if TYPE_CHECKING:
@@ -40,15 +39,21 @@ Placed = Literal["linked", "copied", "absent"]
 T = TypeVar("T")
 
 
-@dataclass(slots=True)
 class Linker:
     """Places store files by ``mode``, switching to copies for good once links fail.
 
     Shared by the pool's threads: its only state is :attr:`copying`, which is only ever set.
+    A plain class, as :class:`Directories` and the classes of :mod:`omniwheel.env.install`
+    that only carry work between functions: ``@dataclass`` generates its methods with
+    ``exec`` when the module is imported, 1 to 2 ms a class on the machine measured, and every
+    warm sync imports these modules (see :mod:`omniwheel.env._value`).
     """
 
-    mode: LinkMode = "hardlink"
-    copying: bool = False
+    __slots__ = ("copying", "mode")
+
+    def __init__(self, *, mode: LinkMode = "hardlink", copying: bool = False) -> None:
+        self.mode = mode
+        self.copying = copying
 
     def place(self, source: str, dest: str) -> Placed:
         """Link (or copy) ``source`` to ``dest``, replacing ``dest`` if it exists."""
@@ -90,7 +95,6 @@ def _link_refused(exc: OSError) -> bool:
     return exc.errno in _LINK_FALLBACK_ERRNOS or winerror == _WINDOWS_NO_SYMLINK_PRIVILEGE
 
 
-@dataclass(slots=True)
 class Directories:
     """Directories known to exist, shared by the pool's threads, so each is made only once.
 
@@ -98,7 +102,10 @@ class Directories:
     directory is only recorded once it exists, so no thread ever links into one still missing.
     """
 
-    made: set[str] = field(default_factory=set)
+    __slots__ = ("made",)
+
+    def __init__(self, *, made: set[str] | None = None) -> None:
+        self.made: set[str] = set() if made is None else made
 
     def make(self, directories: Iterable[str]) -> None:
         """Make ``directories`` (parents listed before their children) that do not exist yet."""

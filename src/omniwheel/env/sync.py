@@ -29,10 +29,10 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from omniwheel.env._value import Value
 from omniwheel.env.choice import ChoiceRequest
 from omniwheel.env.layout import VenvState, is_venv, read_state, venv_python
 from omniwheel.env.unchanged import audited, keep_refreshed, same_lock, unchanged
@@ -40,6 +40,8 @@ from omniwheel.errors import LockFileError
 from omniwheel.lock import LOCK_FILENAME
 
 if TYPE_CHECKING:
+    from typing import Final
+
     from packaging.pylock import Pylock
     from packaging.specifiers import SpecifierSet
 
@@ -67,46 +69,133 @@ class ClosableFetcher(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SyncRequest:
-    project: Path
+class SyncRequest(Value):
+    """What a sync is asked to do.  This module's two values are
+    :class:`~omniwheel.env._value.Value`\\ s, not dataclasses: every sync imports it, and
+    ``@dataclass`` compiles each class's methods at import (1 to 2 ms a class measured)."""
+
+    __slots__ = (
+        "choice",
+        "compile_bytecode",
+        "dry_run",
+        "link_mode",
+        "offline",
+        "project",
+        "python",
+        "venv",
+    )
+    project: Final[Path]
     """The directory holding ``pylock.toml``."""
-    venv: Path
-    python: str | None = None
-    dry_run: bool = False
-    offline: bool = False
+    venv: Final[Path]
+    python: Final[str | None]
+    dry_run: Final[bool]
+    offline: Final[bool]
     """Use only the store (and local wheel paths); fail listing every wheel it lacks."""
-    link_mode: LinkMode = "hardlink"
-    compile_bytecode: bool = False
+    link_mode: Final[LinkMode]
+    compile_bytecode: Final[bool]
     """Compile the newly installed ``.py`` files with the environment's interpreter."""
-    choice: ChoiceRequest = field(default_factory=ChoiceRequest)
+    choice: Final[ChoiceRequest]
     """The extras and dependency groups to install (default: the default install)."""
 
+    def __init__(
+        self,
+        *,
+        project: Path,
+        venv: Path,
+        python: str | None = None,
+        dry_run: bool = False,
+        offline: bool = False,
+        link_mode: LinkMode = "hardlink",
+        compile_bytecode: bool = False,
+        choice: ChoiceRequest | None = None,
+    ) -> None:
+        self.project = project
+        self.venv = venv
+        self.python = python
+        self.dry_run = dry_run
+        self.offline = offline
+        self.link_mode = link_mode
+        self.compile_bytecode = compile_bytecode
+        self.choice = ChoiceRequest() if choice is None else choice
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SyncOutcome:
-    lock_path: Path
-    venv: Path
-    plan: Plan | None
+
+class SyncOutcome(Value):
+    """What a sync did (or a dry run would do)."""
+
+    __slots__ = (
+        "created_venv",
+        "drift",
+        "dry_run",
+        "entries",
+        "fetched",
+        "interpreter",
+        "lock_path",
+        "notes",
+        "packages",
+        "plan",
+        "python_build",
+        "python_fetched",
+        "seconds",
+        "venv",
+        "warnings",
+    )
+    lock_path: Final[Path]
+    venv: Final[Path]
+    plan: Final[Plan | None]
     """None when the environment already matched this exact lock (the no-op)."""
-    packages: int
+    packages: Final[int]
     """How many packages the lock selects on this machine."""
-    interpreter: str = ""
-    fetched: int = 0
-    created_venv: bool = False
-    dry_run: bool = False
-    seconds: float = 0.0
-    warnings: tuple[str, ...] = ()
-    drift: tuple[str, ...] = ()
+    interpreter: Final[str]
+    fetched: Final[int]
+    created_venv: Final[bool]
+    dry_run: Final[bool]
+    seconds: Final[float]
+    warnings: Final[tuple[str, ...]]
+    drift: Final[tuple[str, ...]]
     """What the audit found changed since the last sync (and this sync repaired), a line each."""
-    entries: frozenset[str] = frozenset()
+    entries: Final[frozenset[str]]
     """The sha256s of the store entries the environment uses now (empty after a dry run)."""
-    python_build: PinnedPython | None = None
+    python_build: Final[PinnedPython | None]
     """The pinned interpreter build the environment runs on (None: another interpreter)."""
-    python_fetched: bool = False
+    python_fetched: Final[bool]
     """The pinned build was downloaded (a dry run: would be)."""
-    notes: tuple[str, ...] = ()
+    notes: Final[tuple[str, ...]]
     """Things the user should know that are not warnings (``--python`` overriding a pin)."""
+
+    def __init__(
+        self,
+        *,
+        lock_path: Path,
+        venv: Path,
+        plan: Plan | None,
+        packages: int,
+        interpreter: str = "",
+        fetched: int = 0,
+        created_venv: bool = False,
+        dry_run: bool = False,
+        seconds: float = 0.0,
+        warnings: tuple[str, ...] = (),
+        drift: tuple[str, ...] = (),
+        entries: frozenset[str] = frozenset(),
+        python_build: PinnedPython | None = None,
+        python_fetched: bool = False,
+        notes: tuple[str, ...] = (),
+    ) -> None:
+        self.lock_path = lock_path
+        self.venv = venv
+        self.plan = plan
+        self.packages = packages
+        self.interpreter = interpreter
+        self.fetched = fetched
+        self.created_venv = created_venv
+        self.dry_run = dry_run
+        self.seconds = seconds
+        self.warnings = warnings
+        self.drift = drift
+        self.entries = entries
+        self.python_build = python_build
+        self.python_fetched = python_fetched
+        self.notes = notes
 
     @property
     def pythons(self) -> frozenset[str]:
