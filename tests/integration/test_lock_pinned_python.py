@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from omniwheel.lock import inputs
 from omniwheel.platform.target import target_from_name
-from omniwheel.python import release_fetch
+from omniwheel.python import pbs, release_fetch
 from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE, RELEASE_DOWNLOAD, triple_for
 from tests.support.index_server import IndexServer
 from tests.support.pbs_archives import ArchiveShelf, BuiltArchive, shelf
@@ -279,7 +278,7 @@ def test_the_default_release_is_kept_until_upgrade(
     assert first.exit_code == 0, first.stderr
     assert _pins(space)[0]["release"] == DEFAULT_PYTHON_RELEASE
     # A newer omniwheel names a newer default: the lock keeps its release, as it keeps versions.
-    monkeypatch.setattr(inputs, "DEFAULT_PYTHON_RELEASE", "20261015")
+    monkeypatch.setattr(pbs, "DEFAULT_PYTHON_RELEASE", "20261015")
     assert space.cli("lock", "--check", environ=environ).exit_code == 0
     upgraded = space.cli("lock", "--upgrade", environ=environ)
     assert upgraded.exit_code == 0, upgraded.stderr

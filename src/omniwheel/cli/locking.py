@@ -56,14 +56,22 @@ def pin_python_options(args: argparse.Namespace) -> PinPythonOptions:
     """``omniwheel lock``'s ``--[no-]pin-python``, ``--python-release`` (checked) and the mirror:
     ``--python-mirror``, else ``OMNIWHEEL_PYTHON_MIRROR`` (else, in the locker,
     ``[tool.omniwheel] python-mirror``)."""
-    from omniwheel.python.pbs import check_release_tag, python_mirror
-
     release: str | None = args.python_release
-    return {
+    options: PinPythonOptions = {
         "pin_python": args.pin_python,
-        "python_release": check_release_tag(release) if release else None,
-        "python_mirror": python_mirror(args.python_mirror, os.environ),
+        "python_release": None,
+        "python_mirror": None,
     }
+    if release or args.python_mirror or _MIRROR_VARIABLE in os.environ:
+        # Imported only then: the interpreter builds' module is for locks that pin one.
+        from omniwheel.python.pbs import check_release_tag, python_mirror
+
+        options["python_release"] = check_release_tag(release) if release else None
+        options["python_mirror"] = python_mirror(args.python_mirror, os.environ)
+    return options
+
+
+_MIRROR_VARIABLE = "OMNIWHEEL_PYTHON_MIRROR"  # pbs.MIRROR_VARIABLE, named here to be read early
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,7 +35,6 @@ from omniwheel.platform.matrix import expand_targets
 from omniwheel.platform.target import Target
 from omniwheel.project.pyproject import Project, Settings
 from omniwheel.project.roots import MAIN, project_roots
-from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE, InterpreterError
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -256,6 +255,8 @@ def _python_release_input(
     """
     if not chosen["pin-python"]:
         if options.python_release is not None:
+            from omniwheel.python.pbs import InterpreterError
+
             raise InterpreterError(
                 f"`--python-release {options.python_release}` names a release to pin "
                 "interpreters from, but this lock pins none",
@@ -265,6 +266,9 @@ def _python_release_input(
     release: str | None = chosen["python-release"]
     if release is None and recorded is not None and recorded.pin_python and not options.upgrade:
         release = recorded.python_release
+    # Imported here: the interpreter builds' module is for locks that pin one.
+    from omniwheel.python.pbs import DEFAULT_PYTHON_RELEASE
+
     return release or DEFAULT_PYTHON_RELEASE, from_cli
 
 

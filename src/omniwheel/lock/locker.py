@@ -10,7 +10,7 @@ Each step is a call into the part that owns it; nothing here prints.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -41,12 +41,6 @@ from omniwheel.project.roots import (
     project_roots,
     requirement_origins,
 )
-from omniwheel.python.pbs import (
-    PbsRelease,
-    PinnedPython,
-    check_mirror,
-    pin_targets,
-)
 
 if TYPE_CHECKING:
     # The resolving machinery (index client, resolver, lock model) is imported by
@@ -58,6 +52,7 @@ if TYPE_CHECKING:
     from omniwheel.index.session import IndexSession
     from omniwheel.lock.closure import RootNeeds
     from omniwheel.lock.model import Lock
+    from omniwheel.python.pbs import PbsRelease, PinnedPython
     from omniwheel.resolve.divergence import Divergence
     from omniwheel.resolve.explain import ProjectNotListedError
     from omniwheel.resolve.marker_answers import MarkerAnswers
@@ -122,7 +117,7 @@ def lock_project(
     existing = read_pylock(path)
     inputs, targets = decide_inputs(project, options, _tool(existing), indexes)
     release = _python_release(project, options, inputs, indexes.default, cache_root)
-    pins = pin_targets(release, targets, requires_python=project.requires_python) if release else {}
+    pins = _pins(release, targets, project)
     resolving = {target: _resolved_at(target, pins) for target in targets}
     kept = locked_versions(existing, targets, options)
     request = _request(
@@ -256,6 +251,7 @@ def _python_release(
     when the lock pins none."""
     if not inputs.pin_python or inputs.python_release is None:
         return None
+    from omniwheel.python.pbs import check_mirror
     from omniwheel.python.release_fetch import fetch_release
 
     mirror = options.python_mirror
@@ -269,6 +265,18 @@ def _python_release(
         cache_root=cache_root,
         refresh=options.refresh,
     )
+
+
+def _pins(
+    release: PbsRelease | None, targets: Sequence[Target], project: Project
+) -> Mapping[Target, PinnedPython]:
+    """Each target's pinned interpreter build; none when the lock pins none (the builds'
+    module is imported only then)."""
+    if release is None:
+        return {}
+    from omniwheel.python.pbs import pin_targets
+
+    return pin_targets(release, targets, requires_python=project.requires_python)
 
 
 def _resolved_at(target: Target, pins: Mapping[Target, PinnedPython]) -> Target:

@@ -4,11 +4,11 @@ A lock holds hundreds of package and wheel tables; building them as ``tomlkit`` 
 print them took most of the time of writing a lock (about 1.5 s of a warm 15-target lock of the
 bench workload under cProfile).  The lock's layout is fixed, so it is written here as text:
 TOML basic strings escaped as ``tomlkit`` escapes them, UTC datetimes as ``…Z``, one item per
-line for arrays of more than one string, inline tables for dependencies and hashes.  Only the
-lock's own ``[tool.omniwheel]`` table, written once, still goes through ``tomlkit``
-(:func:`omniwheel.lock.tool_table.lock_table_toml`).  ``render_pylock`` parses the text back and
-proves it with ``packaging.pylock`` before anything is written, and the scenario snapshots pin
-its bytes.
+line for arrays of more than one string, inline tables for dependencies and hashes.  The lock's
+own ``[tool.omniwheel]`` table is written here too (importing ``tomlkit`` for that one table cost
+more than writing the rest); a test holds it to the bytes ``tomlkit`` writes for the same table.
+``render_pylock`` parses the text back and proves it with ``packaging.pylock`` before anything
+is written, and the scenario snapshots pin its bytes.
 
 A wheel of a local find-links source (a ``file://`` URL) is written with PEP 751's ``path``
 instead of ``url``: relative to the lock's directory when it is inside it, so the lock moves with
@@ -28,10 +28,12 @@ from omniwheel.index.discovery import strip_credentials
 from omniwheel.index.models import DistFile
 from omniwheel.lock.model import Lock, LockedPackage
 from omniwheel.lock.tool_table import (
+    NAMED_REQUIREMENTS,
     TOOL,
+    LockedPython,
     LockToolTable,
     PackageToolTable,
-    lock_table_toml,
+    recorded_inputs,
 )
 from omniwheel.project.find_links import local_path, recorded_path
 from omniwheel.project.pyproject import DEFAULT_GROUP
@@ -52,8 +54,6 @@ _NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
 def pylock_text(lock: Lock, *, directory: Path | None = None) -> str:
     """The whole ``pylock.toml`` of ``lock``, to be written in ``directory`` (local wheels are
     recorded relative to it; None: with absolute paths)."""
-    import tomlkit  # the one table still written through it
-
     head = [
         _pair("lock-version", _string("1.0")),
         _pair("environments", _strings(lock.environments)),
@@ -72,9 +72,7 @@ def pylock_text(lock: Lock, *, directory: Path | None = None) -> str:
     parts = ["".join(head)]
     for package in lock.packages:
         parts.extend(_package(package, lock.inputs.index_url, versions_by_name, directory))
-    tool = tomlkit.document()
-    tool["tool"] = {TOOL: lock_table_toml(LockToolTable.of(lock))}
-    parts.append(tomlkit.dumps(tool))
+    parts.extend(_lock_tool(LockToolTable.of(lock)))
     return "\n".join(parts)
 
 
@@ -154,6 +152,81 @@ def _package_tool(table: PackageToolTable) -> Iterator[str]:
         yield f"[{where}.root-targets]\n" + "".join(subsets)
 
 
+# Recorded lists written one item per line once they hold more than one (they grow long).
+_ONE_PER_LINE = frozenset({"targets", "requirements"})
+
+
+def _lock_tool(table: LockToolTable) -> Iterator[str]:
+    """``[tool.omniwheel]`` and its sub-tables, one string each (joined by blank lines): the
+    recorded inputs in the order :func:`recorded_inputs` gives them, then the skipped targets,
+    then each extra's and group's requirements, then the pinned interpreters."""
+    where = f"tool.{TOOL}"
+    recorded = recorded_inputs(table.inputs)
+    lines = [f"[{where}]\n"]
+    for key, value in recorded.items():
+        if key == "indexes":  # one inline table per line, however many
+            lines.append(_pair(key, _lines([_inline_value(entry) for entry in value])))
+        elif key == "sources":
+            lines.append(_pair(key, _inline_value(value)))
+        elif key in _ONE_PER_LINE:
+            lines.append(_pair(key, _strings(value)))
+        elif key not in NAMED_REQUIREMENTS:
+            lines.append(_pair(key, _value(value)))
+    if table.skipped:
+        skipped = [
+            _inline([("target", _string(entry.target.name)), ("reason", _string(entry.reason))])
+            for entry in table.skipped
+        ]
+        lines.append(_pair("skipped-targets", f"[{', '.join(skipped)}]"))
+    yield "".join(lines)
+    for key in sorted(NAMED_REQUIREMENTS & set(recorded), reverse=True):
+        named = recorded[key].items()
+        yield f"[{where}.{key}]\n" + "".join(_pair(_key(n), _strings(r)) for n, r in named)
+    for entry in table.pythons:
+        yield f"[[{where}.python]]\n" + _python(entry)
+
+
+def _python(entry: LockedPython) -> str:
+    """One pinned interpreter build: the targets it serves, where it is, where it lands."""
+    build = entry.build
+    fields = [
+        ("targets", _strings(target.name for target in entry.targets)),
+        ("implementation", _string(build.implementation)),
+        ("version", _string(str(build.version))),
+        ("release", _string(build.release)),
+        ("triple", _string(build.triple)),
+        ("flavor", _string(build.flavor.value)),
+        ("url", _string(build.url)),
+        ("hashes", _inline([("sha256", _string(build.sha256))])),
+        ("executable", _string(build.executable)),
+        ("libpython", _string(build.libpython)),
+    ]
+    return "".join(_pair(key, value) for key, value in fields)
+
+
+def _value(value: object) -> str:
+    """A recorded value that is a string, a boolean, a moment or a list of strings (on one
+    line)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _string(value)
+    if isinstance(value, datetime):
+        return _datetime(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return _one_line(value)
+    raise TypeError(f"no TOML form for a recorded {type(value).__name__}")
+
+
+def _inline_value(items: Mapping[str, object]) -> str:
+    return _inline((key, _value(value)) for key, value in items.items())
+
+
+def _lines(values: list[str]) -> str:
+    """An array of already written values, one per line."""
+    return "[\n" + "".join(f"    {value},\n" for value in values) + "]"
+
+
 def _pair(key: str, value: str) -> str:
     return f"{key} = {value}\n"
 
@@ -175,7 +248,7 @@ def _strings(items: Iterable[str]) -> str:
     values = [_string(item) for item in items]
     if len(values) <= 1:
         return f"[{', '.join(values)}]"
-    return "[\n" + "".join(f"    {value},\n" for value in values) + "]"
+    return _lines(values)
 
 
 def _one_line(items: Iterable[str]) -> str:

@@ -11,8 +11,8 @@ with :attr:`LockToolTable.single_use_extras` set, and callers ask for one relock
 
 :func:`read_tool_tables` checks every value a person may have edited — types, target
 names, requirements, the cutoff — and reports all problems at once, each with its TOML key path;
-the writer side (:func:`lock_table_toml` here, ``[packages.tool.omniwheel]`` in
-:mod:`omniwheel.lock.pylock_text`) renders the same model, so what is written reads back equal.
+the writer (:mod:`omniwheel.lock.pylock_text`, from :func:`recorded_inputs`) renders the same
+model, so what is written reads back equal.
 
 A lock without ``[tool.omniwheel]`` (another tool's) reads as ``None``: each reader decides what
 that means.  Keys omniwheel always writes may be missing (an older or hand-trimmed table); they
@@ -20,7 +20,7 @@ read as the value a fresh lock would record for "not given".  A key omniwheel do
 problem: it is a typo, or a newer omniwheel's lock that this one would misread.
 
 Reading needs neither ``tomlkit`` nor the lock model (a sync reads these tables on its way to
-selecting wheels); only writing imports ``tomlkit``.
+selecting wheels).
 """
 
 from __future__ import annotations
@@ -40,14 +40,13 @@ from omniwheel.errors import LockFileError, Problem, TargetError, ValidationErro
 from omniwheel.platform.target import Target, target_from_name
 from omniwheel.project.indexes import IndexEntry, check_index_name
 from omniwheel.project.roots import MAIN, Root
-from omniwheel.python.pbs import Flavor, PinnedPython
 
 if TYPE_CHECKING:
     from packaging.pylock import Pylock
-    from tomlkit.items import Table
 
     from omniwheel.lock.model import Lock, LockedPackage
     from omniwheel.project.pyproject import NoWheelPolicy
+    from omniwheel.python.pbs import PinnedPython
 
 TOOL = "omniwheel"
 RELOCK_HINT = "delete it and run `omniwheel lock` to write a new one"
@@ -486,6 +485,8 @@ def _python(
 ) -> LockedPython | None:
     """One ``[[tool.omniwheel.python]]`` entry, checked: its asset name (from the URL) must
     agree with its version, release, triple and flavor, so a hand edit cannot mix two builds."""
+    from omniwheel.python.pbs import Flavor, PinnedPython  # only locks that pin interpreters
+
     before = len(problems)
     fields = _Fields(entry, where, problems)
     targets = fields.items("targets", "target names", _target)
@@ -698,93 +699,5 @@ def recorded_inputs(inputs: LockInputs) -> dict[str, Any]:
     return data
 
 
-# Recorded lists that are written one item per line (targets and requirements grow long).
-_ONE_PER_LINE = frozenset({"targets", "requirements"})
-# Recorded tables of name = [requirements], written as sub-tables.
-_NAMED_REQUIREMENTS = frozenset({"optional-dependencies", "dependency-groups"})
-
-
-def lock_table_toml(table: LockToolTable) -> Table:
-    """``[tool.omniwheel]`` as the lock writes it."""
-    import tomlkit  # for writing only; see the module docstring
-
-    toml = tomlkit.table()
-    recorded = recorded_inputs(table.inputs)
-    for key, value in recorded.items():
-        if key in _INLINE_TABLES:
-            toml[key] = _inline_tables(value)
-        elif key not in _NAMED_REQUIREMENTS:
-            toml[key] = multiline_array(value) if key in _ONE_PER_LINE else value
-    if table.skipped:
-        skipped = tomlkit.array()
-        for entry in table.skipped:
-            inline = tomlkit.inline_table()
-            inline["target"] = entry.target.name
-            inline["reason"] = entry.reason
-            skipped.append(inline)
-        toml["skipped-targets"] = skipped
-    for key in sorted(_NAMED_REQUIREMENTS & set(recorded), reverse=True):  # sub-tables: last
-        named = tomlkit.table()
-        for name, requirements in recorded[key].items():
-            named[name] = multiline_array(requirements)
-        toml[key] = named
-    if table.pythons:
-        builds = tomlkit.aot()
-        for build in table.pythons:
-            builds.append(_python_toml(build))
-        toml["python"] = builds
-    return toml
-
-
-# Recorded values written inline: an array of tables one per line, or one table.
-_INLINE_TABLES = frozenset({"indexes", "sources"})
-
-
-def _inline_tables(value: list[dict[str, Any]] | dict[str, Any]) -> Any:
-    """``indexes`` as an array of inline tables (one per line), ``sources`` as an inline table:
-    plain keys of ``[tool.omniwheel]``, so its order stays the order of :func:`recorded_inputs`."""
-    import tomlkit
-
-    def inline(items: Mapping[str, Any]) -> Any:
-        table = tomlkit.inline_table()
-        table.update(items)
-        return table
-
-    if isinstance(value, dict):
-        return inline(value)
-    array = tomlkit.array()
-    array.extend(inline(item) for item in value)
-    array.multiline(True)
-    return array
-
-
-def _python_toml(entry: LockedPython) -> Table:
-    """One ``[[tool.omniwheel.python]]`` entry as the lock writes it."""
-    import tomlkit
-
-    build = entry.build
-    toml = tomlkit.table()
-    toml["targets"] = multiline_array([target.name for target in entry.targets])
-    toml["implementation"] = build.implementation
-    toml["version"] = str(build.version)
-    toml["release"] = build.release
-    toml["triple"] = build.triple
-    toml["flavor"] = build.flavor.value
-    toml["url"] = build.url
-    hashes = tomlkit.inline_table()
-    hashes["sha256"] = build.sha256
-    toml["hashes"] = hashes
-    toml["executable"] = build.executable
-    toml["libpython"] = build.libpython
-    return toml
-
-
-def multiline_array(items: list[str]) -> Any:
-    """A TOML array, one item per line once it has more than one."""
-    import tomlkit
-
-    array = tomlkit.array()
-    array.extend(items)
-    if len(items) > 1:
-        array.multiline(True)
-    return array
+NAMED_REQUIREMENTS = frozenset({"optional-dependencies", "dependency-groups"})
+"""Recorded tables of name = [requirements], written as sub-tables."""
