@@ -80,3 +80,47 @@ async def _settled(future: asyncio.Future[httpx.Response]) -> BaseException | ht
         return await future
     except Exception as exc:  # the outcome is what the test looks at
         return exc
+
+
+@pytest.fixture
+def answering_server() -> Iterator[str]:
+    """A server that answers every request with a 1 MB body."""
+    import http.server
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"x" * 1_000_000
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: object) -> None:
+            return
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/simple/app/"
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def test_a_response_is_freed_when_let_go_not_at_a_collection(answering_server: str) -> None:
+    """httpx binds a read response and its stream to each other; the client unbinds them, so a
+    page's body goes as soon as the response does, with no garbage collection."""
+    import gc
+    import weakref
+
+    http = _client()
+    gc.disable()
+    try:  # on this thread: the event loop's futures would hold the response for a while
+        response = http._fetched(answering_server, headers=None, auth=None)
+        assert response.content == b"x" * 1_000_000
+        gone = weakref.ref(response)
+        del response
+        assert gone() is None
+    finally:
+        gc.enable()
+        http.close()

@@ -70,8 +70,24 @@ class ThreadedHttp:
         self, url: str, *, headers: dict[str, str] | None, auth: httpx.Auth | None
     ) -> httpx.Response:
         """GET ``url`` on a thread, its body read there too."""
-        request = functools.partial(self._client.get, url, headers=headers, auth=auth)
+        request = functools.partial(self._fetched, url, headers=headers, auth=auth)
         return await asyncio.get_running_loop().run_in_executor(self._threads, request)
+
+    def _fetched(
+        self, url: str, *, headers: dict[str, str] | None, auth: httpx.Auth | None
+    ) -> httpx.Response:
+        """The response, read, with its body held by the response alone.
+
+        httpx leaves a read response bound to its stream, and the stream to the response: a
+        reference cycle, so the body (up to megabytes for an index page) outlives the caller's
+        use of it until a garbage collection finds the cycle.  The stream is replaced by one
+        over the body already read (as httpx does for a response it builds from bytes), so the
+        body is freed as soon as the caller lets the response go."""
+        import httpx
+
+        response = self._client.get(url, headers=headers, auth=auth)
+        response.stream = httpx.ByteStream(response.content)
+        return response
 
     def close(self) -> None:
         """End the requests still running, close the connections, and wait for the threads."""
