@@ -7,6 +7,7 @@ wire format through :func:`parse_json_page` or :func:`parse_html_page`.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -459,6 +460,20 @@ def test_invalid_requires_dist_names_the_file() -> None:
     with pytest.raises(MetadataError, match=r"a-1\.0-py3-none-any\.whl.*'b >=>= 2'") as error:
         parse_core_metadata(data, source="a-1.0-py3-none-any.whl")
     assert error.value.hint == BROKEN_METADATA_HINT
+
+
+def test_requires_dist_lines_are_read_alike_in_every_file_and_refused_in_each() -> None:
+    """Lines are parsed once per text: another file with the same line reads it alike, and an
+    invalid line is refused in every file that has it, naming that file."""
+    good = b"Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: c[x]>=1; extra == 'y'\n"
+    first = parse_core_metadata(good, source="a-1.0-py3-none-any.whl")
+    second = parse_core_metadata(good.replace(b"1.0", b"1.1"), source="a-1.1-py3-none-any.whl")
+    assert [str(r) for r in first.requires_dist] == [str(r) for r in second.requires_dist]
+    assert str(first.requires_dist[0]) == 'c[x]>=1; extra == "y"'
+    bad = b"Metadata-Version: 2.1\nName: a\nVersion: 1.0\nRequires-Dist: b >=>= 2\n"
+    for source in ("a-1.0-py3-none-any.whl", "a-1.1-py3-none-any.whl"):
+        with pytest.raises(MetadataError, match=re.escape(source)):
+            parse_core_metadata(bad, source=source)
 
 
 @pytest.mark.parametrize(
