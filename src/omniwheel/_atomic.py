@@ -7,8 +7,9 @@ private ``0600`` that temporary files are made with.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
-import tempfile
 from pathlib import Path
 
 
@@ -30,22 +31,20 @@ def write_atomic(path: Path, data: bytes, *, durable: bool = False) -> None:
     loss cannot bring the file back empty: for the user's files (``pyproject.toml``, the lock),
     not for caches that are refetched anyway.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        mode = path.stat().st_mode & 0o7777
-    except OSError:
-        mode = 0o666 & ~UMASK
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        Path(temporary).chmod(mode)
-        Path(temporary).replace(path)
+        # A new file keeps the mode it was created with (under the umask); a replaced one's
+        # mode is kept.
+        with contextlib.suppress(FileNotFoundError):
+            temporary.chmod(path.stat().st_mode & 0o7777)
+        temporary.replace(path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
     if durable:
         _fsync_directory(path.parent)
@@ -71,12 +70,10 @@ def create_exclusive(path: Path, data: bytes) -> bool:
     The content is written to a temporary file first and hard-linked into place, so ``path``
     never exists half-written and an existing file is never replaced, even by a race.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, temporary = _temporary(path)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        Path(temporary).chmod(0o666 & ~UMASK)
         try:
             os.link(temporary, path)
         except FileExistsError:
@@ -90,3 +87,29 @@ def create_exclusive(path: Path, data: bytes) -> bool:
         return True
     finally:
         Path(temporary).unlink(missing_ok=True)
+
+
+_NOT_INHERITED = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOINHERIT", 0)
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows: no newline translation
+_SERIAL = itertools.count()  # next() on it is atomic in CPython: threads never share a number
+
+
+def _temporary(path: Path) -> tuple[int, Path]:
+    """A new empty file beside ``path``, open for writing: its descriptor and name.
+
+    Created exclusively (never an existing file) with the mode an ordinary ``open(path, "w")``
+    gives under the umask, named after the process and a counter: one system call where
+    :func:`tempfile.mkstemp` made a random name and then changed the mode with another, which
+    counted when a cold lock writes hundreds of cache files.  A name left by a killed process
+    that had the same id is skipped.  The directory is made when missing.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOT_INHERITED | _BINARY
+    while True:
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{next(_SERIAL)}.tmp")
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return os.open(temporary, flags, 0o666), temporary

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 
+import pytest
+
+from omniwheel import _atomic
 from omniwheel._atomic import create_exclusive, write_atomic
 
 
@@ -32,3 +36,25 @@ def test_create_exclusive_refuses_an_existing_file(tmp_path: Path) -> None:
     assert not create_exclusive(path, b"second")
     assert path.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["pyproject.toml"]
+
+
+def test_a_temporary_name_already_taken_is_skipped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A temporary file left by a killed process with the same id is neither reused nor
+    removed; the write goes through the next name."""
+    monkeypatch.setattr(_atomic, "_SERIAL", itertools.count(7))
+    left = tmp_path / f".page.json.{os.getpid()}.7.tmp"
+    left.write_bytes(b"left over")
+    write_atomic(tmp_path / "page.json", b"new")
+    assert (tmp_path / "page.json").read_bytes() == b"new"
+    assert left.read_bytes() == b"left over"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [left.name, "page.json"]
+
+
+def test_missing_directories_are_made(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "b" / "page.json"
+    write_atomic(path, b"data")
+    assert create_exclusive(tmp_path / "c" / "d" / "stamp", b"x")
+    assert path.read_bytes() == b"data"
+    assert (tmp_path / "c" / "d" / "stamp").read_bytes() == b"x"
