@@ -13,10 +13,11 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
@@ -787,6 +788,41 @@ def test_prefetched_pages_are_fetched_once_each(
     assert [page.name for page in pages if page is not None] == names
     paths = sorted(r.path for r in index_server.requests)
     assert paths == sorted(f"/simple/{name}/" for name in names)
+
+
+def test_a_hint_already_sent_is_not_sent_again(
+    index_server: IndexServer, wheel_dir: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each hint sent wakes the loop thread: pages and metadata hinted once are not hinted
+    again while they are still being fetched (the client memoises each fetch)."""
+    names: list[NormalizedName] = [canonicalize_name(f"pkg{n}") for n in range(4)]
+    for name in names:
+        index_server.add_file(build_wheel(wheel_dir, name, "1.0"))
+    index_server.delay("/simple/*", 0.3)
+    index_server.delay("/files/*", 0.3)
+    with open_session(index_server.url, cache_dir) as session:
+        sent: list[object] = []
+        send = session.prefetch
+
+        def counted(work: Callable[[AsyncIndex], Coroutine[Any, Any, object]]) -> None:
+            sent.append(work)
+            send(work)
+
+        monkeypatch.setattr(session, "prefetch", counted)
+        session.prefetch_pages(names[:2])
+        session.prefetch_pages(names[:2])
+        session.prefetch_pages(reversed(names))  # two new ones: one more crossing
+        assert len(sent) == 2
+        wheel = only_wheel(session.page(names[0]))
+        session.prefetch_metadata(wheel)
+        session.prefetch_metadata(wheel)
+        assert len(sent) == 3
+        assert session.metadata(wheel).name == names[0]
+        assert [session.page(name) is not None for name in names] == [True] * 4
+    assert len(file_requests(index_server)) == 1
+    assert sorted(r.path for r in index_server.requests if r.path.startswith("/simple/")) == sorted(
+        f"/simple/{name}/" for name in names
+    )
 
 
 def test_hinted_pages_go_together_and_a_failed_one_is_left_to_its_asker(

@@ -39,6 +39,10 @@ class IndexSession:
             raise
         self._pages: dict[str, ProjectPage | None] = {}
         self._metadata: dict[str, CoreMetadata] = {}
+        # What was hinted already: the client memoises each fetch, so hinting it again would
+        # only wake the loop thread for nothing.
+        self._hinted_pages: set[str] = set()
+        self._hinted_metadata: set[str] = set()
 
     def __enter__(self) -> IndexSession:
         return self
@@ -85,23 +89,31 @@ class IndexSession:
         future.add_done_callback(_forget)
 
     def prefetch_pages(self, names: Iterable[NormalizedName]) -> None:
-        """Ask for the pages not already here, in one crossing to the loop.
+        """Ask for the pages not already here or asked for, in one crossing to the loop.
 
         The resolver hints every dependency of every candidate it looks at, mostly pages it
-        already has: each crossing wakes the loop thread (hundreds per lock), so pages known on
-        this side are not sent, and the rest go together."""
+        already has or has hinted: each crossing wakes the loop thread (hundreds per lock), so
+        those are not sent, and the rest go together."""
         wanted = [
             name
             for name in dict.fromkeys(names)
-            if name not in self._pages and not self._client.finished_page(name)[0]
+            if name not in self._pages
+            and name not in self._hinted_pages
+            and not self._client.finished_page(name)[0]
         ]
         if wanted:
+            self._hinted_pages.update(wanted)
             self.prefetch(lambda client: _pages(client, wanted))
 
     def prefetch_metadata(self, wheel: Wheel) -> None:
-        """Ask for ``wheel``'s metadata unless it is already here (see :meth:`prefetch_pages`)."""
-        if wheel.file.url in self._metadata or self._client.finished_metadata(wheel) is not None:
+        """Ask for ``wheel``'s metadata unless it is already here or asked for (see
+        :meth:`prefetch_pages`)."""
+        url = wheel.file.url
+        if url in self._metadata or url in self._hinted_metadata:
             return
+        if self._client.finished_metadata(wheel) is not None:
+            return
+        self._hinted_metadata.add(url)
         self.prefetch(lambda client: _metadata(client, wheel))
 
     def close(self) -> None:
