@@ -159,11 +159,15 @@ def test_the_cache_directory_is_the_cache_root(
         (["sync"], True),
         (["run", "--", "x"], True),
         (["instantiate"], True),
-        (["lock"], False),
+        (["lock", "--upgrade"], True),
+        (["add", "attrs"], True),
+        (["remove", "attrs"], True),
+        (["cache", "prune"], False),
+        (["artifacts"], False),
         ([], False),
     ],
 )
-def test_only_the_sync_commands_collect_garbage_less_often(
+def test_only_the_sync_and_lock_commands_collect_garbage_less_often(
     arguments: list[str], tuned: bool
 ) -> None:
     before = gc.get_threshold()

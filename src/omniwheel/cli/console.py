@@ -21,12 +21,14 @@ Tests call :func:`omniwheel.cli.main.main` in-process, many times: freezing ther
 every run's objects for the rest of the session, so only this entry point freezes.
 
 For the same reason only this entry point makes the young generation's collections rarer for
-``sync``, ``instantiate`` and ``run`` (:data:`SYNC_THRESHOLDS`): a warm sync of a hundred
-packages allocates tens of thousands of containers that all stay alive (the rows of every
-file it links, the state it writes, the classes of the modules it imports), and with the
-default thresholds over a hundred collections walked them, about 30 ms of a 0.6 s sync, for
-nothing to free.  Collections still happen, every :data:`SYNC_THRESHOLDS` allocations, so
-a long sync (a cold one downloading everything) cannot grow without bound.
+the commands that sync or lock (:data:`TUNED_COMMANDS`, :data:`SYNC_THRESHOLDS`): a warm sync
+of a hundred packages allocates tens of thousands of containers that all stay alive (the rows
+of every file it links, the state it writes, the classes of the modules it imports), and with
+the default thresholds over a hundred collections walked them, about 30 ms of a 0.6 s sync,
+for nothing to free; a lock keeps what it reads of every index page, and a cold 20-target lock
+of the bench workload spent 0.3 s in about 590 collections (0.06-0.1 s in two with these
+thresholds).  Collections still happen, every :data:`SYNC_THRESHOLDS` allocations, so a long
+command cannot grow without bound.
 """
 
 from __future__ import annotations
@@ -44,10 +46,14 @@ if TYPE_CHECKING:
 
 SYNC_COMMANDS = ("sync", "instantiate", "run")
 """The commands :func:`quick_answer` may answer (``unchanged_venv.COMMANDS``, not imported for
-the others), and whose collections :data:`SYNC_THRESHOLDS` tunes."""
+the others)."""
+TUNED_COMMANDS = (*SYNC_COMMANDS, "lock", "add", "remove")
+"""The commands whose collections :data:`SYNC_THRESHOLDS` tunes (``add`` and ``remove`` lock,
+then sync)."""
 SYNC_THRESHOLDS = (100_000, 50, 1000)
-""":func:`gc.set_threshold` for those commands: a young collection per 100,000 allocations
-(Python's default: 700), then the older generations at their usual pace relative to it."""
+""":func:`gc.set_threshold` for :data:`TUNED_COMMANDS`: a young collection per 100,000
+allocations (Python's default: 700), then the older generations at their usual pace relative to
+it."""
 
 
 def main() -> int:
@@ -79,9 +85,9 @@ def quick_answer(arguments: Sequence[str]) -> int | None:
 
 
 def tune_collections(arguments: Sequence[str]) -> None:
-    """Collect garbage less often in a ``sync``, ``instantiate`` or ``run`` (see the module's
-    docstring); other commands keep Python's thresholds."""
-    if arguments and arguments[0] in SYNC_COMMANDS:
+    """Collect garbage less often in the :data:`TUNED_COMMANDS` (see the module's docstring);
+    other commands keep Python's thresholds."""
+    if arguments and arguments[0] in TUNED_COMMANDS:
         gc.set_threshold(*SYNC_THRESHOLDS)
 
 
