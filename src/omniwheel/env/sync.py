@@ -605,10 +605,12 @@ def _read_lock(path: Path) -> bytes:
 def _parse_lock(path: Path, data: bytes) -> Pylock:
     import tomllib
 
-    from packaging.pylock import Pylock, PylockValidationError
+    from packaging.pylock import PylockValidationError
+
+    from omniwheel.lock.pylock_parse import parse_pylock
 
     try:
-        return Pylock.from_dict(tomllib.loads(data.decode("utf-8")))
+        return parse_pylock(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError, PylockValidationError) as exc:
         raise LockFileError(
             f"{path} is not a valid PEP 751 lock file: {exc}",

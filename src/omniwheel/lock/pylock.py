@@ -28,6 +28,7 @@ from packaging.pylock import PackageWheel, Pylock, PylockSelectError, PylockVali
 
 from omniwheel.errors import LockFileError
 from omniwheel.lock.model import Lock, LockedPackage
+from omniwheel.lock.pylock_parse import parse_pylock
 from omniwheel.lock.pylock_text import pylock_text
 from omniwheel.lock.tool_table import (
     RELOCK_HINT,
@@ -290,8 +291,7 @@ def read_pylock(path: Path) -> ExistingLock | None:
     except UnicodeDecodeError as exc:
         raise LockFileError(f"{path} is not UTF-8 text ({exc.reason})", hint=RELOCK_HINT) from exc
     try:
-        data = tomllib.loads(text)
-        pylock = Pylock.from_dict(data)
+        pylock = parse_pylock(text)
     except (tomllib.TOMLDecodeError, PylockValidationError) as exc:
         raise LockFileError(
             f"{path} is not a valid PEP 751 lock file: {exc}", hint=RELOCK_HINT
