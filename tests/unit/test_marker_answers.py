@@ -48,9 +48,8 @@ def test_every_answer_is_packaging_s(text: str, extra: str) -> None:
             assert answers.holds(Marker(text), environment, extra) is expected
 
 
-def test_an_answer_serves_every_environment_agreeing_on_the_marker_s_variables(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def _counted_evaluations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The text of each marker packaging evaluates from now on, in order."""
     calls: list[str] = []
     original = Marker.evaluate
 
@@ -59,6 +58,13 @@ def test_an_answer_serves_every_environment_agreeing_on_the_marker_s_variables(
         return original(self, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Marker, "evaluate", counting)
+    return calls
+
+
+def test_an_answer_serves_every_environment_agreeing_on_the_marker_s_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = _counted_evaluations(monkeypatch)
     answers = MarkerAnswers()
     environments = answers.all_environments((LINUX_310, WINDOWS_313, *MORE_TARGETS))
     for environment in environments:
@@ -74,14 +80,7 @@ def test_an_answer_serves_every_environment_agreeing_on_the_marker_s_variables(
 def test_a_text_is_evaluated_once_per_environment_and_extra(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls: list[str] = []
-    original = Marker.evaluate
-
-    def counting(self: Marker, *args: object, **kwargs: object) -> bool:
-        calls.append(str(self))
-        return original(self, *args, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(Marker, "evaluate", counting)
+    calls = _counted_evaluations(monkeypatch)
     answers = MarkerAnswers()
     lowest, _ = answers.environments_of(LINUX_310)
     first, second = Marker('python_version < "3.11"'), Marker("python_version<'3.11'")

@@ -19,6 +19,7 @@ from omniwheel._purepath import absolute
 from omniwheel._sha256 import sha256
 from omniwheel.cli import console, output
 from omniwheel.cli.lock_stamp import stamp_path
+from omniwheel.cli.plain_stderr import stderr_is_plain
 from omniwheel.cli.unchanged_venv import audited_summary, nearest_project, project_directory
 from omniwheel.env.layout import _load_json, venv_directory, venv_location
 from omniwheel.index.pip_config_paths import pip_config_files, pip_config_paths
@@ -108,17 +109,23 @@ def test_the_no_op_summary_is_the_usual_ways(packages: int, seconds: float) -> N
 
 
 @pytest.mark.parametrize(
-    "environ", [{}, {"FORCE_COLOR": ""}, {"FORCE_COLOR": "1"}, {"TTY_COMPATIBLE": "1"}]
+    ("environ", "plain"),
+    [
+        ({}, True),
+        ({"FORCE_COLOR": ""}, False),
+        ({"FORCE_COLOR": "1"}, False),
+        ({"TTY_COMPATIBLE": "1"}, False),
+    ],
 )
-def test_the_console_knows_a_plain_stderr_as_output_does(
-    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str]
+def test_a_plain_stderr_is_one_no_variable_makes_a_terminal(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], plain: bool
 ) -> None:
     for name in ("FORCE_COLOR", "TTY_COMPATIBLE"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     with redirect_stderr(io.StringIO()):
-        assert console.stderr_is_plain() == output._stderr_is_plain()
+        assert stderr_is_plain() is plain
         written = io.StringIO()
     with redirect_stderr(written):
         console.reporter().plain("Audited 3 packages in 1ms")

@@ -34,8 +34,9 @@ command cannot grow without bound.
 from __future__ import annotations
 
 import gc
-import os
 import sys
+
+from omniwheel.cli.plain_stderr import stderr_is_plain
 
 TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
 if TYPE_CHECKING:
@@ -98,17 +99,6 @@ def reporter() -> Reporter:
     from omniwheel.cli.output import Output
 
     return Output.for_terminal()
-
-
-def stderr_is_plain() -> bool:
-    """Stderr is surely no terminal for ``rich``, as :mod:`omniwheel.cli.output` decides (that
-    module imports :mod:`re`; a test keeps the two answers the same)."""
-    if os.environ.get("TTY_COMPATIBLE") or os.environ.get("FORCE_COLOR") is not None:
-        return False
-    try:
-        return not sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 class _PlainStderr:

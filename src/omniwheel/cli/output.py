@@ -7,10 +7,11 @@ printed literally).
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+
+from omniwheel.cli.plain_stderr import stderr_is_plain
 
 # The no-op sync prints through this module: it imports neither typing nor dataclasses.
 TYPE_CHECKING = False  # mypy reads this as typing.TYPE_CHECKING, which is not imported here
@@ -37,16 +38,6 @@ def _stderr_console() -> Console:
     from rich.console import Console
 
     return Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def _stderr_is_plain() -> bool:
-    """Stderr is surely no terminal for ``rich``: no variable forcing one, ``isatty()`` False."""
-    if os.environ.get("TTY_COMPATIBLE") or os.environ.get("FORCE_COLOR") is not None:
-        return False
-    try:
-        return not sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 class Output:
@@ -97,7 +88,7 @@ class Output:
         with no ``rich`` import: importing while a worker thread imports can fail (a command's
         :meth:`status` has made the console already wherever one is needed)."""
         lines = [f"error: {exc.message}", *(["", f"hint: {exc.hint}"] if exc.hint else [])]
-        if self._console is None and self.make_console is _stderr_console and _stderr_is_plain():
+        if self._console is None and self.make_console is _stderr_console and stderr_is_plain():
             sys.stderr.write("".join(f"{line}\n" for line in lines))
             sys.stderr.flush()
             return
@@ -114,7 +105,7 @@ class Output:
         return (
             self._console is None
             and self.make_console is _stderr_console
-            and _stderr_is_plain()
+            and stderr_is_plain()
             and text.isprintable()
             and _EMOJI_LIKE.search(text) is None
         )
@@ -126,7 +117,7 @@ class Output:
         return contextlib.contextmanager(self._status)(text)
 
     def _status(self, text: str) -> Iterator[None]:
-        if self._console is None and self.make_console is _stderr_console and _stderr_is_plain():
+        if self._console is None and self.make_console is _stderr_console and stderr_is_plain():
             yield  # no spinner off a terminal, and no `rich` import to find that out
         elif self.console.is_terminal and not self.console.is_dumb_terminal:
             with self.console.status(text):
